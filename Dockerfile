@@ -1,0 +1,28 @@
+# JobHub: multi-stage build. The build stage publishes self-contained for linux-x64 (see STACK.md:
+# the project targets net9.0 self-contained); the runtime stage only needs the native dependencies.
+FROM mcr.microsoft.com/dotnet/sdk:9.0 AS build
+WORKDIR /src
+COPY global.json Directory.Build.props Directory.Packages.props JobHub.sln appsettings.json ./
+COPY src/JobHub.Core/JobHub.Core.csproj src/JobHub.Core/
+COPY src/JobHub.Simulator/JobHub.Simulator.csproj src/JobHub.Simulator/
+COPY src/JobHub.Web/JobHub.Web.csproj src/JobHub.Web/
+RUN dotnet restore src/JobHub.Web/JobHub.Web.csproj
+COPY src/ src/
+RUN dotnet publish src/JobHub.Web/JobHub.Web.csproj -c Release -o /app --no-restore
+
+FROM mcr.microsoft.com/dotnet/runtime-deps:9.0 AS runtime
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends curl \
+    && rm -rf /var/lib/apt/lists/* \
+    && groupadd --system jobhub && useradd --system --gid jobhub --home-dir /app jobhub \
+    && mkdir -p /data/storage && chown jobhub:jobhub /data/storage
+WORKDIR /app
+COPY --from=build --chown=jobhub:jobhub /app ./
+USER jobhub
+ENV ASPNETCORE_URLS=http://+:8080 \
+    JobHub__StorageRoot=/data/storage
+EXPOSE 8080
+VOLUME /data/storage
+HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
+    CMD curl -fs http://localhost:8080/health/ready || exit 1
+ENTRYPOINT ["./JobHub.Web"]

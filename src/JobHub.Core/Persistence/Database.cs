@@ -1,0 +1,41 @@
+using Dapper;
+using Npgsql;
+
+namespace JobHub.Core.Persistence;
+
+/// <summary>Process-wide Dapper settings and the data source factory.</summary>
+public static class Database
+{
+    static Database()
+    {
+        DefaultTypeMap.MatchNamesWithUnderscores = true;
+    }
+
+    /// <summary>Builds the one <see cref="NpgsqlDataSource"/> a process uses; call once at start-up.</summary>
+    public static NpgsqlDataSource CreateDataSource(string connectionString)
+    {
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new InvalidOperationException(
+                "No PostgreSQL connection string: set ConnectionStrings:JobHub (or the environment variable " +
+                "ConnectionStrings__JobHub), or start JobHub with ./jobhub run, which provides a private cluster.");
+        }
+
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidOperationException($"ConnectionStrings:JobHub is not a valid PostgreSQL connection string: {ex.Message}", ex);
+        }
+
+        builder.ApplicationName ??= "JobHub";
+        return new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
+    }
+
+    /// <summary>True when the exception is a unique-constraint violation on <paramref name="constraint"/>.</summary>
+    public static bool IsUniqueViolation(this PostgresException ex, string constraint) =>
+        ex.SqlState == PostgresErrorCodes.UniqueViolation && ex.ConstraintName == constraint;
+}

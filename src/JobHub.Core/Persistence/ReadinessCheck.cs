@@ -1,0 +1,21 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace JobHub.Core.Persistence;
+
+/// <summary>Ready when the database answers and every embedded migration is applied.</summary>
+public sealed class ReadinessCheck(Migrator migrator) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await migrator.IsUpToDateAsync(cancellationToken)
+                ? HealthCheckResult.Healthy("Database reachable, migrations applied.")
+                : HealthCheckResult.Unhealthy("Database reachable, but migrations are missing.");
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+        {
+            return HealthCheckResult.Unhealthy("Database unreachable.", ex);
+        }
+    }
+}

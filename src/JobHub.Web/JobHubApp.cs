@@ -1,0 +1,57 @@
+using JobHub.Core;
+using JobHub.Core.Persistence;
+using JobHub.Web.Components;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Radzen;
+
+namespace JobHub.Web;
+
+/// <summary>Builds the JobHub web application; used by Program and by tests that need real Kestrel.</summary>
+public static class JobHubApp
+{
+    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ApplicationName = typeof(JobHubApp).Assembly.GetName().Name,
+        });
+        builder.Configuration.AddRepositoryAppSettings();
+        configure?.Invoke(builder);
+        ConfigureServices(builder);
+        var app = builder.Build();
+        ConfigurePipeline(app);
+        return app;
+    }
+
+    public static void ConfigureServices(WebApplicationBuilder builder)
+    {
+        builder.Services.AddJobHubCore(builder.Configuration);
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddRadzenComponents();
+        builder.Services.AddHealthChecks().AddCheck<ReadinessCheck>("database", tags: ["ready"]);
+    }
+
+    public static void ConfigurePipeline(WebApplication app)
+    {
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseExceptionHandler("/Error", createScopeForErrors: true);
+        }
+
+        app.UseAntiforgery();
+        app.MapStaticAssets();
+        app.MapHealthChecks("/health", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+    }
+
+    /// <summary>
+    /// Work that must finish before the first request: the schema (a database whose applied migrations
+    /// were edited stops start-up here, with the reason).
+    /// </summary>
+    public static async Task PrepareAsync(WebApplication app, CancellationToken cancellationToken = default)
+    {
+        await app.Services.GetRequiredService<Migrator>().MigrateAsync(cancellationToken);
+    }
+}
