@@ -1,17 +1,45 @@
+using JobHub.Core.Jobs;
 using JobHub.Core.Persistence;
+using JobHub.Core.RunningHub;
+using JobHub.Core.Storage;
+using JobHub.Core.Tools;
+using JobHub.Core.Webhooks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace JobHub.Core;
 
 public static class ServiceCollectionExtensions
 {
-    /// <summary>Registers everything in JobHub.Core: the database, the migrator and the time source.</summary>
+    /// <summary>Registers everything in JobHub.Core, with the HTTP RunningHub client.</summary>
     public static IServiceCollection AddJobHubCore(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(Random.Shared);
         services.AddSingleton(_ => Database.CreateDataSource(configuration.GetConnectionString("JobHub") ?? ""));
         services.AddSingleton<Migrator>();
+
+        services.AddOptions<JobHubOptions>().BindConfiguration(JobHubOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RunningHubOptions>().BindConfiguration(RunningHubOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ToolsOptions>()
+            .Configure(options => configuration.GetSection(ToolsOptions.Section).Bind(options.Tools))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ToolsOptions>, ToolsOptionsValidator>();
+
+        services.AddSingleton<ToolCatalog>();
+        services.AddSingleton<IFileStorage, LocalFileStorage>();
+        services.AddSingleton<RunningHubAccounts>();
+        services.AddHttpClient<IRunningHubClient, RunningHubHttpClient>()
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+        services.AddSingleton<WebhookTokens>();
+        services.AddSingleton<QueueView>();
+        services.AddSingleton<JobTermination>();
+        services.AddSingleton<JobLauncher>();
+        services.AddSingleton<SubmitJob>();
+        services.AddSingleton<StoreInput>();
+        services.AddSingleton<FinishJob>();
+        services.AddSingleton<CancelJob>();
         return services;
     }
 }

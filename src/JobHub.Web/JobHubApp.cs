@@ -53,5 +53,7 @@ public static class JobHubApp
     public static async Task PrepareAsync(WebApplication app, CancellationToken cancellationToken = default)
     {
         await app.Services.GetRequiredService<Migrator>().MigrateAsync(cancellationToken);
+        await app.Services.GetRequiredService<JobHub.Core.RunningHub.RunningHubAccounts>()
+            .SyncAsync(app.Services.GetRequiredService<Npgsql.NpgsqlDataSource>(), cancellationToken);
     }
 }

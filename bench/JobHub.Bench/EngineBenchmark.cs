@@ -1,0 +1,208 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Dapper;
+using JobHub.Core;
+using JobHub.Core.Credits;
+using JobHub.Core.Jobs;
+using JobHub.Core.Persistence;
+using JobHub.Core.RunningHub;
+using JobHub.Simulator;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace JobHub.Bench;
+
+/// <summary>
+/// Submit latency (1 and 50 concurrent submitters) and promotion latency (slot freed → next launch begun),
+/// on JobHub.Core against a real PostgreSQL database of its own. RunningHub answers instantly here, so the
+/// figures are JobHub's own cost.
+/// </summary>
+public static class EngineBenchmark
+{
+    public static async Task<IReadOnlyList<Figure>> RunAsync(string adminConnectionString)
+    {
+        var database = $"jobhub_bench_{Guid.NewGuid():N}"[..30];
+        await ExecuteAsync(adminConnectionString, $"CREATE DATABASE \"{database}\"");
+        try
+        {
+            var connectionString = new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = database, MaxPoolSize = 80 }.ConnectionString;
+            var storage = Path.Combine(Path.GetTempPath(), "jobhub-bench", database);
+            var configuration = new ConfigurationBuilder()
+                .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"))
+                .AddInMemoryCollection(new Dictionary<string, string?>
+                {
+                    ["ConnectionStrings:JobHub"] = connectionString,
+                    ["JobHub:StorageRoot"] = storage,
+                    ["JobHub:WebhookSecret"] = "bench",
+                })
+                .Build();
+            var runningHub = new InstantRunningHub();
+            await using var services = new ServiceCollection()
+                .AddLogging(l => l.SetMinimumLevel(LogLevel.Warning))
+                .AddSingleton<IConfiguration>(configuration)
+                .AddJobHubCore(configuration)
+                .AddSingleton<IRunningHubClient>(runningHub)
+                .BuildServiceProvider();
+            var dataSource = services.GetRequiredService<NpgsqlDataSource>();
+            await services.GetRequiredService<Migrator>().MigrateAsync();
+            await services.GetRequiredService<RunningHubAccounts>().SyncAsync(dataSource);
+
+            var bench = new Context(services, dataSource, runningHub);
+            var inputs = await bench.InputsAsync();
+            var figures = new List<Figure>();
+            figures.Add(await SubmitLatencyAsync(bench, inputs, submitters: 1, perSubmitter: 300));
+            await bench.ResetAsync();
+            figures.Add(await SubmitLatencyAsync(bench, inputs, submitters: 50, perSubmitter: 20));
+            await bench.ResetAsync();
+            figures.Add(await PromotionLatencyAsync(bench, inputs, rounds: 200));
+            Directory.Delete(storage, recursive: true);
+            return figures;
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await ExecuteAsync(adminConnectionString, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+        }
+    }
+
+    private static async Task<Figure> SubmitLatencyAsync(Context bench, IReadOnlyList<StoredInput> inputs, int submitters, int perSubmitter)
+    {
+        var users = await bench.UsersAsync(submitters * perSubmitter);
+        var submit = bench.Services.GetRequiredService<SubmitJob>();
+        var samples = new ConcurrentBag<double>();
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, submitters).Select(s => Task.Run(async () =>
+        {
+            for (var i = 0; i < perSubmitter; i++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                var result = await submit.HandleAsync(new SubmitJobRequest(users[(s * perSubmitter) + i], "pose-changer", inputs, new Dictionary<string, string?>()));
+                samples.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                if (!result.Succeeded)
+                {
+                    throw new InvalidOperationException(result.ErrorMessage);
+                }
+            }
+        })));
+        var elapsed = clock.Elapsed;
+        await bench.Services.GetRequiredService<JobLauncher>().WhenIdleAsync();
+        return Figure.From($"submit latency, {submitters} concurrent submitter{(submitters == 1 ? "" : "s")} ({samples.Count} jobs, {samples.Count / elapsed.TotalSeconds:0} submits/s)",
+            samples, targetP99: submitters == 1 ? 25 : 100);
+    }
+
+    private static async Task<Figure> PromotionLatencyAsync(Context bench, IReadOnlyList<StoredInput> inputs, int rounds)
+    {
+        var users = await bench.UsersAsync(rounds + 3);
+        var submit = bench.Services.GetRequiredService<SubmitJob>();
+        var finish = bench.Services.GetRequiredService<FinishJob>();
+        var launcher = bench.Services.GetRequiredService<JobLauncher>();
+        for (var i = 0; i < 3; i++)
+        {
+            await submit.HandleAsync(new SubmitJobRequest(users[i], "pose-changer", inputs, new Dictionary<string, string?>()));
+        }
+
+        await launcher.WhenIdleAsync();
+        var samples = new List<double>();
+        for (var round = 0; round < rounds; round++)
+        {
+            await submit.HandleAsync(new SubmitJobRequest(users[round + 3], "pose-changer", inputs, new Dictionary<string, string?>()));
+            var oldestRunning = await bench.ScalarAsync<Guid>("SELECT id FROM jobs WHERE status = 'running' ORDER BY started_at LIMIT 1");
+            var launchBegun = bench.RunningHub.NextUpload();
+            var started = Stopwatch.GetTimestamp();
+            await finish.CompleteAsync(oldestRunning, [], null, JobCause.Webhook);
+            await launchBegun;
+            samples.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            await launcher.WhenIdleAsync();
+        }
+
+        return Figure.From($"promotion latency, slot freed → next launch begun ({rounds} promotions)", samples, targetP99: 100);
+    }
+
+    private static async Task ExecuteAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await connection.ExecuteAsync(sql);
+    }
+
+    private sealed class Context(IServiceProvider services, NpgsqlDataSource dataSource, InstantRunningHub runningHub)
+    {
+        public IServiceProvider Services => services;
+        public InstantRunningHub RunningHub => runningHub;
+
+        public async Task<IReadOnlyList<StoredInput>> InputsAsync()
+        {
+            var store = services.GetRequiredService<StoreInput>();
+            var person = await store.HandleAsync("pose-changer", "person", new MemoryStream(SampleMedia.Png(64, 64)), "p.png", long.MaxValue, default);
+            var pose = await store.HandleAsync("pose-changer", "pose", new MemoryStream(SampleMedia.Png(64, 64, 1)), "q.png", long.MaxValue, default);
+            return [person.Input!, pose.Input!];
+        }
+
+        public async Task<Guid[]> UsersAsync(int count)
+        {
+            var ids = Enumerable.Range(0, count).Select(_ => Guid.NewGuid()).ToArray();
+            await using var connection = await dataSource.OpenConnectionAsync();
+            foreach (var id in ids)
+            {
+                await using var transaction = await connection.BeginTransactionAsync();
+                var email = $"{id:N}@bench.local";
+                await connection.ExecuteAsync("""
+                    INSERT INTO users (id, email, normalized_email, user_name, normalized_user_name, security_stamp, concurrency_stamp)
+                    VALUES (@id, @email, upper(@email), @email, upper(@email), 's', 'c')
+                    """, new { id, email }, transaction);
+                await CreditLedger.AddAsync(connection, transaction, id, LedgerKinds.Grant, 100, "bench", null, DateTime.UtcNow);
+                await transaction.CommitAsync();
+            }
+
+            return ids;
+        }
+
+        public async Task<T> ScalarAsync<T>(string sql)
+        {
+            await using var connection = await dataSource.OpenConnectionAsync();
+            return (await connection.ExecuteScalarAsync<T>(sql))!;
+        }
+
+        /// <summary>Ends every job, so the next measurement starts with free slots and an empty queue.</summary>
+        public async Task ResetAsync()
+        {
+            await services.GetRequiredService<JobLauncher>().WhenIdleAsync();
+            await using var connection = await dataSource.OpenConnectionAsync();
+            await connection.ExecuteAsync("UPDATE jobs SET status = 'cancelled', completed_at = now() WHERE status IN ('queued', 'starting', 'running')");
+        }
+    }
+
+    /// <summary>RunningHub answering at once; tells when the next upload (a launch beginning) happens.</summary>
+    private sealed class InstantRunningHub : IRunningHubClient
+    {
+        private long task = 1_000_000_000_000_000_000;
+        private TaskCompletionSource? nextUpload;
+
+        public Task NextUpload()
+        {
+            var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref nextUpload, signal);
+            return signal.Task;
+        }
+
+        public Task<UploadResult> UploadAsync(RunningHubAccount account, Stream content, string fileName, string contentType, CancellationToken cancellationToken)
+        {
+            Interlocked.Exchange(ref nextUpload, null)?.TrySetResult();
+            return Task.FromResult(new UploadResult(CallOutcome.Success, "openapi/" + fileName));
+        }
+
+        public Task<StartResult> StartAsync(RunningHubAccount account, StartRequest request, CancellationToken cancellationToken) =>
+            Task.FromResult(new StartResult(CallOutcome.Success, Interlocked.Increment(ref task).ToString()));
+
+        public Task<TaskQueryResult> QueryAsync(RunningHubAccount account, string taskId, CancellationToken cancellationToken) =>
+            Task.FromResult(new TaskQueryResult(CallOutcome.Success, RemoteTaskStatus.Running, [], null));
+
+        public Task<CallResult> CancelAsync(RunningHubAccount account, string taskId, CancellationToken cancellationToken) =>
+            Task.FromResult(new CallResult(CallOutcome.Success));
+
+        public Task<AccountStatusResult> GetAccountStatusAsync(RunningHubAccount account, CancellationToken cancellationToken) =>
+            Task.FromResult(new AccountStatusResult(CallOutcome.Success, 0, 0, 0, "USD"));
+    }
+}

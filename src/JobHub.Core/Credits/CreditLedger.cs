@@ -1,0 +1,110 @@
+using Dapper;
+using Npgsql;
+
+namespace JobHub.Core.Credits;
+
+public static class LedgerKinds
+{
+    public const string Grant = "grant";
+    public const string Debit = "debit";
+    public const string Refund = "refund";
+    public const string Adjustment = "adjustment";
+}
+
+public sealed record LedgerEntry(long Id, Guid UserId, Guid? JobId, string Kind, int Amount, int BalanceAfter, string? Reason, string? Actor, DateTime CreatedAt);
+
+/// <summary>
+/// R6: credits live in an append-only ledger; <c>users.credit_balance</c> is its running sum, changed only
+/// here, in the same transaction as the ledger row, with the user's row locked first. A job has one debit
+/// and at most one refund (unique key), and no balance goes below zero (check constraints).
+/// </summary>
+public static class CreditLedger
+{
+    /// <summary>Debits the job's cost. Returns false, changing nothing, when the balance is too low.</summary>
+    public static async Task<bool> TryDebitAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid userId, Guid jobId, int cost, DateTime at)
+    {
+        var balance = await LockBalanceAsync(connection, transaction, userId);
+        if (balance < cost)
+        {
+            return false;
+        }
+
+        await AppendAsync(connection, transaction, userId, jobId, LedgerKinds.Debit, -cost, balance - cost, null, null, at);
+        return true;
+    }
+
+    /// <summary>Refunds the job's debit once; a second call changes nothing and returns false.</summary>
+    public static async Task<bool> RefundOnceAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid userId, Guid jobId, string reason, DateTime at)
+    {
+        var balance = await LockBalanceAsync(connection, transaction, userId);
+        var debit = await connection.ExecuteScalarAsync<int?>(
+            "SELECT -amount FROM credit_ledger WHERE job_id = @jobId AND kind = 'debit'", new { jobId }, transaction);
+        if (debit is null)
+        {
+            return false;
+        }
+
+        var inserted = await connection.ExecuteScalarAsync<long?>("""
+            INSERT INTO credit_ledger (user_id, job_id, kind, amount, balance_after, reason, created_at)
+            VALUES (@userId, @jobId, 'refund', @amount, @balanceAfter, @reason, @at)
+            ON CONFLICT (job_id, kind) WHERE job_id IS NOT NULL DO NOTHING
+            RETURNING id
+            """, new { userId, jobId, amount = debit.Value, balanceAfter = balance + debit.Value, reason, at }, transaction);
+        if (inserted is null)
+        {
+            return false;
+        }
+
+        await connection.ExecuteAsync("UPDATE users SET credit_balance = @balance WHERE id = @userId",
+            new { balance = balance + debit.Value, userId }, transaction);
+        return true;
+    }
+
+    /// <summary>A grant (sign-up) or an admin adjustment; an adjustment below zero balance is refused.</summary>
+    public static async Task<int?> AddAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid userId, string kind, int amount,
+        string reason, string? actor, DateTime at)
+    {
+        if (kind is not (LedgerKinds.Grant or LedgerKinds.Adjustment))
+        {
+            throw new ArgumentException("only grants and adjustments are added directly", nameof(kind));
+        }
+
+        var balance = await LockBalanceAsync(connection, transaction, userId);
+        if (balance + amount < 0)
+        {
+            return null;
+        }
+
+        await AppendAsync(connection, transaction, userId, null, kind, amount, balance + amount, reason, actor, at);
+        return balance + amount;
+    }
+
+    public static async Task<int> GetBalanceAsync(NpgsqlDataSource dataSource, Guid userId)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<int>("SELECT credit_balance FROM users WHERE id = @userId", new { userId });
+    }
+
+    public static async Task<IReadOnlyList<LedgerEntry>> GetEntriesAsync(NpgsqlDataSource dataSource, Guid userId, int limit = 200)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        return (await connection.QueryAsync<LedgerEntry>("""
+            SELECT id, user_id, job_id, kind, amount, balance_after, reason, actor, created_at
+            FROM credit_ledger WHERE user_id = @userId ORDER BY id DESC LIMIT @limit
+            """, new { userId, limit })).ToList();
+    }
+
+    private static async Task<int> LockBalanceAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid userId) =>
+        await connection.ExecuteScalarAsync<int?>("SELECT credit_balance FROM users WHERE id = @userId FOR UPDATE", new { userId }, transaction)
+        ?? throw new InvalidOperationException($"user {userId} does not exist");
+
+    private static async Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid userId, Guid? jobId, string kind,
+        int amount, int balanceAfter, string? reason, string? actor, DateTime at)
+    {
+        await connection.ExecuteAsync("""
+            INSERT INTO credit_ledger (user_id, job_id, kind, amount, balance_after, reason, actor, created_at)
+            VALUES (@userId, @jobId, @kind, @amount, @balanceAfter, @reason, @actor, @at);
+            UPDATE users SET credit_balance = @balanceAfter WHERE id = @userId;
+            """, new { userId, jobId, kind, amount, balanceAfter, reason, actor, at }, transaction);
+    }
+}

@@ -1,0 +1,63 @@
+using Dapper;
+using Npgsql;
+
+namespace JobHub.Core.Jobs;
+
+/// <summary>
+/// The job's event log, and the NOTIFY that tells every instance a job changed. Both are written in the
+/// transaction that made the change, so a rolled-back change leaves neither.
+/// </summary>
+public static class JobEvents
+{
+    public const string Channel = "jobhub_jobs";
+
+    public const string Transition = "transition";
+    public const string Ignored = "ignored";
+    public const string Note = "note";
+
+    public static Task TransitionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Job job, string? from, string to,
+        DateTime at, string cause, string? actor = null, string? message = null, object? data = null) =>
+        WriteAsync(connection, transaction, job.Id, job.UserId, Transition, from, to, at, cause, actor, message, data, notifyStatus: to);
+
+    /// <summary>A late or repeated event that changed nothing: only recorded.</summary>
+    public static Task IgnoredAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid jobId, string currentStatus, string attempted,
+        DateTime at, string cause, string? message = null, object? data = null) =>
+        WriteAsync(connection, transaction, jobId, null, Ignored, currentStatus, attempted, at, cause, null, message, data, notifyStatus: null);
+
+    public static Task NoteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid jobId, DateTime at, string cause,
+        string message, object? data = null, string? actor = null) =>
+        WriteAsync(connection, transaction, jobId, null, Note, null, null, at, cause, actor, message, data, notifyStatus: null);
+
+    private static async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid jobId, Guid? userId, string kind,
+        string? from, string? to, DateTime at, string cause, string? actor, string? message, object? data, string? notifyStatus)
+    {
+        var sql = """
+            INSERT INTO job_events (job_id, at, kind, from_status, to_status, cause, actor, message, data)
+            VALUES (@jobId, @at, @kind, @from, @to, @cause, @actor, @message, @data::jsonb)
+            """;
+        if (notifyStatus is not null)
+        {
+            sql += ";\nSELECT pg_notify(@channel, @payload)";
+        }
+
+        await connection.ExecuteAsync(sql, new
+        {
+            jobId,
+            at,
+            kind,
+            from,
+            to,
+            cause,
+            actor,
+            message = Truncate(message, 4000),
+            data = data is null ? null : JobJson.Serialize(data),
+            channel = Channel,
+            payload = notifyStatus is null ? null : JobJson.Serialize(new JobChanged(jobId, userId ?? Guid.Empty, notifyStatus)),
+        }, transaction);
+    }
+
+    private static string? Truncate(string? value, int length) => value is null || value.Length <= length ? value : value[..length];
+}
+
+/// <summary>The NOTIFY payload: which job changed, whose, and its new status.</summary>
+public sealed record JobChanged(Guid JobId, Guid UserId, string Status);

@@ -1,0 +1,254 @@
+using System.Collections.Concurrent;
+using Dapper;
+using JobHub.Core.RunningHub;
+using JobHub.Core.Storage;
+using JobHub.Core.Tools;
+using JobHub.Core.Webhooks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace JobHub.Core.Jobs;
+
+/// <summary>
+/// R9: the one path from <c>starting</c> to <c>running</c>, for a job admitted straight away and for one
+/// promoted from the queue alike. It builds the RunningHub request only from the job row (stored inputs,
+/// parameters, webapp, account), uploads the inputs, starts the app with the job's webhook URL and stores
+/// the task id. Capacity errors put the job back at the head of the queue with back-off; any other error
+/// fails it with RunningHub's words and refunds.
+/// Delivery: launches run in the background after the admitting transaction commits; if this process dies
+/// first, the job stays <c>starting</c> without a task id and the orphan sweep (R8) fails and refunds it.
+/// </summary>
+public sealed class JobLauncher(
+    NpgsqlDataSource dataSource,
+    ToolCatalog catalog,
+    IFileStorage storage,
+    IRunningHubClient client,
+    RunningHubAccounts accounts,
+    WebhookTokens webhookTokens,
+    JobTermination termination,
+    IOptions<JobHubOptions> options,
+    IOptions<RunningHubOptions> runningHubOptions,
+    TimeProvider clock,
+    Random random,
+    ILogger<JobLauncher> logger)
+{
+    private readonly ConcurrentDictionary<int, Task> inFlight = new();
+    private int nextTicket;
+
+    /// <summary>Launches each job in the background.</summary>
+    public void Dispatch(IEnumerable<Job> jobs)
+    {
+        foreach (var job in jobs)
+        {
+            Track(() => LaunchAsync(job.Id));
+        }
+    }
+
+    /// <summary>Completes when no launch or scheduled promotion of this instance is under way (tests, shutdown).</summary>
+    public async Task WhenIdleAsync()
+    {
+        while (!inFlight.IsEmpty)
+        {
+            await Task.WhenAll(inFlight.Values.ToArray());
+        }
+    }
+
+    /// <summary>Fills free slots from the queue and launches what was promoted (R12; the sweep calls this too).</summary>
+    public async Task<IReadOnlyList<Job>> PromoteAsync(string cause, CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<Job> promoted;
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+        {
+            await SlotAdmission.LockAsync(connection, transaction);
+            promoted = await SlotAdmission.PromoteAsync(connection, transaction, options.Value.MaxConcurrent, clock.GetUtcNow().UtcDateTime, cause);
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        Dispatch(promoted);
+        return promoted;
+    }
+
+    public async Task LaunchAsync(Guid jobId, CancellationToken cancellationToken = default)
+    {
+        Job? job;
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+        {
+            job = await connection.QuerySingleOrDefaultAsync<Job>("SELECT * FROM jobs WHERE id = @jobId", new { jobId });
+        }
+
+        if (job is null || job.Status != JobStatus.Starting || job.TaskId is not null || job.AccountKey is null)
+        {
+            return; // another instance or path already moved it on
+        }
+
+        try
+        {
+            var outcome = await StartAtRunningHubAsync(job, cancellationToken);
+            await ApplyAsync(job, outcome, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            logger.LogError(ex, "Launch of job {JobId} failed unexpectedly", job.Id);
+            await FailAsync(job, new JobFailure(JobErrorCodes.LaunchFailed, "JobHub could not start the job. Your credits were returned."));
+        }
+    }
+
+    private async Task<StartResult> StartAtRunningHubAsync(Job job, CancellationToken cancellationToken)
+    {
+        var tool = catalog.Find(job.ToolKey) ?? throw new InvalidOperationException($"tool {job.ToolKey} is no longer configured");
+        var route = tool.Webapps.FirstOrDefault(r => r.WebappId == job.WebappId)
+            ?? throw new InvalidOperationException($"webapp {job.WebappId} is no longer configured for {job.ToolKey}");
+        var account = accounts.Get(job.AccountKey!);
+
+        var nodes = new List<NodeInfo>();
+        foreach (var input in job.InputFiles)
+        {
+            UploadResult upload;
+            await using (var content = storage.OpenRead(input.StoredName))
+            {
+                upload = await client.UploadAsync(account, content, Path.GetFileName(input.StoredName), input.MimeType, cancellationToken);
+            }
+
+            if (!upload.IsSuccess)
+            {
+                return new StartResult(upload.Outcome == CallOutcome.Unknown ? CallOutcome.Transport : upload.Outcome, null, upload.Code, upload.Message);
+            }
+
+            var binding = route.Nodes[input.Key];
+            nodes.Add(new NodeInfo(binding.NodeId, binding.FieldName, upload.FileName!, input.Key));
+        }
+
+        foreach (var (key, value) in job.ParameterValues)
+        {
+            if (route.Nodes.TryGetValue(key, out var binding))
+            {
+                nodes.Add(new NodeInfo(binding.NodeId, binding.FieldName, binding.Values.GetValueOrDefault(value, value), key));
+            }
+        }
+
+        var request = new StartRequest(route.WebappId, nodes, await webhookTokens.CreateUrlAsync(job.Id), runningHubOptions.Value.InstanceType);
+        return await client.StartAsync(account, request, cancellationToken);
+    }
+
+    private async Task ApplyAsync(Job job, StartResult result, CancellationToken cancellationToken)
+    {
+        switch (result.Outcome)
+        {
+            case CallOutcome.Success when !string.IsNullOrEmpty(result.TaskId):
+                await MarkRunningAsync(job, result.TaskId!, cancellationToken);
+                break;
+            case CallOutcome.Capacity or CallOutcome.RateLimited:
+                await RequeueAsync(job, result, cancellationToken);
+                break;
+            case CallOutcome.Unknown:
+                await FailAsync(job, new JobFailure(JobErrorCodes.RunningHubStartUnknown,
+                    "RunningHub did not confirm the start in time, so JobHub stopped this job and returned your credits.",
+                    result.Code, result.Message));
+                break;
+            case CallOutcome.Transport:
+                await FailAsync(job, new JobFailure(JobErrorCodes.RunningHubUnavailable,
+                    "RunningHub could not be reached. Your credits were returned; try again in a moment.", result.Code, result.Message));
+                break;
+            default:
+                await FailAsync(job, new JobFailure(JobErrorCodes.RunningHubError,
+                    result.Message is { Length: > 0 } message ? message : $"RunningHub rejected the task (code {result.Code}).",
+                    result.Code, result.Message));
+                break;
+        }
+    }
+
+    private async Task MarkRunningAsync(Job job, string taskId, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var running = await JobTransitions.MarkRunningAsync(connection, transaction, job.Id, taskId, now);
+        if (running is not null)
+        {
+            await JobEvents.TransitionAsync(connection, transaction, running, JobStatus.Starting, JobStatus.Running, now, JobCause.System,
+                message: $"RunningHub task {taskId}", data: new { taskId, job.AccountKey });
+            await transaction.CommitAsync(cancellationToken);
+            return;
+        }
+
+        // The job was cancelled or failed while RunningHub was starting it: stop the paid task we no longer want.
+        var current = await connection.ExecuteScalarAsync<string>("SELECT status FROM jobs WHERE id = @Id", new { job.Id }, transaction);
+        await JobEvents.IgnoredAsync(connection, transaction, job.Id, current ?? "?", JobStatus.Running, now, JobCause.System,
+            $"RunningHub started task {taskId} after the job became {current}; cancelling it at RunningHub", new { taskId });
+        await transaction.CommitAsync(cancellationToken);
+        var cancel = await client.CancelAsync(accounts.Get(job.AccountKey!), taskId, CancellationToken.None);
+        logger.LogInformation("Cancelled unwanted RunningHub task {TaskId} of job {JobId}: {Outcome}", taskId, job.Id, cancel.Outcome);
+    }
+
+    private async Task RequeueAsync(Job job, StartResult result, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var delay = Backoff(job.LaunchAttempts + 1);
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+        {
+            await SlotAdmission.LockAsync(connection, transaction);
+            var queued = await JobTransitions.RequeueAsync(connection, transaction, job.Id, now + delay, now);
+            if (queued is null)
+            {
+                return; // cancelled meanwhile; its own path promoted
+            }
+
+            await JobEvents.TransitionAsync(connection, transaction, queued, JobStatus.Starting, JobStatus.Queued, now, JobCause.System,
+                message: $"RunningHub is at capacity ({result.Code}: {result.Message}); retrying in {delay.TotalSeconds:0} s",
+                data: new { result.Code, result.Message, attempt = queued.LaunchAttempts });
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        // The head waits out its back-off, keeping its place; wake the queue when it ends (the sweep backs this up).
+        Track(async () =>
+        {
+            await Task.Delay(delay, clock);
+            await PromoteAsync(JobCause.System);
+        });
+    }
+
+    private async Task FailAsync(Job job, JobFailure failure)
+    {
+        var result = await termination.FailAsync(job.Id, failure, JobCause.System, [JobStatus.Starting]);
+        if (result.Outcome == TerminationOutcome.Changed)
+        {
+            logger.LogWarning("Job {JobId} failed at launch: {Code} {ProviderCode}", job.Id, failure.ErrorCode, failure.ProviderCode);
+        }
+
+        Dispatch(result.Promoted);
+    }
+
+    private TimeSpan Backoff(int attempt)
+    {
+        var baseDelay = options.Value.CapacityBackoffBase.TotalMilliseconds * Math.Pow(2, Math.Min(attempt - 1, 16));
+        var capped = Math.Min(baseDelay, options.Value.CapacityBackoffMax.TotalMilliseconds);
+        double jitter;
+        lock (random)
+        {
+            jitter = 0.8 + (random.NextDouble() * 0.4);
+        }
+
+        return TimeSpan.FromMilliseconds(capped * jitter);
+    }
+
+    private void Track(Func<Task> work)
+    {
+        var ticket = Interlocked.Increment(ref nextTicket);
+        var task = Task.Run(async () =>
+        {
+            try
+            {
+                await work();
+            }
+            catch (Exception ex)
+            {
+                logger.LogError(ex, "Background launch work failed");
+            }
+        });
+        inFlight[ticket] = task;
+        task.ContinueWith(_ => inFlight.TryRemove(ticket, out Task? _), TaskScheduler.Default);
+    }
+}

@@ -1,0 +1,117 @@
+using Dapper;
+using JobHub.Core.Credits;
+using JobHub.Core.RunningHub;
+using JobHub.Core.Tools;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace JobHub.Core.Jobs;
+
+/// <summary>Why a job failed or was cancelled: JobHub's code, and RunningHub's code and message verbatim (R5).</summary>
+public sealed record JobFailure(
+    string ErrorCode,
+    string ErrorMessage,
+    string? ProviderCode = null,
+    string? ProviderMessage = null,
+    string? FailedReason = null,
+    TaskUsage? Usage = null);
+
+public enum TerminationOutcome
+{
+    /// <summary>The job moved to the terminal state now.</summary>
+    Changed,
+
+    /// <summary>The job was not in a state this change accepts; nothing changed, the attempt is in the event log.</summary>
+    Ignored,
+
+    NotFound,
+}
+
+public sealed record TerminationResult(TerminationOutcome Outcome, Job? Job, IReadOnlyList<Job> Promoted, bool Refunded);
+
+/// <summary>
+/// The one way a job reaches a terminal state. In a single transaction, under the slot lock: the
+/// conditional update, the refund (R6, exactly once: the update succeeds once, and the ledger's unique key
+/// backs it up), the cost (R10), the event, and the promotion of the next queued jobs (R12).
+/// </summary>
+public sealed class JobTermination(NpgsqlDataSource dataSource, ToolCatalog catalog, IOptions<JobHubOptions> options, TimeProvider clock)
+{
+    public Task<TerminationResult> CompleteAsync(Guid jobId, IReadOnlyList<JobOutput> outputs, TaskUsage? usage, string cause,
+        string? actor = null, CancellationToken cancellationToken = default) =>
+        TerminateAsync(jobId, JobStatus.Completed, JobTransitions.CompleteFrom, cause, actor, null, cancellationToken,
+            (connection, transaction, job, now) =>
+            {
+                var (cost, estimated) = Cost(job, usage, now);
+                return JobTransitions.CompleteAsync(connection, transaction, jobId, JobJson.Serialize(outputs),
+                    usage is null ? null : JobJson.Serialize(usage), cost, estimated, now);
+            });
+
+    public Task<TerminationResult> FailAsync(Guid jobId, JobFailure failure, string cause, string[]? allowedFrom = null,
+        string? actor = null, CancellationToken cancellationToken = default) =>
+        EndAsync(jobId, JobStatus.Failed, allowedFrom ?? JobTransitions.FailFrom, failure, cause, actor, cancellationToken);
+
+    public Task<TerminationResult> CancelAsync(Guid jobId, JobFailure reason, string cause, string[]? allowedFrom = null, Guid? ownerId = null,
+        string? actor = null, CancellationToken cancellationToken = default) =>
+        EndAsync(jobId, JobStatus.Cancelled, allowedFrom ?? JobTransitions.CancelFrom, reason, cause, actor, cancellationToken, ownerId);
+
+    private Task<TerminationResult> EndAsync(Guid jobId, string to, string[] allowedFrom, JobFailure failure, string cause, string? actor,
+        CancellationToken cancellationToken, Guid? ownerId = null) =>
+        TerminateAsync(jobId, to, allowedFrom, cause, actor, ownerId, cancellationToken, (connection, transaction, job, now) =>
+        {
+            var (cost, estimated) = Cost(job, failure.Usage, now);
+            return JobTransitions.EndAsync(connection, transaction, jobId, to, allowedFrom, failure, cost, estimated, now);
+        });
+
+    private async Task<TerminationResult> TerminateAsync(Guid jobId, string to, string[] allowedFrom, string cause, string? actor, Guid? ownerId,
+        CancellationToken cancellationToken, Func<NpgsqlConnection, NpgsqlTransaction, Job, DateTime, Task<Job?>> update)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await SlotAdmission.LockAsync(connection, transaction);
+        var now = clock.GetUtcNow().UtcDateTime;
+
+        var current = await connection.QuerySingleOrDefaultAsync<Job>(
+            "SELECT * FROM jobs WHERE id = @jobId FOR UPDATE", new { jobId }, transaction);
+        if (current is null || (ownerId is { } owner && current.UserId != owner))
+        {
+            return new TerminationResult(TerminationOutcome.NotFound, null, [], false);
+        }
+
+        var changed = allowedFrom.Contains(current.Status) ? await update(connection, transaction, current, now) : null;
+        if (changed is null)
+        {
+            await JobEvents.IgnoredAsync(connection, transaction, jobId, current.Status, to, now, cause,
+                $"{to} refused: the job is {current.Status}");
+            await transaction.CommitAsync(cancellationToken);
+            return new TerminationResult(TerminationOutcome.Ignored, current, [], false);
+        }
+
+        var refunded = to != JobStatus.Completed &&
+            await CreditLedger.RefundOnceAsync(connection, transaction, changed.UserId, changed.Id, $"job {to}", now);
+        await JobEvents.TransitionAsync(connection, transaction, changed, current.Status, to, now, cause, actor,
+            changed.ErrorMessage, new { changed.ErrorCode, changed.ProviderCode, refunded });
+
+        IReadOnlyList<Job> promoted = JobStatus.InSlot.Contains(current.Status)
+            ? await SlotAdmission.PromoteAsync(connection, transaction, options.Value.MaxConcurrent, now, cause)
+            : [];
+        await transaction.CommitAsync(cancellationToken);
+        return new TerminationResult(TerminationOutcome.Changed, changed, promoted, refunded);
+    }
+
+    /// <summary>R10: RunningHub's own money figure when given, otherwise run time × the tool's rate.</summary>
+    private (decimal Cost, bool Estimated) Cost(Job job, TaskUsage? usage, DateTime now)
+    {
+        if (usage?.ConsumeMoney is { } money)
+        {
+            return (money, false);
+        }
+
+        if (job.StartedAt is not { } started)
+        {
+            return (0m, true);
+        }
+
+        var rate = catalog.Find(job.ToolKey)?.CostPerSecond ?? 0m;
+        return (Math.Round((decimal)Math.Max(0, (now - started).TotalSeconds) * rate, 4), true);
+    }
+}

@@ -1,0 +1,45 @@
+using JobHub.Core.Storage;
+using JobHub.Core.Tools;
+
+namespace JobHub.Core.Jobs;
+
+public sealed record StoreInputResult(StoredInput? Input, string? ErrorCode, string? ErrorMessage);
+
+/// <summary>
+/// R9: an input is checked by its content and stored by JobHub, under a generated name, before any job
+/// exists; the job later refers to it and the launcher uploads it to RunningHub.
+/// </summary>
+public sealed class StoreInput(ToolCatalog catalog, IFileStorage storage)
+{
+    public async Task<StoreInputResult> HandleAsync(string toolKey, string inputKey, Stream content, string? originalName, long maxReadBytes,
+        CancellationToken cancellationToken)
+    {
+        var input = catalog.Find(toolKey)?.Inputs.FirstOrDefault(i => i.Key == inputKey);
+        if (input is null)
+        {
+            return new(null, SubmitErrors.InputInvalid, $"The tool '{toolKey}' has no input '{inputKey}'.");
+        }
+
+        // Read at most one byte past the limit, so an oversized upload is refused without reading it all.
+        using var buffer = new MemoryStream();
+        var limit = Math.Min(maxReadBytes, input.MaxBytes) + 1;
+        var chunk = new byte[81920];
+        int read;
+        while (buffer.Length < limit && (read = await content.ReadAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, limit - buffer.Length)), cancellationToken)) > 0)
+        {
+            buffer.Write(chunk, 0, read);
+        }
+
+        buffer.Position = 0;
+        var (info, rejection) = MediaInspector.Inspect(buffer, buffer.Length, input);
+        if (rejection is not null)
+        {
+            return new(null, rejection.Code, rejection.Message);
+        }
+
+        buffer.Position = 0;
+        var storedName = await storage.SaveAsync("inputs", buffer, info!.Extension, cancellationToken);
+        var safeName = originalName is null ? null : Path.GetFileName(originalName)[..Math.Min(Path.GetFileName(originalName).Length, 200)];
+        return new(new StoredInput(inputKey, storedName, info.MimeType, buffer.Length, info.Width, info.Height, info.DurationSeconds, safeName), null, null);
+    }
+}

@@ -1,0 +1,177 @@
+using Dapper;
+using JobHub.Core.Credits;
+using JobHub.Core.Persistence;
+using JobHub.Core.Storage;
+using JobHub.Core.Tools;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace JobHub.Core.Jobs;
+
+public sealed record SubmitJobRequest(Guid UserId, string ToolKey, IReadOnlyList<StoredInput> Inputs, IReadOnlyDictionary<string, string?> Parameters);
+
+public sealed record SubmitJobResult(Job? Job, int? QueuePosition, string? ErrorCode, string? ErrorMessage)
+{
+    public bool Succeeded => Job is not null;
+
+    public static SubmitJobResult Rejected(string code, string message) => new(null, null, code, message);
+}
+
+public static class SubmitErrors
+{
+    public const string ToolUnknown = "TOOL_UNKNOWN";
+    public const string ParameterInvalid = "PARAMETER_INVALID";
+    public const string InputInvalid = "INPUT_INVALID";
+    public const string InsufficientCredits = "INSUFFICIENT_CREDITS";
+    public const string ActiveJobExists = "ACTIVE_JOB_EXISTS";
+    public const string UserUnknown = "USER_UNKNOWN";
+
+    public const string ActiveJobMessage = "You already have a job in progress. Wait for it to finish.";
+}
+
+/// <summary>
+/// Creates a job. Parameters and inputs are checked first; then one transaction, under the slot lock,
+/// inserts the job as <c>starting</c> (a slot and an account are free and nobody waits) or <c>queued</c>
+/// (R1–R3), lets the partial unique index refuse a second active job (R4) and debits the cost (R6).
+/// A refusal creates and charges nothing.
+/// </summary>
+public sealed class SubmitJob(
+    NpgsqlDataSource dataSource,
+    ToolCatalog catalog,
+    IFileStorage storage,
+    JobLauncher launcher,
+    IOptions<JobHubOptions> options,
+    TimeProvider clock)
+{
+    public async Task<SubmitJobResult> HandleAsync(SubmitJobRequest request, CancellationToken cancellationToken = default)
+    {
+        var tool = catalog.Find(request.ToolKey);
+        if (tool is null)
+        {
+            return SubmitJobResult.Rejected(SubmitErrors.ToolUnknown, $"There is no tool '{request.ToolKey}'.");
+        }
+
+        var (parameters, parameterError) = ToolParameters.Normalize(tool, request.Parameters);
+        if (parameters is null)
+        {
+            return SubmitJobResult.Rejected(SubmitErrors.ParameterInvalid, parameterError!);
+        }
+
+        var route = tool.RouteFor(parameters);
+        if (route is null)
+        {
+            return SubmitJobResult.Rejected(SubmitErrors.ParameterInvalid, "No RunningHub app is configured for this combination of options.");
+        }
+
+        var inputError = CheckInputs(tool, request.Inputs);
+        if (inputError is not null)
+        {
+            return SubmitJobResult.Rejected(SubmitErrors.InputInvalid, inputError);
+        }
+
+        var cost = tool.CostFor(parameters);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await SlotAdmission.LockAsync(connection, transaction);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var account = await SlotAdmission.AdmitAsync(connection, transaction, options.Value.MaxConcurrent);
+        var status = account is null ? JobStatus.Queued : JobStatus.Starting;
+
+        Job job;
+        try
+        {
+            job = await connection.QuerySingleAsync<Job>("""
+                INSERT INTO jobs (id, user_id, tool_key, status, parameters, inputs, webapp_id, credit_cost, waited_in_queue,
+                                  created_at, queued_at, queue_seq, starting_at, account_key, updated_at)
+                VALUES (@id, @userId, @toolKey, @status, @parameters::jsonb, @inputs::jsonb, @webappId, @cost, @queued,
+                        @now, CASE WHEN @queued THEN @now END, nextval('jobs_queue_seq'), CASE WHEN @queued THEN NULL ELSE @now END, @account, @now)
+                RETURNING *
+                """, new
+            {
+                id = Guid.CreateVersion7(clock.GetUtcNow()),
+                userId = request.UserId,
+                toolKey = tool.Key,
+                status,
+                parameters = JobJson.Serialize(parameters),
+                inputs = JobJson.Serialize(request.Inputs),
+                webappId = route.WebappId,
+                cost,
+                queued = account is null,
+                now,
+                account,
+            }, transaction);
+        }
+        catch (PostgresException ex) when (ex.IsUniqueViolation("jobs_one_active_per_user"))
+        {
+            return SubmitJobResult.Rejected(SubmitErrors.ActiveJobExists, SubmitErrors.ActiveJobMessage);
+        }
+        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.ForeignKeyViolation)
+        {
+            return SubmitJobResult.Rejected(SubmitErrors.UserUnknown, "Your account was not found. Sign in again.");
+        }
+
+        if (!await CreditLedger.TryDebitAsync(connection, transaction, request.UserId, job.Id, cost, now))
+        {
+            var balance = await connection.ExecuteScalarAsync<int>("SELECT credit_balance FROM users WHERE id = @UserId", new { request.UserId }, transaction);
+            return SubmitJobResult.Rejected(SubmitErrors.InsufficientCredits,
+                $"This job costs {cost} credits and you have {balance}. Nothing was charged.");
+        }
+
+        var position = job.Status == JobStatus.Queued ? await QueueView.PositionAsync(connection, transaction, job.Id, cancellationToken) : null;
+        await JobEvents.TransitionAsync(connection, transaction, job, null, status, now, JobCause.User,
+            message: account is null ? "all slots busy or older jobs waiting: queued" : "slot free: starting", data: new { cost, account });
+        await transaction.CommitAsync(cancellationToken);
+
+        if (job.Status == JobStatus.Starting)
+        {
+            launcher.Dispatch([job]);
+        }
+
+        return new SubmitJobResult(job, position, null, null);
+    }
+
+    /// <summary>Every input of the tool exactly once, each a file JobHub stored and that still is what the input accepts.</summary>
+    private string? CheckInputs(ToolDefinition tool, IReadOnlyList<StoredInput> inputs)
+    {
+        foreach (var extra in inputs.Where(i => tool.Inputs.All(d => d.Key != i.Key)))
+        {
+            return $"The tool has no input '{extra.Key}'.";
+        }
+
+        foreach (var definition in tool.Inputs)
+        {
+            var matching = inputs.Where(i => i.Key == definition.Key).ToList();
+            if (matching.Count != 1)
+            {
+                return matching.Count == 0 ? $"The file for '{definition.Key}' is missing." : $"Send one file for '{definition.Key}'.";
+            }
+
+            var input = matching[0];
+            try
+            {
+                if (!storage.Exists(input.StoredName))
+                {
+                    return $"The file for '{definition.Key}' was not found; upload it again.";
+                }
+
+                using var content = storage.OpenRead(input.StoredName);
+                var (info, rejection) = MediaInspector.Inspect(content, content.Length, definition);
+                if (rejection is not null)
+                {
+                    return rejection.Message;
+                }
+
+                if (info!.MimeType != input.MimeType)
+                {
+                    return $"The file for '{definition.Key}' is not what it claims to be.";
+                }
+            }
+            catch (ArgumentException)
+            {
+                return $"The file for '{definition.Key}' was not found; upload it again.";
+            }
+        }
+
+        return null;
+    }
+}

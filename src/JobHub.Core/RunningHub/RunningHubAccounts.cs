@@ -1,0 +1,66 @@
+using Dapper;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace JobHub.Core.RunningHub;
+
+/// <summary>
+/// The configured RunningHub accounts (R11). With none configured, one account points at the built-in
+/// simulator under <c>{PublicBaseUrl}/simulator</c>, so that a fresh run works without a key.
+/// </summary>
+public sealed class RunningHubAccounts
+{
+    public const string SimulatorKey = "simulator";
+    public const string SimulatorApiKey = "simulator-key";
+
+    private readonly Dictionary<string, RunningHubAccountOptions> accounts;
+
+    public RunningHubAccounts(IOptions<RunningHubOptions> options, IOptions<JobHubOptions> jobHub)
+    {
+        var configured = options.Value.Accounts.Where(a => !string.IsNullOrWhiteSpace(a.ApiKey)).ToList();
+        UsesSimulator = configured.Count == 0;
+        if (UsesSimulator)
+        {
+            configured =
+            [
+                new RunningHubAccountOptions
+                {
+                    Key = SimulatorKey,
+                    ApiKey = SimulatorApiKey,
+                    BaseUrl = jobHub.Value.PublicBaseUrl.TrimEnd('/') + "/simulator",
+                    MaxConcurrent = Math.Max(1, jobHub.Value.MaxConcurrent),
+                },
+            ];
+        }
+
+        accounts = configured.ToDictionary(a => a.Key, StringComparer.Ordinal);
+    }
+
+    /// <summary>True when no key is configured and JobHub runs against its simulator.</summary>
+    public bool UsesSimulator { get; }
+
+    public IReadOnlyCollection<RunningHubAccountOptions> All => accounts.Values;
+
+    public RunningHubAccount Get(string key) =>
+        accounts.TryGetValue(key, out var account)
+            ? new RunningHubAccount(account.Key, account.BaseUrl.TrimEnd('/'), account.ApiKey)
+            : throw new InvalidOperationException($"RunningHub account '{key}' is not configured");
+
+    /// <summary>Makes the accounts table match the configuration: configured accounts enabled with their limits, others disabled.</summary>
+    public async Task SyncAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        foreach (var account in accounts.Values)
+        {
+            await connection.ExecuteAsync("""
+                INSERT INTO runninghub_accounts (account_key, max_concurrent, enabled) VALUES (@Key, @MaxConcurrent, true)
+                ON CONFLICT (account_key) DO UPDATE SET max_concurrent = EXCLUDED.max_concurrent, enabled = true
+                """, new { account.Key, account.MaxConcurrent }, transaction);
+        }
+
+        await connection.ExecuteAsync("UPDATE runninghub_accounts SET enabled = false WHERE NOT (account_key = ANY(@keys))",
+            new { keys = accounts.Keys.ToArray() }, transaction);
+        await transaction.CommitAsync(cancellationToken);
+    }
+}

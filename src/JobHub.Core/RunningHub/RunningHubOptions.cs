@@ -1,0 +1,41 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace JobHub.Core.RunningHub;
+
+/// <summary>Section <c>JobHub:RunningHub</c>: the accounts (API keys) JobHub may use.</summary>
+public sealed class RunningHubOptions
+{
+    public const string Section = "JobHub:RunningHub";
+
+    public const string DefaultBaseUrl = "https://www.runninghub.ai";
+
+    public List<RunningHubAccountOptions> Accounts { get; set; } = [];
+
+    /// <summary>Timeout for one call to RunningHub.</summary>
+    public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>RunningHub instance type for every run (<c>default</c> 24 GB or <c>plus</c> 48 GB); empty: not sent.</summary>
+    public string? InstanceType { get; set; }
+}
+
+public sealed class RunningHubAccountOptions
+{
+    [Required(AllowEmptyStrings = false)]
+    [RegularExpression("^[a-z0-9][a-z0-9-]{0,39}$")]
+    public string Key { get; set; } = "";
+
+    /// <summary>The API key; from configuration or environment only, never logged.</summary>
+    public string ApiKey { get; set; } = "";
+
+    public string BaseUrl { get; set; } = RunningHubOptions.DefaultBaseUrl;
+
+    /// <summary>R11: this account's own limit of concurrent tasks.</summary>
+    [Range(1, 1000)]
+    public int MaxConcurrent { get; set; } = 3;
+}
+
+/// <summary>An account as the client needs it: where to call and with which key.</summary>
+public sealed record RunningHubAccount(string Key, string BaseUrl, string ApiKey)
+{
+    public override string ToString() => $"RunningHubAccount {{ Key = {Key}, BaseUrl = {BaseUrl} }}";
+}

@@ -1,0 +1,75 @@
+using Microsoft.Extensions.Options;
+
+namespace JobHub.Core.Storage;
+
+/// <summary>JobHub's own file store for inputs and copied outputs, outside the web root, under generated names.</summary>
+public interface IFileStorage
+{
+    /// <summary>Stores the content under a new generated name in <paramref name="area"/> and returns that name.</summary>
+    Task<string> SaveAsync(string area, Stream content, string extension, CancellationToken cancellationToken);
+
+    Stream OpenRead(string storedName);
+
+    bool Exists(string storedName);
+
+    void Delete(string storedName);
+}
+
+public sealed class LocalFileStorage : IFileStorage
+{
+    private readonly string root;
+
+    public LocalFileStorage(IOptions<JobHubOptions> options)
+    {
+        root = Path.GetFullPath(string.IsNullOrWhiteSpace(options.Value.StorageRoot)
+            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "jobhub", "storage")
+            : options.Value.StorageRoot);
+        Directory.CreateDirectory(root);
+    }
+
+    public string Root => root;
+
+    public async Task<string> SaveAsync(string area, Stream content, string extension, CancellationToken cancellationToken)
+    {
+        if (!System.Text.RegularExpressions.Regex.IsMatch(area, "^[a-z]+$") || !System.Text.RegularExpressions.Regex.IsMatch(extension, "^[a-z0-9]{1,5}$"))
+        {
+            throw new ArgumentException("area and extension must be short lower-case words");
+        }
+
+        var storedName = $"{area}/{DateTime.UtcNow:yyyyMMdd}/{Guid.NewGuid():N}.{extension}";
+        var path = PathFor(storedName);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
+        {
+            await content.CopyToAsync(file, cancellationToken);
+        }
+
+        return storedName;
+    }
+
+    public Stream OpenRead(string storedName) =>
+        new FileStream(PathFor(storedName), FileMode.Open, FileAccess.Read, FileShare.Read, 81920, useAsync: true);
+
+    public bool Exists(string storedName) => File.Exists(PathFor(storedName));
+
+    public void Delete(string storedName)
+    {
+        var path = PathFor(storedName);
+        if (File.Exists(path))
+        {
+            File.Delete(path);
+        }
+    }
+
+    /// <summary>Resolves a stored name; anything that would leave the root (a forged name) is refused.</summary>
+    private string PathFor(string storedName)
+    {
+        var path = Path.GetFullPath(Path.Combine(root, storedName));
+        if (!path.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            throw new ArgumentException("not a stored file name", nameof(storedName));
+        }
+
+        return path;
+    }
+}

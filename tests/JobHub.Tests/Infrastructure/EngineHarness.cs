@@ -1,0 +1,194 @@
+using Dapper;
+using JobHub.Core;
+using JobHub.Core.Credits;
+using JobHub.Core.Jobs;
+using JobHub.Core.RunningHub;
+using JobHub.Core.Storage;
+using JobHub.Simulator;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace JobHub.Tests.Infrastructure;
+
+/// <summary>
+/// JobHub.Core wired as in production (the repository's appsettings.json, real PostgreSQL, local storage)
+/// on a database of its own, with a fake RunningHub client and a test clock.
+/// </summary>
+public sealed class EngineHarness : IAsyncDisposable
+{
+    private readonly string storageRoot;
+
+    private EngineHarness(ServiceProvider services, string database, string storageRoot, FakeRunningHubClient runningHub, TestClock clock)
+    {
+        Services = services;
+        DatabaseName = database;
+        this.storageRoot = storageRoot;
+        RunningHub = runningHub;
+        Clock = clock;
+    }
+
+    public ServiceProvider Services { get; }
+    public string DatabaseName { get; }
+    public FakeRunningHubClient RunningHub { get; }
+    public TestClock Clock { get; }
+
+    public NpgsqlDataSource Db => Services.GetRequiredService<NpgsqlDataSource>();
+    public SubmitJob Submit => Services.GetRequiredService<SubmitJob>();
+    public FinishJob Finish => Services.GetRequiredService<FinishJob>();
+    public CancelJob Cancel => Services.GetRequiredService<CancelJob>();
+    public JobLauncher Launcher => Services.GetRequiredService<JobLauncher>();
+    public QueueView Queue => Services.GetRequiredService<QueueView>();
+    public StoreInput StoreInput => Services.GetRequiredService<StoreInput>();
+
+    public static IConfigurationRoot LoadConfiguration(IDictionary<string, string?>? overrides = null) =>
+        new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: false)
+            .AddInMemoryCollection(overrides ?? new Dictionary<string, string?>())
+            .Build();
+
+    public static async Task<EngineHarness> CreateAsync(IDictionary<string, string?>? settings = null)
+    {
+        var database = await TestDatabase.CreateMigratedAsync();
+        var storageRoot = Path.Combine(Path.GetTempPath(), "jobhub-tests", Guid.NewGuid().ToString("N"));
+        var overrides = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:JobHub"] = TestDatabase.ConnectionStringFor(database) + ";Maximum Pool Size=60",
+            ["JobHub:StorageRoot"] = storageRoot,
+            ["JobHub:CapacityBackoffBase"] = "00:00:00.050",
+            ["JobHub:CapacityBackoffMax"] = "00:00:00.200",
+            ["JobHub:WebhookSecret"] = "test-secret",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            overrides[key] = value;
+        }
+
+        var configuration = LoadConfiguration(overrides);
+        var runningHub = new FakeRunningHubClient();
+        var clock = new TestClock();
+        var services = new ServiceCollection()
+            .AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning))
+            .AddJobHubCore(configuration)
+            .AddSingleton<IRunningHubClient>(runningHub)
+            .AddSingleton<TimeProvider>(clock)
+            .AddSingleton<IConfiguration>(configuration)
+            .BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
+        var harness = new EngineHarness(services, database, storageRoot, runningHub, clock);
+        await services.GetRequiredService<RunningHubAccounts>().SyncAsync(harness.Db);
+        return harness;
+    }
+
+    public int MaxConcurrent => Services.GetRequiredService<IOptions<JobHubOptions>>().Value.MaxConcurrent;
+
+    public async Task<Guid> CreateUserAsync(int credits = 100)
+    {
+        var id = Guid.NewGuid();
+        var email = $"{id:N}@test.local";
+        await using var connection = await Db.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await connection.ExecuteAsync("""
+            INSERT INTO users (id, email, normalized_email, user_name, normalized_user_name, security_stamp, concurrency_stamp)
+            VALUES (@id, @email, upper(@email), @email, upper(@email), 's', 'c')
+            """, new { id, email }, transaction);
+        if (credits > 0)
+        {
+            await CreditLedger.AddAsync(connection, transaction, id, LedgerKinds.Grant, credits, "test grant", null, Clock.GetUtcNow().UtcDateTime);
+        }
+
+        await transaction.CommitAsync();
+        return id;
+    }
+
+    /// <summary>Valid stored inputs for every input of the tool (small PNGs; an MP4 for video).</summary>
+    public async Task<IReadOnlyList<StoredInput>> InputsForAsync(string toolKey)
+    {
+        var tool = Services.GetRequiredService<Core.Tools.ToolCatalog>().Find(toolKey)!;
+        var inputs = new List<StoredInput>();
+        foreach (var input in tool.Inputs)
+        {
+            var bytes = input.Kind == "video" ? SampleMedia.Mp4(320, 240, 3) : SampleMedia.Png(16, 12);
+            var result = await StoreInput.HandleAsync(toolKey, input.Key, new MemoryStream(bytes), $"{input.Key}.bin", long.MaxValue, CancellationToken.None);
+            inputs.Add(result.Input ?? throw new InvalidOperationException(result.ErrorMessage));
+        }
+
+        return inputs;
+    }
+
+    public async Task<SubmitJobResult> SubmitAsync(Guid userId, string toolKey = "pose-changer", IReadOnlyDictionary<string, string?>? parameters = null) =>
+        await Submit.HandleAsync(new SubmitJobRequest(userId, toolKey, await InputsForAsync(toolKey), parameters ?? new Dictionary<string, string?>()));
+
+    public async Task<Job> GetJobAsync(Guid id)
+    {
+        await using var connection = await Db.OpenConnectionAsync();
+        return await connection.QuerySingleAsync<Job>("SELECT * FROM jobs WHERE id = @id", new { id });
+    }
+
+    public async Task<int> BalanceAsync(Guid userId) => await CreditLedger.GetBalanceAsync(Db, userId);
+
+    public async Task<T> ScalarAsync<T>(string sql, object? parameters = null)
+    {
+        await using var connection = await Db.OpenConnectionAsync();
+        return (await connection.ExecuteScalarAsync<T>(sql, parameters))!;
+    }
+
+    public async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object? parameters = null)
+    {
+        await using var connection = await Db.OpenConnectionAsync();
+        return (await connection.QueryAsync<T>(sql, parameters)).ToList();
+    }
+
+    /// <summary>R6 invariants over the whole database: ledger sum = balance; one debit a job; refunds only for failed/cancelled, once.</summary>
+    public async Task AssertCreditsConsistentAsync()
+    {
+        var mismatched = await QueryAsync<Guid>("""
+            SELECT u.id FROM users u LEFT JOIN credit_ledger l ON l.user_id = u.id
+            GROUP BY u.id, u.credit_balance HAVING coalesce(sum(l.amount), 0) <> u.credit_balance
+            """);
+        Assert.Empty(mismatched);
+        var badJobs = await QueryAsync<Guid>("""
+            SELECT j.id FROM jobs j
+            WHERE (SELECT count(*) FROM credit_ledger l WHERE l.job_id = j.id AND l.kind = 'debit') <> 1
+               OR (SELECT count(*) FROM credit_ledger l WHERE l.job_id = j.id AND l.kind = 'refund')
+                  <> CASE WHEN j.status IN ('failed', 'cancelled') THEN 1 ELSE 0 END
+            """);
+        Assert.Empty(badJobs);
+    }
+
+    /// <summary>Replays the event log in commit order of slot changes: the most jobs ever in a slot at once.</summary>
+    public async Task<int> MaxInSlotFromEventsAsync()
+    {
+        var events = await QueryAsync<(string? From, string? To)>(
+            "SELECT from_status, to_status FROM job_events WHERE kind = 'transition' ORDER BY id");
+        int current = 0, max = 0;
+        foreach (var (from, to) in events)
+        {
+            var wasIn = from is JobStatus.Starting or JobStatus.Running;
+            var isIn = to is JobStatus.Starting or JobStatus.Running;
+            current += (isIn ? 1 : 0) - (wasIn ? 1 : 0);
+            max = Math.Max(max, current);
+        }
+
+        return max;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        RunningHub.ReleaseHeldStarts();
+        await Launcher.WhenIdleAsync();
+        await Services.DisposeAsync();
+        await TestDatabase.DropAsync(DatabaseName);
+        try
+        {
+            Directory.Delete(storageRoot, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

@@ -1,0 +1,144 @@
+using JobHub.Core.Jobs;
+using JobHub.Core.RunningHub;
+using JobHub.Tests.Infrastructure;
+
+namespace JobHub.Tests.Jobs;
+
+/// <summary>R1–R3, R12: who starts, who queues, who is promoted.</summary>
+public sealed class AdmissionTests : IAsyncLifetime
+{
+    private EngineHarness h = null!;
+
+    public async Task InitializeAsync() => h = await EngineHarness.CreateAsync();
+
+    public async Task DisposeAsync() => await h.DisposeAsync();
+
+    private async Task<Job> RunningJobAsync(string tool = "pose-changer")
+    {
+        var result = await h.SubmitAsync(await h.CreateUserAsync(), tool);
+        await h.Launcher.WhenIdleAsync();
+        return await h.GetJobAsync(result.Job!.Id);
+    }
+
+    [Fact]
+    public async Task Submit_StartsJob_WhileSlotsAreFree()
+    {
+        for (var active = 0; active < 3; active++)
+        {
+            var result = await h.SubmitAsync(await h.CreateUserAsync());
+
+            Assert.True(result.Succeeded, result.ErrorMessage);
+            Assert.Equal(JobStatus.Starting, result.Job!.Status);
+            Assert.False(result.Job.WaitedInQueue);
+            Assert.Null(result.QueuePosition);
+            await h.Launcher.WhenIdleAsync();
+            Assert.Equal(JobStatus.Running, (await h.GetJobAsync(result.Job.Id)).Status);
+        }
+    }
+
+    [Fact]
+    public async Task Submit_QueuesJob_WhenAllSlotsBusy_AndLaterOnesQueueBehind()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            await RunningJobAsync();
+        }
+
+        var fourth = await h.SubmitAsync(await h.CreateUserAsync());
+        var fifth = await h.SubmitAsync(await h.CreateUserAsync(), "virtual-try-on");
+        var sixth = await h.SubmitAsync(await h.CreateUserAsync(), "image-upscaler");
+
+        Assert.Equal(JobStatus.Queued, fourth.Job!.Status);
+        Assert.True(fourth.Job.WaitedInQueue);
+        Assert.Equal(1, fourth.QueuePosition);
+        Assert.Equal(2, fifth.QueuePosition);
+        Assert.Equal(3, sixth.QueuePosition);
+        Assert.Equal([fourth.Job.Id, fifth.Job!.Id, sixth.Job!.Id], (await h.Queue.GetQueueAsync()).Select(e => e.JobId));
+        Assert.Equal(3, h.RunningHub.Starts.Count);
+    }
+
+    [Fact]
+    public async Task Finish_PromotesExactlyTheOldestQueuedJob_AcrossTools()
+    {
+        var running = new List<Job>();
+        for (var i = 0; i < 3; i++)
+        {
+            running.Add(await RunningJobAsync(i == 0 ? "image-upscaler" : "pose-changer"));
+        }
+
+        var oldest = await h.SubmitAsync(await h.CreateUserAsync(), "virtual-try-on");
+        var younger = await h.SubmitAsync(await h.CreateUserAsync(), "image-upscaler");
+
+        await h.Finish.CompleteAsync(running[0].Id, [new JobOutput("https://example.test/out.png", "9", "png")], null, JobCause.Webhook);
+        await h.Launcher.WhenIdleAsync();
+
+        Assert.Equal(JobStatus.Running, (await h.GetJobAsync(oldest.Job!.Id)).Status);
+        Assert.Equal(JobStatus.Queued, (await h.GetJobAsync(younger.Job!.Id)).Status);
+        Assert.Equal(1, await h.Queue.PositionAsync(younger.Job.Id));
+        Assert.Equal(3, (await h.Queue.GetSlotsAsync()).InSlot);
+    }
+
+    [Fact]
+    public async Task Submit_Queues_WhenOlderJobsWait_EvenIfASlotIsFree()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            await RunningJobAsync();
+        }
+
+        var waiting = await h.SubmitAsync(await h.CreateUserAsync());
+        // Hold the promoted job's launch open so the head stays in the queue, then free a slot behind its back.
+        await h.ScalarAsync<int>("UPDATE jobs SET next_attempt_at = @at WHERE id = @id RETURNING 1",
+            new { at = h.Clock.GetUtcNow().UtcDateTime.AddMinutes(5), id = waiting.Job!.Id });
+        var first = (await h.QueryAsync<Guid>("SELECT id FROM jobs WHERE status = 'running' LIMIT 1"))[0];
+        await h.Finish.CompleteAsync(first, [], null, JobCause.Webhook);
+
+        var newcomer = await h.SubmitAsync(await h.CreateUserAsync());
+
+        Assert.Equal(JobStatus.Queued, newcomer.Job!.Status);
+        Assert.Equal(2, newcomer.QueuePosition);
+        Assert.Equal(2, (await h.Queue.GetSlotsAsync()).InSlot);
+    }
+
+    [Fact]
+    public async Task Promote_StartsBackedOffHead_OnceItsBackoffEnds()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            await RunningJobAsync();
+        }
+
+        var waiting = await h.SubmitAsync(await h.CreateUserAsync());
+        await h.ScalarAsync<int>("UPDATE jobs SET next_attempt_at = @at WHERE id = @id RETURNING 1",
+            new { at = h.Clock.GetUtcNow().UtcDateTime.AddSeconds(30), id = waiting.Job!.Id });
+        var first = (await h.QueryAsync<Guid>("SELECT id FROM jobs WHERE status = 'running' LIMIT 1"))[0];
+        await h.Finish.CompleteAsync(first, [], null, JobCause.Webhook);
+        Assert.Empty(await h.Launcher.PromoteAsync(JobCause.Sweep));
+
+        h.Clock.Advance(TimeSpan.FromSeconds(31));
+        var promoted = await h.Launcher.PromoteAsync(JobCause.Sweep);
+        await h.Launcher.WhenIdleAsync();
+
+        Assert.Equal([waiting.Job.Id], promoted.Select(j => j.Id));
+        Assert.Equal(JobStatus.Running, (await h.GetJobAsync(waiting.Job.Id)).Status);
+    }
+
+    [Fact]
+    public async Task CancelQueued_DoesNotStartAnything_AndLaterJobsMoveUp()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            await RunningJobAsync();
+        }
+
+        var a = await h.SubmitAsync(await h.CreateUserAsync());
+        var b = await h.SubmitAsync(await h.CreateUserAsync());
+
+        var result = await h.Cancel.HandleAsync(new CancelJobRequest(a.Job!.Id, a.Job.UserId, JobCause.User, JobErrorCodes.CancelledByUser, "changed my mind"));
+
+        Assert.Equal(TerminationOutcome.Changed, result.Outcome);
+        Assert.Empty(result.Promoted);
+        Assert.Equal(1, await h.Queue.PositionAsync(b.Job!.Id));
+        Assert.Equal(3, h.RunningHub.Starts.Count);
+    }
+}
