@@ -1,5 +1,7 @@
 using JobHub.Core;
 using JobHub.Core.Persistence;
+using JobHub.Core.RunningHub;
+using JobHub.Simulator;
 using JobHub.Web.Components;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Radzen;
@@ -30,6 +32,11 @@ public static class JobHubApp
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddRadzenComponents();
         builder.Services.AddHealthChecks().AddCheck<ReadinessCheck>("database", tags: ["ready"]);
+        if (RunningHubAccounts.UsesSimulatorFor(builder.Configuration))
+        {
+            // No RunningHub key: serve the simulator in this process; the default account points at it.
+            builder.Services.AddRunningHubSimulator();
+        }
     }
 
     public static void ConfigurePipeline(WebApplication app)
@@ -44,6 +51,10 @@ public static class JobHubApp
         app.MapHealthChecks("/health", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        if (RunningHubAccounts.UsesSimulatorFor(app.Configuration))
+        {
+            app.MapRunningHubSimulator("/simulator");
+        }
     }
 
     /// <summary>

@@ -36,6 +36,11 @@ public sealed class RunningHubAccounts
         accounts = configured.ToDictionary(a => a.Key, StringComparer.Ordinal);
     }
 
+    /// <summary>True when the configuration names no account with a key, so JobHub must serve its simulator.</summary>
+    public static bool UsesSimulatorFor(Microsoft.Extensions.Configuration.IConfiguration configuration) =>
+        !configuration.GetSection(RunningHubOptions.Section + ":Accounts").GetChildren()
+            .Any(account => !string.IsNullOrWhiteSpace(account["ApiKey"]));
+
     /// <summary>True when no key is configured and JobHub runs against its simulator.</summary>
     public bool UsesSimulator { get; }
 

@@ -56,6 +56,12 @@ public static class RunningHubPayloads
     /// <summary>The error in a response body, if any: a non-zero legacy <c>code</c> or a non-empty v2 <c>errorCode</c>.</summary>
     public static (string Code, string Message)? Error(JsonElement body)
     {
+        // A body naming a task and its status is that task's answer (a FAILED task carries errorCode too), not a request error.
+        if (!string.IsNullOrEmpty(Text(body, "taskId")) && !string.IsNullOrEmpty(Text(body, "status")))
+        {
+            return null;
+        }
+
         var code = Text(body, "code");
         if (code is not null && code != "0" && code != "200")
         {

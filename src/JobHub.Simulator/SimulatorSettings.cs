@@ -1,0 +1,43 @@
+namespace JobHub.Simulator;
+
+/// <summary>How the simulated RunningHub behaves; changed by configuration or at run time through the control endpoint.</summary>
+public sealed record SimulatorSettings
+{
+    /// <summary>API keys the simulator accepts; any other gets the invalid-key error.</summary>
+    public List<string> ApiKeys { get; init; } = ["simulator-key"];
+
+    /// <summary>Concurrent tasks per API key before the real capacity error (421).</summary>
+    public int ConcurrencyPerKey { get; init; } = 3;
+
+    public TimeSpan QueuedFor { get; init; } = TimeSpan.FromMilliseconds(300);
+    public TimeSpan RunFor { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Extra latency added to every API answer.</summary>
+    public TimeSpan ResponseLatency { get; init; }
+
+    /// <summary>Share of tasks that end FAILED (0–1), with this message.</summary>
+    public double FailureRate { get; init; }
+    public string FailureMessage { get; init; } = "CUDA out of memory (simulated)";
+
+    /// <summary>The next N start calls answer a capacity error (code below), whatever the load.</summary>
+    public int CapacityErrorsNext { get; init; }
+    public string CapacityErrorCode { get; init; } = "421";
+
+    /// <summary>Share of webhooks never sent, and sent twice (or more).</summary>
+    public double WebhookLostRate { get; init; }
+    public double WebhookDuplicateRate { get; init; }
+    public int WebhookDuplicates { get; init; } = 2;
+    public TimeSpan WebhookDelay { get; init; }
+
+    /// <summary>Duplicated webhooks: a stale "RUNNING"-shaped copy is sent after the final one.</summary>
+    public bool WebhookOutOfOrder { get; init; }
+
+    /// <summary><c>eventData</c> as a JSON string in the legacy shape (true) or as a v2 object (false).</summary>
+    public bool EventDataAsString { get; init; } = true;
+
+    /// <summary>Query answers "task not found" for every task.</summary>
+    public bool QueryNotFound { get; init; }
+
+    /// <summary>Start calls create the task but never answer (the caller times out: outcome unknown).</summary>
+    public bool StartHangs { get; init; }
+}

@@ -1,0 +1,241 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace JobHub.Simulator;
+
+public enum SimTaskStatus
+{
+    Queued,
+    Running,
+    Success,
+    Failed,
+    Cancelled,
+}
+
+public sealed class SimTask
+{
+    public required string TaskId { get; init; }
+    public required string ApiKey { get; init; }
+    public required string WebappId { get; init; }
+    public required List<SimNode> Nodes { get; init; }
+    public string? WebhookUrl { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public required bool WillFail { get; init; }
+    public SimTaskStatus Status { get; set; } = SimTaskStatus.Queued;
+    public DateTimeOffset? EndedAt { get; set; }
+    public string? OutputName { get; set; }
+    public bool WebhookDone { get; set; }
+}
+
+public sealed record SimNode(string NodeId, string FieldName, string FieldValue, string? Description);
+
+/// <summary>
+/// The simulated RunningHub: uploaded files, tasks moving QUEUED → RUNNING → SUCCESS/FAILED on a clock,
+/// per-key concurrency, and TASK_END webhooks sent (or lost, delayed, duplicated) as the settings say.
+/// </summary>
+public sealed class SimulatorState(TimeProvider clock, IHttpClientFactory httpClients)
+{
+    private readonly ConcurrentDictionary<string, byte[]> files = new();
+    private readonly ConcurrentDictionary<string, SimTask> tasks = new();
+    private readonly object gate = new();
+    private readonly Random random = new(20261122);
+    private long nextTaskId = 2_019_000_000_000_000_000;
+    private int capacityErrorsLeft;
+    private SimulatorSettings settings = new();
+
+    public SimulatorSettings Settings
+    {
+        get { lock (gate) { return settings; } }
+        set { lock (gate) { settings = value; capacityErrorsLeft = value.CapacityErrorsNext; } }
+    }
+
+    /// <summary>Every start call received, successful or not (tests count them: a start must never be retried).</summary>
+    public int StartCalls;
+
+    public int WebhooksSent;
+
+    /// <summary>Where outputs are served, as last seen from a request (webhooks are sent outside any request).</summary>
+    public string FilesBaseUrl { get; set; } = "http://localhost/simulator/files";
+
+    public IReadOnlyCollection<SimTask> Tasks => tasks.Values.ToList();
+
+    public void Reset(SimulatorSettings? newSettings = null)
+    {
+        tasks.Clear();
+        files.Clear();
+        Interlocked.Exchange(ref StartCalls, 0);
+        Interlocked.Exchange(ref WebhooksSent, 0);
+        Settings = newSettings ?? new SimulatorSettings();
+    }
+
+    public bool IsValidKey(string? key) => key is not null && Settings.ApiKeys.Contains(key);
+
+    public string StoreFile(byte[] content, string extension)
+    {
+        var name = $"openapi/{Guid.NewGuid():N}{extension}";
+        files[name] = content;
+        return name;
+    }
+
+    public byte[]? File(string name) => files.GetValueOrDefault(name);
+
+    /// <summary>Creates a task, or returns the capacity error code when the key is full or errors are scripted.</summary>
+    public (SimTask? Task, string? CapacityCode) Start(string apiKey, string webappId, List<SimNode> nodes, string? webhookUrl)
+    {
+        Interlocked.Increment(ref StartCalls);
+        Advance();
+        lock (gate)
+        {
+            if (capacityErrorsLeft > 0)
+            {
+                capacityErrorsLeft--;
+                return (null, settings.CapacityErrorCode);
+            }
+
+            var active = tasks.Values.Count(t => t.ApiKey == apiKey && t.Status is SimTaskStatus.Queued or SimTaskStatus.Running);
+            if (active >= settings.ConcurrencyPerKey)
+            {
+                return (null, "421");
+            }
+
+            var task = new SimTask
+            {
+                TaskId = (++nextTaskId).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ApiKey = apiKey,
+                WebappId = webappId,
+                Nodes = nodes,
+                WebhookUrl = webhookUrl,
+                CreatedAt = clock.GetUtcNow(),
+                WillFail = random.NextDouble() < settings.FailureRate,
+            };
+            tasks[task.TaskId] = task;
+            return (task, null);
+        }
+    }
+
+    public SimTask? Find(string? taskId)
+    {
+        Advance();
+        return taskId is null ? null : tasks.GetValueOrDefault(taskId);
+    }
+
+    /// <summary>Cancels a task that is not finished; false when it already ended (817).</summary>
+    public bool Cancel(SimTask task)
+    {
+        lock (gate)
+        {
+            if (task.Status is SimTaskStatus.Success or SimTaskStatus.Failed or SimTaskStatus.Cancelled)
+            {
+                return false;
+            }
+
+            task.Status = SimTaskStatus.Cancelled;
+            task.EndedAt = clock.GetUtcNow();
+            task.WebhookDone = true;
+            return true;
+        }
+    }
+
+    public int ActiveFor(string apiKey) =>
+        tasks.Values.Count(t => t.ApiKey == apiKey && t.Status is SimTaskStatus.Queued or SimTaskStatus.Running);
+
+    /// <summary>Moves every task along the clock.</summary>
+    public void Advance()
+    {
+        var now = clock.GetUtcNow();
+        lock (gate)
+        {
+            foreach (var task in tasks.Values)
+            {
+                if (task.Status == SimTaskStatus.Queued && now - task.CreatedAt >= settings.QueuedFor)
+                {
+                    task.Status = SimTaskStatus.Running;
+                }
+
+                if (task.Status == SimTaskStatus.Running && now - task.CreatedAt >= settings.QueuedFor + settings.RunFor)
+                {
+                    task.Status = task.WillFail ? SimTaskStatus.Failed : SimTaskStatus.Success;
+                    task.EndedAt = now;
+                    if (!task.WillFail)
+                    {
+                        // The output is a copy of the first input file, or a fresh image when there is none.
+                        var input = task.Nodes.Select(n => files.GetValueOrDefault(n.FieldValue)).FirstOrDefault(f => f is not null);
+                        var extension = task.Nodes.Select(n => Path.GetExtension(n.FieldValue)).FirstOrDefault(e => !string.IsNullOrEmpty(e)) ?? ".png";
+                        task.OutputName = StoreFile(input ?? SampleMedia.Png(64, 64), extension);
+                    }
+                }
+
+            }
+        }
+    }
+
+    /// <summary>Moves tasks along, then hands over the ended ones whose webhook is due, each once (the clock sends them).</summary>
+    public IReadOnlyList<SimTask> CollectEnded()
+    {
+        Advance();
+        var ended = new List<SimTask>();
+        lock (gate)
+        {
+            foreach (var task in tasks.Values.Where(t => t.Status is SimTaskStatus.Success or SimTaskStatus.Failed && !t.WebhookDone))
+            {
+                task.WebhookDone = true;
+                ended.Add(task);
+            }
+        }
+
+        return ended;
+    }
+
+    /// <summary>Sends the TASK_END webhooks of tasks that just ended, as the settings say (lost, delayed, duplicated).</summary>
+    public async Task DeliverWebhooksAsync(IReadOnlyList<SimTask> ended, string filesBaseUrl, CancellationToken cancellationToken)
+    {
+        foreach (var task in ended.Where(t => t.WebhookUrl is not null))
+        {
+            var current = Settings;
+            double roll;
+            lock (gate)
+            {
+                roll = random.NextDouble();
+            }
+
+            if (roll < current.WebhookLostRate)
+            {
+                continue;
+            }
+
+            var copies = roll < current.WebhookLostRate + current.WebhookDuplicateRate ? Math.Max(2, current.WebhookDuplicates) : 1;
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    if (current.WebhookDelay > TimeSpan.Zero)
+                    {
+                        await Task.Delay(current.WebhookDelay, clock, cancellationToken);
+                    }
+
+                    using var http = httpClients.CreateClient("simulator-webhooks");
+                    for (var i = 0; i < copies; i++)
+                    {
+                        await PostAsync(http, task.WebhookUrl!, SimulatorPayloads.WebhookBody(task, filesBaseUrl, current.EventDataAsString, current.FailureMessage), cancellationToken);
+                    }
+
+                    if (copies > 1 && current.WebhookOutOfOrder)
+                    {
+                        await PostAsync(http, task.WebhookUrl!, SimulatorPayloads.StaleWebhookBody(task), cancellationToken);
+                    }
+                }
+                catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
+                {
+                    // A receiver that is down loses this delivery, as with the real service after its retries.
+                }
+            }, cancellationToken);
+        }
+    }
+
+    private async Task PostAsync(HttpClient http, string url, object body, CancellationToken cancellationToken)
+    {
+        using var response = await http.PostAsJsonAsync(url, body, JsonSerializerOptions.Web, cancellationToken);
+        Interlocked.Increment(ref WebhooksSent);
+    }
+}

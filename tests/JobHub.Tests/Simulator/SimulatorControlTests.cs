@@ -1,0 +1,110 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using JobHub.Core.RunningHub;
+using JobHub.Simulator;
+using JobHub.Tests.Infrastructure;
+
+namespace JobHub.Tests.Simulator;
+
+/// <summary>The simulator's controls do what they say: webhooks lost, duplicated, out of order, string or object eventData.</summary>
+public sealed class SimulatorControlTests : IAsyncLifetime
+{
+    private SimulatorHost sim = null!;
+
+    public async Task InitializeAsync() => sim = await SimulatorHost.StartAsync(new SimulatorSettings
+    {
+        QueuedFor = TimeSpan.FromMilliseconds(50),
+        RunFor = TimeSpan.FromMilliseconds(200),
+    });
+
+    public async Task DisposeAsync() => await sim.DisposeAsync();
+
+    private async Task<string> RunTaskAsync()
+    {
+        var client = sim.Client();
+        var upload = await client.UploadAsync(sim.Account, new MemoryStream(SampleMedia.Png(4, 4)), "a.png", "image/png", default);
+        var start = await client.StartAsync(sim.Account, new StartRequest("1", [new NodeInfo("1", "image", upload.FileName!)], sim.WebhookUrl), default);
+        await sim.WaitForAsync(() => client.QueryAsync(sim.Account, start.TaskId!, default), q => q.Status is RemoteTaskStatus.Success or RemoteTaskStatus.Failed);
+        return start.TaskId!;
+    }
+
+    [Fact]
+    public async Task Webhook_StringEventData_InTheLegacyShape()
+    {
+        var taskId = await RunTaskAsync();
+        var hook = await sim.WaitForAsync(() => Task.FromResult(sim.Webhooks.ToList()), l => l.Count == 1);
+
+        var body = Assert.Single(hook);
+        Assert.Equal("TASK_END", body.GetProperty("event").GetString());
+        Assert.Equal(taskId, body.GetProperty("taskId").GetString());
+        var eventData = JsonDocument.Parse(body.GetProperty("eventData").GetString()!).RootElement;
+        Assert.Equal(RemoteTaskStatus.Success, RunningHubPayloads.ParseLegacyOutputs(eventData).Status);
+    }
+
+    [Fact]
+    public async Task Webhook_ObjectEventData_InTheV2Shape()
+    {
+        sim.State.Settings = sim.State.Settings with { EventDataAsString = false, FailureRate = 1 };
+        await RunTaskAsync();
+        var hook = await sim.WaitForAsync(() => Task.FromResult(sim.Webhooks.ToList()), l => l.Count == 1);
+
+        var eventData = Assert.Single(hook).GetProperty("eventData");
+        Assert.Equal(JsonValueKind.Object, eventData.ValueKind);
+        Assert.Equal(RemoteTaskStatus.Failed, RunningHubPayloads.ParseQuery(eventData).Status);
+    }
+
+    [Fact]
+    public async Task Webhook_Lost_IsNeverSent()
+    {
+        sim.State.Settings = sim.State.Settings with { WebhookLostRate = 1 };
+
+        await RunTaskAsync();
+        await Task.Delay(500);
+
+        Assert.Empty(sim.Webhooks);
+        Assert.Equal(0, sim.State.WebhooksSent);
+    }
+
+    [Fact]
+    public async Task Webhook_Duplicated_AndOutOfOrder()
+    {
+        sim.State.Settings = sim.State.Settings with { WebhookDuplicateRate = 1, WebhookDuplicates = 3, WebhookOutOfOrder = true };
+
+        await RunTaskAsync();
+        var hooks = await sim.WaitForAsync(() => Task.FromResult(sim.Webhooks.ToList()), l => l.Count == 4);
+
+        Assert.Equal(4, hooks.Count);
+        Assert.Equal(JsonValueKind.Object, hooks[3].GetProperty("eventData").ValueKind);
+        Assert.Equal("RUNNING", hooks[3].GetProperty("eventData").GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task QueryNotFound_Control_MakesEveryQueryNotFound()
+    {
+        var taskId = await RunTaskAsync();
+        sim.State.Settings = sim.State.Settings with { QueryNotFound = true };
+
+        var result = await sim.Client().QueryAsync(sim.Account, taskId, default);
+
+        Assert.Equal(CallOutcome.NotFound, result.Outcome);
+    }
+
+    [Fact]
+    public async Task ControlEndpoint_ChangesSettingsOverHttp()
+    {
+        using var http = new HttpClient { BaseAddress = sim.Address };
+        var current = await http.GetFromJsonAsync<SimulatorSettings>("rh/_control/settings");
+
+        var response = await http.PutAsJsonAsync("rh/_control/settings", current! with { CapacityErrorsNext = 2, ResponseLatency = TimeSpan.FromMilliseconds(150) });
+        response.EnsureSuccessStatusCode();
+        var client = sim.Client();
+        var started = DateTime.UtcNow;
+        var first = await client.StartAsync(sim.Account, new StartRequest("1", [], null), default);
+        var elapsed = DateTime.UtcNow - started;
+        var second = await client.StartAsync(sim.Account, new StartRequest("1", [], null), default);
+        var third = await client.StartAsync(sim.Account, new StartRequest("1", [], null), default);
+
+        Assert.Equal([CallOutcome.Capacity, CallOutcome.Capacity, CallOutcome.Success], new[] { first.Outcome, second.Outcome, third.Outcome });
+        Assert.True(elapsed >= TimeSpan.FromMilliseconds(140), $"latency control not applied: {elapsed}");
+    }
+}
