@@ -21,9 +21,15 @@ public sealed class KestrelJobHub : IAsyncDisposable
 
     public static async Task<KestrelJobHub> StartAsync(string connectionString, IDictionary<string, string?>? settings = null)
     {
-        var app = JobHubApp.Create(["--urls", "http://127.0.0.1:0", "--environment", "Development"], builder =>
+        // A port chosen up front, so that PublicBaseUrl (webhooks, the simulator account) can name it.
+        var port = FreePort();
+        var url = $"http://127.0.0.1:{port}";
+        var storage = Path.Combine(Path.GetTempPath(), "jobhub-tests", Guid.NewGuid().ToString("N"));
+        var app = JobHubApp.Create(["--urls", url, "--environment", "Development"], builder =>
         {
             builder.Configuration["ConnectionStrings:JobHub"] = connectionString;
+            builder.Configuration["JobHub:PublicBaseUrl"] = url;
+            builder.Configuration["JobHub:StorageRoot"] = storage;
             if (settings is not null)
             {
                 builder.Configuration.AddInMemoryCollection(settings);
@@ -32,6 +38,13 @@ public sealed class KestrelJobHub : IAsyncDisposable
         await JobHubApp.PrepareAsync(app);
         await app.StartAsync();
         return new KestrelJobHub(app, new Uri(app.Urls.First()));
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

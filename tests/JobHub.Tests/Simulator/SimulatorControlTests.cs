@@ -108,3 +108,32 @@ public sealed class SimulatorControlTests : IAsyncLifetime
         Assert.True(elapsed >= TimeSpan.FromMilliseconds(140), $"latency control not applied: {elapsed}");
     }
 }
+
+public sealed class SimulatorDelayTests : IAsyncLifetime
+{
+    private SimulatorHost sim = null!;
+
+    public async Task InitializeAsync() => sim = await SimulatorHost.StartAsync(new SimulatorSettings
+    {
+        QueuedFor = TimeSpan.Zero,
+        RunFor = TimeSpan.FromMilliseconds(100),
+        WebhookDelay = TimeSpan.FromSeconds(1.5),
+    });
+
+    public async Task DisposeAsync() => await sim.DisposeAsync();
+
+    [Fact]
+    public async Task Webhook_Delayed_ArrivesOnlyAfterTheDelay()
+    {
+        var client = sim.Client();
+        var start = await client.StartAsync(sim.Account, new StartRequest("1", [], sim.WebhookUrl), default);
+        await sim.WaitForAsync(() => client.QueryAsync(sim.Account, start.TaskId!, default), q => q.Status == RemoteTaskStatus.Success);
+        var endedAt = sim.State.Tasks.Single().EndedAt!.Value;
+
+        await sim.WaitForAsync(() => Task.FromResult(sim.Webhooks.Count), n => n == 1);
+
+        Assert.Single(sim.Webhooks);
+        var waited = DateTimeOffset.UtcNow - endedAt;
+        Assert.True(waited >= TimeSpan.FromSeconds(1), $"the webhook came {waited.TotalMilliseconds:0} ms after the task ended");
+    }
+}

@@ -20,9 +20,16 @@ public sealed class HomePageBrowserTests(DatabaseFixture db) : IClassFixture<Dat
         Assert.True(response!.Ok);
 
         // The Radzen theme is loaded: its stylesheet answered and has rules.
-        var radzenCss = await page.EvaluateAsync<bool>(
-            "() => [...document.styleSheets].some(s => (s.href || '').includes('Radzen.Blazor/css/') && s.cssRules.length > 0)");
-        Assert.True(radzenCss, "the Radzen stylesheet did not load: " + string.Join("; ", problems));
+        try
+        {
+            await page.WaitForFunctionAsync(
+                "() => [...document.styleSheets].some(s => (s.href || '').includes('Radzen.Blazor/css/') && s.cssRules.length > 0)",
+                null, new() { Timeout = 20000 });
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail("the Radzen stylesheet did not load: " + string.Join("; ", problems));
+        }
 
         // The circuit is live: a click changes the page.
         await BrowserPages.WaitForCircuitAsync(page);
