@@ -108,7 +108,7 @@ public static class SimulatorEndpoints
             var (task, capacity) = state.Start(key!, webappId, nodes, webhook);
             if (capacity is not null)
             {
-                return Results.Json(SimulatorPayloads.V2Error(capacity, capacity == "421" ? "TASK_QUEUE_MAXED" : capacity == "415" ? "TASK_INSTANCE_MAXED" : "user concurrency limit"));
+                return Results.Json(SimulatorPayloads.V2Error(capacity, capacity switch { "421" => "TASK_QUEUE_MAXED", "415" => "TASK_INSTANCE_MAXED", "1003" => "too many requests", _ => "user concurrency limit" }));
             }
 
             if (state.Settings.StartHangs)

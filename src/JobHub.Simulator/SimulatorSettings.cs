@@ -19,7 +19,7 @@ public sealed record SimulatorSettings
     public double FailureRate { get; init; }
     public string FailureMessage { get; init; } = "CUDA out of memory (simulated)";
 
-    /// <summary>The next N start calls answer a capacity error (code below), whatever the load.</summary>
+    /// <summary>The next N start calls answer this error code (421, 415, 1520 capacity; 1003 rate limit), whatever the load.</summary>
     public int CapacityErrorsNext { get; init; }
     public string CapacityErrorCode { get; init; } = "421";
 

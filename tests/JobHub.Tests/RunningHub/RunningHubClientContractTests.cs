@@ -75,6 +75,18 @@ public sealed class RunningHubClientContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RateLimit_IsRateLimited_AndAStartIsStillNotRetried()
+    {
+        sim.State.Settings = sim.State.Settings with { CapacityErrorsNext = 1, CapacityErrorCode = "1003" };
+        var client = sim.Client();
+
+        var start = await client.StartAsync(sim.Account, Request(await UploadAsync(client)), default);
+
+        Assert.Equal((CallOutcome.RateLimited, "1003"), (start.Outcome, start.Code));
+        Assert.Equal(1, sim.State.StartCalls);
+    }
+
+    [Fact]
     public async Task FullAccount_GetsTheRealCapacityError()
     {
         sim.State.Settings = sim.State.Settings with { ConcurrencyPerKey = 1, RunFor = TimeSpan.FromMinutes(5) };
