@@ -11,8 +11,6 @@ public static class LedgerKinds
     public const string Adjustment = "adjustment";
 }
 
-public sealed record LedgerEntry(long Id, Guid UserId, Guid? JobId, string Kind, int Amount, int BalanceAfter, string? Reason, string? Actor, DateTime CreatedAt);
-
 /// <summary>
 /// R6: credits live in an append-only ledger; <c>users.credit_balance</c> is its running sum, changed only
 /// here, in the same transaction as the ledger row, with the user's row locked first. A job has one debit
@@ -83,15 +81,6 @@ public static class CreditLedger
     {
         await using var connection = await dataSource.OpenConnectionAsync();
         return await connection.ExecuteScalarAsync<int>("SELECT credit_balance FROM users WHERE id = @userId", new { userId });
-    }
-
-    public static async Task<IReadOnlyList<LedgerEntry>> GetEntriesAsync(NpgsqlDataSource dataSource, Guid userId, int limit = 200)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync();
-        return (await connection.QueryAsync<LedgerEntry>("""
-            SELECT id, user_id, job_id, kind, amount, balance_after, reason, actor, created_at
-            FROM credit_ledger WHERE user_id = @userId ORDER BY id DESC LIMIT @limit
-            """, new { userId, limit })).ToList();
     }
 
     private static async Task<int> LockBalanceAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid userId) =>

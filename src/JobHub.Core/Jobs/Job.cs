@@ -17,8 +17,6 @@ public static class JobStatus
     public static readonly string[] InSlot = [Starting, Running];
     public static readonly string[] Terminal = [Completed, Failed, Cancelled];
 
-    public static bool IsActive(string status) => Active.Contains(status);
-
     public static bool IsTerminal(string status) => Terminal.Contains(status);
 }
 

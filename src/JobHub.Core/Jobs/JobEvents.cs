@@ -13,7 +13,6 @@ public static class JobEvents
 
     public const string Transition = "transition";
     public const string Ignored = "ignored";
-    public const string Note = "note";
 
     public static Task TransitionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Job job, string? from, string to,
         DateTime at, string cause, string? actor = null, string? message = null, object? data = null) =>
@@ -23,10 +22,6 @@ public static class JobEvents
     public static Task IgnoredAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid jobId, string currentStatus, string attempted,
         DateTime at, string cause, string? message = null, object? data = null) =>
         WriteAsync(connection, transaction, jobId, null, Ignored, currentStatus, attempted, at, cause, null, message, data, notifyStatus: null);
-
-    public static Task NoteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid jobId, DateTime at, string cause,
-        string message, object? data = null, string? actor = null) =>
-        WriteAsync(connection, transaction, jobId, null, Note, null, null, at, cause, actor, message, data, notifyStatus: null);
 
     private static async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid jobId, Guid? userId, string kind,
         string? from, string? to, DateTime at, string cause, string? actor, string? message, object? data, string? notifyStatus)

@@ -39,7 +39,7 @@ public sealed class StoreInput(ToolCatalog catalog, IFileStorage storage)
 
         buffer.Position = 0;
         var storedName = await storage.SaveAsync("inputs", buffer, info!.Extension, cancellationToken);
-        var safeName = originalName is null ? null : Path.GetFileName(originalName)[..Math.Min(Path.GetFileName(originalName).Length, 200)];
+        var safeName = originalName is null ? null : Path.GetFileName(originalName) is var name && name.Length > 200 ? name[..200] : name;
         return new(new StoredInput(inputKey, storedName, info.MimeType, buffer.Length, info.Width, info.Height, info.DurationSeconds, safeName), null, null);
     }
 }

@@ -27,8 +27,6 @@ public sealed class LocalFileStorage : IFileStorage
         Directory.CreateDirectory(root);
     }
 
-    public string Root => root;
-
     public async Task<string> SaveAsync(string area, Stream content, string extension, CancellationToken cancellationToken)
     {
         if (!System.Text.RegularExpressions.Regex.IsMatch(area, "^[a-z]+$") || !System.Text.RegularExpressions.Regex.IsMatch(extension, "^[a-z0-9]{1,5}$"))

@@ -9,10 +9,13 @@ public sealed class KestrelJobHub : IAsyncDisposable
 {
     private readonly WebApplication app;
 
-    private KestrelJobHub(WebApplication app, Uri baseAddress)
+    private readonly string storage;
+
+    private KestrelJobHub(WebApplication app, Uri baseAddress, string storage)
     {
         this.app = app;
         BaseAddress = baseAddress;
+        this.storage = storage;
     }
 
     public Uri BaseAddress { get; }
@@ -37,7 +40,7 @@ public sealed class KestrelJobHub : IAsyncDisposable
         });
         await JobHubApp.PrepareAsync(app);
         await app.StartAsync();
-        return new KestrelJobHub(app, new Uri(app.Urls.First()));
+        return new KestrelJobHub(app, new Uri(app.Urls.First()), storage);
     }
 
     private static int FreePort()
@@ -51,5 +54,9 @@ public sealed class KestrelJobHub : IAsyncDisposable
     {
         await app.StopAsync();
         await app.DisposeAsync();
+        if (Directory.Exists(storage))
+        {
+            Directory.Delete(storage, recursive: true);
+        }
     }
 }

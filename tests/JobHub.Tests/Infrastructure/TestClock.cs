@@ -11,6 +11,6 @@ public sealed class TestClock(DateTimeOffset start) : TimeProvider
 
     public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref ticks), TimeSpan.Zero);
 
-    /// <summary>Moves time on; also moves on by one microsecond on each read so events keep their order.</summary>
+    /// <summary>Moves time on; until then every read returns the same instant.</summary>
     public void Advance(TimeSpan by) => Interlocked.Add(ref ticks, by.Ticks);
 }
