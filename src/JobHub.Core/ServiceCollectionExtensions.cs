@@ -1,4 +1,5 @@
 using JobHub.Core.Jobs;
+using JobHub.Core.Maintenance;
 using JobHub.Core.Persistence;
 using JobHub.Core.RunningHub;
 using JobHub.Core.Storage;
@@ -22,6 +23,7 @@ public static class ServiceCollectionExtensions
 
         services.AddOptions<JobHubOptions>().BindConfiguration(JobHubOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RunningHubOptions>().BindConfiguration(RunningHubOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<MaintenanceOptions>().BindConfiguration(MaintenanceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ToolsOptions>()
             .Configure(options => configuration.GetSection(ToolsOptions.Section).Bind(options.Tools))
             .ValidateOnStart();
@@ -40,6 +42,22 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<StoreInput>();
         services.AddSingleton<FinishJob>();
         services.AddSingleton<CancelJob>();
+        services.AddSingleton<ReconcileJob>();
+        services.AddSingleton<QueueHeartbeat>();
+        services.AddSingleton<CopyOutputs>();
+        services.AddHttpClient(CopyOutputs.HttpClientName, http => http.Timeout = TimeSpan.FromMinutes(5));
+        services.AddSingleton<ReceiveWebhook>();
+
+        services.AddSingleton<IMaintenanceTask, ReconcileRunningSweep>();
+        services.AddSingleton<IMaintenanceTask, OrphanedStartingSweep>();
+        services.AddSingleton<IMaintenanceTask, AbandonedQueueSweep>();
+        services.AddSingleton<IMaintenanceTask, QueueMaxWaitSweep>();
+        services.AddSingleton<IMaintenanceTask, PromoteQueueSweep>();
+        services.AddSingleton<IMaintenanceTask, CopyOutputsSweep>();
+        services.AddSingleton<IMaintenanceTask, RetentionSweep>();
+        services.AddSingleton<MaintenanceRunner>();
+        services.AddSingleton<MaintenanceScheduler>();
+        services.AddHostedService(provider => provider.GetRequiredService<MaintenanceScheduler>());
         return services;
     }
 }

@@ -3,6 +3,8 @@ using JobHub.Core.Persistence;
 using JobHub.Core.RunningHub;
 using JobHub.Simulator;
 using JobHub.Web.Components;
+using JobHub.Web.Realtime;
+using JobHub.Web.Webhooks;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Radzen;
 
@@ -31,6 +33,9 @@ public static class JobHubApp
         builder.Services.AddJobHubCore(builder.Configuration);
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddRadzenComponents();
+        builder.Services.AddSingleton<JobNotifications>();
+        builder.Services.AddSingleton<JobChangeListener>();
+        builder.Services.AddHostedService(provider => provider.GetRequiredService<JobChangeListener>());
         builder.Services.AddHealthChecks().AddCheck<ReadinessCheck>("database", tags: ["ready"]);
         if (RunningHubAccounts.UsesSimulatorFor(builder.Configuration))
         {
@@ -50,6 +55,7 @@ public static class JobHubApp
         app.MapStaticAssets();
         app.MapHealthChecks("/health", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+        app.MapWebhookEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         if (RunningHubAccounts.UsesSimulatorFor(app.Configuration))
         {
@@ -58,11 +64,13 @@ public static class JobHubApp
     }
 
     /// <summary>
-    /// Work that must finish before the first request: the schema (a database whose applied migrations
-    /// were edited stops start-up here, with the reason).
+    /// Work that must finish before the first request: the configuration is validated first (an invalid one
+    /// stops start-up before the database is touched), then the schema (a database whose applied migrations
+    /// were edited stops start-up here, with the reason), then the RunningHub accounts.
     /// </summary>
     public static async Task PrepareAsync(WebApplication app, CancellationToken cancellationToken = default)
     {
+        app.Services.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>().Validate();
         await app.Services.GetRequiredService<Migrator>().MigrateAsync(cancellationToken);
         await app.Services.GetRequiredService<JobHub.Core.RunningHub.RunningHubAccounts>()
             .SyncAsync(app.Services.GetRequiredService<Npgsql.NpgsqlDataSource>(), cancellationToken);

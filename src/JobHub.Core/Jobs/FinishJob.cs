@@ -1,18 +1,25 @@
+using System.Text.Json;
 using JobHub.Core.RunningHub;
 
 namespace JobHub.Core.Jobs;
 
 /// <summary>
 /// Ends a running job with RunningHub's verdict (from the webhook, reconciliation or a sweep). Idempotent:
-/// a repeated or late verdict finds the job terminal and changes nothing. The freed slot is refilled at once.
+/// a repeated or late verdict finds the job terminal and changes nothing. The freed slot is refilled at once,
+/// and a completed job's outputs are copied into JobHub's storage after the verdict is stored.
 /// </summary>
-public sealed class FinishJob(JobTermination termination, JobLauncher launcher)
+public sealed class FinishJob(JobTermination termination, JobLauncher launcher, CopyOutputs copyOutputs)
 {
     public async Task<TerminationResult> CompleteAsync(Guid jobId, IReadOnlyList<JobOutput> outputs, TaskUsage? usage, string cause,
         CancellationToken cancellationToken = default)
     {
         var result = await termination.CompleteAsync(jobId, outputs, usage, cause, cancellationToken: cancellationToken);
         launcher.Dispatch(result.Promoted);
+        if (result.Outcome == TerminationOutcome.Changed)
+        {
+            copyOutputs.Enqueue(jobId);
+        }
+
         return result;
     }
 
@@ -23,4 +30,47 @@ public sealed class FinishJob(JobTermination termination, JobLauncher launcher)
         launcher.Dispatch(result.Promoted);
         return result;
     }
+
+    /// <summary>
+    /// Applies what RunningHub says of a job's task: SUCCESS completes it with the outputs; FAILED (or a task
+    /// cancelled at RunningHub that JobHub did not cancel) fails it with RunningHub's code and message verbatim;
+    /// "task not found" fails it <c>RUNNINGHUB_TASK_NOT_FOUND</c>. Anything else (still queued or running, an
+    /// undocumented status, a request that failed) decides nothing and returns null.
+    /// </summary>
+    public Task<TerminationResult>? ApplyAsync(Guid jobId, TaskQueryResult verdict, string cause, CancellationToken cancellationToken = default)
+    {
+        if (verdict.Outcome == CallOutcome.NotFound)
+        {
+            return FailAsync(jobId, new JobFailure(JobErrorCodes.RunningHubTaskNotFound,
+                "RunningHub has no record of this task, so it cannot finish. Your credits were returned.",
+                verdict.Code, verdict.Message), cause, JobTransitions.CompleteFrom, cancellationToken);
+        }
+
+        if (verdict.Outcome != CallOutcome.Success)
+        {
+            return null;
+        }
+
+        return verdict.Status switch
+        {
+            RemoteTaskStatus.Success => CompleteAsync(jobId,
+                verdict.Outputs.Select(o => new JobOutput(o.Url, o.NodeId, o.OutputType)).ToList(), verdict.Usage, cause, cancellationToken),
+            RemoteTaskStatus.Failed => FailAsync(jobId, Failure(verdict), cause, JobTransitions.CompleteFrom, cancellationToken),
+            RemoteTaskStatus.Cancelled => FailAsync(jobId, new JobFailure(JobErrorCodes.RunningHubError,
+                "RunningHub cancelled this task. Your credits were returned.", verdict.ErrorCode, verdict.ErrorMessage ?? verdict.RawStatus,
+                Raw(verdict.FailedReason), verdict.Usage), cause, JobTransitions.CompleteFrom, cancellationToken),
+            _ => null,
+        };
+    }
+
+    /// <summary>R5: RunningHub's own words are what the user reads.</summary>
+    private static JobFailure Failure(TaskQueryResult verdict)
+    {
+        var message = verdict.ErrorMessage is { Length: > 0 } text
+            ? text
+            : verdict.ErrorCode is { Length: > 0 } code ? $"RunningHub reported the task failed (code {code})." : "RunningHub reported the task failed.";
+        return new JobFailure(JobErrorCodes.RunningHubError, message, verdict.ErrorCode, verdict.ErrorMessage, Raw(verdict.FailedReason), verdict.Usage);
+    }
+
+    private static string? Raw(JsonElement? element) => element is { } value ? value.GetRawText() : null;
 }

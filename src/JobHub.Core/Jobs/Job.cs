@@ -94,6 +94,10 @@ public sealed class Job
     public string? FailedReason { get; init; }
     public DateTime? LastCheckedAt { get; init; }
     public DateTime? LastHeartbeatAt { get; init; }
+    public DateTime? OutputsCopiedAt { get; init; }
+    public int OutputCopyAttempts { get; init; }
+    public string? OutputCopyError { get; init; }
+    public DateTime? FilesDeletedAt { get; init; }
     public DateTime UpdatedAt { get; init; }
 
     public IReadOnlyDictionary<string, string> ParameterValues =>

@@ -23,6 +23,15 @@ public static class JobEvents
         DateTime at, string cause, string? message = null, object? data = null) =>
         WriteAsync(connection, transaction, jobId, null, Ignored, currentStatus, attempted, at, cause, null, message, data, notifyStatus: null);
 
+    /// <summary>
+    /// Something that happened to a job without a status change (a reconciliation, copied outputs); with
+    /// <paramref name="notify"/>, pages showing the job are told to refresh.
+    /// </summary>
+    public static Task NoteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Job job, string kind, DateTime at, string cause,
+        string? message = null, object? data = null, bool notify = false, string? actor = null) =>
+        WriteAsync(connection, transaction, job.Id, job.UserId, kind, job.Status, null, at, cause, actor, message, data,
+            notifyStatus: notify ? job.Status : null);
+
     private static async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid jobId, Guid? userId, string kind,
         string? from, string? to, DateTime at, string cause, string? actor, string? message, object? data, string? notifyStatus)
     {

@@ -13,6 +13,9 @@ public interface IFileStorage
     bool Exists(string storedName);
 
     void Delete(string storedName);
+
+    /// <summary>Stored names in <paramref name="area"/> last written before <paramref name="before"/>, at most <paramref name="limit"/>.</summary>
+    IReadOnlyList<string> ListOlderThan(string area, DateTime before, int limit);
 }
 
 public sealed class LocalFileStorage : IFileStorage
@@ -57,6 +60,21 @@ public sealed class LocalFileStorage : IFileStorage
         {
             File.Delete(path);
         }
+    }
+
+    public IReadOnlyList<string> ListOlderThan(string area, DateTime before, int limit)
+    {
+        var folder = PathFor(area);
+        if (!Directory.Exists(folder))
+        {
+            return [];
+        }
+
+        return Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+            .Where(path => File.GetLastWriteTimeUtc(path) < before)
+            .Take(limit)
+            .Select(path => Path.GetRelativePath(root, path).Replace(Path.DirectorySeparatorChar, '/'))
+            .ToList();
     }
 
     /// <summary>Resolves a stored name; anything that would leave the root (a forged name) is refused.</summary>

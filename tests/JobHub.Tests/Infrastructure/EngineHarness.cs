@@ -42,6 +42,18 @@ public sealed class EngineHarness : IAsyncDisposable
     public JobLauncher Launcher => Services.GetRequiredService<JobLauncher>();
     public QueueView Queue => Services.GetRequiredService<QueueView>();
     public StoreInput StoreInput => Services.GetRequiredService<StoreInput>();
+    public ReconcileJob Reconcile => Services.GetRequiredService<ReconcileJob>();
+    public Core.Maintenance.MaintenanceRunner Maintenance => Services.GetRequiredService<Core.Maintenance.MaintenanceRunner>();
+
+    /// <summary>A job of a new user that RunningHub is running (task id stored).</summary>
+    public async Task<Job> RunningJobAsync(int credits = 10, string toolKey = "pose-changer")
+    {
+        var job = (await SubmitAsync(await CreateUserAsync(credits), toolKey)).Job!;
+        await Launcher.WhenIdleAsync();
+        var running = await GetJobAsync(job.Id);
+        Assert.Equal(JobStatus.Running, running.Status);
+        return running;
+    }
 
     public static IConfigurationRoot LoadConfiguration(IDictionary<string, string?>? overrides = null) =>
         new ConfigurationBuilder()
@@ -178,6 +190,7 @@ public sealed class EngineHarness : IAsyncDisposable
     {
         RunningHub.ReleaseHeldStarts();
         await Launcher.WhenIdleAsync();
+        await Services.GetRequiredService<CopyOutputs>().WhenIdleAsync();
         await Services.DisposeAsync();
         await TestDatabase.DropAsync(DatabaseName);
         try

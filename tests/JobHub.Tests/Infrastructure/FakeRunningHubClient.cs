@@ -47,8 +47,16 @@ public sealed class FakeRunningHubClient : IRunningHubClient
             : new StartResult(CallOutcome.Success, Interlocked.Increment(ref nextTask).ToString());
     }
 
-    public Task<TaskQueryResult> QueryAsync(RunningHubAccount account, string taskId, CancellationToken cancellationToken) =>
-        Task.FromResult(new TaskQueryResult(CallOutcome.Success, RemoteTaskStatus.Running, [], null));
+    /// <summary>What a query answers, by task id; default: the task is still running.</summary>
+    public Func<string, TaskQueryResult> QueryAnswer { get; set; } = _ => new TaskQueryResult(CallOutcome.Success, RemoteTaskStatus.Running, [], null, RawStatus: "RUNNING");
+
+    public ConcurrentQueue<(string Account, string TaskId)> Queries { get; } = new();
+
+    public Task<TaskQueryResult> QueryAsync(RunningHubAccount account, string taskId, CancellationToken cancellationToken)
+    {
+        Queries.Enqueue((account.Key, taskId));
+        return Task.FromResult(QueryAnswer(taskId));
+    }
 
     public Task<CallResult> CancelAsync(RunningHubAccount account, string taskId, CancellationToken cancellationToken)
     {

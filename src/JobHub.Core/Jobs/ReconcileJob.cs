@@ -1,0 +1,111 @@
+using Dapper;
+using JobHub.Core.RunningHub;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace JobHub.Core.Jobs;
+
+public enum ReconcileOutcome
+{
+    /// <summary>No such job (or not the caller's).</summary>
+    NotFound,
+
+    /// <summary>The job is not running (queued, starting or already terminal): nothing to ask RunningHub.</summary>
+    NotRunning,
+
+    /// <summary>RunningHub's verdict ended the job now.</summary>
+    Finished,
+
+    /// <summary>RunningHub's verdict came, but the job had already ended by another path; nothing changed.</summary>
+    AlreadyFinished,
+
+    /// <summary>The task is still queued or running at RunningHub; <c>last_checked_at</c> recorded.</summary>
+    StillRunning,
+
+    /// <summary>RunningHub could not be asked or gave no usable answer; the job is unchanged and will be asked again.</summary>
+    Unanswered,
+}
+
+public sealed record ReconcileResult(ReconcileOutcome Outcome, Job? Job, string? Detail = null);
+
+/// <summary>
+/// R7: asks RunningHub what became of a running job's task, with the account the job started on, and applies
+/// the answer through <see cref="FinishJob"/>. Used by the page ("Check status now" and its poll), the admin
+/// dashboard and the reconcile sweep; safe to call any number of times, from any instance, at once.
+/// </summary>
+public sealed class ReconcileJob(
+    NpgsqlDataSource dataSource,
+    IRunningHubClient client,
+    RunningHubAccounts accounts,
+    FinishJob finish,
+    TimeProvider clock,
+    ILogger<ReconcileJob> logger)
+{
+    /// <param name="ownerId">When set, only this user's job is reconciled; another's is <see cref="ReconcileOutcome.NotFound"/>.</param>
+    public async Task<ReconcileResult> HandleAsync(Guid jobId, string cause, Guid? ownerId = null, string? actor = null,
+        CancellationToken cancellationToken = default)
+    {
+        var job = await LoadAsync(jobId, cancellationToken);
+        if (job is null || (ownerId is { } owner && job.UserId != owner))
+        {
+            return new ReconcileResult(ReconcileOutcome.NotFound, null);
+        }
+
+        if (job.Status != JobStatus.Running || job.TaskId is null || job.AccountKey is null)
+        {
+            return new ReconcileResult(ReconcileOutcome.NotRunning, job);
+        }
+
+        var answer = await client.QueryAsync(accounts.Get(job.AccountKey), job.TaskId, cancellationToken);
+        await RecordCheckAsync(job, answer, cause, actor, cancellationToken);
+
+        var applied = finish.ApplyAsync(job.Id, answer, cause, cancellationToken);
+        if (applied is null)
+        {
+            var unanswered = answer.Outcome != CallOutcome.Success || answer.Status == RemoteTaskStatus.Unknown;
+            if (unanswered)
+            {
+                logger.LogWarning("Reconciling job {JobId}: RunningHub gave no verdict ({Outcome}, status {Status}, code {Code})",
+                    job.Id, answer.Outcome, answer.RawStatus, answer.Code);
+            }
+
+            return new ReconcileResult(unanswered ? ReconcileOutcome.Unanswered : ReconcileOutcome.StillRunning,
+                await LoadAsync(jobId, cancellationToken), answer.Message ?? answer.RawStatus);
+        }
+
+        var result = await applied;
+        return new ReconcileResult(result.Outcome == TerminationOutcome.Changed ? ReconcileOutcome.Finished : ReconcileOutcome.AlreadyFinished,
+            result.Job ?? await LoadAsync(jobId, cancellationToken));
+    }
+
+    private async Task<Job?> LoadAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.QuerySingleOrDefaultAsync<Job>(
+            new CommandDefinition("SELECT * FROM jobs WHERE id = @jobId", new { jobId }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Keeps when the job was last checked and what RunningHub answered (the admin dashboard shows it).</summary>
+    private async Task RecordCheckAsync(Job job, TaskQueryResult answer, string cause, string? actor, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await connection.ExecuteAsync("UPDATE jobs SET last_checked_at = @now WHERE id = @Id", new { now, job.Id }, transaction);
+        await JobEvents.NoteAsync(connection, transaction, job, "checked", now, cause,
+            $"RunningHub: {answer.RawStatus ?? answer.Outcome.ToString()}",
+            new
+            {
+                outcome = answer.Outcome.ToString(),
+                status = answer.RawStatus,
+                answer.Code,
+                answer.Message,
+                answer.ErrorCode,
+                answer.ErrorMessage,
+                outputs = answer.Outputs.Count,
+                answer.Usage,
+                failedReason = answer.FailedReason,
+            }, actor: actor);
+        await transaction.CommitAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,56 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace JobHub.Core.Maintenance;
+
+/// <summary>The scheduled sweeps (section <c>JobHub:Maintenance</c>).</summary>
+public sealed class MaintenanceOptions : IValidatableObject
+{
+    public const string Section = "JobHub:Maintenance";
+
+    /// <summary>Runs the sweeps on a schedule in this instance; off, they run only when asked (tests, a web-only node).</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>How often each sweep runs, by task key; a task not named here uses <see cref="DefaultInterval"/>.</summary>
+    public Dictionary<string, TimeSpan> Intervals { get; set; } = [];
+
+    public TimeSpan DefaultInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>A running job checked less than this long ago is not queried again by the sweep (the page's poll may have done it).</summary>
+    public TimeSpan RecheckAfter { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Input and output files of jobs that ended longer ago than this are deleted.</summary>
+    public TimeSpan FilesRetention { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>Webhook deliveries and maintenance runs older than this are deleted.</summary>
+    public TimeSpan RecordsRetention { get; set; } = TimeSpan.FromDays(90);
+
+    /// <summary>Uploaded inputs that no job uses are deleted after this long.</summary>
+    public TimeSpan UnusedInputsAfter { get; set; } = TimeSpan.FromDays(1);
+
+    [Range(1, 100)]
+    public int OutputCopyMaxAttempts { get; set; } = 8;
+
+    /// <summary>RunningHub's output URLs stay valid this long; copying stops trying after it.</summary>
+    public TimeSpan OutputUrlLifetime { get; set; } = TimeSpan.FromHours(24);
+
+    [Range(1, long.MaxValue)]
+    public long MaxOutputBytes { get; set; } = 1024L * 1024 * 1024;
+
+    public TimeSpan IntervalFor(string taskKey) => Intervals.TryGetValue(taskKey, out var interval) ? interval : DefaultInterval;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var (key, interval) in Intervals.Append(new KeyValuePair<string, TimeSpan>(nameof(DefaultInterval), DefaultInterval)))
+        {
+            if (interval < TimeSpan.FromMilliseconds(100) || interval > TimeSpan.FromDays(7))
+            {
+                yield return new ValidationResult($"Maintenance interval '{key}' must be between 100 ms and 7 days (was {interval}).");
+            }
+        }
+
+        if (FilesRetention < TimeSpan.FromHours(1) || RecordsRetention < TimeSpan.FromHours(1))
+        {
+            yield return new ValidationResult("Retention periods must be at least one hour.");
+        }
+    }
+}

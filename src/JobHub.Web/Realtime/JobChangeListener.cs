@@ -1,0 +1,109 @@
+using System.Text.Json;
+using JobHub.Core.Jobs;
+using Npgsql;
+
+namespace JobHub.Web.Realtime;
+
+/// <summary>
+/// One per instance: LISTENs on the channel every job change is NOTIFYed on (in the transaction that made it)
+/// and hands each change to <see cref="JobNotifications"/>. When the connection drops (the database restarted,
+/// the backend was killed) it reconnects with back-off and tells subscribers to reload, since changes made
+/// while it was away were not heard. Pages also poll, so a missed change delays, never loses, an update.
+/// </summary>
+public sealed class JobChangeListener(NpgsqlDataSource dataSource, JobNotifications notifications, ILogger<JobChangeListener> logger)
+    : BackgroundService
+{
+    private TaskCompletionSource listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>How many times the listener has (re)connected; tests wait on it.</summary>
+    public int Connections { get; private set; }
+
+    /// <summary>The server process of the listening connection (tests end it to show the reconnect).</summary>
+    public int BackendPid { get; private set; }
+
+    /// <summary>Completes when the listener is connected and listening.</summary>
+    public Task Listening => listening.Task;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(250);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await ListenAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                if (listening.Task.IsCompleted)
+                {
+                    listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                }
+
+                logger.LogWarning("Job change listener lost its connection ({Error}); reconnecting in {Delay} ms", ex.Message, delay.TotalMilliseconds);
+                try
+                {
+                    await Task.Delay(delay, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5000));
+                continue;
+            }
+        }
+    }
+
+    private async Task ListenAsync(CancellationToken stoppingToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
+        connection.Notification += (_, e) => OnNotification(e.Payload);
+        await using (var command = new NpgsqlCommand($"LISTEN {JobEvents.Channel}; SELECT pg_backend_pid()", connection))
+        {
+            BackendPid = (int)(await command.ExecuteScalarAsync(stoppingToken))!;
+        }
+
+        Connections++;
+        if (Connections > 1)
+        {
+            logger.LogInformation("Job change listener reconnected");
+            await notifications.PublishAsync(JobChange.Resync);
+        }
+
+        listening.TrySetResult();
+        while (true)
+        {
+            // A quiet minute proves nothing about a connection whose server vanished without closing it: ask.
+            if (!await connection.WaitAsync(TimeSpan.FromSeconds(30), stoppingToken))
+            {
+                await using var probe = new NpgsqlCommand("SELECT 1", connection);
+                await probe.ExecuteScalarAsync(stoppingToken);
+            }
+        }
+    }
+
+    private void OnNotification(string payload)
+    {
+        JobChanged? changed;
+        try
+        {
+            changed = JsonSerializer.Deserialize<JobChanged>(payload, JobJson.Options);
+        }
+        catch (JsonException)
+        {
+            logger.LogWarning("Ignoring a job change notification that is not JSON");
+            return;
+        }
+
+        if (changed is not null)
+        {
+            _ = notifications.PublishAsync(JobChange.From(changed));
+        }
+    }
+}
