@@ -47,6 +47,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<CopyOutputs>();
         services.AddHttpClient(CopyOutputs.HttpClientName, http => http.Timeout = TimeSpan.FromMinutes(5));
         services.AddSingleton<ReceiveWebhook>();
+        services.AddHostedService<EngineLifetime>();
 
         services.AddSingleton<IMaintenanceTask, ReconcileRunningSweep>();
         services.AddSingleton<IMaintenanceTask, OrphanedStartingSweep>();

@@ -70,7 +70,8 @@ public static class SimulatorEndpoints
             });
         });
 
-        group.MapPost("/openapi/v2/run/ai-app/{webappId}", async (string webappId, HttpRequest request, SimulatorState state, CancellationToken aborted) =>
+        group.MapPost("/openapi/v2/run/ai-app/{webappId}", async (string webappId, HttpRequest request, SimulatorState state, IHostApplicationLifetime lifetime,
+            CancellationToken aborted) =>
         {
             var key = BearerKey(request);
             if (!state.IsValidKey(key))
@@ -113,7 +114,9 @@ public static class SimulatorEndpoints
 
             if (state.Settings.StartHangs)
             {
-                await Task.Delay(Timeout.InfiniteTimeSpan, aborted); // the task exists; the answer never comes
+                // The task exists; the answer never comes (until the caller gives up or this server stops).
+                using var hang = CancellationTokenSource.CreateLinkedTokenSource(aborted, lifetime.ApplicationStopping);
+                await Task.Delay(Timeout.InfiniteTimeSpan, hang.Token);
             }
 
             return Results.Json(new { taskId = task!.TaskId, status = "QUEUED", errorCode = "", errorMessage = "", results = (object?)null, clientId = "sim", promptTips = "{}" });

@@ -27,6 +27,7 @@ public sealed partial class CopyOutputs(
     public const string HttpClientName = "jobhub-outputs";
 
     private readonly ConcurrentDictionary<Guid, Task> inFlight = new();
+    private readonly CancellationTokenSource stopping = new();
 
     /// <summary>Starts copying in the background (once per job at a time in this instance).</summary>
     public void Enqueue(Guid jobId)
@@ -40,7 +41,11 @@ public sealed partial class CopyOutputs(
         {
             try
             {
-                await CopyAsync(jobId);
+                await CopyAsync(jobId, stopping.Token);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                // Shutting down: the copy-outputs sweep of this or another instance takes the job up again.
             }
             catch (Exception ex)
             {
@@ -51,6 +56,13 @@ public sealed partial class CopyOutputs(
         {
             task.ContinueWith(_ => inFlight.TryRemove(jobId, out Task? _), TaskScheduler.Default);
         }
+    }
+
+    /// <summary>Shutdown: abandons copies under way (the sweep retries them) and waits for them to unwind.</summary>
+    public async Task StopAsync()
+    {
+        await stopping.CancelAsync();
+        await WhenIdleAsync();
     }
 
     /// <summary>Completes when no copy of this instance is under way.</summary>
@@ -94,7 +106,8 @@ public sealed partial class CopyOutputs(
                 copies.Add(output with { StoredName = storedName });
             }
         }
-        catch (Exception ex) when (ex is HttpRequestException or IOException or InvalidDataException or TaskCanceledException or UriFormatException)
+        catch (Exception ex) when (ex is HttpRequestException or IOException or InvalidDataException or UriFormatException ||
+            (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
             DeleteAll(saved);
             await RecordFailureAsync(job, ex.Message, cancellationToken);

@@ -34,6 +34,7 @@ public sealed class JobLauncher(
     ILogger<JobLauncher> logger)
 {
     private readonly ConcurrentDictionary<int, Task> inFlight = new();
+    private readonly CancellationTokenSource stopping = new();
     private int nextTicket;
 
     /// <summary>Launches each job in the background.</summary>
@@ -41,8 +42,18 @@ public sealed class JobLauncher(
     {
         foreach (var job in jobs)
         {
-            Track(() => LaunchAsync(job.Id));
+            Track(() => LaunchAsync(job.Id, stopping.Token));
         }
+    }
+
+    /// <summary>
+    /// Shutdown: abandons launches under way and waits for them to unwind. A job whose launch was abandoned stays
+    /// <c>starting</c> without a task id, which the orphan sweep fails and refunds (R8), as if the process had died.
+    /// </summary>
+    public async Task StopAsync()
+    {
+        await stopping.CancelAsync();
+        await WhenIdleAsync();
     }
 
     /// <summary>Completes when no launch or scheduled promotion of this instance is under way (tests, shutdown).</summary>
@@ -205,8 +216,8 @@ public sealed class JobLauncher(
         // The head waits out its back-off, keeping its place; wake the queue when it ends (the sweep backs this up).
         Track(async () =>
         {
-            await Task.Delay(delay, clock);
-            await PromoteAsync(JobCause.System);
+            await Task.Delay(delay, clock, stopping.Token);
+            await PromoteAsync(JobCause.System, stopping.Token);
         });
     }
 
@@ -242,6 +253,10 @@ public sealed class JobLauncher(
             try
             {
                 await work();
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                // Shutting down: what was abandoned is picked up by the sweeps.
             }
             catch (Exception ex)
             {

@@ -1,6 +1,7 @@
 using JobHub.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace JobHub.Tests.Infrastructure;
 
@@ -53,6 +54,8 @@ public sealed class KestrelJobHub : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await app.StopAsync();
+        await app.Services.GetRequiredService<JobHub.Core.Jobs.JobLauncher>().WhenIdleAsync();
+        await app.Services.GetRequiredService<JobHub.Core.Jobs.CopyOutputs>().WhenIdleAsync();
         await app.DisposeAsync();
         if (Directory.Exists(storage))
         {

@@ -1,0 +1,140 @@
+using Dapper;
+using JobHub.Core.Credits;
+using JobHub.Core.Jobs;
+using JobHub.Simulator;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace JobHub.Tests.Infrastructure;
+
+/// <summary>
+/// JobHub on real Kestrel with its built-in simulator, on a database of its own (so sweeps see only this
+/// test's jobs), with helpers to make users and jobs and to wait for conditions with a deadline.
+/// </summary>
+public sealed class LiveJobHub : IAsyncDisposable
+{
+    private readonly string database;
+
+    private LiveJobHub(KestrelJobHub host, string database)
+    {
+        Host = host;
+        this.database = database;
+    }
+
+    public KestrelJobHub Host { get; }
+    public IServiceProvider Services => Host.Services;
+    public Uri BaseAddress => Host.BaseAddress;
+    public SimulatorState Simulator => Services.GetRequiredService<SimulatorState>();
+    public NpgsqlDataSource Db => Services.GetRequiredService<NpgsqlDataSource>();
+
+    /// <param name="settings">Configuration overrides; the scheduler is off unless a test turns it on.</param>
+    public static async Task<LiveJobHub> StartAsync(IDictionary<string, string?>? settings = null, SimulatorSettings? simulator = null)
+    {
+        var database = await TestDatabase.CreateMigratedAsync();
+        var all = new Dictionary<string, string?> { ["JobHub:Maintenance:Enabled"] = "false" };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            all[key] = value;
+        }
+
+        var host = await KestrelJobHub.StartAsync(TestDatabase.ConnectionStringFor(database), all);
+        var live = new LiveJobHub(host, database);
+        if (simulator is not null)
+        {
+            live.Simulator.Settings = simulator;
+        }
+
+        return live;
+    }
+
+    public async Task<Guid> CreateUserAsync(int credits = 10)
+    {
+        var id = Guid.NewGuid();
+        var email = $"{id:N}@test.local";
+        await using var connection = await Db.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await connection.ExecuteAsync("""
+            INSERT INTO users (id, email, normalized_email, user_name, normalized_user_name, security_stamp, concurrency_stamp)
+            VALUES (@id, @email, upper(@email), @email, upper(@email), 's', 'c')
+            """, new { id, email }, transaction);
+        await CreditLedger.AddAsync(connection, transaction, id, LedgerKinds.Grant, credits, "test grant", null, DateTime.UtcNow);
+        await transaction.CommitAsync();
+        return id;
+    }
+
+    /// <summary>Submits a pose-changer job (3 credits) with freshly stored inputs.</summary>
+    public async Task<Job> SubmitAsync(Guid userId, string toolKey = "pose-changer")
+    {
+        var store = Services.GetRequiredService<StoreInput>();
+        var tool = Services.GetRequiredService<Core.Tools.ToolCatalog>().Find(toolKey)!;
+        var inputs = new List<StoredInput>();
+        var shade = 0;
+        foreach (var input in tool.Inputs)
+        {
+            var bytes = input.Kind == "video" ? SampleMedia.Mp4(320, 240, 3) : SampleMedia.Png(40, 30, ++shade);
+            var stored = await store.HandleAsync(toolKey, input.Key, new MemoryStream(bytes), $"{input.Key}.png", long.MaxValue, default);
+            inputs.Add(stored.Input ?? throw new InvalidOperationException(stored.ErrorMessage));
+        }
+
+        var result = await Services.GetRequiredService<SubmitJob>().HandleAsync(new SubmitJobRequest(userId, toolKey, inputs, new Dictionary<string, string?>()));
+        return result.Job ?? throw new InvalidOperationException(result.ErrorMessage);
+    }
+
+    public async Task<Job> GetJobAsync(Guid id)
+    {
+        await using var connection = await Db.OpenConnectionAsync();
+        return await connection.QuerySingleAsync<Job>("SELECT * FROM jobs WHERE id = @id", new { id });
+    }
+
+    public async Task<T> ScalarAsync<T>(string sql, object? parameters = null)
+    {
+        await using var connection = await Db.OpenConnectionAsync();
+        return (await connection.ExecuteScalarAsync<T>(sql, parameters))!;
+    }
+
+    public async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object? parameters = null)
+    {
+        await using var connection = await Db.OpenConnectionAsync();
+        return (await connection.QueryAsync<T>(sql, parameters)).ToList();
+    }
+
+    public Task<int> BalanceAsync(Guid userId) => CreditLedger.GetBalanceAsync(Db, userId);
+
+    /// <summary>Polls the job until <paramref name="done"/> holds or the deadline passes; returns its last state.</summary>
+    public async Task<Job> WaitForJobAsync(Guid id, Func<Job, bool> done, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        while (true)
+        {
+            var job = await GetJobAsync(id);
+            if (done(job) || DateTime.UtcNow > deadline)
+            {
+                return job;
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    public async Task<bool> WaitUntilAsync(Func<Task<bool>> condition, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(50);
+        }
+
+        return true;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Host.DisposeAsync();
+        await TestDatabase.DropAsync(database);
+    }
+}
