@@ -97,7 +97,9 @@ public sealed class MaintenanceRunnerTests : IAsyncLifetime
 
             var tasks = await scheduler.ListAsync();
             Assert.Equal(7, tasks.Count);
-            Assert.All(tasks.Where(t => t.Key != MaintenanceTaskKeys.Retention), t => Assert.Equal("succeeded", t.LastRun?.Outcome));
+            Assert.Equal(6, await harness.ScalarAsync<int>(
+                "SELECT count(DISTINCT task_key)::int FROM maintenance_runs WHERE trigger = 'schedule' AND outcome = 'succeeded'"));
+            Assert.All(tasks.Where(t => t.Key != MaintenanceTaskKeys.Retention), t => Assert.Contains(t.LastRun?.Outcome, new[] { "succeeded", "running" }));
             Assert.Null(tasks.Single(t => t.Key == MaintenanceTaskKeys.Retention).LastRun);
             Assert.All(tasks, t => Assert.True(t.NextRunAt > DateTimeOffset.UtcNow - TimeSpan.FromSeconds(1)));
             Assert.Equal(TimeSpan.FromHours(1), tasks.Single(t => t.Key == MaintenanceTaskKeys.Retention).Interval);
