@@ -9,15 +9,25 @@ if (string.IsNullOrEmpty(admin))
     return 2;
 }
 
-var which = args.FirstOrDefault() ?? "engine";
-if (which is not ("engine" or "all"))
+var which = args.FirstOrDefault() ?? "all";
+if (which is not ("engine" or "webhook" or "all"))
 {
-    Console.Error.WriteLine($"unknown benchmark '{which}'; available: engine, all");
+    Console.Error.WriteLine($"unknown benchmark '{which}'; available: engine, webhook, all");
     return 2;
 }
 
 Console.WriteLine($"JobHub benchmarks on {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}");
-var figures = await EngineBenchmark.RunAsync(admin);
+var figures = new List<Figure>();
+if (which is "engine" or "all")
+{
+    figures.AddRange(await EngineBenchmark.RunAsync(admin));
+}
+
+if (which is "webhook" or "all")
+{
+    figures.AddRange(await WebhookBenchmark.RunAsync(admin));
+}
+
 var lines = new List<string>
 {
     "# JobHub benchmark figures",

@@ -31,31 +31,21 @@ public static class CreditLedger
         return true;
     }
 
-    /// <summary>Refunds the job's debit once; a second call changes nothing and returns false.</summary>
+    /// <summary>Refunds the job's debit once; a second call changes nothing and returns false. One statement: lock the balance, append, update.</summary>
     public static async Task<bool> RefundOnceAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid userId, Guid jobId, string reason, DateTime at)
     {
-        var balance = await LockBalanceAsync(connection, transaction, userId);
-        var debit = await connection.ExecuteScalarAsync<int?>(
-            "SELECT -amount FROM credit_ledger WHERE job_id = @jobId AND kind = 'debit'", new { jobId }, transaction);
-        if (debit is null)
-        {
-            return false;
-        }
-
-        var inserted = await connection.ExecuteScalarAsync<long?>("""
-            INSERT INTO credit_ledger (user_id, job_id, kind, amount, balance_after, reason, created_at)
-            VALUES (@userId, @jobId, 'refund', @amount, @balanceAfter, @reason, @at)
-            ON CONFLICT (job_id, kind) WHERE job_id IS NOT NULL DO NOTHING
-            RETURNING id
-            """, new { userId, jobId, amount = debit.Value, balanceAfter = balance + debit.Value, reason, at }, transaction);
-        if (inserted is null)
-        {
-            return false;
-        }
-
-        await connection.ExecuteAsync("UPDATE users SET credit_balance = @balance WHERE id = @userId",
-            new { balance = balance + debit.Value, userId }, transaction);
-        return true;
+        var refunded = await connection.ExecuteScalarAsync<int?>("""
+            WITH balance AS (SELECT credit_balance FROM users WHERE id = @userId FOR UPDATE),
+                 debit AS (SELECT -amount AS amount FROM credit_ledger WHERE job_id = @jobId AND kind = 'debit'),
+                 refund AS (
+                     INSERT INTO credit_ledger (user_id, job_id, kind, amount, balance_after, reason, created_at)
+                     SELECT @userId, @jobId, 'refund', debit.amount, balance.credit_balance + debit.amount, @reason, @at FROM balance, debit
+                     ON CONFLICT (job_id, kind) WHERE job_id IS NOT NULL DO NOTHING
+                     RETURNING amount, balance_after)
+            UPDATE users SET credit_balance = refund.balance_after FROM refund WHERE users.id = @userId
+            RETURNING refund.amount
+            """, new { userId, jobId, reason, at }, transaction);
+        return refunded is not null;
     }
 
     /// <summary>A grant (sign-up) or an admin adjustment; an adjustment below zero balance is refused.</summary>

@@ -72,8 +72,7 @@ public sealed class JobLauncher(
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
         await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
-            await SlotAdmission.LockAsync(connection, transaction);
-            promoted = await SlotAdmission.PromoteAsync(connection, transaction, options.Value.MaxConcurrent, clock.GetUtcNow().UtcDateTime, cause);
+            promoted = await SlotAdmission.LockAndPromoteAsync(connection, transaction, options.Value.MaxConcurrent, clock.GetUtcNow().UtcDateTime, cause);
             await transaction.CommitAsync(cancellationToken);
         }
 

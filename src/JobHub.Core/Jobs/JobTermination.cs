@@ -30,9 +30,9 @@ public enum TerminationOutcome
 public sealed record TerminationResult(TerminationOutcome Outcome, Job? Job, IReadOnlyList<Job> Promoted, bool Refunded);
 
 /// <summary>
-/// The one way a job reaches a terminal state. In a single transaction, under the slot lock: the
-/// conditional update, the refund (R6, exactly once: the update succeeds once, and the ledger's unique key
-/// backs it up), the cost (R10), the event, and the promotion of the next queued jobs (R12).
+/// The one way a job reaches a terminal state. In a single transaction: the conditional update, the refund
+/// (R6, exactly once: the update succeeds once, and the ledger's unique key backs it up), the cost (R10) and
+/// the event; then, when the job held a slot, the promotion of the next queued jobs under the slot lock (R12).
 /// </summary>
 public sealed class JobTermination(NpgsqlDataSource dataSource, ToolCatalog catalog, IOptions<JobHubOptions> options, TimeProvider clock)
 {
@@ -65,37 +65,61 @@ public sealed class JobTermination(NpgsqlDataSource dataSource, ToolCatalog cata
     private async Task<TerminationResult> TerminateAsync(Guid jobId, string to, string[] allowedFrom, string cause, string? actor, Guid? ownerId,
         CancellationToken cancellationToken, Func<NpgsqlConnection, NpgsqlTransaction, Job, DateTime, Task<Job?>> update)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await SlotAdmission.LockAsync(connection, transaction);
-        var now = clock.GetUtcNow().UtcDateTime;
-
-        var current = await connection.QuerySingleOrDefaultAsync<Job>(
-            "SELECT * FROM jobs WHERE id = @jobId FOR UPDATE", new { jobId }, transaction);
-        if (current is null || (ownerId is { } owner && current.UserId != owner))
+        Job? current, changed;
+        bool refunded;
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
         {
-            return new TerminationResult(TerminationOutcome.NotFound, null, [], false);
-        }
+            var now = clock.GetUtcNow().UtcDateTime;
+            current = await connection.QuerySingleOrDefaultAsync<Job>(
+                "SELECT * FROM jobs WHERE id = @jobId FOR UPDATE", new { jobId }, transaction);
+            if (current is null || (ownerId is { } owner && current.UserId != owner))
+            {
+                return new TerminationResult(TerminationOutcome.NotFound, null, [], false);
+            }
 
-        var changed = allowedFrom.Contains(current.Status) ? await update(connection, transaction, current, now) : null;
-        if (changed is null)
-        {
-            await JobEvents.IgnoredAsync(connection, transaction, jobId, current.Status, to, now, cause,
-                $"{to} refused: the job is {current.Status}");
+            changed = allowedFrom.Contains(current.Status) ? await update(connection, transaction, current, now) : null;
+            if (changed is null)
+            {
+                await JobEvents.IgnoredAsync(connection, transaction, jobId, current.Status, to, now, cause,
+                    $"{to} refused: the job is {current.Status}");
+                await transaction.CommitAsync(cancellationToken);
+                return new TerminationResult(TerminationOutcome.Ignored, current, [], false);
+            }
+
+            refunded = to != JobStatus.Completed &&
+                await CreditLedger.RefundOnceAsync(connection, transaction, changed.UserId, changed.Id, $"job {to}", now);
+            await JobEvents.TransitionAsync(connection, transaction, changed, current.Status, to, now, cause, actor,
+                changed.ErrorMessage, new { changed.ErrorCode, changed.ProviderCode, refunded });
             await transaction.CommitAsync(cancellationToken);
-            return new TerminationResult(TerminationOutcome.Ignored, current, [], false);
         }
 
-        var refunded = to != JobStatus.Completed &&
-            await CreditLedger.RefundOnceAsync(connection, transaction, changed.UserId, changed.Id, $"job {to}", now);
-        await JobEvents.TransitionAsync(connection, transaction, changed, current.Status, to, now, cause, actor,
-            changed.ErrorMessage, new { changed.ErrorCode, changed.ProviderCode, refunded });
-
+        // R12: the slot this job held is refilled in the same call, right after the release is committed. Promoting
+        // after the commit keeps the slot lock out of this transaction, and when nobody waits (the common case) the
+        // lock is not taken at all. No job is stranded by that: a submission that queued because it still saw this
+        // job running promotes after its own commit, under the lock; if that promotion ran before this release
+        // committed, the check below (after it) sees the queued job. Should the process die in between, the promote
+        // sweep finishes the step.
         IReadOnlyList<Job> promoted = JobStatus.InSlot.Contains(current.Status)
-            ? await SlotAdmission.PromoteAsync(connection, transaction, options.Value.MaxConcurrent, now, cause)
+            ? await PromoteAsync(cause, cancellationToken)
             : [];
-        await transaction.CommitAsync(cancellationToken);
         return new TerminationResult(TerminationOutcome.Changed, changed, promoted, refunded);
+    }
+
+    private async Task<IReadOnlyList<Job>> PromoteAsync(string cause, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (!await SlotAdmission.AnyReadyAsync(connection, now, cancellationToken))
+        {
+            return [];
+        }
+
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var promoted = await SlotAdmission.LockAndPromoteAsync(connection, transaction, options.Value.MaxConcurrent,
+            clock.GetUtcNow().UtcDateTime, cause);
+        await transaction.CommitAsync(cancellationToken);
+        return promoted;
     }
 
     /// <summary>R10: RunningHub's own money figure when given, otherwise run time × the tool's rate.</summary>

@@ -42,6 +42,35 @@ internal static class SlotAdmission
         return await PickAccountAsync(connection, transaction);
     }
 
+    /// <summary>Whether a queued job could start now (not backing off); read without the lock.</summary>
+    public static Task<bool> AnyReadyAsync(NpgsqlConnection connection, DateTime now, CancellationToken cancellationToken) =>
+        connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "SELECT EXISTS (SELECT 1 FROM jobs WHERE status = 'queued' AND (next_attempt_at IS NULL OR next_attempt_at <= @now))",
+            new { now }, cancellationToken: cancellationToken));
+
+    /// <summary>
+    /// Takes the slot lock and promotes, in one round trip when nothing can start (the common case: the lock
+    /// is then held only for that round trip and the commit).
+    /// </summary>
+    public static async Task<IReadOnlyList<Job>> LockAndPromoteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, int maxConcurrent,
+        DateTime now, string cause)
+    {
+        // Two statements in one round trip: the second reads (with its own snapshot, taken after the lock is held).
+        long inSlot;
+        bool anyReady;
+        await using (var batch = await connection.QueryMultipleAsync("""
+            SELECT pg_advisory_xact_lock(@LockKey);
+            SELECT (SELECT count(*) FROM jobs WHERE status IN ('starting', 'running')),
+                   EXISTS (SELECT 1 FROM jobs WHERE status = 'queued' AND (next_attempt_at IS NULL OR next_attempt_at <= @now))
+            """, new { LockKey, now }, transaction))
+        {
+            await batch.ReadAsync();
+            (inSlot, anyReady) = await batch.ReadSingleAsync<(long, bool)>();
+        }
+
+        return inSlot >= maxConcurrent || !anyReady ? [] : await PromoteAsync(connection, transaction, maxConcurrent, now, cause);
+    }
+
     /// <summary>
     /// R12: fills free slots from the head of the queue, oldest first across all tools. Stops at a head
     /// that is still backing off after a capacity error (it keeps its place: strict FIFO). Returns the
@@ -76,7 +105,7 @@ internal static class SlotAdmission
             var job = await JobTransitions.PromoteAsync(connection, transaction, head.Id, account, now);
             if (job is null)
             {
-                break;
+                continue; // the head left the queue meanwhile (cancelled): the next one is the head now
             }
 
             await JobEvents.TransitionAsync(connection, transaction, job, JobStatus.Queued, JobStatus.Starting, now, cause,

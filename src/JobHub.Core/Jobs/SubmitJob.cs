@@ -69,6 +69,29 @@ public sealed class SubmitJob(
             return SubmitJobResult.Rejected(SubmitErrors.InputInvalid, inputError);
         }
 
+        var result = await AdmitAsync(request, tool, route, parameters, cancellationToken);
+        if (result.Job is not { } job)
+        {
+            return result;
+        }
+
+        if (job.Status == JobStatus.Starting)
+        {
+            launcher.Dispatch([job]);
+        }
+        else if ((await launcher.PromoteAsync(JobCause.System, cancellationToken)).FirstOrDefault(p => p.Id == job.Id) is { } started)
+        {
+            // A slot was released while this job was being queued (see JobTermination): it starts after all.
+            return new SubmitJobResult(started, null, null, null);
+        }
+
+        return result;
+    }
+
+    /// <summary>The admission transaction: under the slot lock, create the job started or queued, and debit its cost.</summary>
+    private async Task<SubmitJobResult> AdmitAsync(SubmitJobRequest request, ToolDefinition tool, WebappRoute route,
+        IReadOnlyDictionary<string, string> parameters, CancellationToken cancellationToken)
+    {
         var cost = tool.CostFor(parameters);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -121,12 +144,6 @@ public sealed class SubmitJob(
         await JobEvents.TransitionAsync(connection, transaction, job, null, status, now, JobCause.User,
             message: account is null ? "all slots busy or older jobs waiting: queued" : "slot free: starting", data: new { cost, account });
         await transaction.CommitAsync(cancellationToken);
-
-        if (job.Status == JobStatus.Starting)
-        {
-            launcher.Dispatch([job]);
-        }
-
         return new SubmitJobResult(job, position, null, null);
     }
 

@@ -136,4 +136,38 @@ public sealed class ConcurrencyTests : IAsyncLifetime
         Assert.Single(h.RunningHub.Cancels);
         await h.AssertCreditsConsistentAsync();
     }
+
+    [Fact]
+    public async Task ReleaseRacingASubmission_NeverLeavesAJobQueuedBesideAFreeSlot()
+    {
+        for (var i = 0; i < h.MaxConcurrent; i++)
+        {
+            await h.RunningJobAsync();
+        }
+
+        for (var round = 0; round < 40; round++)
+        {
+            var oldest = await h.ScalarAsync<Guid>("SELECT id FROM jobs WHERE status = 'running' ORDER BY started_at, id LIMIT 1");
+            var user = await h.CreateUserAsync();
+            var inputs = await h.InputsForAsync("pose-changer");
+            var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var finish = Task.Run(async () => { await gate.Task; await h.Finish.CompleteAsync(oldest, [], null, JobCause.Webhook); });
+            var submit = Task.Run(async () =>
+            {
+                await gate.Task;
+                await h.Submit.HandleAsync(new SubmitJobRequest(user, "pose-changer", inputs, new Dictionary<string, string?>()));
+            });
+            gate.SetResult();
+            await Task.WhenAll(finish, submit);
+            await h.Launcher.WhenIdleAsync();
+
+            var (inSlot, queued) = (await h.QueryAsync<(int, int)>("""
+                SELECT count(*) FILTER (WHERE status IN ('starting', 'running'))::int, count(*) FILTER (WHERE status = 'queued')::int FROM jobs
+                """)).Single();
+            Assert.True(queued == 0 || inSlot == h.MaxConcurrent, $"round {round}: {queued} queued beside {h.MaxConcurrent - inSlot} free slot(s)");
+        }
+
+        Assert.True(await h.MaxInSlotFromEventsAsync() <= h.MaxConcurrent);
+        await h.AssertCreditsConsistentAsync();
+    }
 }

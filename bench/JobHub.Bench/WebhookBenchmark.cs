@@ -1,0 +1,274 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Dapper;
+using JobHub.Core.Jobs;
+using JobHub.Core.RunningHub;
+using JobHub.Core.Webhooks;
+using JobHub.Simulator;
+using JobHub.Web;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace JobHub.Bench;
+
+/// <summary>
+/// The webhook endpoint on real Kestrel, over HTTP: 1,000 TASK_END deliveries for 1,000 running jobs from 50
+/// concurrent senders (half successes, whose outputs are then copied; half failures, which refund), and the
+/// time from a lost webhook to the job's terminal state through the reconcile sweep, with the simulator.
+/// </summary>
+public static class WebhookBenchmark
+{
+    public static async Task<IReadOnlyList<Figure>> RunAsync(string adminConnectionString)
+    {
+        var figures = new List<Figure>();
+        await using (var host = await Host.StartAsync(adminConnectionString, new Dictionary<string, string?>
+        {
+            ["JobHub:Maintenance:Enabled"] = "false",
+        }))
+        {
+            await DeliveriesAsync(host, jobs: 200, senders: 50); // warm-up: JIT, connection pools
+            figures.Add(await DeliveriesAsync(host, jobs: 200, senders: 1));
+            figures.Add(await DeliveriesAsync(host, jobs: 1000, senders: 50));
+        }
+
+        await using (var host = await Host.StartAsync(adminConnectionString, new Dictionary<string, string?>
+        {
+            ["JobHub:Maintenance:Enabled"] = "true",
+            ["JobHub:Maintenance:Intervals:reconcile-running"] = "00:00:02",
+            ["JobHub:Tools:pose-changer:ReconcileAfter"] = "00:00:05",
+        }))
+        {
+            figures.Add(await LostWebhookAsync(host, jobs: 12));
+        }
+
+        return figures;
+    }
+
+    private static async Task<Figure> DeliveriesAsync(Host host, int jobs, int senders)
+    {
+        var output = host.Simulator.StoreFile(SampleMedia.Png(256, 256), ".png");
+        var running = await host.CreateRunningJobsAsync(jobs);
+        var tokens = host.App.Services.GetRequiredService<WebhookTokens>();
+        var requests = new List<(string Url, string Body)>();
+        for (var i = 0; i < running.Count; i++)
+        {
+            var (id, taskId) = running[i];
+            var eventData = i % 2 == 0
+                ? JsonSerializer.Serialize(new { code = 0, msg = "success", data = new[] { new { fileUrl = $"{host.BaseUrl}/simulator/files/{output}", fileType = "png", taskCostTime = "12", nodeId = "9" } } })
+                : JsonSerializer.Serialize(new { code = 805, msg = "CUDA out of memory", data = new { failedReason = new { exception_message = "CUDA out of memory" } } });
+            requests.Add(($"{host.BaseUrl}/api/webhooks/runninghub/{id}?token={await tokens.CreateTokenAsync(id)}",
+                JsonSerializer.Serialize(new { @event = "TASK_END", taskId, eventData })));
+        }
+
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = senders });
+        var samples = new ConcurrentBag<double>();
+        var next = -1;
+        var failures = 0;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, senders).Select(_ => Task.Run(async () =>
+        {
+            int index;
+            while ((index = Interlocked.Increment(ref next)) < requests.Count)
+            {
+                var started = Stopwatch.GetTimestamp();
+                using var response = await http.PostAsync(requests[index].Url, new StringContent(requests[index].Body, Encoding.UTF8, "application/json"));
+                samples.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                if (!response.IsSuccessStatusCode)
+                {
+                    Interlocked.Increment(ref failures);
+                }
+            }
+        })));
+        var elapsed = clock.Elapsed;
+        if (failures > 0)
+        {
+            throw new InvalidOperationException($"{failures} webhook deliveries were refused");
+        }
+
+        var ended = await host.ScalarAsync<int>("SELECT count(*)::int FROM jobs WHERE id = ANY(@ids) AND status IN ('completed', 'failed')",
+            new { ids = running.Select(r => r.Id).ToArray() });
+        if (ended != running.Count)
+        {
+            throw new InvalidOperationException($"only {ended} of {running.Count} jobs ended");
+        }
+
+        await host.App.Services.GetRequiredService<CopyOutputs>().WhenIdleAsync();
+        return Figure.From($"webhook latency, {jobs} deliveries from {senders} concurrent senders ({jobs / elapsed.TotalSeconds:0} deliveries/s; target ≥ 1,000/s)",
+            samples, targetP99: 50);
+    }
+
+    /// <summary>Each job's webhook is lost; the reconcile sweep (every 2 s, after 5 s) must end it. Measured: task end at RunningHub → job terminal.</summary>
+    private static async Task<Figure> LostWebhookAsync(Host host, int jobs)
+    {
+        host.Simulator.Settings = new SimulatorSettings
+        {
+            WebhookLostRate = 1,
+            QueuedFor = TimeSpan.FromMilliseconds(200),
+            RunFor = TimeSpan.FromSeconds(1),
+            ConcurrencyPerKey = 100,
+        };
+        var submit = host.App.Services.GetRequiredService<SubmitJob>();
+        var store = host.App.Services.GetRequiredService<StoreInput>();
+        var person = (await store.HandleAsync("pose-changer", "person", new MemoryStream(SampleMedia.Png(64, 64)), "p.png", long.MaxValue, default)).Input!;
+        var pose = (await store.HandleAsync("pose-changer", "pose", new MemoryStream(SampleMedia.Png(64, 64, 1)), "q.png", long.MaxValue, default)).Input!;
+        var users = await host.CreateUsersAsync(jobs);
+        var submitted = new List<Guid>();
+        foreach (var user in users)
+        {
+            // Spread over the sweep's interval, so the figure covers the whole range of waits.
+            var result = await submit.HandleAsync(new SubmitJobRequest(user, "pose-changer", [person, pose], new Dictionary<string, string?>()));
+            submitted.Add(result.Job!.Id);
+            await Task.Delay(TimeSpan.FromMilliseconds(2000.0 / 3));
+            var running = await host.ScalarAsync<int>("SELECT count(*)::int FROM jobs WHERE status IN ('starting', 'running', 'queued')");
+            while (running >= 3)
+            {
+                await Task.Delay(100);
+                running = await host.ScalarAsync<int>("SELECT count(*)::int FROM jobs WHERE status IN ('starting', 'running', 'queued')");
+            }
+        }
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (await host.ScalarAsync<int>("SELECT count(*)::int FROM jobs WHERE id = ANY(@ids) AND completed_at IS NULL", new { ids = submitted.ToArray() }) > 0)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("lost-webhook jobs did not end within 2 minutes");
+            }
+
+            await Task.Delay(100);
+        }
+
+        var ends = host.Simulator.Tasks.ToDictionary(t => t.TaskId, t => t.EndedAt!.Value.UtcDateTime);
+        var rows = await host.QueryAsync<(string TaskId, DateTime CompletedAt)>(
+            "SELECT task_id, completed_at FROM jobs WHERE id = ANY(@ids)", new { ids = submitted.ToArray() });
+        var samples = rows.Select(r => (r.CompletedAt - ends[r.TaskId]).TotalMilliseconds);
+        return Figure.From($"lost webhook: task ended → job terminal by the sweep ({jobs} jobs; ReconcileAfter 5 s, sweep every 2 s, so at most ~6 s after a 1 s task)",
+            samples, targetP99: null);
+    }
+
+    private sealed class Host : IAsyncDisposable
+    {
+        private readonly string adminConnectionString;
+        private readonly string database;
+        private readonly string storage;
+
+        private Host(WebApplication app, string baseUrl, string adminConnectionString, string database, string storage)
+        {
+            App = app;
+            BaseUrl = baseUrl;
+            this.adminConnectionString = adminConnectionString;
+            this.database = database;
+            this.storage = storage;
+        }
+
+        public WebApplication App { get; }
+        public string BaseUrl { get; }
+        public SimulatorState Simulator => App.Services.GetRequiredService<SimulatorState>();
+        private NpgsqlDataSource Db => App.Services.GetRequiredService<NpgsqlDataSource>();
+
+        public static async Task<Host> StartAsync(string adminConnectionString, Dictionary<string, string?> settings)
+        {
+            var database = $"jobhub_bench_{Guid.NewGuid():N}"[..30];
+            await using (var admin = new NpgsqlConnection(adminConnectionString))
+            {
+                await admin.OpenAsync();
+                await admin.ExecuteAsync($"CREATE DATABASE \"{database}\"");
+            }
+
+            var port = FreePort();
+            var baseUrl = $"http://127.0.0.1:{port}";
+            var storage = Path.Combine(Path.GetTempPath(), "jobhub-bench", database);
+            var app = JobHubApp.Create(["--urls", baseUrl, "--environment", "Production"], builder =>
+            {
+                builder.Configuration["Logging:LogLevel:Default"] = "Warning";
+                builder.Configuration["ConnectionStrings:JobHub"] =
+                    new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = database, MaxPoolSize = 100 }.ConnectionString;
+                builder.Configuration["JobHub:PublicBaseUrl"] = baseUrl;
+                builder.Configuration["JobHub:StorageRoot"] = storage;
+                builder.Configuration["JobHub:WebhookSecret"] = "bench-secret";
+                foreach (var (key, value) in settings)
+                {
+                    builder.Configuration[key] = value;
+                }
+            });
+            await JobHubApp.PrepareAsync(app);
+            await app.StartAsync();
+            return new Host(app, baseUrl, adminConnectionString, database, storage);
+        }
+
+        public async Task<Guid[]> CreateUsersAsync(int count)
+        {
+            await using var connection = await Db.OpenConnectionAsync();
+            return (await connection.QueryAsync<Guid>("""
+                WITH made AS (
+                    INSERT INTO users (id, email, normalized_email, user_name, normalized_user_name, security_stamp, concurrency_stamp, credit_balance)
+                    SELECT id, id || '@bench.local', upper(id || '@bench.local'), id || '@bench.local', upper(id || '@bench.local'), 's', 'c', 100
+                    FROM (SELECT gen_random_uuid() AS id FROM generate_series(1, @count)) ids
+                    RETURNING id)
+                INSERT INTO credit_ledger (user_id, kind, amount, balance_after, reason, created_at)
+                SELECT id, 'grant', 100, 100, 'bench', now() FROM made
+                RETURNING user_id
+                """, new { count })).ToArray();
+        }
+
+        /// <summary>Jobs RunningHub is running (rows as the launcher leaves them, with their debit), without launching.</summary>
+        public async Task<IReadOnlyList<(Guid Id, string TaskId)>> CreateRunningJobsAsync(int count)
+        {
+            var users = await CreateUsersAsync(count);
+            await using var connection = await Db.OpenConnectionAsync();
+            var jobs = (await connection.QueryAsync<(Guid, string)>("""
+                INSERT INTO jobs (id, user_id, tool_key, status, credit_cost, created_at, queue_seq, starting_at, started_at, account_key, task_id, webapp_id, updated_at)
+                SELECT gen_random_uuid(), u, 'pose-changer', 'running', 3, now(), nextval('jobs_queue_seq'), now(), now(), 'simulator',
+                       (2000000000000000000 + nextval('jobs_queue_seq'))::text, '2018451429635133442', now()
+                FROM unnest(@users) u
+                RETURNING id, task_id
+                """, new { users })).ToList();
+            await connection.ExecuteAsync("""
+                INSERT INTO credit_ledger (user_id, job_id, kind, amount, balance_after, reason, created_at)
+                SELECT user_id, id, 'debit', -3, 97, 'bench', now() FROM jobs WHERE id = ANY(@ids);
+                UPDATE users SET credit_balance = 97 WHERE id = ANY(@users);
+                """, new { ids = jobs.Select(j => j.Item1).ToArray(), users });
+            return jobs;
+        }
+
+        public async Task<T> ScalarAsync<T>(string sql, object? parameters = null)
+        {
+            await using var connection = await Db.OpenConnectionAsync();
+            return (await connection.ExecuteScalarAsync<T>(sql, parameters))!;
+        }
+
+        public async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object? parameters = null)
+        {
+            await using var connection = await Db.OpenConnectionAsync();
+            return (await connection.QueryAsync<T>(sql, parameters)).ToList();
+        }
+
+        private static int FreePort()
+        {
+            using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+            listener.Start();
+            return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await App.StopAsync();
+            await App.DisposeAsync();
+            NpgsqlConnection.ClearAllPools();
+            await using (var admin = new NpgsqlConnection(adminConnectionString))
+            {
+                await admin.OpenAsync();
+                await admin.ExecuteAsync($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+            }
+
+            if (Directory.Exists(storage))
+            {
+                Directory.Delete(storage, recursive: true);
+            }
+        }
+    }
+}
