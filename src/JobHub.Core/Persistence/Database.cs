@@ -32,6 +32,13 @@ public static class Database
         }
 
         builder.ApplicationName ??= "JobHub";
+        if (builder.MaxAutoPrepare == 0)
+        {
+            // The engine runs the same few statements all day: prepared once per connection, they skip parsing and planning.
+            builder.MaxAutoPrepare = 64;
+            builder.AutoPrepareMinUsages = 2;
+        }
+
         return new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
     }
 
