@@ -44,6 +44,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<CancelJob>();
         services.AddSingleton<ReconcileJob>();
         services.AddSingleton<QueueHeartbeat>();
+        services.AddSingleton<JobQueries>();
         services.AddSingleton<CopyOutputs>();
         services.AddHttpClient(CopyOutputs.HttpClientName, http => http.Timeout = TimeSpan.FromMinutes(5));
         services.AddSingleton<ReceiveWebhook>();

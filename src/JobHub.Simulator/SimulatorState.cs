@@ -159,10 +159,12 @@ public sealed class SimulatorState(TimeProvider clock, IHttpClientFactory httpCl
                     task.EndedAt = now;
                     if (!task.WillFail)
                     {
-                        // The output is a copy of the first input file, or a fresh image when there is none.
+                        // A video task returns its input video; an image task a new, larger PNG (so a before/after shows a difference).
                         var input = task.Nodes.Select(n => files.GetValueOrDefault(n.FieldValue)).FirstOrDefault(f => f is not null);
                         var extension = task.Nodes.Select(n => Path.GetExtension(n.FieldValue)).FirstOrDefault(e => !string.IsNullOrEmpty(e)) ?? ".png";
-                        task.OutputName = StoreFile(input ?? SampleMedia.Png(64, 64), extension);
+                        task.OutputName = input is not null && extension is ".mp4" or ".mov" or ".avi" or ".mkv"
+                            ? StoreFile(input, extension)
+                            : StoreFile(SampleMedia.Png(640, 480, 5), ".png");
                     }
                 }
 

@@ -2,7 +2,10 @@ using JobHub.Core;
 using JobHub.Core.Persistence;
 using JobHub.Core.RunningHub;
 using JobHub.Simulator;
+using JobHub.Web.Accounts;
 using JobHub.Web.Components;
+using JobHub.Web.Files;
+using JobHub.Web.Jobs;
 using JobHub.Web.Realtime;
 using JobHub.Web.Webhooks;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -33,6 +36,8 @@ public static class JobHubApp
         builder.Services.AddJobHubCore(builder.Configuration);
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddRadzenComponents();
+        builder.Services.AddJobHubAccounts();
+        builder.Services.AddScoped<JobRunnerFactory>();
         builder.Services.AddSingleton<JobNotifications>();
         builder.Services.AddSingleton<JobChangeListener>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<JobChangeListener>());
@@ -51,11 +56,16 @@ public static class JobHubApp
             app.UseExceptionHandler("/Error", createScopeForErrors: true);
         }
 
+        app.UseRequestLocalization();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.UseAntiforgery();
         app.MapStaticAssets();
         app.MapHealthChecks("/health", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
         app.MapWebhookEndpoints();
+        app.MapAccountEndpoints();
+        app.MapFileEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         if (RunningHubAccounts.UsesSimulatorFor(app.Configuration))
         {
@@ -74,5 +84,10 @@ public static class JobHubApp
         await app.Services.GetRequiredService<Migrator>().MigrateAsync(cancellationToken);
         await app.Services.GetRequiredService<JobHub.Core.RunningHub.RunningHubAccounts>()
             .SyncAsync(app.Services.GetRequiredService<Npgsql.NpgsqlDataSource>(), cancellationToken);
+        if (app.Configuration.GetValue<bool>("JobHub:SeedDemoUsers"))
+        {
+            await using var scope = app.Services.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<JobHub.Core.Accounts.DemoAccounts>().SeedAsync();
+        }
     }
 }

@@ -34,10 +34,7 @@ public sealed class ToolDefinition
     /// <summary>R10: estimated money per second of run time, when RunningHub gives no usage.</summary>
     public decimal CostPerSecond { get; set; }
 
-    public string DisplayName(string culture) =>
-        Names.TryGetValue(culture, out var name) ? name
-        : Names.TryGetValue("pt-BR", out var fallback) ? fallback
-        : Key;
+    public string DisplayName(string culture) => LocalizedNames.Pick(Names, culture, Key);
 
     public int CostFor(IReadOnlyDictionary<string, string> parameters) =>
         CreditCostBy is { } rule && parameters.TryGetValue(rule.Parameter, out var value) && rule.Values.TryGetValue(value, out var cost)
@@ -47,6 +44,16 @@ public sealed class ToolDefinition
     public WebappRoute? RouteFor(IReadOnlyDictionary<string, string> parameters) =>
         Webapps.FirstOrDefault(route => route.When.All(condition =>
             parameters.TryGetValue(condition.Key, out var value) && string.Equals(value, condition.Value, StringComparison.Ordinal)));
+}
+
+/// <summary>Picks a configured name for a culture: the exact culture, its language (en-US → en), pt-BR, or the key.</summary>
+public static class LocalizedNames
+{
+    public static string Pick(IReadOnlyDictionary<string, string> names, string culture, string fallback) =>
+        names.TryGetValue(culture, out var name) ? name
+        : culture.Split('-')[0] is var language && names.FirstOrDefault(n => n.Key.Split('-')[0] == language).Value is { } byLanguage ? byLanguage
+        : names.TryGetValue("pt-BR", out var portuguese) ? portuguese
+        : fallback;
 }
 
 public sealed class CreditCostRule
@@ -71,6 +78,8 @@ public sealed class InputDefinition
     public int MaxWidth { get; set; }
     public int MaxHeight { get; set; }
     public double MaxDurationSeconds { get; set; }
+
+    public string DisplayName(string culture) => LocalizedNames.Pick(Names, culture, Key);
 }
 
 public static class ParameterTypes
@@ -91,6 +100,14 @@ public sealed class ParameterDefinition
 
     /// <summary>The parameter exists only when these other parameters have these values (framing only for people).</summary>
     public Dictionary<string, string> AppliesWhen { get; set; } = [];
+
+    /// <summary>Display names of the choices, by value and culture (e.g. <c>ValueNames:pro:en</c>); the value itself when absent.</summary>
+    public Dictionary<string, Dictionary<string, string>> ValueNames { get; set; } = [];
+
+    public string DisplayName(string culture) => LocalizedNames.Pick(Names, culture, Key);
+
+    public string ValueName(string value, string culture) =>
+        ValueNames.TryGetValue(value, out var names) ? LocalizedNames.Pick(names, culture, value) : value;
 }
 
 public sealed class WebappRoute

@@ -1,0 +1,61 @@
+using System.Globalization;
+using JobHub.Core.Accounts;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Localization;
+
+namespace JobHub.Web.Accounts;
+
+public static class AccountServices
+{
+    public static readonly string[] Cultures = ["pt-BR", "en"];
+
+    /// <summary>ASP.NET Core Identity (UserManager, SignInManager) over JobHub's Dapper stores, with cookie sign-in and lockout.</summary>
+    public static IServiceCollection AddJobHubAccounts(this IServiceCollection services)
+    {
+        services.AddCascadingAuthenticationState();
+        services.AddAuthentication(options =>
+        {
+            options.DefaultScheme = IdentityConstants.ApplicationScheme;
+            options.DefaultSignInScheme = IdentityConstants.ExternalScheme;
+        }).AddIdentityCookies(cookies => cookies.ApplicationCookie?.Configure(options =>
+        {
+            options.LoginPath = "/account/login";
+            options.AccessDeniedPath = "/account/denied";
+            options.Cookie.Name = "jobhub.auth";
+            options.Cookie.HttpOnly = true;
+            options.Cookie.SameSite = SameSiteMode.Lax;
+            options.SlidingExpiration = true;
+            options.ExpireTimeSpan = TimeSpan.FromDays(14);
+        }));
+        services.AddAuthorizationBuilder().AddPolicy(Roles.Admin, policy => policy.RequireRole(Roles.Admin));
+        services.AddIdentityCore<JobHubUser>(options =>
+            {
+                options.User.RequireUniqueEmail = true;
+                options.Password.RequiredLength = 8;
+                options.Password.RequireNonAlphanumeric = false;
+                options.Password.RequireUppercase = false;
+                options.Lockout.MaxFailedAccessAttempts = 5;
+                options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(5);
+                options.Lockout.AllowedForNewUsers = true;
+            })
+            .AddRoles<JobHubRole>()
+            .AddUserStore<UserStore>()
+            .AddRoleStore<RoleStore>()
+            .AddSignInManager()
+            .AddDefaultTokenProviders();
+        services.AddScoped<DemoAccounts>();
+
+        services.AddLocalization(options => options.ResourcesPath = "Resources");
+        services.Configure<RequestLocalizationOptions>(options =>
+        {
+            var cultures = Cultures.Select(c => new CultureInfo(c)).ToList();
+            options.DefaultRequestCulture = new RequestCulture("pt-BR");
+            options.SupportedCultures = cultures;
+            options.SupportedUICultures = cultures;
+            // pt-BR unless the person chose English (the language switch sets the cookie). Not the browser's
+            // Accept-Language: the page and its circuit must agree, and SPEC.md makes Portuguese the default.
+            options.RequestCultureProviders = [new CookieRequestCultureProvider()];
+        });
+        return services;
+    }
+}

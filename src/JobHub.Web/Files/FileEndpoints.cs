@@ -1,0 +1,48 @@
+using System.Security.Claims;
+using JobHub.Core.Accounts;
+using JobHub.Core.Jobs;
+using JobHub.Core.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.StaticFiles;
+
+namespace JobHub.Web.Files;
+
+public static class FileEndpoints
+{
+    private static readonly FileExtensionContentTypeProvider ContentTypes = new();
+
+    /// <summary>
+    /// A job's stored inputs and copied outputs, to their owner (and admins) only: anyone else gets 404, as for
+    /// a job that does not exist. <c>?download=1</c> serves the file as an attachment.
+    /// </summary>
+    public static IEndpointRouteBuilder MapFileEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/files/jobs/{jobId:guid}/{kind}/{index:int}", ServeAsync).RequireAuthorization();
+        return endpoints;
+    }
+
+    private static async Task<Results<FileStreamHttpResult, NotFound>> ServeAsync(Guid jobId, string kind, int index, bool? download,
+        ClaimsPrincipal principal, JobQueries queries, IFileStorage storage)
+    {
+        if (!Guid.TryParse(principal.FindFirstValue(ClaimTypes.NameIdentifier), out var userId))
+        {
+            return TypedResults.NotFound();
+        }
+
+        var job = principal.IsInRole(Roles.Admin) ? await queries.GetAnyAsync(jobId) : await queries.GetAsync(jobId, userId);
+        var storedName = kind switch
+        {
+            "inputs" => job?.InputFiles.ElementAtOrDefault(index)?.StoredName,
+            "outputs" => job?.OutputFiles.ElementAtOrDefault(index)?.StoredName,
+            _ => null,
+        };
+        if (storedName is null || job?.FilesDeletedAt is not null || !storage.Exists(storedName))
+        {
+            return TypedResults.NotFound();
+        }
+
+        var contentType = ContentTypes.TryGetContentType(storedName, out var type) ? type : "application/octet-stream";
+        var name = $"jobhub-{jobId:N}-{kind}-{index}{Path.GetExtension(storedName)}";
+        return TypedResults.File(storage.OpenRead(storedName), contentType, download == true ? name : null, enableRangeProcessing: true);
+    }
+}

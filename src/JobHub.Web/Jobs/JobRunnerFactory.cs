@@ -1,0 +1,20 @@
+using JobHub.Core.Jobs;
+using JobHub.Core.Tools;
+
+namespace JobHub.Web.Jobs;
+
+/// <summary>Builds a <see cref="JobRunnerModel"/> for a tool and a user from the engine's services.</summary>
+public sealed class JobRunnerFactory(IServiceProvider services)
+{
+    public JobRunnerModel Create(ToolDefinition tool, Guid userId) => new(
+        tool,
+        userId,
+        services.GetRequiredService<JobQueries>(),
+        services.GetRequiredService<StoreInput>(),
+        services.GetRequiredService<SubmitJob>(),
+        services.GetRequiredService<CancelJob>(),
+        services.GetRequiredService<ReconcileJob>(),
+        services.GetRequiredService<QueueHeartbeat>(),
+        services.GetRequiredService<QueueView>(),
+        services.GetRequiredService<TimeProvider>());
+}

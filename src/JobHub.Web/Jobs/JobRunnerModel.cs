@@ -1,0 +1,349 @@
+using JobHub.Core.Jobs;
+using JobHub.Core.Tools;
+using JobHub.Web.Realtime;
+
+namespace JobHub.Web.Jobs;
+
+public enum RunnerPhase
+{
+    /// <summary>Reading the user's active job.</summary>
+    Loading,
+
+    /// <summary>The form: no active job.</summary>
+    Ready,
+
+    Uploading,
+    Submitting,
+
+    /// <summary>A job is queued, starting or running (this tool's or another's: R4).</summary>
+    Active,
+
+    /// <summary>The job ended: result, error or cancellation shown.</summary>
+    Finished,
+}
+
+/// <summary>A file the user picked: its name, declared size and content type, and how to read it.</summary>
+public sealed record UploadItem(string InputKey, string FileName, long Size, string ContentType, Func<long, Stream> OpenRead);
+
+/// <summary>A message for the user: a resource key (localized by the page), with an argument or RunningHub's own words.</summary>
+public sealed record RunnerMessage(string Key, string? Detail = null);
+
+/// <summary>
+/// The whole flow of a tool page, without a browser (the <c>JobRunner</c> component only renders it): a
+/// synchronous lock so a double click, a second click during upload or Enter twice make one job; inputs
+/// checked before upload and again by the server; upload with progress; submit; the job's live state
+/// (changes pushed by <see cref="JobNotifications"/>, a poll that reconciles a running job and sends a
+/// queued job's heartbeat); "Check status now"; cancel; the result or RunningHub's error; run again.
+/// If the user already has an active job, from any tab or tool, that job is shown instead of the form.
+/// </summary>
+public sealed class JobRunnerModel(
+    ToolDefinition tool,
+    Guid userId,
+    JobQueries queries,
+    StoreInput storeInput,
+    SubmitJob submitJob,
+    CancelJob cancelJob,
+    ReconcileJob reconcileJob,
+    QueueHeartbeat heartbeat,
+    QueueView queueView,
+    TimeProvider clock)
+{
+    private int busy;
+
+    public ToolDefinition Tool => tool;
+    public RunnerPhase Phase { get; private set; } = RunnerPhase.Loading;
+    public Job? Job { get; private set; }
+    public int? QueuePosition { get; private set; }
+    public RunnerMessage? Error { get; private set; }
+
+    /// <summary>Upload progress, 0–1, over all files.</summary>
+    public double UploadProgress { get; private set; }
+
+    public bool IsBusy => Volatile.Read(ref busy) == 1;
+
+    /// <summary>The shown job belongs to another tool (R4: one active job per user, whatever the tool).</summary>
+    public bool JobIsOtherTool => Job is not null && Job.ToolKey != tool.Key;
+
+    /// <summary>Cancelling needs a confirmation when the job really waits in the queue (SPEC.md).</summary>
+    public bool CancelNeedsConfirmation => Job?.Status == JobStatus.Queued;
+
+    public bool IsActive => Job is not null && JobStatus.Active.Contains(Job.Status);
+
+    /// <summary>Raised after every change of state; the component re-renders.</summary>
+    public event Action? Changed;
+
+    public TimeSpan? Elapsed => Job is null ? null
+        : (Job.CompletedAt ?? clock.GetUtcNow().UtcDateTime) - (Job.StartedAt ?? Job.StartingAt ?? Job.CreatedAt);
+
+    public async Task InitializeAsync(CancellationToken cancellationToken = default)
+    {
+        Job = await queries.ActiveAsync(userId, cancellationToken);
+        await SettleAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Uploads the inputs and submits the job. Returns false, doing nothing, when a run is already under way
+    /// (the synchronous lock) or a job is active.
+    /// </summary>
+    public async Task<bool> RunAsync(IReadOnlyList<UploadItem> files, IReadOnlyDictionary<string, string?> parameters,
+        CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.CompareExchange(ref busy, 1, 0) != 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            Error = null;
+            if (IsActive)
+            {
+                Error = new RunnerMessage("Error_" + SubmitErrors.ActiveJobExists);
+                Notify();
+                return false;
+            }
+
+            if (Check(files) is { } problem)
+            {
+                Error = problem;
+                Notify();
+                return false;
+            }
+
+            var stored = await UploadAsync(files, cancellationToken);
+            if (stored is null)
+            {
+                return false;
+            }
+
+            Phase = RunnerPhase.Submitting;
+            Notify();
+            var result = await submitJob.HandleAsync(new SubmitJobRequest(userId, tool.Key, stored, parameters), cancellationToken);
+            if (!result.Succeeded)
+            {
+                Error = new RunnerMessage("Error_" + result.ErrorCode, result.ErrorMessage);
+                if (result.ErrorCode == SubmitErrors.ActiveJobExists)
+                {
+                    Job = await queries.ActiveAsync(userId, cancellationToken); // another tab or tool started one
+                }
+
+                await SettleAsync(cancellationToken, keepError: true);
+                return false;
+            }
+
+            Job = result.Job;
+            QueuePosition = result.QueuePosition;
+            await SettleAsync(cancellationToken);
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or TimeoutException || ex is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            Error = new RunnerMessage("Error_UPLOAD_FAILED", ex.Message);
+            Phase = RunnerPhase.Ready;
+            Notify();
+            return false;
+        }
+        finally
+        {
+            Volatile.Write(ref busy, 0);
+        }
+    }
+
+    /// <summary>The browser-side checks again, on the server: every input given, each within its declared size and types.</summary>
+    private RunnerMessage? Check(IReadOnlyList<UploadItem> files)
+    {
+        foreach (var input in tool.Inputs)
+        {
+            var file = files.FirstOrDefault(f => f.InputKey == input.Key);
+            if (file is null)
+            {
+                return new RunnerMessage("Error_INPUT_MISSING", input.DisplayName(System.Globalization.CultureInfo.CurrentUICulture.Name));
+            }
+
+            if (file.Size <= 0 || file.Size > input.MaxBytes)
+            {
+                return new RunnerMessage("Error_INPUT_TOO_LARGE", $"{input.DisplayName(System.Globalization.CultureInfo.CurrentUICulture.Name)}: {input.MaxBytes / (1024 * 1024)} MB");
+            }
+
+            if (input.MimeTypes.Count > 0 && !string.IsNullOrEmpty(file.ContentType) && !input.MimeTypes.Contains(file.ContentType))
+            {
+                return new RunnerMessage("Error_INPUT_TYPE", $"{input.DisplayName(System.Globalization.CultureInfo.CurrentUICulture.Name)}: {string.Join(", ", input.MimeTypes)}");
+            }
+        }
+
+        return files.FirstOrDefault(f => tool.Inputs.All(i => i.Key != f.InputKey)) is { } extra
+            ? new RunnerMessage("Error_INPUT_INVALID", extra.InputKey)
+            : null;
+    }
+
+    private async Task<List<StoredInput>?> UploadAsync(IReadOnlyList<UploadItem> files, CancellationToken cancellationToken)
+    {
+        Phase = RunnerPhase.Uploading;
+        UploadProgress = 0;
+        Notify();
+        var total = Math.Max(1, files.Sum(f => f.Size));
+        long done = 0;
+        var stored = new List<StoredInput>();
+        foreach (var file in files)
+        {
+            var input = tool.Inputs.First(i => i.Key == file.InputKey);
+            await using var source = file.OpenRead(input.MaxBytes);
+            var before = done;
+            await using var counting = new ProgressStream(source, read =>
+            {
+                UploadProgress = Math.Min(1, (double)(before + read) / total);
+                Notify();
+            });
+            var result = await storeInput.HandleAsync(tool.Key, file.InputKey, counting, file.FileName, input.MaxBytes, cancellationToken);
+            if (result.Input is null)
+            {
+                Error = new RunnerMessage("Error_" + result.ErrorCode, input.DisplayName(System.Globalization.CultureInfo.CurrentUICulture.Name));
+                Phase = RunnerPhase.Ready;
+                Notify();
+                return null;
+            }
+
+            done += file.Size;
+            stored.Add(result.Input);
+        }
+
+        UploadProgress = 1;
+        return stored;
+    }
+
+    /// <summary>A change of one of this user's jobs (or a resync after the realtime connection came back).</summary>
+    public async Task OnJobChangedAsync(JobChange change, CancellationToken cancellationToken = default)
+    {
+        if (IsBusy)
+        {
+            return; // the run under way settles the state itself
+        }
+
+        if (change.IsResync || change.JobId == Job?.Id || (Job is null || !IsActive) && JobStatus.Active.Contains(change.Status))
+        {
+            await RefreshAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>The page's poll (every 15 s while a job is active): reconcile a running job, keep a queued one's place, refresh.</summary>
+    public async Task PollAsync(CancellationToken cancellationToken = default)
+    {
+        if (Job is null || !IsActive || IsBusy)
+        {
+            return;
+        }
+
+        if (Job.Status == JobStatus.Queued)
+        {
+            await heartbeat.BeatAsync(Job.Id, userId, cancellationToken);
+        }
+        else if (Job.Status == JobStatus.Running)
+        {
+            await reconcileJob.HandleAsync(Job.Id, JobCause.Reconcile, userId, cancellationToken: cancellationToken);
+        }
+
+        await RefreshAsync(cancellationToken);
+    }
+
+    /// <summary>"Check status now": asks RunningHub at once.</summary>
+    public async Task CheckNowAsync(CancellationToken cancellationToken = default)
+    {
+        if (Job is { Status: JobStatus.Running })
+        {
+            await reconcileJob.HandleAsync(Job.Id, JobCause.User, userId, cancellationToken: cancellationToken);
+        }
+
+        await RefreshAsync(cancellationToken);
+    }
+
+    public async Task CancelAsync(CancellationToken cancellationToken = default)
+    {
+        if (Job is null || !IsActive)
+        {
+            return;
+        }
+
+        await cancelJob.HandleAsync(new CancelJobRequest(Job.Id, userId, JobCause.User, JobErrorCodes.CancelledByUser,
+            "Cancelled by you. Your credits were returned."), cancellationToken);
+        await RefreshAsync(cancellationToken);
+    }
+
+    /// <summary>Back to the form after a finished job.</summary>
+    public void RunAgain()
+    {
+        if (IsActive || IsBusy)
+        {
+            return;
+        }
+
+        Job = null;
+        Error = null;
+        QueuePosition = null;
+        UploadProgress = 0;
+        Phase = RunnerPhase.Ready;
+        Notify();
+    }
+
+    public async Task RefreshAsync(CancellationToken cancellationToken = default)
+    {
+        Job = Job is null || !IsActive && Phase == RunnerPhase.Ready
+            ? await queries.ActiveAsync(userId, cancellationToken)
+            : await queries.GetAsync(Job.Id, userId, cancellationToken) ?? await queries.ActiveAsync(userId, cancellationToken);
+        await SettleAsync(cancellationToken, keepError: true);
+    }
+
+    private async Task SettleAsync(CancellationToken cancellationToken, bool keepError = false)
+    {
+        if (!keepError)
+        {
+            Error = null;
+        }
+
+        QueuePosition = Job is { Status: JobStatus.Queued } queued ? await queueView.PositionAsync(queued.Id, cancellationToken) : null;
+        Phase = Job is null ? RunnerPhase.Ready : IsActive ? RunnerPhase.Active : RunnerPhase.Finished;
+        Notify();
+    }
+
+    private void Notify() => Changed?.Invoke();
+
+    /// <summary>Counts the bytes read, for the progress bar.</summary>
+    private sealed class ProgressStream(Stream inner, Action<long> progress) : Stream
+    {
+        private long read;
+        private long reported;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => inner.Length;
+        public override long Position { get => read; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Count(await inner.ReadAsync(buffer, cancellationToken));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        private int Count(int n)
+        {
+            read += n;
+            if (read - reported >= 256 * 1024 || n == 0)
+            {
+                reported = read;
+                progress(read);
+            }
+
+            return n;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}

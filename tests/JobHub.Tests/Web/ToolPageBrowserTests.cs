@@ -1,0 +1,245 @@
+using JobHub.Core.Accounts;
+using JobHub.Core.Jobs;
+using JobHub.Core.Tools;
+using JobHub.Simulator;
+using JobHub.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+
+namespace JobHub.Tests.Web;
+
+/// <summary>
+/// What a person sees, in Debian's Chromium against JobHub on Kestrel with its simulator, for each of the four
+/// tools: sign in, upload, the live states, the result or RunningHub's error with the credits back, cancel while
+/// queued, a lost webhook resolved without a reload, a double click, and a second tab. A failing test leaves a
+/// screenshot in the test output's <c>screenshots</c> folder.
+/// </summary>
+public sealed class ToolPageBrowserTests
+{
+    public static readonly TheoryData<string> Tools = new() { "image-upscaler", "video-upscaler", "pose-changer", "virtual-try-on" };
+
+    private static readonly SimulatorSettings Quick = new() { QueuedFor = TimeSpan.FromMilliseconds(200), RunFor = TimeSpan.FromMilliseconds(1500) };
+
+    private static Dictionary<string, string?> Settings(Dictionary<string, string?>? more = null)
+    {
+        var settings = new Dictionary<string, string?> { ["JobHub:SeedDemoUsers"] = "true" };
+        foreach (var (key, value) in more ?? [])
+        {
+            settings[key] = value;
+        }
+
+        return settings;
+    }
+
+    private static async Task<IPage> SignedInPageAsync(LiveJobHub hub, IBrowserContext context, string email = DemoAccounts.UserEmail,
+        string password = DemoAccounts.UserPassword)
+    {
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(new Uri(hub.BaseAddress, "account/login").ToString());
+        await page.FillAsync("#email", email);
+        await page.FillAsync("#password", password);
+        await page.ClickAsync("#login-submit");
+        await page.WaitForURLAsync(hub.BaseAddress.ToString());
+        return page;
+    }
+
+    private static async Task OpenToolAsync(LiveJobHub hub, IPage page, string tool)
+    {
+        await page.GotoAsync(new Uri(hub.BaseAddress, $"tools/{tool}").ToString());
+        await BrowserPages.WaitForCircuitAsync(page);
+    }
+
+    private static async Task PickInputsAsync(LiveJobHub hub, IPage page, string toolKey)
+    {
+        var tool = hub.Services.GetRequiredService<ToolCatalog>().Find(toolKey)!;
+        var shade = 0;
+        foreach (var input in tool.Inputs)
+        {
+            var payload = input.Kind == InputKinds.Video
+                ? new FilePayload { Name = $"{input.Key}.mp4", MimeType = "video/mp4", Buffer = SampleMedia.Mp4(320, 240, 2) }
+                : new FilePayload { Name = $"{input.Key}.png", MimeType = "image/png", Buffer = SampleMedia.Png(320, 240, ++shade) };
+            await page.Locator($"#input-{input.Key}").SetInputFilesAsync(payload);
+        }
+    }
+
+    private static Task ExpectStatusAsync(IPage page, string status, float timeout = 30000) =>
+        Assertions.Expect(page.Locator("#job")).ToHaveAttributeAsync("data-status", status, new() { Timeout = timeout });
+
+    private static async Task<Guid> DemoUserAsync(LiveJobHub hub) =>
+        await hub.ScalarAsync<Guid>("SELECT id FROM users WHERE normalized_email = upper(@email)", new { email = DemoAccounts.UserEmail });
+
+    /// <summary>Runs the scenario; on failure keeps a screenshot of every open page, named after the test and the tool.</summary>
+    private static async Task WithBrowserAsync(string name, Func<IBrowserContext, Task> scenario)
+    {
+        var browser = await Browser.GetAsync();
+        await using var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1100, Height = 900 } });
+        try
+        {
+            await scenario(context);
+        }
+        catch
+        {
+            var i = 0;
+            foreach (var page in context.Pages)
+            {
+                await page.ScreenshotAsync(new() { Path = Path.Combine(Browser.ScreenshotFolder, $"{name}-{i++}.png"), FullPage = true });
+            }
+
+            throw;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Tools))]
+    public async Task Run_GoesThroughItsStates_AndShowsTheResult(string tool)
+    {
+        await using var hub = await LiveJobHub.StartAsync(Settings(), Quick);
+        await WithBrowserAsync($"result-{tool}", async context =>
+        {
+            var page = await SignedInPageAsync(hub, context);
+            await OpenToolAsync(hub, page, tool);
+            await PickInputsAsync(hub, page, tool);
+            await page.ClickAsync("#run");
+
+            await Assertions.Expect(page.Locator("#job-status")).ToBeVisibleAsync(new() { Timeout = 20000 });
+            await ExpectStatusAsync(page, JobStatus.Completed);
+            var media = tool == "video-upscaler" ? page.Locator("#result-video-0") : page.Locator("#result img").Last;
+            await Assertions.Expect(media).ToBeVisibleAsync();
+            await Assertions.Expect(page.Locator("#download-0")).ToBeVisibleAsync();
+            var jobId = Guid.Parse((await page.Locator("#job").GetAttributeAsync("data-job"))!);
+            var events = await hub.QueryAsync<string>("SELECT to_status FROM job_events WHERE job_id = @jobId AND kind = 'transition' ORDER BY id", new { jobId });
+            Assert.Equal([JobStatus.Starting, JobStatus.Running, JobStatus.Completed], events);
+            if (tool == "pose-changer")
+            {
+                await page.ScreenshotAsync(new() { Path = Path.Combine(Browser.ScreenshotFolder, "tool-page-result.png") });
+            }
+
+            // The copied result is served to its owner.
+            await Assertions.Expect(page.Locator("#copying")).ToHaveCountAsync(0, new() { Timeout = 20000 });
+            var download = await page.APIRequest.GetAsync(new Uri(hub.BaseAddress, $"files/jobs/{jobId}/outputs/0").ToString());
+            Assert.Equal(200, download.Status);
+        });
+    }
+
+    [Theory]
+    [MemberData(nameof(Tools))]
+    public async Task FailedTask_ShowsRunningHubsMessage_AndTheCreditsComeBack(string tool)
+    {
+        await using var hub = await LiveJobHub.StartAsync(Settings(), Quick with { FailureRate = 1, FailureMessage = $"node 12 ran out of VRAM on {tool}" });
+        await WithBrowserAsync($"failure-{tool}", async context =>
+        {
+            var page = await SignedInPageAsync(hub, context);
+            await OpenToolAsync(hub, page, tool);
+            await PickInputsAsync(hub, page, tool);
+            await page.ClickAsync("#run");
+
+            await ExpectStatusAsync(page, JobStatus.Failed);
+            await Assertions.Expect(page.Locator("#job-error")).ToContainTextAsync($"node 12 ran out of VRAM on {tool}");
+            await Assertions.Expect(page.Locator("#refund-note")).ToBeVisibleAsync();
+            Assert.Equal(20, await hub.BalanceAsync(await DemoUserAsync(hub)));
+
+            await page.ClickAsync("#run-again");
+            await Assertions.Expect(page.Locator("#run")).ToBeVisibleAsync();
+        });
+    }
+
+    [Theory]
+    [MemberData(nameof(Tools))]
+    public async Task QueuedJob_CanBeCancelled_AfterConfirming(string tool)
+    {
+        await using var hub = await LiveJobHub.StartAsync(Settings(new() { ["JobHub:MaxConcurrent"] = "1" }), Quick with { RunFor = TimeSpan.FromMinutes(5) });
+        await hub.SubmitAsync(await hub.CreateUserAsync()); // holds the only slot
+        await WithBrowserAsync($"cancel-{tool}", async context =>
+        {
+            var page = await SignedInPageAsync(hub, context);
+            await OpenToolAsync(hub, page, tool);
+            await PickInputsAsync(hub, page, tool);
+            await page.ClickAsync("#run");
+
+            await ExpectStatusAsync(page, JobStatus.Queued);
+            await Assertions.Expect(page.Locator("#job-status")).ToContainTextAsync("1");
+            await page.ClickAsync("#cancel");
+            await Assertions.Expect(page.Locator("#cancel-question")).ToBeVisibleAsync();
+            await page.ClickAsync("#cancel-confirm");
+
+            await ExpectStatusAsync(page, JobStatus.Cancelled);
+            Assert.Equal(20, await hub.BalanceAsync(await DemoUserAsync(hub)));
+        });
+    }
+
+    [Theory]
+    [MemberData(nameof(Tools))]
+    public async Task LostWebhook_IsResolvedOnThePage_WithoutAReload(string tool)
+    {
+        await using var hub = await LiveJobHub.StartAsync(Settings(new()
+        {
+            ["JobHub:Maintenance:Enabled"] = "true",
+            ["JobHub:Maintenance:DefaultInterval"] = "00:00:00.500",
+            ["JobHub:Maintenance:RecheckAfter"] = "00:00:00.500",
+            [$"JobHub:Tools:{tool}:ReconcileAfter"] = "00:00:02",
+        }), Quick with { WebhookLostRate = 1 });
+        await WithBrowserAsync($"lost-webhook-{tool}", async context =>
+        {
+            var page = await SignedInPageAsync(hub, context);
+            await OpenToolAsync(hub, page, tool);
+            await PickInputsAsync(hub, page, tool);
+            var navigations = 0;
+            page.FrameNavigated += (_, frame) => { if (frame == page.MainFrame) navigations++; };
+            await page.ClickAsync("#run");
+
+            await ExpectStatusAsync(page, JobStatus.Completed);
+            Assert.Equal(0, navigations);
+            Assert.Equal(0, hub.Simulator.WebhooksSent);
+        });
+    }
+
+    [Theory]
+    [MemberData(nameof(Tools))]
+    public async Task DoubleClick_MakesOneJob(string tool)
+    {
+        await using var hub = await LiveJobHub.StartAsync(Settings(), Quick with { RunFor = TimeSpan.FromMinutes(5) });
+        await WithBrowserAsync($"double-click-{tool}", async context =>
+        {
+            var page = await SignedInPageAsync(hub, context);
+            await OpenToolAsync(hub, page, tool);
+            await PickInputsAsync(hub, page, tool);
+            await page.DblClickAsync("#run");
+            await page.Locator("#tool-form").DispatchEventAsync("submit").ContinueWith(_ => { }); // Enter on the form, as well (may find it gone)
+
+            await ExpectStatusAsync(page, JobStatus.Running);
+            Assert.Equal(1, await hub.ScalarAsync<int>("SELECT count(*)::int FROM jobs"));
+            Assert.Equal(1, await hub.ScalarAsync<int>("SELECT count(*)::int FROM credit_ledger WHERE kind = 'debit'"));
+            await Assertions.Expect(page.Locator("#runner-error")).ToHaveCountAsync(0);
+        });
+    }
+
+    [Theory]
+    [MemberData(nameof(Tools))]
+    public async Task SecondTab_SeesTheActiveJob_OnAnyToolPage(string tool)
+    {
+        await using var hub = await LiveJobHub.StartAsync(Settings(), Quick with { RunFor = TimeSpan.FromSeconds(6) });
+        await WithBrowserAsync($"second-tab-{tool}", async context =>
+        {
+            var first = await SignedInPageAsync(hub, context);
+            await OpenToolAsync(hub, first, tool);
+            await PickInputsAsync(hub, first, tool);
+            await first.ClickAsync("#run");
+            await ExpectStatusAsync(first, JobStatus.Running);
+
+            var second = await context.NewPageAsync();
+            var other = tool == "pose-changer" ? "virtual-try-on" : "pose-changer";
+            await OpenToolAsync(hub, second, other);
+            await Assertions.Expect(second.Locator("#other-tool-job")).ToBeVisibleAsync();
+            await ExpectStatusAsync(second, JobStatus.Running);
+            await Assertions.Expect(second.Locator("#run")).ToHaveCountAsync(0);
+
+            var third = await context.NewPageAsync();
+            await OpenToolAsync(hub, third, tool);
+            await ExpectStatusAsync(third, JobStatus.Running);
+
+            // Both tabs follow the job to its end.
+            await ExpectStatusAsync(first, JobStatus.Completed);
+            await ExpectStatusAsync(third, JobStatus.Completed);
+        });
+    }
+}
