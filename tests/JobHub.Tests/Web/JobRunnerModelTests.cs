@@ -1,0 +1,240 @@
+using JobHub.Core.Jobs;
+using JobHub.Core.RunningHub;
+using JobHub.Core.Tools;
+using JobHub.Simulator;
+using JobHub.Tests.Infrastructure;
+using JobHub.Web.Jobs;
+using JobHub.Web.Realtime;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace JobHub.Tests.Web;
+
+/// <summary>The JobRunner's logic without a browser: every state, the errors of upload and submit, and the lock under concurrent calls.</summary>
+public sealed class JobRunnerModelTests : IAsyncLifetime
+{
+    private EngineHarness h = null!;
+
+    public async Task InitializeAsync() => h = await EngineHarness.CreateAsync();
+
+    public async Task DisposeAsync() => await h.DisposeAsync();
+
+    private ToolDefinition Tool(string key = "pose-changer") => h.Services.GetRequiredService<ToolCatalog>().Find(key)!;
+
+    private JobRunnerModel Model(Guid user, string tool = "pose-changer") => new(Tool(tool), user,
+        h.Services.GetRequiredService<JobQueries>(), h.StoreInput, h.Submit, h.Cancel, h.Reconcile,
+        h.Services.GetRequiredService<QueueHeartbeat>(), h.Queue, h.Clock);
+
+    private static UploadItem File(string key, byte[] bytes, string type = "image/png", Func<Stream>? open = null) =>
+        new(key, $"{key}.png", bytes.Length, type, _ => open?.Invoke() ?? new MemoryStream(bytes));
+
+    private static IReadOnlyList<UploadItem> PoseFiles() =>
+        [File("person", SampleMedia.Png(40, 30, 1)), File("pose", SampleMedia.Png(40, 30, 2))];
+
+    private static readonly IReadOnlyDictionary<string, string?> NoParameters = new Dictionary<string, string?>();
+
+    [Fact]
+    public async Task Run_GoesReadyUploadingSubmittingActive_ThenFinishedWithTheResult_ThenReadyAgain()
+    {
+        var user = await h.CreateUserAsync(10);
+        var model = Model(user);
+        var phases = new List<RunnerPhase>();
+        model.Changed += () => { if (phases.LastOrDefault() != model.Phase) phases.Add(model.Phase); };
+        await model.InitializeAsync();
+        Assert.Equal(RunnerPhase.Ready, model.Phase);
+
+        Assert.True(await model.RunAsync(PoseFiles(), NoParameters));
+        await h.Launcher.WhenIdleAsync();
+        await model.RefreshAsync();
+        Assert.Equal((RunnerPhase.Active, JobStatus.Running), (model.Phase, model.Job!.Status));
+        Assert.Equal(1, model.UploadProgress);
+
+        await h.Finish.CompleteAsync(model.Job.Id, [new JobOutput("https://rh.test/o.png", "9", "png")], null, JobCause.Webhook);
+        await model.OnJobChangedAsync(new JobChange(model.Job.Id, user, JobStatus.Completed));
+        Assert.Equal((RunnerPhase.Finished, JobStatus.Completed), (model.Phase, model.Job!.Status));
+        Assert.Equal([RunnerPhase.Ready, RunnerPhase.Uploading, RunnerPhase.Submitting, RunnerPhase.Active, RunnerPhase.Finished], phases);
+
+        model.RunAgain();
+        Assert.Equal((RunnerPhase.Ready, (Job?)null), (model.Phase, model.Job));
+    }
+
+    [Fact]
+    public async Task QueuedJob_ShowsItsPosition_PollSendsTheHeartbeat_CancelEndsIt()
+    {
+        for (var i = 0; i < h.MaxConcurrent; i++)
+        {
+            await h.RunningJobAsync();
+        }
+
+        var user = await h.CreateUserAsync(10);
+        var model = Model(user);
+        await model.InitializeAsync();
+        await model.RunAsync(PoseFiles(), NoParameters);
+        Assert.Equal((JobStatus.Queued, 1), (model.Job!.Status, model.QueuePosition));
+        Assert.True(model.CancelNeedsConfirmation);
+
+        h.Clock.Advance(TimeSpan.FromSeconds(30));
+        await model.PollAsync();
+        Assert.Equal(h.Clock.GetUtcNow().UtcDateTime, (await h.GetJobAsync(model.Job.Id)).LastHeartbeatAt);
+
+        await model.CancelAsync();
+        Assert.Equal((RunnerPhase.Finished, JobStatus.Cancelled, JobErrorCodes.CancelledByUser), (model.Phase, model.Job!.Status, model.Job.ErrorCode));
+        Assert.Equal(10, await h.BalanceAsync(user));
+    }
+
+    [Fact]
+    public async Task RunningJob_PollAndCheckNow_ReconcileWithRunningHub_AndShowTheFailureWithItsWords()
+    {
+        var user = await h.CreateUserAsync(10);
+        var model = Model(user);
+        await model.InitializeAsync();
+        await model.RunAsync(PoseFiles(), NoParameters);
+        await h.Launcher.WhenIdleAsync();
+        await model.RefreshAsync();
+
+        await model.PollAsync();
+        Assert.Single(h.RunningHub.Queries);
+        Assert.Equal(RunnerPhase.Active, model.Phase);
+
+        h.RunningHub.QueryAnswer = _ => new TaskQueryResult(CallOutcome.Success, RemoteTaskStatus.Failed, [], null, "805", "VRAM exhausted", RawStatus: "FAILED");
+        await model.CheckNowAsync();
+
+        Assert.Equal((RunnerPhase.Finished, JobStatus.Failed, "VRAM exhausted"), (model.Phase, model.Job!.Status, model.Job.ErrorMessage));
+        Assert.Equal(10, await h.BalanceAsync(user));
+    }
+
+    [Fact]
+    public async Task ConcurrentRuns_DoubleClickOrEnterTwice_MakeOneJob()
+    {
+        var user = await h.CreateUserAsync(100);
+        var model = Model(user);
+        await model.InitializeAsync();
+        var slowUpload = new TaskCompletionSource();
+        var files = new[]
+        {
+            File("person", SampleMedia.Png(40, 30, 1), open: () => new GatedStream(SampleMedia.Png(40, 30, 1), slowUpload.Task)),
+            File("pose", SampleMedia.Png(40, 30, 2)),
+        };
+
+        var first = model.RunAsync(files, NoParameters);
+        Assert.True(model.IsBusy);
+        var others = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => Task.Run(() => model.RunAsync(files, NoParameters))));
+        slowUpload.SetResult();
+
+        Assert.True(await first);
+        Assert.All(others, Assert.False);
+        Assert.Equal(1, await h.ScalarAsync<int>("SELECT count(*)::int FROM jobs WHERE user_id = @user", new { user }));
+        Assert.False(model.IsBusy);
+    }
+
+    [Fact]
+    public async Task MissingWrongOrOversizedInput_IsRefusedBeforeUpload_AndNothingIsStored()
+    {
+        var user = await h.CreateUserAsync(10);
+        var model = Model(user);
+        await model.InitializeAsync();
+
+        Assert.False(await model.RunAsync([File("person", SampleMedia.Png(4, 4))], NoParameters));
+        Assert.Equal("Error_INPUT_MISSING", model.Error!.Key);
+
+        Assert.False(await model.RunAsync([File("person", SampleMedia.Png(4, 4)), File("pose", new byte[10], "application/pdf")], NoParameters));
+        Assert.Equal("Error_INPUT_TYPE", model.Error!.Key);
+
+        var huge = new UploadItem("pose", "big.png", Tool().Inputs.Single(i => i.Key == "pose").MaxBytes + 1, "image/png", _ => new MemoryStream());
+        Assert.False(await model.RunAsync([File("person", SampleMedia.Png(4, 4)), huge], NoParameters));
+        Assert.Equal("Error_INPUT_TOO_LARGE", model.Error!.Key);
+
+        Assert.Equal(RunnerPhase.Ready, model.Phase);
+        Assert.Equal(0, await h.ScalarAsync<int>("SELECT count(*)::int FROM jobs"));
+        Assert.Equal(10, await h.BalanceAsync(user));
+    }
+
+    [Fact]
+    public async Task FileThatIsNotWhatItClaims_IsRefusedByTheServer_WithItsReason()
+    {
+        var user = await h.CreateUserAsync(10);
+        var model = Model(user);
+        await model.InitializeAsync();
+
+        Assert.False(await model.RunAsync([File("person", "not an image at all"u8.ToArray()), File("pose", SampleMedia.Png(4, 4))], NoParameters));
+
+        Assert.StartsWith("Error_INPUT_", model.Error!.Key);
+        Assert.Equal(RunnerPhase.Ready, model.Phase);
+        Assert.Equal(0, await h.ScalarAsync<int>("SELECT count(*)::int FROM jobs"));
+    }
+
+    [Fact]
+    public async Task UploadThatBreaks_ShowsAnError_AndTheFormCanBeUsedAgain()
+    {
+        var user = await h.CreateUserAsync(10);
+        var model = Model(user);
+        await model.InitializeAsync();
+
+        var broken = File("person", SampleMedia.Png(4, 4), open: () => throw new IOException("the connection to the browser was lost"));
+        Assert.False(await model.RunAsync([broken, File("pose", SampleMedia.Png(4, 4))], NoParameters));
+        Assert.Equal(("Error_UPLOAD_FAILED", RunnerPhase.Ready, false), (model.Error!.Key, model.Phase, model.IsBusy));
+
+        Assert.True(await model.RunAsync(PoseFiles(), NoParameters));
+    }
+
+    [Fact]
+    public async Task SubmitRefused_ForCredits_ShowsWhy_AndChargesNothing()
+    {
+        var user = await h.CreateUserAsync(1);
+        var model = Model(user);
+        await model.InitializeAsync();
+
+        Assert.False(await model.RunAsync(PoseFiles(), NoParameters));
+
+        Assert.Equal(("Error_" + SubmitErrors.InsufficientCredits, RunnerPhase.Ready), (model.Error!.Key, model.Phase));
+        Assert.Equal(1, await h.BalanceAsync(user));
+    }
+
+    [Fact]
+    public async Task ActiveJobFromAnotherTabOrTool_IsShownInsteadOfTheForm_AndASecondRunGetsR4()
+    {
+        var user = await h.CreateUserAsync(20);
+        var otherTab = Model(user, "virtual-try-on");
+        await otherTab.InitializeAsync();
+        var pose = Model(user);
+        await pose.InitializeAsync();
+
+        var tryOnFiles = new[] { File("person", SampleMedia.Png(40, 30, 1)), File("clothing", SampleMedia.Png(40, 30, 3)) };
+        Assert.True(await otherTab.RunAsync(tryOnFiles, NoParameters));
+
+        // The pose page was open before: its second run is refused with R4 and it now shows the other job.
+        Assert.False(await pose.RunAsync(PoseFiles(), NoParameters));
+        Assert.Equal("Error_" + SubmitErrors.ActiveJobExists, pose.Error!.Key);
+        Assert.Equal((RunnerPhase.Active, otherTab.Job!.Id, true), (pose.Phase, pose.Job!.Id, pose.JobIsOtherTool));
+
+        // A page opened now shows it straight away.
+        var fresh = Model(user);
+        await fresh.InitializeAsync();
+        Assert.Equal((RunnerPhase.Active, otherTab.Job.Id), (fresh.Phase, fresh.Job!.Id));
+        Assert.Equal(1, await h.ScalarAsync<int>("SELECT count(*)::int FROM jobs WHERE user_id = @user", new { user }));
+    }
+
+    [Fact]
+    public async Task Resync_AfterTheRealtimeConnectionCameBack_ReloadsTheJob()
+    {
+        var user = await h.CreateUserAsync(10);
+        var model = Model(user);
+        await model.InitializeAsync();
+        await model.RunAsync(PoseFiles(), NoParameters);
+        await h.Launcher.WhenIdleAsync();
+        await h.Finish.CompleteAsync(model.Job!.Id, [], null, JobCause.Webhook); // its NOTIFY was missed
+
+        await model.OnJobChangedAsync(JobChange.Resync);
+
+        Assert.Equal(JobStatus.Completed, model.Job!.Status);
+    }
+
+    /// <summary>A stream whose first read waits for a signal (an upload in progress).</summary>
+    private sealed class GatedStream(byte[] content, Task gate) : MemoryStream(content)
+    {
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await gate;
+            return await base.ReadAsync(buffer, cancellationToken);
+        }
+    }
+}
