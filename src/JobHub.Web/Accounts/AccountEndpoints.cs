@@ -1,4 +1,5 @@
 using JobHub.Core.Accounts;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Localization;
@@ -11,11 +12,18 @@ public static class AccountEndpoints
     public static IEndpointRouteBuilder MapAccountEndpoints(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("/account");
-        group.MapPost("/logout", async (SignInManager<JobHubUser> signIn) =>
+        group.MapPost("/logout", async Task<Results<RedirectHttpResult, BadRequest<string>>> (HttpContext context, IAntiforgery antiforgery,
+            SignInManager<JobHubUser> signIn) =>
         {
+            // No form fields are bound here, so the token is checked explicitly: a forged post cannot sign anyone out.
+            if (!await antiforgery.IsRequestValidAsync(context))
+            {
+                return TypedResults.BadRequest("A valid anti-forgery token is required.");
+            }
+
             await signIn.SignOutAsync();
             return TypedResults.LocalRedirect("/");
-        });
+        }).DisableAntiforgery();
         group.MapGet("/culture", SetCulture);
         return endpoints;
     }

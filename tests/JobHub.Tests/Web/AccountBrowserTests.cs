@@ -1,0 +1,234 @@
+using System.Net;
+using JobHub.Core.Accounts;
+using JobHub.Tests.Infrastructure;
+using Microsoft.Playwright;
+
+namespace JobHub.Tests.Web;
+
+/// <summary>One JobHub for the class (accounts do not disturb each other): a fresh database with the demo accounts.</summary>
+public sealed class AccountHostFixture : IAsyncLifetime
+{
+    public LiveJobHub Hub { get; private set; } = null!;
+
+    public async Task InitializeAsync() =>
+        Hub = await LiveJobHub.StartAsync(new Dictionary<string, string?> { ["JobHub:SeedDemoUsers"] = "true", ["JobHub:SignupCredits"] = "25" });
+
+    public async Task DisposeAsync() => await Hub.DisposeAsync();
+}
+
+/// <summary>Sign up, sign in, lockout, sign out, who may see what, and the language switch, in Chromium.</summary>
+public sealed class AccountBrowserTests(AccountHostFixture fixture) : IClassFixture<AccountHostFixture>
+{
+    private LiveJobHub Hub => fixture.Hub;
+
+    private string Url(string path) => new Uri(Hub.BaseAddress, path).ToString();
+
+    private static string NewEmail() => $"{Guid.NewGuid():N}@example.test";
+
+    private async Task<(IBrowserContext Context, IPage Page)> NewPageAsync()
+    {
+        var context = await (await Browser.GetAsync()).NewContextAsync();
+        return (context, await context.NewPageAsync());
+    }
+
+    private async Task SignUpAsync(IPage page, string email, string password, string? confirm = null)
+    {
+        await page.GotoAsync(Url("account/register"));
+        await page.EvalOnSelectorAsync("#email", "e => e.type = 'text'"); // past the browser's own check, to the server's
+        await page.FillAsync("#email", email);
+        await page.FillAsync("#password", password);
+        await page.FillAsync("#confirm", confirm ?? password);
+        await page.ClickAsync("#register-submit");
+    }
+
+    private async Task SignInAsync(IPage page, string email, string password)
+    {
+        await page.GotoAsync(Url("account/login"));
+        await page.FillAsync("#email", email);
+        await page.FillAsync("#password", password);
+        await page.ClickAsync("#login-submit");
+    }
+
+    [Fact]
+    public async Task SignUp_CreatesTheAccountWithItsGrantAndTheUserRole_AndSignsIn()
+    {
+        var (context, page) = await NewPageAsync();
+        await using var _ = context;
+        var email = NewEmail();
+
+        await SignUpAsync(page, email, "a-long-password-1");
+
+        await page.WaitForURLAsync(Hub.BaseAddress.ToString());
+        await Assertions.Expect(page.Locator("#signed-in-as")).ToHaveTextAsync(email);
+        await Assertions.Expect(page.Locator("#balance")).ToContainTextAsync("25");
+        var user = await Hub.ScalarAsync<Guid>("SELECT id FROM users WHERE normalized_email = upper(@email)", new { email });
+        Assert.Equal(25, await Hub.BalanceAsync(user));
+        Assert.Equal(["grant"], await Hub.QueryAsync<string>("SELECT kind FROM credit_ledger WHERE user_id = @user", new { user }));
+        Assert.Equal(["user"], await Hub.QueryAsync<string>("SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = @user", new { user }));
+    }
+
+    [Theory]
+    [InlineData("not-an-email", "a-long-password-1", null)]
+    [InlineData("EMAIL", "short1", null)]
+    [InlineData("EMAIL", "a-long-password-1", "another-password-2")]
+    [InlineData("demo@jobhub.local", "a-long-password-1", null)]
+    public async Task SignUp_WithBadValues_ShowsWhy_AndCreatesNothing(string email, string password, string? confirm)
+    {
+        var (context, page) = await NewPageAsync();
+        await using var _ = context;
+        email = email == "EMAIL" ? NewEmail() : email;
+        var before = await Hub.ScalarAsync<int>("SELECT count(*)::int FROM users");
+
+        await SignUpAsync(page, email, password, confirm);
+
+        await Assertions.Expect(page.Locator("#register-errors")).ToBeVisibleAsync();
+        Assert.Equal(before, await Hub.ScalarAsync<int>("SELECT count(*)::int FROM users"));
+        Assert.Equal(0, await page.Context.CookiesAsync().ContinueWith(t => t.Result.Count(c => c.Name == "jobhub.auth")));
+    }
+
+    [Fact]
+    public async Task WrongPassword_IsRefused_AndFiveFailuresLockTheAccount_EvenForTheRightPassword()
+    {
+        var (context, page) = await NewPageAsync();
+        await using var _ = context;
+        var email = NewEmail();
+        await SignUpAsync(page, email, "the-right-password-1");
+        await page.ClickAsync("#logout");
+
+        for (var i = 0; i < 5; i++)
+        {
+            await SignInAsync(page, email, "a-wrong-password");
+            await Assertions.Expect(page.Locator("#login-error")).ToBeVisibleAsync();
+        }
+
+        await SignInAsync(page, email, "the-right-password-1");
+        await Assertions.Expect(page.Locator("#login-error")).ToContainTextAsync("bloqueada");
+        await Assertions.Expect(page.Locator("#signed-in-as")).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task SignOut_EndsTheSession_AndToolPagesAskForSignInAgain()
+    {
+        var (context, page) = await NewPageAsync();
+        await using var _ = context;
+        await SignInAsync(page, DemoAccounts.UserEmail, DemoAccounts.UserPassword);
+        await page.WaitForURLAsync(Hub.BaseAddress.ToString());
+
+        await page.ClickAsync("#logout");
+        await Assertions.Expect(page.Locator("#nav-login")).ToBeVisibleAsync();
+
+        await page.GotoAsync(Url("tools/pose-changer"));
+        Assert.StartsWith(Url("account/login"), page.Url);
+        await page.FillAsync("#email", DemoAccounts.UserEmail);
+        await page.FillAsync("#password", DemoAccounts.UserPassword);
+        await page.ClickAsync("#login-submit");
+        await page.WaitForURLAsync(Url("tools/pose-changer"));
+    }
+
+    [Theory]
+    [InlineData("https://evil.example/")]
+    [InlineData("//evil.example/")]
+    [InlineData("/\\evil.example/")]
+    public async Task SignIn_NeverRedirectsToAnotherSite(string returnUrl)
+    {
+        var (context, page) = await NewPageAsync();
+        await using var _ = context;
+        await page.GotoAsync(Url($"account/login?returnUrl={Uri.EscapeDataString(returnUrl)}"));
+        await page.FillAsync("#email", DemoAccounts.UserEmail);
+        await page.FillAsync("#password", DemoAccounts.UserPassword);
+        await page.ClickAsync("#login-submit");
+
+        await page.WaitForURLAsync(Hub.BaseAddress.ToString());
+    }
+
+    [Fact]
+    public async Task Pages_SpeakPortugueseByDefault_AndEnglishAfterTheSwitch()
+    {
+        var (context, page) = await NewPageAsync();
+        await using var _ = context;
+        await SignInAsync(page, DemoAccounts.UserEmail, DemoAccounts.UserPassword);
+        await page.GotoAsync(Url("tools/image-upscaler"));
+        await BrowserPages.WaitForCircuitAsync(page);
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Upscaler Arcano");
+        await Assertions.Expect(page.Locator("#run")).ToHaveTextAsync("Executar");
+        Assert.Equal("pt-BR", await page.Locator("html").GetAttributeAsync("lang"));
+
+        await page.ClickAsync("#lang-en");
+        await page.WaitForURLAsync(Url("tools/image-upscaler"));
+        await BrowserPages.WaitForCircuitAsync(page);
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Arcane Upscaler");
+        await Assertions.Expect(page.Locator("#run")).ToHaveTextAsync("Run");
+        await Assertions.Expect(page.Locator("#nav-history")).ToHaveTextAsync("History");
+        Assert.Equal("en", await page.Locator("html").GetAttributeAsync("lang"));
+    }
+
+    [Fact]
+    public async Task History_ShowsTheUsersJobsAndLedger_Only()
+    {
+        var (context, page) = await NewPageAsync();
+        await using var _ = context;
+        var email = NewEmail();
+        await SignUpAsync(page, email, "a-long-password-1");
+        var user = await Hub.ScalarAsync<Guid>("SELECT id FROM users WHERE normalized_email = upper(@email)", new { email });
+        var mine = await Hub.SubmitAsync(user);
+        await Hub.SubmitAsync(await Hub.CreateUserAsync());
+
+        await page.GotoAsync(Url("history"));
+        await BrowserPages.WaitForCircuitAsync(page);
+
+        await Assertions.Expect(page.Locator("#jobs tbody tr")).ToHaveCountAsync(1);
+        Assert.Equal(mine.Id.ToString(), await page.Locator("#jobs tbody tr").GetAttributeAsync("data-job"));
+        await Assertions.Expect(page.Locator("#ledger tbody tr")).ToHaveCountAsync(2); // grant and debit
+    }
+
+    [Fact]
+    public async Task AnotherUsersJobFiles_AreNotFound_AndAnonymousRequestsMustSignIn()
+    {
+        var owner = await Hub.CreateUserAsync();
+        var job = await Hub.SubmitAsync(owner);
+        var (context, page) = await NewPageAsync();
+        await using var _ = context;
+
+        var anonymous = await page.APIRequest.GetAsync(Url($"files/jobs/{job.Id}/inputs/0"), new() { MaxRedirects = 0 });
+        Assert.Equal((int)HttpStatusCode.Redirect, anonymous.Status);
+
+        await SignInAsync(page, DemoAccounts.UserEmail, DemoAccounts.UserPassword);
+        await page.WaitForURLAsync(Hub.BaseAddress.ToString());
+        foreach (var path in new[] { $"files/jobs/{job.Id}/inputs/0", $"files/jobs/{job.Id}/outputs/0", $"files/jobs/{Guid.NewGuid()}/inputs/0",
+                     $"files/jobs/{job.Id}/secrets/0", $"files/jobs/{job.Id}/inputs/99" })
+        {
+            Assert.Equal(404, (await page.APIRequest.GetAsync(Url(path))).Status);
+        }
+
+        // An admin may see any job's files.
+        await page.ClickAsync("#logout");
+        await SignInAsync(page, DemoAccounts.AdminEmail, DemoAccounts.AdminPassword);
+        await page.WaitForURLAsync(Hub.BaseAddress.ToString());
+        Assert.Equal(200, (await page.APIRequest.GetAsync(Url($"files/jobs/{job.Id}/inputs/0"))).Status);
+    }
+
+    [Fact]
+    public async Task FormPostsWithoutTheAntiforgeryToken_AreRefused()
+    {
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = Hub.BaseAddress };
+        var before = await Hub.ScalarAsync<int>("SELECT count(*)::int FROM users");
+
+        using var register = await http.PostAsync("account/register", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["_handler"] = "register", ["Input.Email"] = NewEmail(), ["Input.Password"] = "a-long-password-1", ["Input.Confirm"] = "a-long-password-1",
+        }));
+        using var logout = await http.PostAsync("account/logout", new FormUrlEncodedContent([]));
+
+        Assert.Equal(HttpStatusCode.BadRequest, register.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, logout.StatusCode);
+        Assert.Equal(before, await Hub.ScalarAsync<int>("SELECT count(*)::int FROM users"));
+    }
+
+    [Fact]
+    public async Task LanguageSwitch_RefusesUnknownLanguages()
+    {
+        using var http = new HttpClient { BaseAddress = Hub.BaseAddress };
+        using var response = await http.GetAsync("account/culture?culture=xx&returnUrl=/");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+}
