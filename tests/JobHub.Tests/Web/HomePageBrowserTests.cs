@@ -1,14 +1,17 @@
+using JobHub.Core.Accounts;
+using JobHub.Simulator;
 using JobHub.Tests.Infrastructure;
 using Microsoft.Playwright;
 
 namespace JobHub.Tests.Web;
 
-public sealed class HomePageBrowserTests(DatabaseFixture db) : IClassFixture<DatabaseFixture>
+public sealed class HomePageBrowserTests
 {
     [Fact]
-    public async Task HomePage_RendersWithRadzenStyles_AndIsInteractive()
+    public async Task HomePage_RendersWithRadzenStyles_ListsTheTools_AndFollowsTheActiveJobLive()
     {
-        await using var host = await KestrelJobHub.StartAsync(db.ConnectionString);
+        await using var hub = await LiveJobHub.StartAsync(new Dictionary<string, string?> { ["JobHub:SeedDemoUsers"] = "true" },
+            new SimulatorSettings { RunFor = TimeSpan.FromSeconds(3) });
         var browser = await Browser.GetAsync();
         await using var context = await browser.NewContextAsync();
         var page = await context.NewPageAsync();
@@ -16,10 +19,8 @@ public sealed class HomePageBrowserTests(DatabaseFixture db) : IClassFixture<Dat
         page.Console += (_, message) => { if (message.Type == "error") problems.Add($"console: {message.Text}"); };
         page.Response += (_, response) => { if (response.Status >= 400) problems.Add($"{response.Status} {response.Url}"); };
 
-        var response = await page.GotoAsync(host.BaseAddress.ToString());
+        var response = await page.GotoAsync(hub.BaseAddress.ToString());
         Assert.True(response!.Ok);
-
-        // The Radzen theme is loaded: its stylesheet answered and has rules.
         try
         {
             await page.WaitForFunctionAsync(
@@ -31,11 +32,21 @@ public sealed class HomePageBrowserTests(DatabaseFixture db) : IClassFixture<Dat
             Assert.Fail("the Radzen stylesheet did not load: " + string.Join("; ", problems));
         }
 
-        // The circuit is live: a click changes the page.
+        await Assertions.Expect(page.Locator(".jobhub-tool-card")).ToHaveCountAsync(4);
+        await page.ClickAsync("#home-login");
+        await page.FillAsync("#email", DemoAccounts.UserEmail);
+        await page.FillAsync("#password", DemoAccounts.UserPassword);
+        await page.ClickAsync("#login-submit");
+        await page.WaitForURLAsync(hub.BaseAddress.ToString());
         await BrowserPages.WaitForCircuitAsync(page);
-        var button = page.Locator("#ping");
-        await button.ClickAsync();
-        await Assertions.Expect(button).ToContainTextAsync("1", new() { Timeout = 15000 });
+        await Assertions.Expect(page.Locator("#balance")).ToContainTextAsync("20");
+
+        // A job started elsewhere (another tab) appears here without a reload, and leaves when it ends.
+        var demo = await hub.ScalarAsync<Guid>("SELECT id FROM users WHERE normalized_email = upper(@email)", new { email = DemoAccounts.UserEmail });
+        await hub.SubmitAsync(demo);
+        await Assertions.Expect(page.Locator("#active-job")).ToBeVisibleAsync(new() { Timeout = 15000 });
+        await Assertions.Expect(page.Locator("#balance")).ToContainTextAsync("17");
+        await Assertions.Expect(page.Locator("#active-job")).ToHaveCountAsync(0, new() { Timeout = 20000 });
         Assert.Empty(problems);
     }
 }

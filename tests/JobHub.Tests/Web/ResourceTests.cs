@@ -1,0 +1,83 @@
+using System.Resources;
+using System.Text.RegularExpressions;
+using System.Xml.Linq;
+using JobHub.Core.Accounts;
+using JobHub.Core.Jobs;
+using JobHub.Core.Tools;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace JobHub.Tests.Web;
+
+/// <summary>Every text the pages show comes from the resource files, in both languages.</summary>
+public sealed partial class ResourceTests
+{
+    private static string Root => FindRoot(AppContext.BaseDirectory);
+
+    private static string FindRoot(string from) =>
+        File.Exists(Path.Combine(from, "JobHub.sln")) ? from : FindRoot(Path.GetDirectoryName(from) ?? throw new InvalidOperationException("no repository root"));
+
+    private static Dictionary<string, string> Read(string file) =>
+        XDocument.Load(Path.Combine(Root, "src/JobHub.Web/Resources", file)).Root!.Elements("data")
+            .ToDictionary(d => d.Attribute("name")!.Value, d => d.Element("value")!.Value);
+
+    [Fact]
+    public void BothLanguages_HaveTheSameKeys_AndNoEmptyText()
+    {
+        var portuguese = Read("Strings.resx");
+        var english = Read("Strings.en.resx");
+        Assert.Equal(portuguese.Keys.Order(), english.Keys.Order());
+        Assert.All(portuguese.Concat(english), entry => Assert.False(string.IsNullOrWhiteSpace(entry.Value), entry.Key));
+    }
+
+    [Fact]
+    public void EveryKeyThePagesAskFor_Exists()
+    {
+        var keys = Read("Strings.resx").Keys.ToHashSet();
+        var sources = Directory.EnumerateFiles(Path.Combine(Root, "src/JobHub.Web"), "*.*", SearchOption.AllDirectories)
+            .Where(f => f.EndsWith(".razor", StringComparison.Ordinal) || f.EndsWith(".cs", StringComparison.Ordinal))
+            .Where(f => !f.Contains("/obj/") && !f.Contains("/bin/"));
+        var asked = sources.SelectMany(f => LiteralKey().Matches(File.ReadAllText(f)).Select(m => m.Groups[1].Value)).ToHashSet();
+        Assert.NotEmpty(asked);
+        Assert.Equal([], asked.Where(k => !keys.Contains(k)).ToArray());
+
+        // Keys made from data: every state, every error code, every tool, every ledger kind.
+        var dynamic = JobStatus.Active.Concat(JobStatus.Terminal).Select(s => "Status_" + s)
+            .Concat(typeof(JobErrorCodes).GetFields().Select(f => "JobError_" + f.GetValue(null)))
+            .Concat(typeof(SubmitErrors).GetFields().Where(f => f.Name != nameof(SubmitErrors.ActiveJobMessage)).Select(f => "Error_" + f.GetValue(null)))
+            .Concat(new[] { "grant", "debit", "refund", "adjustment" }.Select(k => "Ledger_" + k))
+            .Concat(ToolKeys().Select(k => "ToolDescription_" + k));
+        Assert.Equal([], dynamic.Where(k => !keys.Contains(k)).ToArray());
+    }
+
+    [Fact]
+    public void NoPortugueseOrEnglishSentence_IsWrittenInTheMarkup()
+    {
+        var offenders = Directory.EnumerateFiles(Path.Combine(Root, "src/JobHub.Web/Components"), "*.razor", SearchOption.AllDirectories)
+            .SelectMany(f => File.ReadAllLines(f).Select((line, i) => (File: Path.GetFileName(f), Line: i + 1, Text: line)))
+            .Where(l => !l.Text.TrimStart().StartsWith("//", StringComparison.Ordinal) && !l.Text.Contains("@L[", StringComparison.Ordinal))
+            .Where(l => TextBetweenTags().Match(l.Text) is { Success: true } m && m.Groups[1].Value.Trim() is { Length: > 2 } text
+                        && !text.StartsWith('@') && text != "JobHub" && !text.All(c => !char.IsLetter(c)) && text is not ("PT" or "EN"))
+            .ToList();
+        Assert.Empty(offenders);
+    }
+
+    [Fact]
+    public void TheRunScript_PrintsTheDemoSignInsThatAreSeeded()
+    {
+        var script = File.ReadAllText(Path.Combine(Root, "jobhub"));
+        Assert.Contains($"{DemoAccounts.UserEmail} / {DemoAccounts.UserPassword}", script);
+        Assert.Contains($"{DemoAccounts.AdminEmail} / {DemoAccounts.AdminPassword}", script);
+    }
+
+    private static IEnumerable<string> ToolKeys()
+    {
+        var configuration = Infrastructure.EngineHarness.LoadConfiguration();
+        return configuration.GetSection(ToolsOptions.Section).GetChildren().Select(c => c.Key);
+    }
+
+    [GeneratedRegex("""L\["([A-Za-z_]+)"[,\]]""")]
+    private static partial Regex LiteralKey();
+
+    [GeneratedRegex(""">([^<>@{}]*[A-Za-zÀ-ú]{3,}[^<>@{}]*)</""")]
+    private static partial Regex TextBetweenTags();
+}
