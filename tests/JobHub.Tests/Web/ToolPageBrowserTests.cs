@@ -93,22 +93,26 @@ public sealed class ToolPageBrowserTests
     [MemberData(nameof(Tools))]
     public async Task Run_GoesThroughItsStates_AndShowsTheResult(string tool)
     {
-        await using var hub = await LiveJobHub.StartAsync(Settings(), Quick);
+        await using var hub = await LiveJobHub.StartAsync(Settings(new() { ["JobHub:MaxConcurrent"] = "1" }), Quick with { RunFor = TimeSpan.FromSeconds(3) });
         await WithBrowserAsync($"result-{tool}", async context =>
         {
             var page = await SignedInPageAsync(hub, context);
             await OpenToolAsync(hub, page, tool);
             await PickInputsAsync(hub, page, tool);
+            await hub.SubmitAsync(await hub.CreateUserAsync()); // someone else's job holds the only slot for a moment
             await page.ClickAsync("#run");
 
-            await Assertions.Expect(page.Locator("#job-status")).ToBeVisibleAsync(new() { Timeout = 20000 });
+            await ExpectStatusAsync(page, JobStatus.Queued);
+            await Assertions.Expect(page.Locator("#job-status")).ToContainTextAsync("1");
+            await ExpectStatusAsync(page, JobStatus.Running);
+            await Assertions.Expect(page.Locator("#check-now")).ToBeVisibleAsync();
             await ExpectStatusAsync(page, JobStatus.Completed);
             var media = tool == "video-upscaler" ? page.Locator("#result-video-0") : page.Locator("#result img").Last;
             await Assertions.Expect(media).ToBeVisibleAsync();
             await Assertions.Expect(page.Locator("#download-0")).ToBeVisibleAsync();
             var jobId = Guid.Parse((await page.Locator("#job").GetAttributeAsync("data-job"))!);
             var events = await hub.QueryAsync<string>("SELECT to_status FROM job_events WHERE job_id = @jobId AND kind = 'transition' ORDER BY id", new { jobId });
-            Assert.Equal([JobStatus.Starting, JobStatus.Running, JobStatus.Completed], events);
+            Assert.Equal([JobStatus.Queued, JobStatus.Starting, JobStatus.Running, JobStatus.Completed], events);
             if (tool == "pose-changer")
             {
                 await page.ScreenshotAsync(new() { Path = Path.Combine(Browser.ScreenshotFolder, "tool-page-result.png") });
@@ -240,6 +244,29 @@ public sealed class ToolPageBrowserTests
             // Both tabs follow the job to its end.
             await ExpectStatusAsync(first, JobStatus.Completed);
             await ExpectStatusAsync(third, JobStatus.Completed);
+        });
+    }
+
+    [Fact]
+    public async Task ConnectionLostAndBack_ThePageShowsTheJobsCurrentState()
+    {
+        await using var hub = await LiveJobHub.StartAsync(Settings(), Quick with { RunFor = TimeSpan.FromSeconds(3) });
+        await WithBrowserAsync("reconnect", async context =>
+        {
+            var page = await SignedInPageAsync(hub, context);
+            await OpenToolAsync(hub, page, "pose-changer");
+            await PickInputsAsync(hub, page, "pose-changer");
+            await page.ClickAsync("#run");
+            await ExpectStatusAsync(page, JobStatus.Running);
+            var jobId = Guid.Parse((await page.Locator("#job").GetAttributeAsync("data-job"))!);
+
+            await context.SetOfflineAsync(true);
+            Assert.Equal(JobStatus.Completed, (await hub.WaitForJobAsync(jobId, j => j.Status == JobStatus.Completed)).Status);
+            await Task.Delay(1000);
+            Assert.Equal(JobStatus.Running, await page.Locator("#job").GetAttributeAsync("data-status")); // the page really was cut off
+            await context.SetOfflineAsync(false);
+
+            await ExpectStatusAsync(page, JobStatus.Completed);
         });
     }
 }
