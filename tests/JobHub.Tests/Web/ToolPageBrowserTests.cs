@@ -119,6 +119,8 @@ public sealed class ToolPageBrowserTests
             }
 
             // The copied result is served to its owner.
+            var copied = await hub.WaitForJobAsync(jobId, j => j.OutputsCopiedAt is not null, TimeSpan.FromSeconds(30));
+            Assert.True(copied.OutputsCopiedAt is not null, $"not copied: {copied.Outputs} {copied.OutputCopyError} attempts {copied.OutputCopyAttempts}");
             await Assertions.Expect(page.Locator("#copying")).ToHaveCountAsync(0, new() { Timeout = 20000 });
             var download = await page.APIRequest.GetAsync(new Uri(hub.BaseAddress, $"files/jobs/{jobId}/outputs/0").ToString());
             Assert.Equal(200, download.Status);
