@@ -207,17 +207,13 @@ public static class SimulatorEndpoints
 
     private static string GroupPrefix(HttpRequest request)
     {
+        // The group's prefix ends where the first API segment starts (a file's own path, /files/openapi/…, included).
         var path = request.Path.Value ?? "";
-        foreach (var marker in new[] { "/openapi/", "/task/", "/uc/" })
-        {
-            var at = path.IndexOf(marker, StringComparison.Ordinal);
-            if (at >= 0)
-            {
-                return path[..at];
-            }
-        }
-
-        return "";
+        var starts = new[] { "/files/", "/openapi/", "/task/", "/uc/", "/_control/" }
+            .Select(marker => path.IndexOf(marker, StringComparison.Ordinal))
+            .Where(at => at >= 0)
+            .ToList();
+        return starts.Count > 0 ? path[..starts.Min()] : "";
     }
 
     private static string Str(JsonElement element, string name) =>

@@ -136,4 +136,27 @@ public sealed class SimulatorDelayTests : IAsyncLifetime
         var waited = DateTimeOffset.UtcNow - endedAt;
         Assert.True(waited >= TimeSpan.FromSeconds(1), $"the webhook came {waited.TotalMilliseconds:0} ms after the task ended");
     }
+
+    [Fact]
+    public async Task OutputUrls_StayRight_AfterSomeoneDownloadedAFile()
+    {
+        var client = sim.Client();
+        var first = await RunToSuccessAsync(client);
+        using var http = new HttpClient();
+        Assert.Equal(200, (int)(await http.GetAsync(first)).StatusCode); // a file request: it must not change where files are said to live
+
+        var second = await RunToSuccessAsync(client);
+
+        Assert.Equal(new Uri(first).GetLeftPart(UriPartial.Authority) + "/rh/files/openapi/", second[..second.LastIndexOf('/')] + "/");
+        Assert.Equal(200, (int)(await http.GetAsync(second)).StatusCode);
+    }
+
+    private async Task<string> RunToSuccessAsync(RunningHubHttpClient client)
+    {
+        sim.State.Settings = sim.State.Settings with { FailureRate = 0, RunFor = TimeSpan.FromMilliseconds(100), QueuedFor = TimeSpan.Zero };
+        var upload = await client.UploadAsync(sim.Account, new MemoryStream(SampleMedia.Png(4, 4)), "a.png", "image/png", default);
+        var start = await client.StartAsync(sim.Account, new StartRequest("1", [new NodeInfo("1", "image", upload.FileName!)], sim.WebhookUrl), default);
+        var done = await sim.WaitForAsync(() => client.QueryAsync(sim.Account, start.TaskId!, default), q => q.Status == RemoteTaskStatus.Success);
+        return Assert.Single(done.Outputs).Url;
+    }
 }
