@@ -45,6 +45,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<ReconcileJob>();
         services.AddSingleton<QueueHeartbeat>();
         services.AddSingleton<JobQueries>();
+        services.AddSingleton<Admin.AdminQueries>();
+        services.AddSingleton<Admin.AdminActions>();
         services.AddSingleton<CopyOutputs>();
         services.AddHttpClient(CopyOutputs.HttpClientName, http => http.Timeout = TimeSpan.FromMinutes(5));
         services.AddSingleton<ReceiveWebhook>();

@@ -56,6 +56,7 @@ public static class JobHubApp
             app.UseExceptionHandler("/Error", createScopeForErrors: true);
         }
 
+        app.UseStatusCodePagesWithReExecute("/status/{0}");
         app.UseRequestLocalization();
         app.UseAuthentication();
         app.UseAuthorization();

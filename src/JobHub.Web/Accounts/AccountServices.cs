@@ -26,6 +26,12 @@ public static class AccountServices
             options.Cookie.SameSite = SameSiteMode.Lax;
             options.SlidingExpiration = true;
             options.ExpireTimeSpan = TimeSpan.FromDays(14);
+            options.Events.OnRedirectToAccessDenied = context =>
+            {
+                // Signed in but not allowed (a non-admin on /admin): 403, rendered by the status page, never a redirect.
+                context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                return Task.CompletedTask;
+            };
         }));
         services.AddAuthorizationBuilder().AddPolicy(Roles.Admin, policy => policy.RequireRole(Roles.Admin));
         services.AddIdentityCore<JobHubUser>(options =>
