@@ -1,4 +1,5 @@
 using JobHub.Core;
+using Microsoft.AspNetCore.Authentication;
 using JobHub.Core.Persistence;
 using JobHub.Core.RunningHub;
 using JobHub.Simulator;
@@ -56,10 +57,28 @@ public static class JobHubApp
             app.UseExceptionHandler("/Error", createScopeForErrors: true);
         }
 
-        app.UseStatusCodePagesWithReExecute("/status/{0}");
+        // Pages for error statuses, for page requests only (re-executing a POST would run the status page's form handling).
+        app.UseWhen(context => HttpMethods.IsGet(context.Request.Method), pages => pages.UseStatusCodePagesWithReExecute("/status/{0}"));
+        app.UseRouting(); // after the status pages, so that a re-executed request is routed to the status page
         app.UseRequestLocalization();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/admin"), admin => admin.Use(async (context, next) =>
+        {
+            // Every request under /admin, whatever its method (a forged form post included), needs the admin role.
+            if (context.User.IsInRole(JobHub.Core.Accounts.Roles.Admin))
+            {
+                await next(context);
+            }
+            else if (context.User.Identity?.IsAuthenticated == true)
+            {
+                await context.ForbidAsync();
+            }
+            else
+            {
+                await context.ChallengeAsync();
+            }
+        }));
         app.UseAntiforgery();
         app.MapStaticAssets();
         app.MapHealthChecks("/health", new HealthCheckOptions { Predicate = _ => false });

@@ -31,7 +31,7 @@ public sealed record DeliveryRow(long Id, DateTime ReceivedAt, int HttpStatus, s
 public sealed record JobDetail(Job Job, string Email, IReadOnlyList<JobEventRow> Events, IReadOnlyList<DeliveryRow> Deliveries,
     IReadOnlyList<LedgerEntry> Credits);
 
-public sealed record UserRow(Guid Id, string Email, int CreditBalance, DateTime CreatedAt, bool IsAdmin, DateTimeOffset? LockoutEnd);
+public sealed record UserRow(Guid Id, string Email, int CreditBalance, DateTime CreatedAt, bool IsAdmin, DateTime? LockoutEnd);
 
 public sealed record AdminActionRow(long Id, DateTime At, string? AdminEmail, string Action, string? Target, string Reason, string? Data);
 
@@ -63,7 +63,7 @@ public sealed class AdminQueries(NpgsqlDataSource dataSource, QueueView queueVie
             GROUP BY tool_key ORDER BY tool_key
             """, new { since = now.AddHours(-24) })).ToList();
         var cost = (await connection.QueryAsync<CostPoint>("""
-            SELECT date_trunc('day', completed_at) AS day, tool_key, coalesce(sum(cost_money), 0) AS cost, count(*)::int AS jobs
+            SELECT date_trunc('day', completed_at AT TIME ZONE 'UTC') AS day, tool_key, coalesce(sum(cost_money), 0) AS cost, count(*)::int AS jobs
             FROM jobs WHERE completed_at >= @since AND status IN ('completed', 'failed', 'cancelled')
             GROUP BY 1, 2 ORDER BY 1, 2
             """, new { since = now.Date.AddDays(-(costDays - 1)) })).ToList();
@@ -146,8 +146,9 @@ public sealed class AdminQueries(NpgsqlDataSource dataSource, QueueView queueVie
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         return (await connection.QueryAsync<UserRow>("""
-            SELECT u.id, u.email, u.credit_balance, u.created_at, u.lockout_end,
-                   EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id AND r.normalized_name = 'ADMIN') AS is_admin
+            SELECT u.id, u.email, u.credit_balance, u.created_at,
+                   EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id AND r.normalized_name = 'ADMIN') AS is_admin,
+                   u.lockout_end
             FROM users u WHERE @search IS NULL OR u.normalized_email LIKE '%' || upper(@search) || '%'
             ORDER BY u.email LIMIT @limit
             """, new { search = Blank(search), limit = Math.Clamp(limit, 1, 500) })).ToList();
@@ -157,8 +158,9 @@ public sealed class AdminQueries(NpgsqlDataSource dataSource, QueueView queueVie
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         return await connection.QuerySingleOrDefaultAsync<UserRow>("""
-            SELECT u.id, u.email, u.credit_balance, u.created_at, u.lockout_end,
-                   EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id AND r.normalized_name = 'ADMIN') AS is_admin
+            SELECT u.id, u.email, u.credit_balance, u.created_at,
+                   EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id AND r.normalized_name = 'ADMIN') AS is_admin,
+                   u.lockout_end
             FROM users u WHERE u.id = @userId
             """, new { userId });
     }

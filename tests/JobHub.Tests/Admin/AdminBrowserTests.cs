@@ -1,0 +1,205 @@
+using JobHub.Core.Accounts;
+using JobHub.Core.Jobs;
+using JobHub.Simulator;
+using JobHub.Tests.Infrastructure;
+using Microsoft.Playwright;
+
+namespace JobHub.Tests.Admin;
+
+public sealed class AdminHostFixture : IAsyncLifetime
+{
+    public LiveJobHub Hub { get; private set; } = null!;
+
+    public async Task InitializeAsync() =>
+        Hub = await LiveJobHub.StartAsync(new Dictionary<string, string?> { ["JobHub:SeedDemoUsers"] = "true" },
+            new SimulatorSettings { QueuedFor = TimeSpan.FromMilliseconds(100), RunFor = TimeSpan.FromMilliseconds(500), WebhookLostRate = 1 });
+
+    public async Task DisposeAsync() => await Hub.DisposeAsync();
+}
+
+/// <summary>The admin dashboard in Chromium: who may enter, and an admin's work on stuck jobs, sweeps and credits.</summary>
+public sealed class AdminBrowserTests(AdminHostFixture fixture) : IClassFixture<AdminHostFixture>
+{
+    public static readonly TheoryData<string> Pages = new()
+    {
+        "admin", "admin/queue", "admin/jobs", $"admin/jobs/{Guid.Empty}", "admin/failures", "admin/maintenance", "admin/users",
+        $"admin/users/{Guid.Empty}", "admin/actions",
+    };
+
+    private LiveJobHub Hub => fixture.Hub;
+
+    private string Url(string path) => new Uri(Hub.BaseAddress, path).ToString();
+
+    private async Task<IPage> SignedInAsync(IBrowserContext context, string email, string password)
+    {
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(Url("account/login"));
+        await page.FillAsync("#email", email);
+        await page.FillAsync("#password", password);
+        await page.ClickAsync("#login-submit");
+        await page.WaitForURLAsync(Hub.BaseAddress.ToString());
+        return page;
+    }
+
+    private static async Task ScreenshotOnFailureAsync(IPage page, string name, Func<Task> scenario)
+    {
+        try
+        {
+            await scenario();
+        }
+        catch
+        {
+            await page.ScreenshotAsync(new() { Path = Path.Combine(Browser.ScreenshotFolder, $"admin-{name}.png"), FullPage = true });
+            throw;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Pages))]
+    public async Task NonAdmin_Gets403_OnEveryAdminPage_ByDirectUrlAndByPost(string path)
+    {
+        await using var context = await (await Browser.GetAsync()).NewContextAsync();
+        var page = await SignedInAsync(context, DemoAccounts.UserEmail, DemoAccounts.UserPassword);
+
+        var response = await page.GotoAsync(Url(path));
+        Assert.Equal(403, response!.Status);
+        await Assertions.Expect(page.Locator("#status-page")).ToHaveAttributeAsync("data-code", "403");
+        await Assertions.Expect(page.Locator("#admin-nav")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("#nav-admin")).ToHaveCountAsync(0);
+
+        // A forged form post, with the user's own cookie and a valid anti-forgery token, is refused the same way.
+        await page.GotoAsync(Hub.BaseAddress.ToString());
+        var token = await page.Locator("input[name='__RequestVerificationToken']").First.GetAttributeAsync("value");
+        var form = context.APIRequest.CreateFormData();
+        form.Set("__RequestVerificationToken", token!);
+        form.Set("_handler", "adjust");
+        form.Set("reason", "forged");
+        form.Set("amount", "1000");
+        var forged = await page.APIRequest.PostAsync(Url(path), new() { Form = form });
+        Assert.True(forged.Status == 403, $"forged post: {forged.Status} {await forged.TextAsync()}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Pages))]
+    public async Task Anonymous_IsSentToSignIn(string path)
+    {
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = Hub.BaseAddress };
+        using var response = await http.GetAsync(path);
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Contains("/account/login", response.Headers.Location!.ToString());
+    }
+
+    [Fact]
+    public async Task Admin_SeesAStuckJobInTheQueue_ReconcilesIt_AndWatchesItComplete()
+    {
+        var owner = await Hub.CreateUserAsync();
+        var job = await Hub.SubmitAsync(owner); // its webhook is lost, and no sweep runs in this host: it stays "running"
+        await Hub.WaitForJobAsync(job.Id, j => j.Status == JobStatus.Running);
+        Assert.True(await Hub.WaitUntilAsync(() => Task.FromResult(Hub.Simulator.Tasks.Any(t => t.Status == SimTaskStatus.Success))));
+        await using var context = await (await Browser.GetAsync()).NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 1000 } });
+        var page = await SignedInAsync(context, DemoAccounts.AdminEmail, DemoAccounts.AdminPassword);
+        await ScreenshotOnFailureAsync(page, "reconcile", async () =>
+        {
+            await page.GotoAsync(Url("admin/queue"));
+            await BrowserPages.WaitForCircuitAsync(page);
+            var row = page.Locator($"#running tr[data-job='{job.Id}']");
+            await Assertions.Expect(row).ToHaveAttributeAsync("data-status", JobStatus.Running);
+
+            await row.Locator("a").ClickAsync();
+            await Assertions.Expect(page.Locator("#job-facts")).ToHaveAttributeAsync("data-status", JobStatus.Running);
+            await page.ClickAsync("#reconcile-now");
+            await Assertions.Expect(page.Locator("#action-message")).ToHaveClassAsync("jobhub-error"); // no reason given
+            Assert.Equal(JobStatus.Running, (await Hub.GetJobAsync(job.Id)).Status);
+
+            await page.FillAsync("#reason", "webhook never came");
+            await page.ClickAsync("#reconcile-now");
+            await Assertions.Expect(page.Locator("#job-facts")).ToHaveAttributeAsync("data-status", JobStatus.Completed, new() { Timeout = 15000 });
+            await Assertions.Expect(page.Locator("#events tr[data-cause='admin'][data-kind='transition']")).ToHaveCountAsync(1);
+            await page.ScreenshotAsync(new() { Path = Path.Combine(Browser.ScreenshotFolder, "admin-job.png"), FullPage = false });
+
+            var audit = await Hub.QueryAsync<(string, string, string)>("SELECT action, target, reason FROM admin_actions WHERE target = @target",
+                new { target = job.Id.ToString() });
+            Assert.Equal(("reconcile", job.Id.ToString(), "webhook never came"), Assert.Single(audit));
+            await page.GotoAsync(Url("admin/actions"));
+            await Assertions.Expect(page.Locator("#audit tr[data-action='reconcile']").First).ToContainTextAsync("webhook never came");
+        });
+    }
+
+    [Fact]
+    public async Task Admin_RunsASweepNow_AndSeesItsRunRecorded_ThenPausesAndResumesIt()
+    {
+        await using var context = await (await Browser.GetAsync()).NewContextAsync();
+        var page = await SignedInAsync(context, DemoAccounts.AdminEmail, DemoAccounts.AdminPassword);
+        await ScreenshotOnFailureAsync(page, "maintenance", async () =>
+        {
+            await page.GotoAsync(Url("admin/maintenance"));
+            await BrowserPages.WaitForCircuitAsync(page);
+            var task = page.Locator("#tasks tr[data-task='orphaned-starting']");
+            await Assertions.Expect(page.Locator("#tasks tbody tr")).ToHaveCountAsync(7);
+
+            await page.FillAsync("#reason", "checking the orphan sweep");
+            await task.Locator(".run-now").ClickAsync();
+            await Assertions.Expect(page.Locator("#runs tr[data-trigger='manual']")).ToHaveCountAsync(1);
+            await Assertions.Expect(task.Locator(".outcome")).ToContainTextAsync("succeeded");
+
+            await task.Locator(".pause").ClickAsync();
+            await Assertions.Expect(task).ToHaveAttributeAsync("data-paused", "true");
+            await task.Locator(".pause").ClickAsync();
+            await Assertions.Expect(task).ToHaveAttributeAsync("data-paused", "false");
+        });
+        Assert.Equal(["run-task", "pause-task", "resume-task"],
+            await Hub.QueryAsync<string>("SELECT action FROM admin_actions WHERE target = 'orphaned-starting' ORDER BY id"));
+    }
+
+    [Fact]
+    public async Task Admin_AdjustsAUsersCredits_WithAReason_AndSeesTheLedger()
+    {
+        var user = await Hub.CreateUserAsync(10);
+        var email = await Hub.ScalarAsync<string>("SELECT email FROM users WHERE id = @user", new { user });
+        await using var context = await (await Browser.GetAsync()).NewContextAsync();
+        var page = await SignedInAsync(context, DemoAccounts.AdminEmail, DemoAccounts.AdminPassword);
+        await ScreenshotOnFailureAsync(page, "credits", async () =>
+        {
+            await page.GotoAsync(Url("admin/users"));
+            await BrowserPages.WaitForCircuitAsync(page);
+            await page.FillAsync("#user-search", email[..10]);
+            await page.ClickAsync("#user-search-apply");
+            await page.Locator($"#user-list tr[data-user='{user}'] a").ClickAsync();
+
+            await page.FillAsync("#adjust-amount", "15");
+            await page.ClickAsync("#adjust-submit");
+            await Assertions.Expect(page.Locator("#action-message")).ToHaveClassAsync("jobhub-error"); // the reason is mandatory
+            Assert.Equal(10, await Hub.BalanceAsync(user));
+
+            await page.FillAsync("#adjust-amount", "-50");
+            await page.FillAsync("#reason", "too much");
+            await page.ClickAsync("#adjust-submit");
+            await Assertions.Expect(page.Locator("#action-message")).ToHaveClassAsync("jobhub-error"); // never below zero
+            Assert.Equal(10, await Hub.BalanceAsync(user));
+
+            await page.FillAsync("#adjust-amount", "15");
+            await page.FillAsync("#reason", "goodwill after an outage");
+            await page.ClickAsync("#adjust-submit");
+            await Assertions.Expect(page.Locator("#user-balance")).ToContainTextAsync("25");
+            await Assertions.Expect(page.Locator("#user-ledger tr[data-kind='adjustment']")).ToContainTextAsync("goodwill after an outage");
+        });
+        Assert.Equal(25, await Hub.BalanceAsync(user));
+        Assert.Equal(25, await Hub.ScalarAsync<int>("SELECT sum(amount)::int FROM credit_ledger WHERE user_id = @user", new { user }));
+    }
+
+    [Fact]
+    public async Task Overview_ShowsSlotsQueueAndAccounts_ForTheScreenshot()
+    {
+        await using var context = await (await Browser.GetAsync()).NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 1100 } });
+        var page = await SignedInAsync(context, DemoAccounts.AdminEmail, DemoAccounts.AdminPassword);
+        await ScreenshotOnFailureAsync(page, "overview", async () =>
+        {
+            await page.ClickAsync("#nav-admin");
+            await BrowserPages.WaitForCircuitAsync(page);
+            await Assertions.Expect(page.Locator("#slots")).ToContainTextAsync("/ 3");
+            await page.ClickAsync("#check-balances");
+            await Assertions.Expect(page.Locator("#accounts tr[data-account='simulator'] .balance")).ToContainTextAsync("coins");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(Browser.ScreenshotFolder, "admin-overview.png"), FullPage = true });
+        });
+    }
+}

@@ -1,0 +1,134 @@
+using System.Security.Claims;
+using Dapper;
+using JobHub.Core.Accounts;
+using JobHub.Core.Admin;
+using JobHub.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace JobHub.Tests.Admin;
+
+/// <summary>The dashboard's figures against a seeded day of jobs, computed here independently; and the admin actions' own checks.</summary>
+public sealed class AdminQueriesTests : IAsyncLifetime
+{
+    private EngineHarness h = null!;
+
+    public async Task InitializeAsync() => h = await EngineHarness.CreateAsync();
+
+    public async Task DisposeAsync() => await h.DisposeAsync();
+
+    private sealed record Seeded(string Tool, string Status, DateTime Created, DateTime? Started, DateTime? Completed, decimal? Cost);
+
+    private async Task<List<Seeded>> SeedDayAsync()
+    {
+        var now = h.Clock.GetUtcNow().UtcDateTime;
+        var random = new Random(7);
+        var tools = new[] { "image-upscaler", "video-upscaler", "pose-changer", "virtual-try-on" };
+        var statuses = new[] { "completed", "completed", "completed", "failed", "cancelled" };
+        var seeded = new List<Seeded>();
+        for (var i = 0; i < 120; i++)
+        {
+            var status = statuses[random.Next(statuses.Length)];
+            var completed = now - TimeSpan.FromMinutes(random.Next(1, 60 * 30)); // some older than 24 h
+            var started = status == "cancelled" && i % 2 == 0 ? (DateTime?)null : completed - TimeSpan.FromSeconds(random.Next(5, 600));
+            seeded.Add(new Seeded(tools[random.Next(tools.Length)], status, completed.AddMinutes(-15), started, completed,
+                status == "cancelled" ? null : Math.Round((decimal)random.NextDouble(), 4)));
+        }
+
+        for (var i = 0; i < 5; i++)
+        {
+            seeded.Add(new Seeded(tools[i % 4], i < 2 ? "running" : "queued", now.AddMinutes(-i - 1), i < 2 ? now.AddMinutes(-i - 1) : null, null, null));
+        }
+
+        await using var connection = await h.Db.OpenConnectionAsync();
+        foreach (var job in seeded)
+        {
+            var user = await h.CreateUserAsync(0);
+            await connection.ExecuteAsync("""
+                INSERT INTO jobs (id, user_id, tool_key, status, credit_cost, created_at, queued_at, queue_seq, started_at, completed_at, task_id, cost_money, updated_at)
+                VALUES (gen_random_uuid(), @user, @Tool, @Status, 0, @Created, CASE WHEN @Status = 'queued' THEN @Created END, nextval('jobs_queue_seq'),
+                        @Started, @Completed, CASE WHEN @Status = 'running' THEN gen_random_uuid()::text END, @Cost, @Created)
+                """, new { user, job.Tool, job.Status, job.Created, job.Started, job.Completed, job.Cost });
+        }
+
+        return seeded;
+    }
+
+    private static double? Percentile(IReadOnlyList<double> values, double p)
+    {
+        if (values.Count == 0)
+        {
+            return null;
+        }
+
+        var sorted = values.Order().ToArray();
+        var rank = p * (sorted.Length - 1);
+        var low = (int)Math.Floor(rank);
+        var high = (int)Math.Ceiling(rank);
+        return sorted[low] + ((sorted[high] - sorted[low]) * (rank - low));
+    }
+
+    [Fact]
+    public async Task Overview_MatchesTheDatabase_ForASeededDay()
+    {
+        var seeded = await SeedDayAsync();
+        var now = h.Clock.GetUtcNow().UtcDateTime;
+
+        var overview = await h.Services.GetRequiredService<AdminQueries>().OverviewAsync();
+
+        Assert.Equal(seeded.GroupBy(j => j.Status).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => (g.Key, g.Count())),
+            overview.States.Select(s => (s.Status, s.Count)));
+        Assert.Equal(3, overview.Slots.Queued);
+        Assert.Equal(seeded.Where(j => j.Status == "queued").Min(j => j.Created), overview.OldestQueuedAt);
+
+        var lastDay = seeded.Where(j => j.Completed > now.AddHours(-24)).GroupBy(j => j.Tool).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
+        Assert.Equal(lastDay.Select(g => g.Key), overview.LastDay.Select(t => t.ToolKey));
+        foreach (var (expected, actual) in lastDay.Zip(overview.LastDay))
+        {
+            Assert.Equal(expected.Count(j => j.Status == "completed"), actual.Completed);
+            Assert.Equal(expected.Count(j => j.Status == "failed"), actual.Failed);
+            Assert.Equal(expected.Count(j => j.Status == "cancelled"), actual.Cancelled);
+            var runs = expected.Where(j => j.Status == "completed").Select(j => (j.Completed!.Value - j.Started!.Value).TotalSeconds).ToList();
+            Assert.Equal(Percentile(runs, 0.5)!.Value, actual.MedianSeconds!.Value, 3);
+            Assert.Equal(Percentile(runs, 0.95)!.Value, actual.P95Seconds!.Value, 3);
+        }
+
+        var costs = seeded.Where(j => j.Completed >= now.Date.AddDays(-13))
+            .GroupBy(j => (j.Completed!.Value.Date, j.Tool)).OrderBy(g => g.Key.Date).ThenBy(g => g.Key.Tool, StringComparer.Ordinal)
+            .Select(g => (g.Key.Date, g.Key.Tool, g.Sum(j => j.Cost ?? 0), g.Count()));
+        Assert.Equal(costs, overview.CostByDay.Select(c => (c.Day, c.ToolKey, c.Cost, c.Jobs)));
+    }
+
+    [Fact]
+    public async Task AdminActions_RefuseAnyoneWithoutTheAdminRole_AndChangeNothing()
+    {
+        var actions = h.Services.GetRequiredService<AdminActions>();
+        var user = await h.CreateUserAsync(10);
+        var notAdmin = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, user.ToString()), new Claim(ClaimTypes.Role, Roles.User)], "test"));
+
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => actions.AdjustCreditsAsync(notAdmin, user, 1000, "free credits"));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => actions.RunTaskNowAsync(notAdmin, "retention", "why not"));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => actions.CancelAsync(notAdmin, Guid.NewGuid(), "x"));
+
+        Assert.Equal(10, await h.BalanceAsync(user));
+        Assert.Equal(0, await h.ScalarAsync<int>("SELECT count(*)::int FROM admin_actions"));
+    }
+
+    [Theory]
+    [InlineData(0, "a reason")]
+    [InlineData(100_001, "a reason")]
+    [InlineData(5, "")]
+    [InlineData(5, "   ")]
+    public async Task CreditAdjustment_WithBadValues_IsRefused_AndChangesNothing(int amount, string reason)
+    {
+        var actions = h.Services.GetRequiredService<AdminActions>();
+        var adminId = await h.CreateUserAsync(0);
+        var admin = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, adminId.ToString()), new Claim(ClaimTypes.Role, Roles.Admin)], "test"));
+        var user = await h.CreateUserAsync(10);
+
+        var result = await actions.AdjustCreditsAsync(admin, user, amount, reason);
+
+        Assert.False(result.Succeeded);
+        Assert.Equal(10, await h.BalanceAsync(user));
+        Assert.Equal(0, await h.ScalarAsync<int>("SELECT count(*)::int FROM admin_actions"));
+    }
+}
