@@ -188,18 +188,33 @@ public sealed class AdminBrowserTests(AdminHostFixture fixture) : IClassFixture<
     }
 
     [Fact]
-    public async Task Overview_ShowsSlotsQueueAndAccounts_ForTheScreenshot()
+    public async Task Overview_ShowsSlotsStatesToolsCostsAndAccounts()
     {
-        await using var context = await (await Browser.GetAsync()).NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 1100 } });
+        // A few days of finished jobs, for the tables and the chart.
+        var seededUser = await Hub.CreateUserAsync();
+        await Hub.ScalarAsync<int>("""
+            INSERT INTO jobs (id, user_id, tool_key, status, credit_cost, created_at, queue_seq, started_at, completed_at, cost_money, updated_at)
+            SELECT gen_random_uuid(), @seededUser, (ARRAY['image-upscaler', 'video-upscaler', 'pose-changer', 'virtual-try-on'])[1 + g % 4],
+                   (ARRAY['completed', 'completed', 'completed', 'failed', 'cancelled'])[1 + g % 5], 3,
+                   now() - make_interval(hours => g * 3), nextval('jobs_queue_seq'),
+                   now() - make_interval(hours => g * 3), now() - make_interval(hours => g * 3) + make_interval(secs => 20 + g * 7),
+                   round((0.01 * (g % 9 + 1))::numeric, 4), now()
+            FROM generate_series(1, 40) g;
+            SELECT 1
+            """, new { seededUser });
+        await using var context = await (await Browser.GetAsync()).NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 1500 } });
         var page = await SignedInAsync(context, DemoAccounts.AdminEmail, DemoAccounts.AdminPassword);
         await ScreenshotOnFailureAsync(page, "overview", async () =>
         {
             await page.ClickAsync("#nav-admin");
             await BrowserPages.WaitForCircuitAsync(page);
             await Assertions.Expect(page.Locator("#slots")).ToContainTextAsync("/ 3");
+            var failed = await Hub.ScalarAsync<int>("SELECT count(*)::int FROM jobs WHERE status = 'failed'");
+            await Assertions.Expect(page.Locator("#states tr[data-status='failed'] .count")).ToHaveTextAsync(failed.ToString());
+            await Assertions.Expect(page.Locator("#last-day tbody tr")).ToHaveCountAsync(4);
             await page.ClickAsync("#check-balances");
             await Assertions.Expect(page.Locator("#accounts tr[data-account='simulator'] .balance")).ToContainTextAsync("coins");
-            await page.ScreenshotAsync(new() { Path = Path.Combine(Browser.ScreenshotFolder, "admin-overview.png"), FullPage = true });
+            await page.ScreenshotAsync(new() { Path = Path.Combine(Browser.ScreenshotFolder, "admin-overview.png") });
         });
     }
 }
