@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using Dapper;
 using JobHub.Core.Maintenance;
@@ -26,53 +25,16 @@ public sealed partial class CopyOutputs(
 {
     public const string HttpClientName = "jobhub-outputs";
 
-    private readonly ConcurrentDictionary<Guid, Task> inFlight = new();
-    private readonly CancellationTokenSource stopping = new();
+    private readonly BackgroundWork background = new(logger, "output copy");
 
     /// <summary>Starts copying in the background (once per job at a time in this instance).</summary>
-    public void Enqueue(Guid jobId)
-    {
-        if (inFlight.ContainsKey(jobId))
-        {
-            return;
-        }
-
-        var task = Task.Run(async () =>
-        {
-            try
-            {
-                await CopyAsync(jobId, stopping.Token);
-            }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-            {
-                // Shutting down: the copy-outputs sweep of this or another instance takes the job up again.
-            }
-            catch (Exception ex)
-            {
-                logger.LogError(ex, "Copying the outputs of job {JobId} failed unexpectedly", jobId);
-            }
-        });
-        if (inFlight.TryAdd(jobId, task))
-        {
-            task.ContinueWith(_ => inFlight.TryRemove(jobId, out Task? _), TaskScheduler.Default);
-        }
-    }
+    public void Enqueue(Guid jobId) => background.Run(jobId, stopping => CopyAsync(jobId, stopping));
 
     /// <summary>Shutdown: abandons copies under way (the sweep retries them) and waits for them to unwind.</summary>
-    public async Task StopAsync()
-    {
-        await stopping.CancelAsync();
-        await WhenIdleAsync();
-    }
+    public Task StopAsync() => background.StopAsync();
 
     /// <summary>Completes when no copy of this instance is under way.</summary>
-    public async Task WhenIdleAsync()
-    {
-        while (!inFlight.IsEmpty)
-        {
-            await Task.WhenAll(inFlight.Values.ToArray());
-        }
-    }
+    public Task WhenIdleAsync() => background.WhenIdleAsync();
 
     /// <summary>Copies the outputs of one completed job; true when they are now all in storage.</summary>
     public async Task<bool> CopyAsync(Guid jobId, CancellationToken cancellationToken = default)
@@ -161,7 +123,14 @@ public sealed partial class CopyOutputs(
         }
 
         await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-        await using var limited = new LimitedStream(body, max);
+        // Refuses to read past the limit, so a wrong or hostile URL cannot fill the disk.
+        await using var limited = new ReadCountingStream(body, read =>
+        {
+            if (read > max)
+            {
+                throw new InvalidDataException($"the result file is larger than {max} bytes");
+            }
+        });
         return await storage.SaveAsync("outputs", limited, ExtensionFor(uri, response.Content.Headers.ContentType?.MediaType), cancellationToken);
     }
 
@@ -204,38 +173,4 @@ public sealed partial class CopyOutputs(
 
     [GeneratedRegex("^[a-z0-9]{1,5}$")]
     private static partial Regex SafeExtension();
-
-    /// <summary>Refuses to read past a byte limit, so a wrong or hostile URL cannot fill the disk.</summary>
-    private sealed class LimitedStream(Stream inner, long limit) : Stream
-    {
-        private long read;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => read; set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            Count(await inner.ReadAsync(buffer, cancellationToken));
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        private int Count(int n)
-        {
-            read += n;
-            return read > limit ? throw new InvalidDataException($"the result file is larger than {limit} bytes") : n;
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
 }

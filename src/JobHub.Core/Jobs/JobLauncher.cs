@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Dapper;
 using JobHub.Core.RunningHub;
 using JobHub.Core.Storage;
@@ -33,16 +32,15 @@ public sealed class JobLauncher(
     Random random,
     ILogger<JobLauncher> logger)
 {
-    private readonly ConcurrentDictionary<int, Task> inFlight = new();
-    private readonly CancellationTokenSource stopping = new();
-    private int nextTicket;
+    private readonly BackgroundWork background = new(logger, "launch work");
+    private long nextTicket;
 
     /// <summary>Launches each job in the background.</summary>
     public void Dispatch(IEnumerable<Job> jobs)
     {
         foreach (var job in jobs)
         {
-            Track(() => LaunchAsync(job.Id, stopping.Token));
+            Track(stopping => LaunchAsync(job.Id, stopping));
         }
     }
 
@@ -50,20 +48,10 @@ public sealed class JobLauncher(
     /// Shutdown: abandons launches under way and waits for them to unwind. A job whose launch was abandoned stays
     /// <c>starting</c> without a task id, which the orphan sweep fails and refunds (R8), as if the process had died.
     /// </summary>
-    public async Task StopAsync()
-    {
-        await stopping.CancelAsync();
-        await WhenIdleAsync();
-    }
+    public Task StopAsync() => background.StopAsync();
 
     /// <summary>Completes when no launch or scheduled promotion of this instance is under way (tests, shutdown).</summary>
-    public async Task WhenIdleAsync()
-    {
-        while (!inFlight.IsEmpty)
-        {
-            await Task.WhenAll(inFlight.Values.ToArray());
-        }
-    }
+    public Task WhenIdleAsync() => background.WhenIdleAsync();
 
     /// <summary>Fills free slots from the queue and launches what was promoted (R12; the sweep calls this too).</summary>
     public async Task<IReadOnlyList<Job>> PromoteAsync(string cause, CancellationToken cancellationToken = default)
@@ -213,10 +201,10 @@ public sealed class JobLauncher(
         }
 
         // The head waits out its back-off, keeping its place; wake the queue when it ends (the sweep backs this up).
-        Track(async () =>
+        Track(async stopping =>
         {
-            await Task.Delay(delay, clock, stopping.Token);
-            await PromoteAsync(JobCause.System, stopping.Token);
+            await Task.Delay(delay, clock, stopping);
+            await PromoteAsync(JobCause.System, stopping);
         });
     }
 
@@ -244,25 +232,5 @@ public sealed class JobLauncher(
         return TimeSpan.FromMilliseconds(capped * jitter);
     }
 
-    private void Track(Func<Task> work)
-    {
-        var ticket = Interlocked.Increment(ref nextTicket);
-        var task = Task.Run(async () =>
-        {
-            try
-            {
-                await work();
-            }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-            {
-                // Shutting down: what was abandoned is picked up by the sweeps.
-            }
-            catch (Exception ex)
-            {
-                logger.LogError(ex, "Background launch work failed");
-            }
-        });
-        inFlight[ticket] = task;
-        task.ContinueWith(_ => inFlight.TryRemove(ticket, out Task? _), TaskScheduler.Default);
-    }
+    private void Track(Func<CancellationToken, Task> work) => background.Run(Interlocked.Increment(ref nextTicket), work);
 }

@@ -1,4 +1,5 @@
 using JobHub.Core.Jobs;
+using JobHub.Core.Storage;
 using JobHub.Core.Tools;
 using JobHub.Web.Realtime;
 
@@ -95,13 +96,12 @@ public sealed class JobRunnerModel(
 
         try
         {
-            Error = null;
             if (IsActive)
             {
-                Error = new RunnerMessage("Error_" + SubmitErrors.ActiveJobExists);
-                Notify();
-                return false;
+                return false; // a late second click or Enter: the job it asked for already exists and is shown
             }
+
+            Error = null;
 
             if (Check(files) is { } problem)
             {
@@ -189,10 +189,15 @@ public sealed class JobRunnerModel(
             var input = tool.Inputs.First(i => i.Key == file.InputKey);
             await using var source = file.OpenRead(input.MaxBytes);
             var before = done;
-            await using var counting = new ProgressStream(source, read =>
+            long reported = 0;
+            await using var counting = new ReadCountingStream(source, read =>
             {
-                UploadProgress = Math.Min(1, (double)(before + read) / total);
-                Notify();
+                if (read - reported >= 256 * 1024 || read == file.Size)
+                {
+                    reported = read;
+                    UploadProgress = Math.Min(1, (double)(before + read) / total);
+                    Notify();
+                }
             });
             var result = await storeInput.HandleAsync(tool.Key, file.InputKey, counting, file.FileName, input.MaxBytes, cancellationToken);
             if (result.Input is null)
@@ -305,45 +310,4 @@ public sealed class JobRunnerModel(
     }
 
     private void Notify() => Changed?.Invoke();
-
-    /// <summary>Counts the bytes read, for the progress bar.</summary>
-    private sealed class ProgressStream(Stream inner, Action<long> progress) : Stream
-    {
-        private long read;
-        private long reported;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => inner.Length;
-        public override long Position { get => read; set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            Count(await inner.ReadAsync(buffer, cancellationToken));
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        private int Count(int n)
-        {
-            read += n;
-            if (read - reported >= 256 * 1024 || n == 0)
-            {
-                reported = read;
-                progress(read);
-            }
-
-            return n;
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    }
 }

@@ -95,24 +95,7 @@ public sealed class EngineHarness : IAsyncDisposable
 
     public int MaxConcurrent => Services.GetRequiredService<IOptions<JobHubOptions>>().Value.MaxConcurrent;
 
-    public async Task<Guid> CreateUserAsync(int credits = 100)
-    {
-        var id = Guid.NewGuid();
-        var email = $"{id:N}@test.local";
-        await using var connection = await Db.OpenConnectionAsync();
-        await using var transaction = await connection.BeginTransactionAsync();
-        await connection.ExecuteAsync("""
-            INSERT INTO users (id, email, normalized_email, user_name, normalized_user_name, security_stamp, concurrency_stamp)
-            VALUES (@id, @email, upper(@email), @email, upper(@email), 's', 'c')
-            """, new { id, email }, transaction);
-        if (credits > 0)
-        {
-            await CreditLedger.AddAsync(connection, transaction, id, LedgerKinds.Grant, credits, "test grant", null, Clock.GetUtcNow().UtcDateTime);
-        }
-
-        await transaction.CommitAsync();
-        return id;
-    }
+    public Task<Guid> CreateUserAsync(int credits = 100) => TestUsers.CreateAsync(Db, credits, Clock.GetUtcNow().UtcDateTime);
 
     /// <summary>Valid stored inputs for every input of the tool (small PNGs; an MP4 for video).</summary>
     public async Task<IReadOnlyList<StoredInput>> InputsForAsync(string toolKey)
@@ -140,17 +123,9 @@ public sealed class EngineHarness : IAsyncDisposable
 
     public async Task<int> BalanceAsync(Guid userId) => await CreditLedger.GetBalanceAsync(Db, userId);
 
-    public async Task<T> ScalarAsync<T>(string sql, object? parameters = null)
-    {
-        await using var connection = await Db.OpenConnectionAsync();
-        return (await connection.ExecuteScalarAsync<T>(sql, parameters))!;
-    }
+    public Task<T> ScalarAsync<T>(string sql, object? parameters = null) => Db.ScalarAsync<T>(sql, parameters);
 
-    public async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object? parameters = null)
-    {
-        await using var connection = await Db.OpenConnectionAsync();
-        return (await connection.QueryAsync<T>(sql, parameters)).ToList();
-    }
+    public Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object? parameters = null) => Db.QueryListAsync<T>(sql, parameters);
 
     /// <summary>R6 invariants over the whole database: ledger sum = balance; one debit a job; refunds only for failed/cancelled, once.</summary>
     public async Task AssertCreditsConsistentAsync()

@@ -47,20 +47,7 @@ public sealed class LiveJobHub : IAsyncDisposable
         return live;
     }
 
-    public async Task<Guid> CreateUserAsync(int credits = 10)
-    {
-        var id = Guid.NewGuid();
-        var email = $"{id:N}@test.local";
-        await using var connection = await Db.OpenConnectionAsync();
-        await using var transaction = await connection.BeginTransactionAsync();
-        await connection.ExecuteAsync("""
-            INSERT INTO users (id, email, normalized_email, user_name, normalized_user_name, security_stamp, concurrency_stamp)
-            VALUES (@id, @email, upper(@email), @email, upper(@email), 's', 'c')
-            """, new { id, email }, transaction);
-        await CreditLedger.AddAsync(connection, transaction, id, LedgerKinds.Grant, credits, "test grant", null, DateTime.UtcNow);
-        await transaction.CommitAsync();
-        return id;
-    }
+    public Task<Guid> CreateUserAsync(int credits = 10) => TestUsers.CreateAsync(Db, credits, DateTime.UtcNow);
 
     /// <summary>Submits a pose-changer job (3 credits) with freshly stored inputs.</summary>
     public async Task<Job> SubmitAsync(Guid userId, string toolKey = "pose-changer")
@@ -86,17 +73,9 @@ public sealed class LiveJobHub : IAsyncDisposable
         return await connection.QuerySingleAsync<Job>("SELECT * FROM jobs WHERE id = @id", new { id });
     }
 
-    public async Task<T> ScalarAsync<T>(string sql, object? parameters = null)
-    {
-        await using var connection = await Db.OpenConnectionAsync();
-        return (await connection.ExecuteScalarAsync<T>(sql, parameters))!;
-    }
+    public Task<T> ScalarAsync<T>(string sql, object? parameters = null) => Db.ScalarAsync<T>(sql, parameters);
 
-    public async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object? parameters = null)
-    {
-        await using var connection = await Db.OpenConnectionAsync();
-        return (await connection.QueryAsync<T>(sql, parameters)).ToList();
-    }
+    public Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object? parameters = null) => Db.QueryListAsync<T>(sql, parameters);
 
     public Task<int> BalanceAsync(Guid userId) => CreditLedger.GetBalanceAsync(Db, userId);
 

@@ -122,6 +122,8 @@ public sealed class JobRunnerModelTests : IAsyncLifetime
 
         Assert.True(await first);
         Assert.All(others, Assert.False);
+        Assert.False(await model.RunAsync(files, NoParameters)); // a late third click, once the job exists: ignored, no error
+        Assert.Null(model.Error);
         Assert.Equal(1, await h.ScalarAsync<int>("SELECT count(*)::int FROM jobs WHERE user_id = @user", new { user }));
         Assert.False(model.IsBusy);
     }
