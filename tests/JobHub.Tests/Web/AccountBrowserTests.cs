@@ -41,6 +41,14 @@ public sealed class AccountBrowserTests(AccountHostFixture fixture) : IClassFixt
         await page.ClickAsync("#register-submit");
     }
 
+    /// <summary>Signs out once the page is live (a click while the circuit replaces the prerendered header can be lost).</summary>
+    private static async Task SignOutAsync(IPage page)
+    {
+        await BrowserPages.WaitForCircuitAsync(page);
+        await page.ClickAsync("#logout");
+        await Assertions.Expect(page.Locator("#nav-login")).ToBeVisibleAsync(new() { Timeout = 15000 });
+    }
+
     private async Task SignInAsync(IPage page, string email, string password)
     {
         await page.GotoAsync(Url("account/login"));
@@ -93,7 +101,7 @@ public sealed class AccountBrowserTests(AccountHostFixture fixture) : IClassFixt
         await using var _ = context;
         var email = NewEmail();
         await SignUpAsync(page, email, "the-right-password-1");
-        await page.ClickAsync("#logout");
+        await SignOutAsync(page);
 
         for (var i = 0; i < 5; i++)
         {
@@ -114,7 +122,7 @@ public sealed class AccountBrowserTests(AccountHostFixture fixture) : IClassFixt
         await SignInAsync(page, DemoAccounts.UserEmail, DemoAccounts.UserPassword);
         await page.WaitForURLAsync(Hub.BaseAddress.ToString());
 
-        await page.ClickAsync("#logout");
+        await SignOutAsync(page);
         await Assertions.Expect(page.Locator("#nav-login")).ToBeVisibleAsync();
 
         await page.GotoAsync(Url("tools/pose-changer"));
@@ -201,7 +209,7 @@ public sealed class AccountBrowserTests(AccountHostFixture fixture) : IClassFixt
         }
 
         // An admin may see any job's files.
-        await page.ClickAsync("#logout");
+        await SignOutAsync(page);
         await SignInAsync(page, DemoAccounts.AdminEmail, DemoAccounts.AdminPassword);
         await page.WaitForURLAsync(Hub.BaseAddress.ToString());
         Assert.Equal(200, (await page.APIRequest.GetAsync(Url($"files/jobs/{job.Id}/inputs/0"))).Status);
