@@ -47,6 +47,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<JobQueries>();
         services.AddSingleton<Admin.AdminQueries>();
         services.AddSingleton<Admin.AdminActions>();
+        services.AddSingleton<Invariants.InvariantChecker>();
         services.AddSingleton<CopyOutputs>();
         services.AddHttpClient(CopyOutputs.HttpClientName, http => http.Timeout = TimeSpan.FromMinutes(5));
         services.AddSingleton<ReceiveWebhook>();

@@ -1,0 +1,179 @@
+using Dapper;
+using JobHub.Core.Jobs;
+using JobHub.Core.Maintenance;
+using JobHub.Core.Tools;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace JobHub.Core.Invariants;
+
+/// <summary>One broken promise, with the job or user it concerns.</summary>
+public sealed record Violation(string Rule, string Subject, string Detail);
+
+/// <summary>
+/// Reads the database and reports every violation of JobHub's promises (SPEC.md R1, R2, R4, R6, R8, R12): at most
+/// <c>MaxConcurrent</c> jobs in a slot at every instant of the event log; one active job per user; queued jobs start in
+/// queue order; every job ends within its deadline; each job's credits (one debit, one refund exactly when it failed or
+/// was cancelled); every balance equals its ledger; no job waits in the queue beside a free slot for longer than a sweep
+/// interval. It reads only, so it can run against a live system; run it once the system has settled.
+/// </summary>
+public sealed class InvariantChecker(
+    NpgsqlDataSource dataSource,
+    ToolCatalog catalog,
+    IOptions<JobHubOptions> options,
+    IOptions<MaintenanceOptions> maintenance,
+    TimeProvider clock)
+{
+    /// <summary>Work a sweep needs beyond its interval (a RunningHub call, a transaction) before a late job counts as stuck.</summary>
+    public static readonly TimeSpan Slack = TimeSpan.FromSeconds(30);
+
+    public async Task<IReadOnlyList<Violation>> CheckAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var events = (await connection.QueryAsync<EventRow>(new CommandDefinition("""
+            SELECT e.id, e.job_id, e.at, e.from_status, e.to_status, j.launch_attempts
+            FROM job_events e JOIN jobs j ON j.id = e.job_id
+            WHERE e.kind = 'transition' ORDER BY e.id
+            """, cancellationToken: cancellationToken))).ToList();
+        var violations = new List<Violation>();
+        violations.AddRange(Concurrency(events));
+        violations.AddRange(FreeSlotWaits(events));
+        violations.AddRange(await OneActivePerUserAsync(connection));
+        violations.AddRange(await FifoAsync(connection));
+        violations.AddRange(await DeadlinesAsync(connection));
+        violations.AddRange(await CreditsAsync(connection));
+        return violations;
+    }
+
+    private sealed record EventRow(long Id, Guid JobId, DateTime At, string? FromStatus, string? ToStatus, int LaunchAttempts);
+
+    private static bool InSlot(string? status) => status is JobStatus.Starting or JobStatus.Running;
+
+    /// <summary>R1, replayed in event order (a slot is taken only under the slot lock, so the order of ids never overstates).</summary>
+    private IEnumerable<Violation> Concurrency(IReadOnlyList<EventRow> events)
+    {
+        var max = options.Value.MaxConcurrent;
+        var current = 0;
+        foreach (var e in events)
+        {
+            current += (InSlot(e.ToStatus) ? 1 : 0) - (InSlot(e.FromStatus) ? 1 : 0);
+            if (current > max)
+            {
+                yield return new Violation("R1", e.JobId.ToString(), $"{current} jobs in a slot at event {e.Id} ({e.At:O}); the limit is {max}");
+            }
+        }
+    }
+
+    /// <summary>R3/R12: a job that could start (never backed off) waits while a slot is free, for longer than a sweep interval.</summary>
+    private IEnumerable<Violation> FreeSlotWaits(IReadOnlyList<EventRow> events)
+    {
+        var max = options.Value.MaxConcurrent;
+        var allowed = maintenance.Value.IntervalFor(MaintenanceTaskKeys.PromoteQueue) + Slack;
+        var inSlot = 0;
+        var queued = new HashSet<Guid>();
+        DateTime? since = null;
+        foreach (var e in events)
+        {
+            inSlot += (InSlot(e.ToStatus) ? 1 : 0) - (InSlot(e.FromStatus) ? 1 : 0);
+            if (e.ToStatus == JobStatus.Queued && e.LaunchAttempts == 0)
+            {
+                queued.Add(e.JobId);
+            }
+            else if (e.FromStatus == JobStatus.Queued)
+            {
+                queued.Remove(e.JobId);
+            }
+
+            var stranded = inSlot < max && queued.Count > 0;
+            if (stranded && since is null)
+            {
+                since = e.At;
+            }
+            else if (!stranded && since is { } start)
+            {
+                if (e.At - start > allowed)
+                {
+                    yield return new Violation("R12", e.JobId.ToString(), $"a job waited beside a free slot from {start:O} to {e.At:O}");
+                }
+
+                since = null;
+            }
+        }
+
+        if (since is { } open && clock.GetUtcNow().UtcDateTime - open > allowed)
+        {
+            yield return new Violation("R12", string.Join(",", queued), $"jobs wait beside a free slot since {open:O}");
+        }
+    }
+
+    private static async Task<IEnumerable<Violation>> OneActivePerUserAsync(NpgsqlConnection connection) =>
+        (await connection.QueryAsync<(Guid UserId, int Count)>("""
+            SELECT user_id, count(*)::int FROM jobs WHERE status IN ('queued', 'starting', 'running') GROUP BY user_id HAVING count(*) > 1
+            """)).Select(r => new Violation("R4", r.UserId.ToString(), $"{r.Count} active jobs"));
+
+    /// <summary>R2: no job left the queue for a slot while a job ahead of it in queue order was still waiting.</summary>
+    private static async Task<IEnumerable<Violation>> FifoAsync(NpgsqlConnection connection) =>
+        (await connection.QueryAsync<(Guid Overtaken, Guid Started, long At)>("""
+            WITH stints AS (
+                SELECT e.job_id, e.id AS entered,
+                       (SELECT min(l.id) FROM job_events l WHERE l.job_id = e.job_id AND l.kind = 'transition' AND l.id > e.id
+                                                          AND l.from_status = 'queued') AS left_at
+                FROM job_events e WHERE e.kind = 'transition' AND e.to_status = 'queued'),
+            promotions AS (
+                SELECT s.job_id, s.entered, s.left_at FROM stints s
+                JOIN job_events l ON l.id = s.left_at AND l.to_status = 'starting')
+            SELECT x.job_id, p.job_id, p.left_at
+            FROM promotions p
+            JOIN stints x ON x.job_id <> p.job_id AND x.entered < p.left_at AND (x.left_at IS NULL OR x.left_at > p.left_at)
+            JOIN jobs jx ON jx.id = x.job_id
+            JOIN jobs jp ON jp.id = p.job_id
+            WHERE (jx.queued_at, jx.queue_seq) < (jp.queued_at, jp.queue_seq)
+            """)).Select(r => new Violation("R2", r.Started.ToString(), $"started (event {r.At}) ahead of {r.Overtaken}, which waited before it"));
+
+    /// <summary>R8: nothing stays active past its deadline, and no job took longer than every deadline together.</summary>
+    private async Task<IEnumerable<Violation>> DeadlinesAsync(NpgsqlConnection connection)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var o = options.Value;
+        var sweep = maintenance.Value.DefaultInterval + Slack;
+        var jobs = await connection.QueryAsync<(Guid Id, string Status, string ToolKey, DateTime CreatedAt, DateTime? QueuedAt, DateTime? StartingAt,
+            DateTime? StartedAt, DateTime? CompletedAt)>(
+            "SELECT id, status, tool_key, created_at, queued_at, starting_at, started_at, completed_at FROM jobs");
+        var violations = new List<Violation>();
+        foreach (var job in jobs)
+        {
+            var hard = catalog.Find(job.ToolKey)?.HardTimeout ?? TimeSpan.FromMinutes(10);
+            var limit = job.Status switch
+            {
+                JobStatus.Queued => (job.QueuedAt ?? job.CreatedAt) + o.MaxQueueWait + sweep,
+                JobStatus.Starting => (job.StartingAt ?? job.CreatedAt) + o.OrphanAfter + sweep,
+                JobStatus.Running => (job.StartedAt ?? job.CreatedAt) + hard + sweep,
+                _ => job.CreatedAt + o.MaxQueueWait + o.OrphanAfter + hard + (3 * sweep),
+            };
+            var end = job.CompletedAt ?? now;
+            if (end > limit)
+            {
+                violations.Add(new Violation("R8", job.Id.ToString(), $"{job.Status} until {end:O}, past its deadline {limit:O}"));
+            }
+        }
+
+        return violations;
+    }
+
+    /// <summary>R6: one debit a job, one refund exactly when it failed or was cancelled, of the debit's amount; balance = ledger.</summary>
+    private static async Task<IEnumerable<Violation>> CreditsAsync(NpgsqlConnection connection)
+    {
+        var jobs = (await connection.QueryAsync<(Guid Id, string Status, int Debits, int Refunds, int Net)>("""
+            SELECT j.id, j.status,
+                   count(*) FILTER (WHERE l.kind = 'debit')::int, count(*) FILTER (WHERE l.kind = 'refund')::int, coalesce(sum(l.amount), 0)::int
+            FROM jobs j LEFT JOIN credit_ledger l ON l.job_id = j.id
+            GROUP BY j.id, j.status
+            """)).Where(j => j.Debits != 1 || j.Refunds != (j.Status is JobStatus.Failed or JobStatus.Cancelled ? 1 : 0) || (j.Refunds == 1 && j.Net != 0))
+            .Select(j => new Violation("R6", j.Id.ToString(), $"{j.Status} with {j.Debits} debit(s), {j.Refunds} refund(s), net {j.Net}"));
+        var users = (await connection.QueryAsync<(Guid Id, int Balance, int Ledger)>("""
+            SELECT u.id, u.credit_balance, coalesce(sum(l.amount), 0)::int FROM users u LEFT JOIN credit_ledger l ON l.user_id = u.id
+            GROUP BY u.id, u.credit_balance HAVING coalesce(sum(l.amount), 0) <> u.credit_balance
+            """)).Select(u => new Violation("R6", u.Id.ToString(), $"balance {u.Balance} but the ledger sums to {u.Ledger}"));
+        return jobs.Concat(users).ToList();
+    }
+}
