@@ -23,7 +23,7 @@ public sealed class AdminBrowserTests(AdminHostFixture fixture) : IClassFixture<
     public static readonly TheoryData<string> Pages = new()
     {
         "admin", "admin/queue", "admin/jobs", $"admin/jobs/{Guid.Empty}", "admin/failures", "admin/maintenance", "admin/users",
-        $"admin/users/{Guid.Empty}", "admin/actions",
+        $"admin/users/{Guid.Empty}", "admin/actions", "admin/invariants",
     };
 
     private LiveJobHub Hub => fixture.Hub;
@@ -215,6 +215,33 @@ public sealed class AdminBrowserTests(AdminHostFixture fixture) : IClassFixture<
             await page.ClickAsync("#check-balances");
             await Assertions.Expect(page.Locator("#accounts tr[data-account='simulator'] .balance")).ToContainTextAsync("coins");
             await page.ScreenshotAsync(new() { Path = Path.Combine(Browser.ScreenshotFolder, "admin-overview.png") });
+        });
+    }
+
+    [Fact]
+    public async Task Admin_SeesTheInvariantChecker_ReportNoViolations_OnACorrectSystem_AndOneOnABrokenBalance()
+    {
+        // A host of its own: the shared one holds rows other tests forge.
+        await using var hub = await LiveJobHub.StartAsync(new Dictionary<string, string?> { ["JobHub:SeedDemoUsers"] = "true" },
+            new SimulatorSettings { QueuedFor = TimeSpan.Zero, RunFor = TimeSpan.FromMilliseconds(300) });
+        var job = await hub.SubmitAsync(await hub.CreateUserAsync());
+        await hub.WaitForJobAsync(job.Id, j => j.Status == JobStatus.Completed);
+        await using var context = await (await Browser.GetAsync()).NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(new Uri(hub.BaseAddress, "account/login").ToString());
+        await page.FillAsync("#email", DemoAccounts.AdminEmail);
+        await page.FillAsync("#password", DemoAccounts.AdminPassword);
+        await page.ClickAsync("#login-submit");
+        await page.WaitForURLAsync(hub.BaseAddress.ToString());
+        await ScreenshotOnFailureAsync(page, "invariants", async () =>
+        {
+            await page.GotoAsync(new Uri(hub.BaseAddress, "admin/invariants").ToString());
+            await BrowserPages.WaitForCircuitAsync(page);
+            await Assertions.Expect(page.Locator("#no-violations")).ToBeVisibleAsync();
+
+            await hub.ScalarAsync<int>("UPDATE users SET credit_balance = credit_balance + 1 WHERE id = @UserId RETURNING 1", new { job.UserId });
+            await page.ClickAsync("#check-invariants");
+            await Assertions.Expect(page.Locator("#violations tr[data-rule='R6']")).ToHaveCountAsync(1);
         });
     }
 }
