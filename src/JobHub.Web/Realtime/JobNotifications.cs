@@ -22,8 +22,6 @@ public sealed class JobNotifications(ILogger<JobNotifications> logger)
         return subscription;
     }
 
-    public int SubscriberCount => subscriptions.Count;
-
     public Task PublishAsync(JobChange change)
     {
         var targets = subscriptions.Keys.Where(s => change.IsResync || s.UserId is null || s.UserId == change.UserId).ToList();

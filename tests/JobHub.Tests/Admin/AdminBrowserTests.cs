@@ -30,16 +30,8 @@ public sealed class AdminBrowserTests(AdminHostFixture fixture) : IClassFixture<
 
     private string Url(string path) => new Uri(Hub.BaseAddress, path).ToString();
 
-    private async Task<IPage> SignedInAsync(IBrowserContext context, string email, string password)
-    {
-        var page = await context.NewPageAsync();
-        await page.GotoAsync(Url("account/login"));
-        await page.FillAsync("#email", email);
-        await page.FillAsync("#password", password);
-        await page.ClickAsync("#login-submit");
-        await page.WaitForURLAsync(Hub.BaseAddress.ToString());
-        return page;
-    }
+    private Task<IPage> SignedInAsync(IBrowserContext context, string email, string password) =>
+        BrowserPages.SignedInAsync(context, Hub.BaseAddress, email, password);
 
     private static async Task ScreenshotOnFailureAsync(IPage page, string name, Func<Task> scenario)
     {
@@ -227,12 +219,7 @@ public sealed class AdminBrowserTests(AdminHostFixture fixture) : IClassFixture<
         var job = await hub.SubmitAsync(await hub.CreateUserAsync());
         await hub.WaitForJobAsync(job.Id, j => j.Status == JobStatus.Completed);
         await using var context = await (await Browser.GetAsync()).NewContextAsync();
-        var page = await context.NewPageAsync();
-        await page.GotoAsync(new Uri(hub.BaseAddress, "account/login").ToString());
-        await page.FillAsync("#email", DemoAccounts.AdminEmail);
-        await page.FillAsync("#password", DemoAccounts.AdminPassword);
-        await page.ClickAsync("#login-submit");
-        await page.WaitForURLAsync(hub.BaseAddress.ToString());
+        var page = await BrowserPages.SignedInAsync(context, hub.BaseAddress, DemoAccounts.AdminEmail, DemoAccounts.AdminPassword);
         await ScreenshotOnFailureAsync(page, "invariants", async () =>
         {
             await page.GotoAsync(new Uri(hub.BaseAddress, "admin/invariants").ToString());

@@ -10,4 +10,16 @@ public static class BrowserPages
     /// </summary>
     public static Task WaitForCircuitAsync(IPage page, float timeoutMs = 20000) =>
         page.Locator("body[data-circuit='on']").WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = timeoutMs });
+
+    /// <summary>Opens a new page in <paramref name="context"/>, signs in through the sign-in form and waits for the home page.</summary>
+    public static async Task<IPage> SignedInAsync(IBrowserContext context, Uri baseAddress, string email, string password)
+    {
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(new Uri(baseAddress, "account/login").ToString());
+        await page.FillAsync("#email", email);
+        await page.FillAsync("#password", password);
+        await page.ClickAsync("#login-submit");
+        await page.WaitForURLAsync(baseAddress.ToString());
+        return page;
+    }
 }

@@ -31,17 +31,8 @@ public sealed class ToolPageBrowserTests
         return settings;
     }
 
-    private static async Task<IPage> SignedInPageAsync(LiveJobHub hub, IBrowserContext context, string email = DemoAccounts.UserEmail,
-        string password = DemoAccounts.UserPassword)
-    {
-        var page = await context.NewPageAsync();
-        await page.GotoAsync(new Uri(hub.BaseAddress, "account/login").ToString());
-        await page.FillAsync("#email", email);
-        await page.FillAsync("#password", password);
-        await page.ClickAsync("#login-submit");
-        await page.WaitForURLAsync(hub.BaseAddress.ToString());
-        return page;
-    }
+    private static Task<IPage> SignedInPageAsync(LiveJobHub hub, IBrowserContext context) =>
+        BrowserPages.SignedInAsync(context, hub.BaseAddress, DemoAccounts.UserEmail, DemoAccounts.UserPassword);
 
     private static async Task OpenToolAsync(LiveJobHub hub, IPage page, string tool)
     {
