@@ -1,7 +1,8 @@
 using System.Globalization;
 using JobHub.Bench;
+using JobHub.Bench.Load;
 
-// ./jobhub bench [engine]: runs the benchmarks and writes docs/benchmarks.md.
+// ./jobhub bench [engine|webhook|memory|chaos|load|all] [options]: runs benchmarks and writes their sections of docs/benchmarks.md.
 var admin = Environment.GetEnvironmentVariable("JOBHUB_TEST_ADMIN_CONNECTION");
 if (string.IsNullOrEmpty(admin))
 {
@@ -10,44 +11,81 @@ if (string.IsNullOrEmpty(admin))
 }
 
 var which = args.FirstOrDefault() ?? "all";
-if (which is not ("engine" or "webhook" or "all"))
+string[] known = ["engine", "webhook", "memory", "chaos", "load", "all"];
+if (!known.Contains(which))
 {
-    Console.Error.WriteLine($"unknown benchmark '{which}'; available: engine, webhook, all");
+    Console.Error.WriteLine($"unknown benchmark '{which}'; available: {string.Join(", ", known)}");
+    return 2;
+}
+
+BenchArguments options;
+try
+{
+    options = BenchArguments.Parse(args.Skip(1).ToArray());
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    Console.Error.WriteLine(BenchArguments.Usage);
+    return 2;
+}
+
+var web = Environment.GetEnvironmentVariable("JOBHUB_BENCH_WEB");
+if (which is "chaos" or "load" or "all" && (string.IsNullOrEmpty(web) || !File.Exists(web)))
+{
+    Console.Error.WriteLine("JOBHUB_BENCH_WEB (the published JobHub.Web) is not set: run with ./jobhub bench, which publishes it.");
     return 2;
 }
 
 Console.WriteLine($"JobHub benchmarks on {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}");
-var figures = new List<Figure>();
+var report = new BenchReport(Path.Combine(FindRepositoryRoot(), "docs", "benchmarks.md"));
+var failed = false;
 if (which is "engine" or "all")
 {
-    figures.AddRange(await EngineBenchmark.RunAsync(admin));
+    report.Write("engine", "Engine (in process, PostgreSQL on loopback)", FigureTable(await EngineBenchmark.RunAsync(admin)));
 }
 
 if (which is "webhook" or "all")
 {
-    figures.AddRange(await WebhookBenchmark.RunAsync(admin));
+    report.Write("webhook", "Webhook endpoint (real Kestrel, over HTTP)", FigureTable(await WebhookBenchmark.RunAsync(admin)));
 }
 
-var lines = new List<string>
+if (which is "memory" or "all")
 {
-    "# JobHub benchmark figures",
-    "",
-    string.Create(CultureInfo.InvariantCulture, $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on a machine with {Environment.ProcessorCount} cores, PostgreSQL on loopback, by `./jobhub bench`."),
-    "",
+    report.Write("memory", "Idle circuits", await MemoryBenchmark.RunAsync(admin, options.Pages ?? 200));
+}
+
+if (which is "chaos" or "all")
+{
+    var results = new List<ScenarioResult>();
+    var faults = options.Faults is { } only ? [("only", only)] : ChaosScenarios.Each;
+    foreach (var (name, fault) in faults)
+    {
+        var plan = new LoadPlan { Users = options.Users ?? 60, Duration = TimeSpan.FromSeconds(options.Seconds ?? 60) };
+        results.Add(await LoadBenchmark.RunAsync(admin, web!, new Scenario(options.Faults is null ? name : FaultNames.Describe(fault), plan, fault)));
+    }
+
+    report.Write("chaos", "Chaos scenarios, each alone and all together", ChaosScenarios.Table(results));
+    failed |= results.Any(r => r.Violations.Count > 0 || !r.Settled);
+}
+
+if (which is "load" or "all")
+{
+    var plan = new LoadPlan { Users = options.Users ?? 500, Duration = TimeSpan.FromSeconds(options.Seconds ?? 600) };
+    var result = await LoadBenchmark.RunAsync(admin, web!, new Scenario("full run", plan, options.Faults ?? Faults.All, Kills: 2, Browsers: options.Browsers ?? 3));
+    report.Write("load", "Full run under load and faults", ChaosScenarios.FullRun(result));
+    failed |= result.Violations.Count > 0 || !result.Settled;
+}
+
+Console.WriteLine($"written to {report.Path}");
+return failed ? 1 : 0;
+
+static IReadOnlyList<string> FigureTable(IEnumerable<Figure> figures) =>
+[
     "| figure | p50 | p99 | max | target |",
     "|---|---|---|---|---|",
-};
-lines.AddRange(figures.Select(f => f.ToMarkdownRow()));
-foreach (var line in lines.Skip(4))
-{
-    Console.WriteLine(line);
-}
-
-var output = Path.Combine(FindRepositoryRoot(), "docs", "benchmarks.md");
-Directory.CreateDirectory(Path.GetDirectoryName(output)!);
-await File.WriteAllLinesAsync(output, lines);
-Console.WriteLine($"written to {output}");
-return 0;
+    .. figures.Select(f => f.ToMarkdownRow()),
+];
 
 static string FindRepositoryRoot()
 {

@@ -106,13 +106,13 @@ public static class SimulatorEndpoints
             }
 
             var webhook = body.TryGetProperty("webhookUrl", out var w) ? w.GetString() : null;
-            var (task, capacity) = state.Start(key!, webappId, nodes, webhook);
+            var (task, capacity, hangs) = state.Start(key!, webappId, nodes, webhook);
             if (capacity is not null)
             {
                 return Results.Json(SimulatorPayloads.V2Error(capacity, capacity switch { "421" => "TASK_QUEUE_MAXED", "415" => "TASK_INSTANCE_MAXED", "1003" => "too many requests", _ => "user concurrency limit" }));
             }
 
-            if (state.Settings.StartHangs)
+            if (hangs)
             {
                 // The task exists; the answer never comes (until the caller gives up or this server stops).
                 using var hang = CancellationTokenSource.CreateLinkedTokenSource(aborted, lifetime.ApplicationStopping);

@@ -23,6 +23,9 @@ public sealed record SimulatorSettings
     public int CapacityErrorsNext { get; init; }
     public string CapacityErrorCode { get; init; } = "421";
 
+    /// <summary>Share of start calls (0–1) refused with <see cref="CapacityErrorCode"/>, whatever the load.</summary>
+    public double CapacityErrorRate { get; init; }
+
     /// <summary>Share of webhooks never sent, and sent twice (or more).</summary>
     public double WebhookLostRate { get; init; }
     public double WebhookDuplicateRate { get; init; }
@@ -40,4 +43,7 @@ public sealed record SimulatorSettings
 
     /// <summary>Start calls create the task but never answer (the caller times out: outcome unknown).</summary>
     public bool StartHangs { get; init; }
+
+    /// <summary>Share of start calls (0–1) that create the task and never answer, as <see cref="StartHangs"/> does for all.</summary>
+    public double StartUnknownRate { get; init; }
 }

@@ -55,6 +55,9 @@ public sealed class SimulatorState(TimeProvider clock, IHttpClientFactory httpCl
 
     public int WebhooksSent;
 
+    /// <summary>Called after each webhook delivery with its round trip and JobHub's answer (0 when it failed); the load driver measures with it.</summary>
+    public Action<TimeSpan, int>? WebhookObserved { get; set; }
+
     /// <summary>Where outputs are served, as last seen from a request (webhooks are sent outside any request).</summary>
     public string FilesBaseUrl { get; set; } = "http://localhost/simulator/files";
 
@@ -80,8 +83,11 @@ public sealed class SimulatorState(TimeProvider clock, IHttpClientFactory httpCl
 
     public byte[]? File(string name) => files.GetValueOrDefault(name);
 
-    /// <summary>Creates a task, or returns the capacity error code when the key is full or errors are scripted.</summary>
-    public (SimTask? Task, string? CapacityCode) Start(string apiKey, string webappId, List<SimNode> nodes, string? webhookUrl)
+    /// <summary>
+    /// Creates a task, or returns the capacity error code when the key is full or errors are scripted. <c>Hang</c>: this
+    /// start's answer must never come (the caller cannot know whether the task exists).
+    /// </summary>
+    public (SimTask? Task, string? CapacityCode, bool Hang) Start(string apiKey, string webappId, List<SimNode> nodes, string? webhookUrl)
     {
         Interlocked.Increment(ref StartCalls);
         Advance();
@@ -90,13 +96,18 @@ public sealed class SimulatorState(TimeProvider clock, IHttpClientFactory httpCl
             if (capacityErrorsLeft > 0)
             {
                 capacityErrorsLeft--;
-                return (null, settings.CapacityErrorCode);
+                return (null, settings.CapacityErrorCode, false);
+            }
+
+            if (settings.CapacityErrorRate > 0 && random.NextDouble() < settings.CapacityErrorRate)
+            {
+                return (null, settings.CapacityErrorCode, false);
             }
 
             var active = tasks.Values.Count(t => t.ApiKey == apiKey && t.Status is SimTaskStatus.Queued or SimTaskStatus.Running);
             if (active >= settings.ConcurrencyPerKey)
             {
-                return (null, "421");
+                return (null, "421", false);
             }
 
             var task = new SimTask
@@ -110,7 +121,7 @@ public sealed class SimulatorState(TimeProvider clock, IHttpClientFactory httpCl
                 WillFail = random.NextDouble() < settings.FailureRate,
             };
             tasks[task.TaskId] = task;
-            return (task, null);
+            return (task, null, settings.StartHangs || settings.StartUnknownRate > 0 && random.NextDouble() < settings.StartUnknownRate);
         }
     }
 
@@ -237,7 +248,17 @@ public sealed class SimulatorState(TimeProvider clock, IHttpClientFactory httpCl
 
     private async Task PostAsync(HttpClient http, string url, object body, CancellationToken cancellationToken)
     {
-        using var response = await http.PostAsJsonAsync(url, body, JsonSerializerOptions.Web, cancellationToken);
-        Interlocked.Increment(ref WebhooksSent);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            using var response = await http.PostAsJsonAsync(url, body, JsonSerializerOptions.Web, cancellationToken);
+            Interlocked.Increment(ref WebhooksSent);
+            WebhookObserved?.Invoke(System.Diagnostics.Stopwatch.GetElapsedTime(started), (int)response.StatusCode);
+        }
+        catch (HttpRequestException)
+        {
+            WebhookObserved?.Invoke(System.Diagnostics.Stopwatch.GetElapsedTime(started), 0);
+            throw;
+        }
     }
 }

@@ -58,7 +58,7 @@ public static class JobHubApp
         }
 
         // Pages for error statuses, for page requests only (re-executing a POST would run the status page's form handling).
-        app.UseWhen(context => HttpMethods.IsGet(context.Request.Method), pages => pages.UseStatusCodePagesWithReExecute("/status/{0}"));
+        app.UseWhen(context => HttpMethods.IsGet(context.Request.Method) && !context.Request.Path.StartsWithSegments("/api"), pages => pages.UseStatusCodePagesWithReExecute("/status/{0}"));
         app.UseRouting(); // after the status pages, so that a re-executed request is routed to the status page
         app.UseRequestLocalization();
         app.UseAuthentication();
@@ -86,6 +86,7 @@ public static class JobHubApp
         app.MapWebhookEndpoints();
         app.MapAccountEndpoints();
         app.MapFileEndpoints();
+        app.MapJobApiEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         if (RunningHubAccounts.UsesSimulatorFor(app.Configuration))
         {

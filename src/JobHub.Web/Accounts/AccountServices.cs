@@ -26,6 +26,20 @@ public static class AccountServices
             options.Cookie.SameSite = SameSiteMode.Lax;
             options.SlidingExpiration = true;
             options.ExpireTimeSpan = TimeSpan.FromDays(14);
+            options.Events.OnRedirectToLogin = context =>
+            {
+                // The API answers 401 to a caller that is not signed in; pages send the browser to the sign-in page.
+                if (context.Request.Path.StartsWithSegments("/api"))
+                {
+                    context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                }
+                else
+                {
+                    context.Response.Redirect(context.RedirectUri);
+                }
+
+                return Task.CompletedTask;
+            };
             options.Events.OnRedirectToAccessDenied = context =>
             {
                 // Signed in but not allowed (a non-admin on /admin): 403, rendered by the status page, never a redirect.

@@ -1,0 +1,37 @@
+using System.Globalization;
+using JobHub.Bench.Load;
+
+namespace JobHub.Bench;
+
+/// <summary>The options after the benchmark's name: <c>--users N --seconds S --faults lost,kill --browsers K --pages P</c>.</summary>
+public sealed record BenchArguments(int? Users, int? Seconds, Faults? Faults, int? Browsers, int? Pages)
+{
+    public const string Usage =
+        "usage: ./jobhub bench [engine|webhook|memory|chaos|load|all] [--users N] [--seconds S] [--faults lost,duplicate,failures,capacity,unknown-start,kill,pg-restart|all|none] [--browsers K] [--pages P]";
+
+    public static BenchArguments Parse(string[] args)
+    {
+        var options = new BenchArguments(null, null, null, null, null);
+        for (var i = 0; i < args.Length; i++)
+        {
+            var value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value");
+            options = args[i] switch
+            {
+                "--users" => options with { Users = Positive(args[i], value) },
+                "--seconds" => options with { Seconds = Positive(args[i], value) },
+                "--browsers" => options with { Browsers = Positive(args[i], value, allowZero: true) },
+                "--pages" => options with { Pages = Positive(args[i], value) },
+                "--faults" => options with { Faults = FaultNames.Parse(value) ?? throw new ArgumentException($"unknown fault in '{value}'") },
+                _ => throw new ArgumentException($"unknown option '{args[i]}'"),
+            };
+            i++;
+        }
+
+        return options;
+    }
+
+    private static int Positive(string name, string value, bool allowZero = false) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && (number > 0 || allowZero && number == 0)
+            ? number
+            : throw new ArgumentException($"{name} needs a whole number{(allowZero ? "" : " above zero")}, not '{value}'");
+}

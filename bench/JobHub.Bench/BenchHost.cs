@@ -1,0 +1,124 @@
+using Dapper;
+using JobHub.Simulator;
+using JobHub.Web;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace JobHub.Bench;
+
+/// <summary>JobHub in this process on real Kestrel, on a fresh database of its own (dropped at the end), for the in-process benchmarks.</summary>
+internal sealed class BenchHost : IAsyncDisposable
+{
+    private readonly string adminConnectionString;
+    private readonly string database;
+    private readonly string storage;
+
+    private BenchHost(WebApplication app, string baseUrl, string adminConnectionString, string database, string storage)
+    {
+        App = app;
+        BaseUrl = baseUrl;
+        this.adminConnectionString = adminConnectionString;
+        this.database = database;
+        this.storage = storage;
+    }
+
+    public WebApplication App { get; }
+    public string BaseUrl { get; }
+    public SimulatorState Simulator => App.Services.GetRequiredService<SimulatorState>();
+    public NpgsqlDataSource Db => App.Services.GetRequiredService<NpgsqlDataSource>();
+
+    public static async Task<BenchHost> StartAsync(string adminConnectionString, Dictionary<string, string?> settings)
+    {
+        var database = $"jobhub_bench_{Guid.NewGuid():N}"[..30];
+        await using (var admin = new NpgsqlConnection(adminConnectionString))
+        {
+            await admin.OpenAsync();
+            await admin.ExecuteAsync($"CREATE DATABASE \"{database}\"");
+        }
+
+        var port = Load.JobHubProcess.FreePort();
+        var baseUrl = $"http://127.0.0.1:{port}";
+        var storage = Path.Combine(Path.GetTempPath(), "jobhub-bench", database);
+        var app = JobHubApp.Create(["--urls", baseUrl, "--environment", "Production"], builder =>
+        {
+            builder.Configuration["Logging:LogLevel:Default"] = "Warning";
+            builder.Configuration["ConnectionStrings:JobHub"] =
+                new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = database, MaxPoolSize = 100 }.ConnectionString;
+            builder.Configuration["JobHub:PublicBaseUrl"] = baseUrl;
+            builder.Configuration["JobHub:StorageRoot"] = storage;
+            builder.Configuration["JobHub:WebhookSecret"] = "bench-secret";
+            foreach (var (key, value) in settings)
+            {
+                builder.Configuration[key] = value;
+            }
+        });
+        await JobHubApp.PrepareAsync(app);
+        await app.StartAsync();
+        return new BenchHost(app, baseUrl, adminConnectionString, database, storage);
+    }
+
+    public async Task<Guid[]> CreateUsersAsync(int count)
+    {
+        await using var connection = await Db.OpenConnectionAsync();
+        return (await connection.QueryAsync<Guid>("""
+            WITH made AS (
+                INSERT INTO users (id, email, normalized_email, user_name, normalized_user_name, security_stamp, concurrency_stamp, credit_balance)
+                SELECT id, id || '@bench.local', upper(id || '@bench.local'), id || '@bench.local', upper(id || '@bench.local'), 's', 'c', 100
+                FROM (SELECT gen_random_uuid() AS id FROM generate_series(1, @count)) ids
+                RETURNING id)
+            INSERT INTO credit_ledger (user_id, kind, amount, balance_after, reason, created_at)
+            SELECT id, 'grant', 100, 100, 'bench', now() FROM made
+            RETURNING user_id
+            """, new { count })).ToArray();
+    }
+
+    /// <summary>Jobs RunningHub is running (rows as the launcher leaves them, with their debit), without launching.</summary>
+    public async Task<IReadOnlyList<(Guid Id, string TaskId)>> CreateRunningJobsAsync(int count)
+    {
+        var users = await CreateUsersAsync(count);
+        await using var connection = await Db.OpenConnectionAsync();
+        var jobs = (await connection.QueryAsync<(Guid, string)>("""
+            INSERT INTO jobs (id, user_id, tool_key, status, credit_cost, created_at, queue_seq, starting_at, started_at, account_key, task_id, webapp_id, updated_at)
+            SELECT gen_random_uuid(), u, 'pose-changer', 'running', 3, now(), nextval('jobs_queue_seq'), now(), now(), 'simulator',
+                   (2000000000000000000 + nextval('jobs_queue_seq'))::text, '2018451429635133442', now()
+            FROM unnest(@users) u
+            RETURNING id, task_id
+            """, new { users })).ToList();
+        await connection.ExecuteAsync("""
+            INSERT INTO credit_ledger (user_id, job_id, kind, amount, balance_after, reason, created_at)
+            SELECT user_id, id, 'debit', -3, 97, 'bench', now() FROM jobs WHERE id = ANY(@ids);
+            UPDATE users SET credit_balance = 97 WHERE id = ANY(@users);
+            """, new { ids = jobs.Select(j => j.Item1).ToArray(), users });
+        return jobs;
+    }
+
+    public async Task<T> ScalarAsync<T>(string sql, object? parameters = null)
+    {
+        await using var connection = await Db.OpenConnectionAsync();
+        return (await connection.ExecuteScalarAsync<T>(sql, parameters))!;
+    }
+
+    public async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object? parameters = null)
+    {
+        await using var connection = await Db.OpenConnectionAsync();
+        return (await connection.QueryAsync<T>(sql, parameters)).ToList();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+        NpgsqlConnection.ClearAllPools();
+        await using (var admin = new NpgsqlConnection(adminConnectionString))
+        {
+            await admin.OpenAsync();
+            await admin.ExecuteAsync($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+        }
+
+        if (Directory.Exists(storage))
+        {
+            Directory.Delete(storage, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,272 @@
+using System.Diagnostics;
+using System.Globalization;
+using Dapper;
+using JobHub.Core;
+using JobHub.Core.Invariants;
+using JobHub.Simulator;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace JobHub.Bench.Load;
+
+/// <summary>One run: who loads the system, for how long, with which faults.</summary>
+public sealed record Scenario(string Name, LoadPlan Plan, Faults Faults, int Kills = 2, int Browsers = 0);
+
+/// <summary>What a run showed: the users' and the database's figures, the outcome of every job, and the checker's verdict.</summary>
+public sealed record ScenarioResult(
+    Scenario Scenario,
+    LoadReport Report,
+    LoadFigures.Outcomes Outcomes,
+    IReadOnlyList<Violation> Violations,
+    bool Settled,
+    TimeSpan Elapsed,
+    TimeSpan SettleTime,
+    IReadOnlyList<Figure> Figures,
+    IReadOnlyList<string> Events);
+
+/// <summary>
+/// The load and chaos runs of issue 8: a fresh database, the RunningHub simulator in this process (so it outlives
+/// JobHub's crashes, as RunningHub would), JobHub as its own process, the simulated users over HTTP (and a few in
+/// Chromium), the faults, then the settling (no job left active) and <see cref="InvariantChecker"/>.
+/// </summary>
+public static class LoadBenchmark
+{
+    public static async Task<ScenarioResult> RunAsync(string adminConnectionString, string webExecutable, Scenario scenario)
+    {
+        var database = $"jobhub_load_{Guid.NewGuid():N}"[..30];
+        await using (var admin = new NpgsqlConnection(adminConnectionString))
+        {
+            await admin.OpenAsync();
+            await admin.ExecuteAsync($"CREATE DATABASE \"{database}\"");
+        }
+
+        var connectionString = new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = database, MaxPoolSize = 50 }.ConnectionString;
+        var storage = Path.Combine(Path.GetTempPath(), "jobhub-load", database);
+        var report = new LoadReport();
+        var events = new List<string>();
+        var clock = Stopwatch.StartNew();
+        void Note(string text)
+        {
+            var line = string.Create(CultureInfo.InvariantCulture, $"{clock.Elapsed.TotalSeconds,6:0.0} s  {text}");
+            lock (events)
+            {
+                events.Add(line);
+            }
+
+            Console.WriteLine($"  [{scenario.Name}] {line}");
+        }
+
+        await using var simulator = await StartSimulatorAsync(FaultNames.Simulator(scenario.Faults, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1)), report);
+        var webUrl = new Uri($"http://127.0.0.1:{JobHubProcess.FreePort()}/");
+        var settings = Settings(connectionString, webUrl, storage, simulator.Urls.First());
+        var log = Path.Combine(Path.GetTempPath(), "jobhub-load", $"{database}.log");
+        Directory.CreateDirectory(Path.GetDirectoryName(log)!);
+        await using var jobhub = new JobHubProcess(webExecutable, webUrl, settings, log);
+        await jobhub.StartAsync();
+        Note($"JobHub started (pid {jobhub.Pid}), {scenario.Plan.Users} users, {FaultNames.Describe(scenario.Faults)}");
+
+        await using var db = NpgsqlDataSource.Create(connectionString);
+        using var stop = new CancellationTokenSource();
+        var browserEmails = scenario.Browsers > 0
+            ? await LoadDriver.CreateUsersAsync(db, scenario.Plan with { Users = scenario.Browsers }, "browser")
+            : [];
+        var stopAt = DateTime.UtcNow + scenario.Plan.Duration;
+        var users = LoadDriver.RunAsync(webUrl, db, scenario.Plan, report, stop.Token);
+        var browsers = BrowserUsers.RunAsync(webUrl, db, browserEmails, scenario.Plan.Password, stopAt, report, stop.Token);
+        var chaos = ChaosAsync(scenario, jobhub, Note);
+
+        await chaos;
+        var drive = Task.WhenAll(users, browsers);
+        if (await Task.WhenAny(drive, Task.Delay(TimeSpan.FromMinutes(20))) != drive)
+        {
+            Note("users did not finish within 20 minutes after the run; stopping them");
+            await stop.CancelAsync();
+        }
+
+        try
+        {
+            await drive;
+        }
+        catch (OperationCanceledException)
+        {
+            // stopped above
+        }
+
+        Note($"users done: {report.CountOf("submitted")} submitted");
+        var settling = Stopwatch.StartNew();
+        var settled = await LoadDriver.SettleAsync(db, TimeSpan.FromMinutes(5));
+        Note(settled ? $"settled after {settling.Elapsed.TotalSeconds:0.0} s" : "NOT settled within 5 minutes");
+        var settleTime = settling.Elapsed;
+        await Task.Delay(TimeSpan.FromSeconds(3)); // let the copies started by the last transitions finish
+
+        var checker = Checker(settings);
+        var violations = await checker.CheckAsync();
+        Note($"invariant checker: {violations.Count} violation(s)");
+        LoadFigures.Outcomes outcomes;
+        var figures = new List<Figure>();
+        // A data source of its own: idle connections of the run's one may have been cut by the PostgreSQL restart.
+        await using (var figuresDb = NpgsqlDataSource.Create(connectionString))
+        await using (var connection = await figuresDb.OpenConnectionAsync())
+        {
+            outcomes = await LoadFigures.OutcomesAsync(connection);
+            var label = scenario.Name;
+            Add(figures, $"{label}: submit (HTTP POST with the inputs → job created)", report.Samples("submit"), 100);
+            Add(figures, $"{label}: start (submitted → running, queue wait included)", await LoadFigures.SubmitToRunningAsync(connection), null);
+            Add(figures, $"{label}: launch (starting → running: inputs uploaded, task started)", await LoadFigures.LaunchAsync(connection), null);
+            Add(figures, $"{label}: promotion (slot released → next queued job starting)", await LoadFigures.PromotionAsync(connection), 100);
+            Add(figures, $"{label}: webhook (RunningHub's delivery → JobHub's answer)", report.Samples("webhook"), 50);
+            Add(figures, $"{label}: page update (change committed → shown in the browser)", report.Samples("page update"), null);
+        }
+
+        await jobhub.DisposeAsync();
+        await simulator.StopAsync();
+        await Cleanup(adminConnectionString, database, storage, keep: violations.Count > 0 || !settled, Note);
+        return new ScenarioResult(scenario, report, outcomes, violations, settled, clock.Elapsed, settleTime, figures, events);
+    }
+
+    private static void Add(List<Figure> figures, string name, IReadOnlyList<double> samples, double? target)
+    {
+        if (samples.Count > 0)
+        {
+            figures.Add(Figure.From($"{name} ({samples.Count})", samples, target));
+        }
+    }
+
+    /// <summary>The kills and the PostgreSQL restart, spread over the run.</summary>
+    private static async Task ChaosAsync(Scenario scenario, JobHubProcess jobhub, Action<string> note)
+    {
+        var kills = scenario.Faults.HasFlag(Faults.Kill) ? scenario.Kills : 0;
+        var restartPostgres = scenario.Faults.HasFlag(Faults.PostgresRestart);
+        var moments = new List<(double At, string What)>();
+        for (var i = 1; i <= kills; i++)
+        {
+            moments.Add(((double)i / (kills + 1), "kill"));
+        }
+
+        if (restartPostgres)
+        {
+            moments.Add((kills == 1 ? 0.75 : 0.5, "pg-restart"));
+        }
+
+        var started = DateTime.UtcNow;
+        foreach (var (at, what) in moments.OrderBy(m => m.At))
+        {
+            var when = started + scenario.Plan.Duration * at;
+            if (when > DateTime.UtcNow)
+            {
+                await Task.Delay(when - DateTime.UtcNow);
+            }
+
+            if (what == "kill")
+            {
+                var pid = jobhub.Pid;
+                jobhub.Kill();
+                note($"JobHub (pid {pid}) killed with SIGKILL");
+                await Task.Delay(TimeSpan.FromSeconds(2));
+                await jobhub.StartAsync();
+                note($"JobHub started again (pid {jobhub.Pid})");
+            }
+            else if (PrivateCluster.IsAvailable)
+            {
+                note("PostgreSQL restarting (pg_ctl restart -m fast)");
+                await PrivateCluster.RestartAsync();
+                note("PostgreSQL back");
+            }
+            else
+            {
+                note("PostgreSQL restart skipped: not the private cluster of ./jobhub");
+            }
+        }
+
+        var end = started + scenario.Plan.Duration;
+        if (end > DateTime.UtcNow)
+        {
+            await Task.Delay(end - DateTime.UtcNow);
+        }
+    }
+
+    /// <summary>JobHub's configuration for a run: the simulator as a configured RunningHub account, short timings so that faults resolve in seconds.</summary>
+    public static Dictionary<string, string?> Settings(string connectionString, Uri webUrl, string storage, string simulatorUrl)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:JobHub"] = connectionString,
+            ["JobHub:PublicBaseUrl"] = webUrl.ToString().TrimEnd('/'),
+            ["JobHub:StorageRoot"] = storage,
+            ["JobHub:WebhookSecret"] = "load-run-secret",
+            ["JobHub:SeedDemoUsers"] = "false",
+            ["JobHub:RunningHub:Accounts:0:Key"] = "simulated",
+            ["JobHub:RunningHub:Accounts:0:ApiKey"] = "simulator-key",
+            ["JobHub:RunningHub:Accounts:0:BaseUrl"] = simulatorUrl.TrimEnd('/') + "/simulator",
+            ["JobHub:RunningHub:Accounts:0:MaxConcurrent"] = "3",
+            ["JobHub:RunningHub:CallTimeout"] = "00:00:05",
+            ["JobHub:OrphanAfter"] = "00:00:20",
+            ["JobHub:CapacityBackoffBase"] = "00:00:01",
+            ["JobHub:CapacityBackoffMax"] = "00:00:08",
+            ["JobHub:Maintenance:DefaultInterval"] = "00:00:02",
+            ["JobHub:Maintenance:RecheckAfter"] = "00:00:02",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var tool in new[] { "image-upscaler", "video-upscaler", "pose-changer", "virtual-try-on" })
+        {
+            settings[$"JobHub:Tools:{tool}:ReconcileAfter"] = "00:00:05";
+        }
+
+        return settings;
+    }
+
+    /// <summary>The checker with the run's own configuration (its deadlines and intervals are the ones JobHub ran with).</summary>
+    private static InvariantChecker Checker(IReadOnlyDictionary<string, string?> settings)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: false)
+            .AddInMemoryCollection(settings)
+            .Build();
+        var services = new ServiceCollection().AddLogging().AddSingleton<IConfiguration>(configuration).AddJobHubCore(configuration).BuildServiceProvider();
+        return services.GetRequiredService<InvariantChecker>();
+    }
+
+    private static async Task<WebApplication> StartSimulatorAsync(SimulatorSettings settings, LoadReport report)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning).AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        builder.WebHost.UseUrls($"http://127.0.0.1:{JobHubProcess.FreePort()}");
+        builder.Services.AddRunningHubSimulator(settings);
+        var app = builder.Build();
+        app.MapRunningHubSimulator("/simulator");
+        await app.StartAsync();
+        app.Services.GetRequiredService<SimulatorState>().WebhookObserved = (elapsed, status) =>
+        {
+            if (status is >= 200 and < 300)
+            {
+                report.Sample("webhook", elapsed);
+            }
+        };
+        return app;
+    }
+
+    private static async Task Cleanup(string adminConnectionString, string database, string storage, bool keep, Action<string> note)
+    {
+        if (keep)
+        {
+            note($"database {database} kept for inspection");
+            return;
+        }
+
+        NpgsqlConnection.ClearAllPools();
+        await using (var admin = new NpgsqlConnection(adminConnectionString))
+        {
+            await admin.OpenAsync();
+            await admin.ExecuteAsync($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+        }
+
+        if (Directory.Exists(storage))
+        {
+            Directory.Delete(storage, recursive: true);
+        }
+    }
+}
