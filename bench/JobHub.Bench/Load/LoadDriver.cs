@@ -22,7 +22,7 @@ public static class LoadDriver
     }
 
     /// <summary>The plan's users, each with enough credits for every job it could make, ledgered as a grant.</summary>
-    public static async Task<IReadOnlyList<string>> CreateUsersAsync(NpgsqlDataSource db, LoadPlan plan, string prefix = "load")
+    public static async Task<IReadOnlyList<string>> CreateUsersAsync(NpgsqlDataSource db, LoadPlan plan, string prefix = "load", int credits = 100_000)
     {
         var hash = new PasswordHasher<JobHubUser>().HashPassword(new JobHubUser(), plan.Password);
         var run = Guid.NewGuid().ToString("N")[..8];
@@ -37,7 +37,7 @@ public static class LoadDriver
             """, new { emails, hash }, transaction)).ToList();
         foreach (var id in ids)
         {
-            await CreditLedger.AddAsync(connection, transaction, id, LedgerKinds.Grant, 100_000, "load test grant", null, DateTime.UtcNow);
+            await CreditLedger.AddAsync(connection, transaction, id, LedgerKinds.Grant, credits, "load test grant", null, DateTime.UtcNow);
         }
 
         await transaction.CommitAsync();

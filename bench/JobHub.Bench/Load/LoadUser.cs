@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using JobHub.Simulator;
 using JobHub.Web.Jobs;
 
@@ -15,7 +14,7 @@ namespace JobHub.Bench.Load;
 /// then the next. A JobHub that is down (killed, restarting) or a database that is restarting only makes it retry:
 /// a submission whose answer was lost is found again as the active job (R4 refuses a second one).
 /// </summary>
-public sealed partial class LoadUser(Uri baseAddress, string email, LoadPlan plan, LoadReport report, int seed)
+public sealed class LoadUser(Uri baseAddress, string email, LoadPlan plan, LoadReport report, int seed)
 {
     private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
     private readonly Random random = new(seed);
@@ -24,17 +23,7 @@ public sealed partial class LoadUser(Uri baseAddress, string email, LoadPlan pla
 
     public async Task RunAsync(DateTime stopSubmittingAt, CancellationToken cancellationToken)
     {
-        using var client = new HttpClient(new SocketsHttpHandler
-        {
-            CookieContainer = cookies,
-            AllowAutoRedirect = false,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(1),
-        })
-        {
-            BaseAddress = baseAddress,
-            Timeout = TimeSpan.FromSeconds(60),
-        };
-        client.DefaultRequestHeaders.Add(JobApiEndpoints.ClientHeader, "load-driver");
+        using var client = ApiSession.Create(baseAddress, cookies);
         http = client;
 
         await Task.Delay(TimeSpan.FromMilliseconds(random.NextDouble() * plan.RampUp.TotalMilliseconds), cancellationToken);
@@ -55,25 +44,12 @@ public sealed partial class LoadUser(Uri baseAddress, string email, LoadPlan pla
         {
             try
             {
-                using var form = await http!.GetAsync("account/login", cancellationToken);
-                var html = await form.Content.ReadAsStringAsync(cancellationToken);
-                var token = AntiforgeryField().Match(html);
-                if (form.StatusCode == HttpStatusCode.OK && token.Success)
+                if (await ApiSession.SignInAsync(http!, cookies, email, plan.Password, cancellationToken))
                 {
-                    using var response = await http.PostAsync("account/login", new FormUrlEncodedContent(new Dictionary<string, string>
-                    {
-                        ["_handler"] = "login",
-                        ["__RequestVerificationToken"] = WebUtility.HtmlDecode(token.Groups[1].Value),
-                        ["Input.Email"] = email,
-                        ["Input.Password"] = plan.Password,
-                    }), cancellationToken);
-                    if (response.StatusCode == HttpStatusCode.Redirect && cookies.GetCookies(baseAddress)["jobhub.auth"] is not null)
-                    {
-                        return;
-                    }
-
-                    throw new InvalidOperationException($"sign-in of {email} failed: {(int)response.StatusCode}");
+                    return;
                 }
+
+                throw new InvalidOperationException($"sign-in of {email} was refused");
             }
             catch (HttpRequestException)
             {
@@ -268,7 +244,4 @@ public sealed partial class LoadUser(Uri baseAddress, string email, LoadPlan pla
         file.Headers.ContentType = new MediaTypeHeaderValue(type);
         return file;
     }
-
-    [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
-    private static partial Regex AntiforgeryField();
 }

@@ -39,7 +39,7 @@ public static class JobApiEndpoints
     public sealed record ApiProblem(string Code, string Message);
 
     private static async Task<IResult> SubmitAsync(string toolKey, HttpContext context, ToolCatalog catalog, StoreInput storeInput,
-        SubmitJob submitJob, QueueView queueView)
+        SubmitJob submitJob, JobQueries queries)
     {
         if (catalog.Find(toolKey) is not { } tool)
         {
@@ -87,14 +87,32 @@ public static class JobApiEndpoints
             return Problem(StatusCodes.Status400BadRequest, SubmitErrors.InputInvalid, $"The input '{twice.Key}' was sent more than once.");
         }
 
+        // Everything that can be checked without the files first, so that a refused request stores nothing.
+        if (tool.Inputs.FirstOrDefault(i => form.Files.GetFile(i.Key) is not { Length: > 0 }) is { } missing)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "INPUT_MISSING", $"The input '{missing.Key}' is missing.");
+        }
+
+        var parameters = form.Where(field => field.Key != "__RequestVerificationToken")
+            .ToDictionary(field => field.Key, field => (string?)field.Value.ToString(), StringComparer.Ordinal);
+        var (normalized, parameterError) = ToolParameters.Normalize(tool, parameters);
+        if (normalized is null)
+        {
+            return Problem(StatusCodes.Status400BadRequest, SubmitErrors.ParameterInvalid, parameterError!);
+        }
+
+        // Too few credits is known before the upload (the submission checks again, in its transaction).
+        var userId = UserId(context.User);
+        if (await queries.BalanceAsync(userId) < tool.CostFor(normalized))
+        {
+            return Problem(StatusCodes.Status402PaymentRequired, SubmitErrors.InsufficientCredits,
+                $"This needs {tool.CostFor(normalized)} credits; you have {await queries.BalanceAsync(userId)}.");
+        }
+
         var stored = new List<StoredInput>();
         foreach (var input in tool.Inputs)
         {
-            if (form.Files.GetFile(input.Key) is not { Length: > 0 } file)
-            {
-                return Problem(StatusCodes.Status400BadRequest, "INPUT_MISSING", $"The input '{input.Key}' is missing.");
-            }
-
+            var file = form.Files.GetFile(input.Key)!;
             await using var content = file.OpenReadStream();
             var result = await storeInput.HandleAsync(tool.Key, input.Key, content, file.FileName, input.MaxBytes, context.RequestAborted);
             if (result.Input is null)
@@ -105,9 +123,7 @@ public static class JobApiEndpoints
             stored.Add(result.Input);
         }
 
-        var parameters = form.Where(field => field.Key != "__RequestVerificationToken")
-            .ToDictionary(field => field.Key, field => (string?)field.Value.ToString(), StringComparer.Ordinal);
-        var submitted = await submitJob.HandleAsync(new SubmitJobRequest(UserId(context.User), tool.Key, stored, parameters), CancellationToken.None);
+        var submitted = await submitJob.HandleAsync(new SubmitJobRequest(userId, tool.Key, stored, parameters), CancellationToken.None);
         if (submitted.Job is not { } job)
         {
             var status = submitted.ErrorCode switch
