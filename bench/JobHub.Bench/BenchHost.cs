@@ -2,6 +2,7 @@ using Dapper;
 using JobHub.Simulator;
 using JobHub.Web;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
@@ -42,6 +43,7 @@ internal sealed class BenchHost : IAsyncDisposable
         var storage = Path.Combine(Path.GetTempPath(), "jobhub-bench", database);
         var app = JobHubApp.Create(["--urls", baseUrl, "--environment", "Production"], builder =>
         {
+            builder.WebHost.UseStaticWebAssets(); // the pages' scripts and styles from the build output, as published files in a real run
             builder.Configuration["Logging:LogLevel:Default"] = "Warning";
             builder.Configuration["ConnectionStrings:JobHub"] =
                 new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = database, MaxPoolSize = 100 }.ConnectionString;
