@@ -4,10 +4,12 @@ using JobHub.Bench.Load;
 namespace JobHub.Bench;
 
 /// <summary>The options after the benchmark's name: <c>--users N --seconds S --faults lost,kill --browsers K --pages P</c>.</summary>
-public sealed record BenchArguments(int? Users, int? Seconds, Faults? Faults, int? Browsers, int? Pages)
+public sealed record BenchArguments(int? Users, int? Seconds, Faults? Faults, int? Browsers, int? Pages, IReadOnlyList<string>? Tools = null)
 {
     public const string Usage =
-        "usage: ./jobhub bench [engine|webhook|memory|chaos|load|all] [--users N] [--seconds S] [--faults lost,duplicate,failures,capacity,unknown-start,kill,pg-restart|all|none] [--browsers K] [--pages P]";
+        "usage: ./jobhub bench [engine|webhook|memory|chaos|load|all] [--users N] [--seconds S] [--faults lost,duplicate,failures,capacity,unknown-start,kill,pg-restart|all|none] [--browsers K] [--pages P] [--tools image-upscaler,video-upscaler,pose-changer,virtual-try-on]";
+
+    public static readonly string[] ToolKeys = ["image-upscaler", "video-upscaler", "pose-changer", "virtual-try-on"];
 
     public static BenchArguments Parse(string[] args)
     {
@@ -21,6 +23,7 @@ public sealed record BenchArguments(int? Users, int? Seconds, Faults? Faults, in
                 "--seconds" => options with { Seconds = Positive(args[i], value) },
                 "--browsers" => options with { Browsers = Positive(args[i], value, allowZero: true) },
                 "--pages" => options with { Pages = Positive(args[i], value) },
+                "--tools" => options with { Tools = ParseTools(value) },
                 "--faults" => options with { Faults = FaultNames.Parse(value) ?? throw new ArgumentException($"unknown fault in '{value}'") },
                 _ => throw new ArgumentException($"unknown option '{args[i]}'"),
             };
@@ -28,6 +31,15 @@ public sealed record BenchArguments(int? Users, int? Seconds, Faults? Faults, in
         }
 
         return options;
+    }
+
+    /// <summary>The mix of tools the users pick from (a tool named twice is picked twice as often).</summary>
+    private static IReadOnlyList<string> ParseTools(string value)
+    {
+        var tools = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return tools.Length > 0 && tools.All(ToolKeys.Contains)
+            ? tools
+            : throw new ArgumentException($"--tools takes tool keys from: {string.Join(", ", ToolKeys)}; not '{value}'");
     }
 
     private static int Positive(string name, string value, bool allowZero = false) =>

@@ -61,7 +61,7 @@ if (which is "chaos" or "all")
     var faults = options.Faults is { } only ? [("only", only)] : ChaosScenarios.Each;
     foreach (var (name, fault) in faults)
     {
-        var plan = new LoadPlan { Users = options.Users ?? 60, Duration = TimeSpan.FromSeconds(options.Seconds ?? 60) };
+        var plan = new LoadPlan { Users = options.Users ?? 60, Duration = TimeSpan.FromSeconds(options.Seconds ?? 60), Tools = options.Tools ?? BenchArguments.ToolKeys };
         results.Add(await LoadBenchmark.RunAsync(admin, web!, new Scenario(options.Faults is null ? name : FaultNames.Describe(fault), plan, fault)));
     }
 
@@ -71,7 +71,7 @@ if (which is "chaos" or "all")
 
 if (which is "load" or "all")
 {
-    var plan = new LoadPlan { Users = options.Users ?? 500, Duration = TimeSpan.FromSeconds(options.Seconds ?? 600) };
+    var plan = new LoadPlan { Users = options.Users ?? 500, Duration = TimeSpan.FromSeconds(options.Seconds ?? 600), Tools = options.Tools ?? BenchArguments.ToolKeys };
     var result = await LoadBenchmark.RunAsync(admin, web!, new Scenario("full run", plan, options.Faults ?? Faults.All, Kills: 2, Browsers: options.Browsers ?? 3));
     report.Write("load", "Full run under load and faults", ChaosScenarios.FullRun(result));
     failed |= result.Violations.Count > 0 || !result.Settled;

@@ -12,6 +12,7 @@ public sealed class BenchArgumentsTests
         var options = BenchArguments.Parse(["--users", "500", "--seconds", "600", "--faults", "lost,kill", "--browsers", "0", "--pages", "200"]);
 
         Assert.Equal(new BenchArguments(500, 600, Faults.LostWebhooks | Faults.Kill, 0, 200), options);
+        Assert.Equal(["pose-changer", "pose-changer", "video-upscaler"], BenchArguments.Parse(["--tools", "pose-changer,pose-changer, video-upscaler"]).Tools);
         Assert.Equal(Faults.All, FaultNames.Parse("all"));
         Assert.Equal(Faults.ProviderMix | Faults.Kill | Faults.PostgresRestart, FaultNames.Parse("provider-mix, kill, pg-restart"));
     }
@@ -23,6 +24,8 @@ public sealed class BenchArgumentsTests
     [InlineData("--faults", "lost,meteor", "unknown fault")]
     [InlineData("--colour", "blue", "unknown option")]
     [InlineData("--users", null, "needs a value")]
+    [InlineData("--tools", "image-upscaler,face-swap", "tool keys")]
+    [InlineData("--tools", ",", "tool keys")]
     public void BadOptions_AreRefusedWithTheReason(string name, string? value, string reason)
     {
         string[] args = value is null ? [name] : [name, value];
