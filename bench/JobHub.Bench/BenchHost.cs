@@ -31,13 +31,7 @@ internal sealed class BenchHost : IAsyncDisposable
 
     public static async Task<BenchHost> StartAsync(string adminConnectionString, Dictionary<string, string?> settings)
     {
-        var database = $"jobhub_bench_{Guid.NewGuid():N}"[..30];
-        await using (var admin = new NpgsqlConnection(adminConnectionString))
-        {
-            await admin.OpenAsync();
-            await admin.ExecuteAsync($"CREATE DATABASE \"{database}\"");
-        }
-
+        var database = await BenchDatabase.CreateAsync(adminConnectionString, "jobhub_bench");
         var port = Load.JobHubProcess.FreePort();
         var baseUrl = $"http://127.0.0.1:{port}";
         var storage = Path.Combine(Path.GetTempPath(), "jobhub-bench", database);
@@ -111,16 +105,6 @@ internal sealed class BenchHost : IAsyncDisposable
     {
         await App.StopAsync();
         await App.DisposeAsync();
-        NpgsqlConnection.ClearAllPools();
-        await using (var admin = new NpgsqlConnection(adminConnectionString))
-        {
-            await admin.OpenAsync();
-            await admin.ExecuteAsync($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
-        }
-
-        if (Directory.Exists(storage))
-        {
-            Directory.Delete(storage, recursive: true);
-        }
+        await BenchDatabase.DropAsync(adminConnectionString, database, storage);
     }
 }

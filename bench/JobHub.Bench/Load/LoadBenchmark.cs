@@ -37,13 +37,7 @@ public static class LoadBenchmark
 {
     public static async Task<ScenarioResult> RunAsync(string adminConnectionString, string webExecutable, Scenario scenario)
     {
-        var database = $"jobhub_load_{Guid.NewGuid():N}"[..30];
-        await using (var admin = new NpgsqlConnection(adminConnectionString))
-        {
-            await admin.OpenAsync();
-            await admin.ExecuteAsync($"CREATE DATABASE \"{database}\"");
-        }
-
+        var database = await BenchDatabase.CreateAsync(adminConnectionString, "jobhub_load");
         var connectionString = new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = database, MaxPoolSize = 50 }.ConnectionString;
         var storage = Path.Combine(Path.GetTempPath(), "jobhub-load", database);
         var report = new LoadReport();
@@ -257,16 +251,6 @@ public static class LoadBenchmark
             return;
         }
 
-        NpgsqlConnection.ClearAllPools();
-        await using (var admin = new NpgsqlConnection(adminConnectionString))
-        {
-            await admin.OpenAsync();
-            await admin.ExecuteAsync($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
-        }
-
-        if (Directory.Exists(storage))
-        {
-            Directory.Delete(storage, recursive: true);
-        }
+        await BenchDatabase.DropAsync(adminConnectionString, database, storage);
     }
 }

@@ -1,6 +1,9 @@
 using System.Globalization;
 using JobHub.Core.Accounts;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Localization;
 
 namespace JobHub.Web.Accounts;
@@ -64,6 +67,11 @@ public static class AccountServices
             .AddSignInManager()
             .AddDefaultTokenProviders();
         services.AddScoped<DemoAccounts>();
+
+        // One key ring in the database for every instance and restart (cookies and anti-forgery tokens stay valid).
+        services.AddDataProtection().SetApplicationName(DataProtectionKeys.ApplicationName);
+        services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(provider => new ConfigureOptions<KeyManagementOptions>(options =>
+            options.XmlRepository = new DataProtectionKeys(provider.GetRequiredService<Npgsql.NpgsqlDataSource>())));
 
         services.AddLocalization(options => options.ResourcesPath = "Resources");
         services.Configure<RequestLocalizationOptions>(options =>
