@@ -57,6 +57,8 @@ public static class JobHubApp
             app.UseExceptionHandler("/Error", createScopeForErrors: true);
         }
 
+        app.UseDatabaseOutageHandling();
+
         // Pages for error statuses, for page requests only (re-executing a POST would run the status page's form handling).
         app.UseWhen(context => HttpMethods.IsGet(context.Request.Method) && !context.Request.Path.StartsWithSegments("/api"), pages => pages.UseStatusCodePagesWithReExecute("/status/{0}"));
         app.UseRouting(); // after the status pages, so that a re-executed request is routed to the status page
