@@ -69,7 +69,14 @@ public sealed class MaintenanceScheduler(MaintenanceRunner runner, IOptions<Main
         await scheduler.Standby(cancellationToken);
         foreach (var running in await scheduler.GetCurrentlyExecutingJobs(cancellationToken))
         {
-            await scheduler.Interrupt(running.JobDetail.Key, cancellationToken);
+            try
+            {
+                await scheduler.Interrupt(running.JobDetail.Key, cancellationToken);
+            }
+            catch (ObjectDisposedException)
+            {
+                // The run ended between the listing and the interrupt (Quartz had disposed its token): nothing to stop.
+            }
         }
 
         await scheduler.Shutdown(waitForJobsToComplete: true, cancellationToken);
