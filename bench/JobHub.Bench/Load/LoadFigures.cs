@@ -52,9 +52,4 @@ public static class LoadFigures
                                   AND r.to_status NOT IN ('starting', 'running') AND r.id < s.id AND r.at >= j.queued_at) r
             WHERE s.kind = 'transition' AND s.from_status = 'queued' AND s.to_status = 'starting' AND r.at IS NOT NULL
             """)).ToList();
-
-    /// <summary>RunningHub's task end → the job terminal, when the webhook was lost and the reconcile sweep found it.</summary>
-    public static async Task<IReadOnlyList<double>> TerminalAsync(NpgsqlConnection connection) =>
-        (await connection.QueryAsync<double>(
-            "SELECT extract(epoch FROM completed_at - created_at)::float8 * 1000 FROM jobs WHERE completed_at IS NOT NULL")).ToList();
 }

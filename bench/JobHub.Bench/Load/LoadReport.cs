@@ -26,8 +26,6 @@ public sealed class LoadReport
 
     public IReadOnlyDictionary<string, int> Counts => counts.ToDictionary();
 
-    public IReadOnlyDictionary<string, string> Examples => examples.ToDictionary();
-
     /// <summary>Answers no well-behaved run gives (HTTP errors other than JobHub being down); empty when all went as expected.</summary>
     public IReadOnlyList<string> Unexpected => counts.Keys.Where(k => k.Contains("HTTP", StringComparison.Ordinal))
         .Select(k => $"{k} ×{counts[k]}: {examples.GetValueOrDefault(k)}").ToList();

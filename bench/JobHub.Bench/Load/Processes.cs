@@ -74,13 +74,6 @@ public sealed class JobHubProcess(string executable, Uri baseAddress, IReadOnlyD
         }
     }
 
-    /// <summary>The process's resident memory, from /proc (Linux).</summary>
-    public long ResidentBytes()
-    {
-        var line = File.ReadLines($"/proc/{process!.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
-    }
-
     public async ValueTask DisposeAsync()
     {
         if (process is { HasExited: false })

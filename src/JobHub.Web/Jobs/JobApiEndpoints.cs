@@ -103,10 +103,10 @@ public static class JobApiEndpoints
 
         // Too few credits is known before the upload (the submission checks again, in its transaction).
         var userId = UserId(context.User);
-        if (await queries.BalanceAsync(userId) < tool.CostFor(normalized))
+        var (cost, balance) = (tool.CostFor(normalized), await queries.BalanceAsync(userId));
+        if (balance < cost)
         {
-            return Problem(StatusCodes.Status402PaymentRequired, SubmitErrors.InsufficientCredits,
-                $"This needs {tool.CostFor(normalized)} credits; you have {await queries.BalanceAsync(userId)}.");
+            return Problem(StatusCodes.Status402PaymentRequired, SubmitErrors.InsufficientCredits, $"This needs {cost} credits; you have {balance}.");
         }
 
         var stored = new List<StoredInput>();
