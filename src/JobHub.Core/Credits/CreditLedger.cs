@@ -18,17 +18,23 @@ public static class LedgerKinds
 /// </summary>
 public static class CreditLedger
 {
-    /// <summary>Debits the job's cost. Returns false, changing nothing, when the balance is too low.</summary>
+    /// <summary>
+    /// Debits the job's cost. Returns false, changing nothing, when the balance is too low. One statement: lock the
+    /// balance, append the debit when it covers the cost, update the balance.
+    /// </summary>
     public static async Task<bool> TryDebitAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid userId, Guid jobId, int cost, DateTime at)
     {
-        var balance = await LockBalanceAsync(connection, transaction, userId);
-        if (balance < cost)
-        {
-            return false;
-        }
-
-        await AppendAsync(connection, transaction, userId, jobId, LedgerKinds.Debit, -cost, balance - cost, null, null, at);
-        return true;
+        var debited = await connection.ExecuteScalarAsync<int?>("""
+            WITH balance AS (SELECT credit_balance FROM users WHERE id = @userId FOR UPDATE),
+                 debit AS (
+                     INSERT INTO credit_ledger (user_id, job_id, kind, amount, balance_after, reason, actor, created_at)
+                     SELECT @userId, @jobId, 'debit', -@cost, balance.credit_balance - @cost, NULL, NULL, @at FROM balance
+                     WHERE balance.credit_balance >= @cost
+                     RETURNING balance_after)
+            UPDATE users SET credit_balance = debit.balance_after FROM debit WHERE users.id = @userId
+            RETURNING debit.balance_after
+            """, new { userId, jobId, cost, at }, transaction);
+        return debited is not null;
     }
 
     /// <summary>Refunds the job's debit once; a second call changes nothing and returns false. One statement: lock the balance, append, update.</summary>

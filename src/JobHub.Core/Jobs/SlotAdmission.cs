@@ -27,19 +27,26 @@ internal static class SlotAdmission
             LIMIT 1
             """, transaction: transaction);
 
-    /// <summary>The account a new job starts on, or null when it must queue (R1 full, R2 older jobs wait, R11 no account has room).</summary>
-    public static async Task<string?> AdmitAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, int maxConcurrent)
+    /// <summary>
+    /// Takes the slot lock and decides where a new job goes, in one round trip for the lock and the count: the account
+    /// it starts on, or null when it must queue (R1 full, R2 older jobs wait, R11 no account has room).
+    /// </summary>
+    public static async Task<string?> LockAndAdmitAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, int maxConcurrent)
     {
-        var state = await connection.QuerySingleAsync<(long InSlot, bool AnyQueued)>("""
+        // Two statements in one round trip: the second reads with its own snapshot, taken after the lock is held.
+        long inSlot;
+        bool anyQueued;
+        await using (var batch = await connection.QueryMultipleAsync("""
+            SELECT pg_advisory_xact_lock(@LockKey);
             SELECT (SELECT count(*) FROM jobs WHERE status IN ('starting', 'running')),
                    EXISTS (SELECT 1 FROM jobs WHERE status = 'queued')
-            """, transaction: transaction);
-        if (state.InSlot >= maxConcurrent || state.AnyQueued)
+            """, new { LockKey }, transaction))
         {
-            return null;
+            await batch.ReadAsync();
+            (inSlot, anyQueued) = await batch.ReadSingleAsync<(long, bool)>();
         }
 
-        return await PickAccountAsync(connection, transaction);
+        return inSlot >= maxConcurrent || anyQueued ? null : await PickAccountAsync(connection, transaction);
     }
 
     /// <summary>Whether a queued job could start now (not backing off); read without the lock.</summary>

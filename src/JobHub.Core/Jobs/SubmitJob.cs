@@ -95,9 +95,8 @@ public sealed class SubmitJob(
         var cost = tool.CostFor(parameters);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await SlotAdmission.LockAsync(connection, transaction);
+        var account = await SlotAdmission.LockAndAdmitAsync(connection, transaction, options.Value.MaxConcurrent);
         var now = clock.GetUtcNow().UtcDateTime;
-        var account = await SlotAdmission.AdmitAsync(connection, transaction, options.Value.MaxConcurrent);
         var status = account is null ? JobStatus.Queued : JobStatus.Starting;
 
         Job job;
