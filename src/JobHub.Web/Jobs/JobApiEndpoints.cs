@@ -176,22 +176,16 @@ public static class JobApiEndpoints
         return job is null ? NotFound() : Results.Json(await ViewAsync(job, queueView));
     }
 
-    private static async Task<IResult> CancelAsync(Guid jobId, ClaimsPrincipal principal, CancelJob cancelJob, JobQueries queries, QueueView queueView)
+    private static async Task<IResult> CancelAsync(Guid jobId, ClaimsPrincipal principal, CancelJob cancelJob)
     {
         var result = await cancelJob.HandleAsync(new CancelJobRequest(jobId, UserId(principal), JobCause.User, JobErrorCodes.CancelledByUser,
             "Cancelled by you. Your credits were returned."), CancellationToken.None);
-        if (result.Outcome == TerminationOutcome.NotFound)
+        return result.Outcome switch
         {
-            return NotFound();
-        }
-
-        var job = await queries.GetAsync(jobId, UserId(principal));
-        if (result.Outcome != TerminationOutcome.Changed)
-        {
-            return Problem(StatusCodes.Status409Conflict, "NOT_ACTIVE", $"The job has already ended ({job?.Status}).");
-        }
-
-        return Results.Json(await ViewAsync(job!, queueView));
+            TerminationOutcome.NotFound => NotFound(),
+            TerminationOutcome.Changed => Results.Json(View(result.Job!, null)), // the job as this cancellation left it
+            _ => Problem(StatusCodes.Status409Conflict, "NOT_ACTIVE", $"The job has already ended ({result.Job?.Status})."),
+        };
     }
 
     private static async Task<JobView> ViewAsync(Job job, QueueView queueView) =>
