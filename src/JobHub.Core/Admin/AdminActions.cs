@@ -8,9 +8,32 @@ using Npgsql;
 
 namespace JobHub.Core.Admin;
 
-public sealed record AdminResult(bool Succeeded, string? Error = null, object? Value = null)
+/// <summary>
+/// An action's outcome. A refusal is a code (one of <see cref="AdminErrors"/>) with the values its message needs;
+/// the page words it in the person's language.
+/// </summary>
+public sealed record AdminResult(bool Succeeded, string? ErrorCode = null, object? Value = null)
 {
-    public static AdminResult Fail(string error) => new(false, error);
+    public IReadOnlyList<object> ErrorArguments { get; init; } = [];
+
+    public static AdminResult Fail(string code, params object[] arguments) => new(false, code) { ErrorArguments = arguments };
+}
+
+/// <summary>Why an admin action was refused; each has a message in the UI's resources (<c>AdminError_&lt;code&gt;</c>).</summary>
+public static class AdminErrors
+{
+    public const string ReasonRequired = "REASON_REQUIRED";
+    public const string ReasonTooLong = "REASON_TOO_LONG";
+    public const string NoSuchJob = "NO_SUCH_JOB";
+    public const string NoSuchUser = "NO_SUCH_USER";
+    public const string NoSuchTask = "NO_SUCH_TASK";
+    public const string JobAlreadyEnded = "JOB_ALREADY_ENDED";
+    public const string AmountInvalid = "AMOUNT_INVALID";
+    public const string BalanceBelowZero = "BALANCE_BELOW_ZERO";
+    public const string AmountNotANumber = "AMOUNT_NOT_A_NUMBER";
+
+    public static readonly IReadOnlyList<string> All =
+        [ReasonRequired, ReasonTooLong, NoSuchJob, NoSuchUser, NoSuchTask, JobAlreadyEnded, AmountInvalid, BalanceBelowZero, AmountNotANumber];
 }
 
 /// <summary>
@@ -37,7 +60,7 @@ public sealed class AdminActions(
         var result = await reconcileJob.HandleAsync(jobId, JobCause.Admin, actor: Email(admin), cancellationToken: cancellationToken);
         if (result.Outcome == ReconcileOutcome.NotFound)
         {
-            return AdminResult.Fail("No such job.");
+            return AdminResult.Fail(AdminErrors.NoSuchJob);
         }
 
         await RecordAsync(admin, "reconcile", jobId.ToString(), reason!, new { outcome = result.Outcome.ToString(), status = result.Job?.Status });
@@ -55,11 +78,31 @@ public sealed class AdminActions(
             $"Cancelled by an administrator: {reason!.Trim()}", Email(admin)), cancellationToken);
         if (result.Outcome == TerminationOutcome.NotFound)
         {
-            return AdminResult.Fail("No such job.");
+            return AdminResult.Fail(AdminErrors.NoSuchJob);
         }
 
         await RecordAsync(admin, "cancel", jobId.ToString(), reason!, new { outcome = result.Outcome.ToString(), result.Refunded });
-        return result.Outcome == TerminationOutcome.Changed ? new AdminResult(true, Value: result) : AdminResult.Fail($"The job is already {result.Job?.Status}.");
+        return result.Outcome == TerminationOutcome.Changed ? new AdminResult(true, Value: result)
+            : AdminResult.Fail(AdminErrors.JobAlreadyEnded, result.Job?.Status ?? "");
+    }
+
+    /// <summary>
+    /// Reads an adjustment as the admin typed it: a whole number, optionally signed. Text that is not one is
+    /// refused with its own message, and a whole number beyond the limit (however long) is refused as out of
+    /// range, so what is applied is always exactly what was typed.
+    /// </summary>
+    public static AdminResult ParseAmount(string? text)
+    {
+        var value = text?.Trim() ?? "";
+        if (!System.Text.RegularExpressions.Regex.IsMatch(value, @"^[+-]?[0-9]+$"))
+        {
+            return AdminResult.Fail(AdminErrors.AmountNotANumber, value);
+        }
+
+        return int.TryParse(value, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var amount)
+               && amount != 0 && Math.Abs(amount) <= MaxAdjustment
+            ? new AdminResult(true, Value: amount)
+            : AdminResult.Fail(AdminErrors.AmountInvalid, MaxAdjustment);
     }
 
     /// <summary>Adds or removes credits with a ledgered adjustment; a balance never goes below zero.</summary>
@@ -72,21 +115,21 @@ public sealed class AdminActions(
 
         if (amount == 0 || Math.Abs(amount) > MaxAdjustment)
         {
-            return AdminResult.Fail($"The adjustment must be a non-zero whole number of at most {MaxAdjustment} credits.");
+            return AdminResult.Fail(AdminErrors.AmountInvalid, MaxAdjustment);
         }
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         if (!await connection.ExecuteScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM users WHERE id = @userId)", new { userId }, transaction))
         {
-            return AdminResult.Fail("No such user.");
+            return AdminResult.Fail(AdminErrors.NoSuchUser);
         }
 
         var balance = await CreditLedger.AddAsync(connection, transaction, userId, LedgerKinds.Adjustment, amount, reason!.Trim(), Email(admin),
             clock.GetUtcNow().UtcDateTime);
         if (balance is null)
         {
-            return AdminResult.Fail("The balance cannot go below zero.");
+            return AdminResult.Fail(AdminErrors.BalanceBelowZero);
         }
 
         await RecordAsync(connection, transaction, admin, "adjust-credits", userId.ToString(), reason, new { amount, balance });
@@ -103,7 +146,7 @@ public sealed class AdminActions(
 
         if (!maintenance.IsKnown(taskKey))
         {
-            return AdminResult.Fail("No such maintenance task.");
+            return AdminResult.Fail(AdminErrors.NoSuchTask);
         }
 
         var run = await maintenance.RunAsync(taskKey, MaintenanceTriggers.Manual, cancellationToken);
@@ -120,7 +163,7 @@ public sealed class AdminActions(
 
         if (!maintenance.IsKnown(taskKey))
         {
-            return AdminResult.Fail("No such maintenance task.");
+            return AdminResult.Fail(AdminErrors.NoSuchTask);
         }
 
         await maintenance.SetPausedAsync(taskKey, paused, Email(admin), cancellationToken);
@@ -135,8 +178,8 @@ public sealed class AdminActions(
             throw new UnauthorizedAccessException("Only admins may do this.");
         }
 
-        return string.IsNullOrWhiteSpace(reason) ? AdminResult.Fail("A reason is required.")
-            : reason.Length > MaxReason ? AdminResult.Fail($"The reason is longer than {MaxReason} characters.")
+        return string.IsNullOrWhiteSpace(reason) ? AdminResult.Fail(AdminErrors.ReasonRequired)
+            : reason.Length > MaxReason ? AdminResult.Fail(AdminErrors.ReasonTooLong, MaxReason)
             : null;
     }
 

@@ -82,23 +82,28 @@ public sealed class AdminQueries(NpgsqlDataSource dataSource, QueueView queueVie
 
     public async Task<(IReadOnlyList<AdminJobRow> Rows, int Total)> SearchJobsAsync(JobFilter filter, CancellationToken cancellationToken = default)
     {
-        var where = """
-            WHERE (@Status IS NULL OR j.status = @Status) AND (@ToolKey IS NULL OR j.tool_key = @ToolKey)
-              AND (@UserEmail IS NULL OR u.normalized_email LIKE '%' || upper(@UserEmail) || '%')
-              AND (@From IS NULL OR j.created_at >= @From) AND (@To IS NULL OR j.created_at < @To)
-              AND (@ErrorCode IS NULL OR j.error_code = @ErrorCode OR j.provider_code = @ErrorCode)
-            """;
-        var parameters = new DynamicParameters(new
+        // Only the filters that are set become conditions: a null parameter has no type PostgreSQL could infer.
+        var conditions = new List<string>();
+        var parameters = new DynamicParameters();
+        void Add(string name, object? value, string condition)
         {
-            Status = Blank(filter.Status),
-            ToolKey = Blank(filter.ToolKey),
-            UserEmail = Blank(filter.UserEmail),
-            filter.From,
-            filter.To,
-            ErrorCode = Blank(filter.ErrorCode),
-            limit = Math.Clamp(filter.PageSize, 1, 200),
-            offset = Math.Max(0, filter.Page) * Math.Clamp(filter.PageSize, 1, 200),
-        });
+            if (value is not null)
+            {
+                parameters.Add(name, value);
+                conditions.Add(condition);
+            }
+        }
+
+        Add("status", Blank(filter.Status), "j.status = @status");
+        Add("toolKey", Blank(filter.ToolKey), "j.tool_key = @toolKey");
+        Add("userEmail", Blank(filter.UserEmail)?.ToUpperInvariant(), "u.normalized_email LIKE '%' || @userEmail || '%'");
+        Add("from", filter.From, "j.created_at >= @from");
+        Add("to", filter.To, "j.created_at < @to");
+        Add("errorCode", Blank(filter.ErrorCode), "(j.error_code = @errorCode OR j.provider_code = @errorCode)");
+        var where = conditions.Count == 0 ? "" : "WHERE " + string.Join(" AND ", conditions);
+        var pageSize = Math.Clamp(filter.PageSize, 1, 200);
+        parameters.Add("limit", pageSize);
+        parameters.Add("offset", Math.Max(0, filter.Page) * pageSize);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var rows = Rows(await connection.QueryAsync<Job, string, AdminJobRow>($"""
             SELECT j.*, u.email FROM jobs j JOIN users u ON u.id = j.user_id {where}

@@ -36,7 +36,16 @@ public sealed class MaintenanceOptions : IValidatableObject
     [Range(1, long.MaxValue)]
     public long MaxOutputBytes { get; set; } = 1024L * 1024 * 1024;
 
-    public TimeSpan IntervalFor(string taskKey) => Intervals.TryGetValue(taskKey, out var interval) ? interval : DefaultInterval;
+    /// <summary>Tasks whose own default differs from <see cref="DefaultInterval"/>: retention deletes old files, hourly is plenty.</summary>
+    public static readonly IReadOnlyDictionary<string, TimeSpan> BuiltInIntervals = new Dictionary<string, TimeSpan>
+    {
+        [MaintenanceTaskKeys.Retention] = TimeSpan.FromHours(1),
+    };
+
+    public TimeSpan IntervalFor(string taskKey) =>
+        Intervals.TryGetValue(taskKey, out var interval) ? interval
+        : BuiltInIntervals.TryGetValue(taskKey, out var builtIn) ? builtIn
+        : DefaultInterval;
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

@@ -29,3 +29,16 @@ public static class JobTexts
         return text.ResourceNotFound ? message.Detail ?? message.Key : text.Value;
     }
 }
+
+/// <summary>A ledger entry's reason in the reader's language; only an admin's adjustment keeps the admin's own words.</summary>
+public static class LedgerTexts
+{
+    public static string Reason(IStringLocalizer localizer, LedgerEntry entry) => entry.Kind switch
+    {
+        JobHub.Core.Credits.LedgerKinds.Adjustment => entry.Reason ?? "",
+        // The refund's stored reason is "job <status>" (the terminal state that refunded it).
+        JobHub.Core.Credits.LedgerKinds.Refund when entry.Reason is { } reason && reason.StartsWith("job ", StringComparison.Ordinal) =>
+            localizer["LedgerReason_refund_" + reason[4..]],
+        _ => localizer["LedgerReason_" + entry.Kind],
+    };
+}

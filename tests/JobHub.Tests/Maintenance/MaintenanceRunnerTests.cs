@@ -81,8 +81,8 @@ public sealed class MaintenanceRunnerTests : IAsyncLifetime
     {
         await using var harness = await EngineHarness.CreateAsync(new Dictionary<string, string?>
         {
+            // Retention is not named: its own default (1 h, as the README says) applies, not DefaultInterval.
             ["JobHub:Maintenance:DefaultInterval"] = "00:00:00.300",
-            ["JobHub:Maintenance:Intervals:retention"] = "01:00:00",
         });
         var scheduler = harness.Services.GetRequiredService<MaintenanceScheduler>();
         await scheduler.StartAsync(CancellationToken.None);
