@@ -49,7 +49,14 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Admin.AdminActions>();
         services.AddSingleton<Invariants.InvariantChecker>();
         services.AddSingleton<CopyOutputs>();
-        services.AddHttpClient(CopyOutputs.HttpClientName, http => http.Timeout = TimeSpan.FromMinutes(5));
+        services.AddSingleton<OutputUrlPolicy>();
+        // Result downloads: redirects followed by hand (each hop checked), connections only where the policy allows.
+        services.AddHttpClient(CopyOutputs.HttpClientName, http => http.Timeout = TimeSpan.FromMinutes(5))
+            .ConfigurePrimaryHttpMessageHandler(provider => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                ConnectCallback = provider.GetRequiredService<OutputUrlPolicy>().ConnectAsync,
+            });
         services.AddSingleton<ReceiveWebhook>();
         services.AddHostedService<EngineLifetime>();
 

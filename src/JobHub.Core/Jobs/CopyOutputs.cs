@@ -20,6 +20,7 @@ public sealed partial class CopyOutputs(
     IFileStorage storage,
     IHttpClientFactory httpClients,
     IOptions<MaintenanceOptions> options,
+    OutputUrlPolicy policy,
     TimeProvider clock,
     ILogger<CopyOutputs> logger)
 {
@@ -63,7 +64,7 @@ public sealed partial class CopyOutputs(
                     continue;
                 }
 
-                var storedName = await DownloadAsync(output.Url, cancellationToken);
+                var storedName = await DownloadAsync(output.Url, job.AccountKey, cancellationToken);
                 saved.Add(storedName);
                 copies.Add(output with { StoredName = storedName });
             }
@@ -72,7 +73,9 @@ public sealed partial class CopyOutputs(
             (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
             DeleteAll(saved);
-            await RecordFailureAsync(job, ex.Message, cancellationToken);
+            // A refused URL stays refused: no retries; the job keeps RunningHub's link and the reason is recorded.
+            var refusal = ex as OutputUrlRefusedException ?? ex.InnerException as OutputUrlRefusedException;
+            await RecordFailureAsync(job, refusal is null ? ex.Message : "refused: " + refusal.Message, final: refusal is not null, cancellationToken);
             logger.LogWarning("Could not copy the outputs of job {JobId} (attempt {Attempt}): {Error}", jobId, job.OutputCopyAttempts + 1, ex.Message);
             return false;
         }
@@ -101,16 +104,36 @@ public sealed partial class CopyOutputs(
         return true;
     }
 
-    private async Task<string> DownloadAsync(string url, CancellationToken cancellationToken)
+    private async Task<string> DownloadAsync(string url, string? accountKey, CancellationToken cancellationToken)
     {
+        const int maxRedirects = 5;
         var uri = new Uri(url, UriKind.Absolute);
-        if (uri.Scheme is not ("http" or "https"))
+        using var http = httpClients.CreateClient(HttpClientName);
+        HttpResponseMessage response;
+        for (var hop = 0; ; hop++)
         {
-            throw new InvalidDataException($"not an http(s) URL: {uri.Scheme}");
+            if (policy.Refusal(uri, accountKey) is { } refusal)
+            {
+                throw new OutputUrlRefusedException(refusal);
+            }
+
+            response = await http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            if ((int)response.StatusCode is >= 300 and < 400 && response.Headers.Location is { } location)
+            {
+                response.Dispose();
+                if (hop == maxRedirects)
+                {
+                    throw new HttpRequestException($"more than {maxRedirects} redirects for a result file");
+                }
+
+                uri = location.IsAbsoluteUri ? location : new Uri(uri, location);
+                continue;
+            }
+
+            break;
         }
 
-        using var http = httpClients.CreateClient(HttpClientName);
-        using var response = await http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        using var _ = response;
         if (!response.IsSuccessStatusCode)
         {
             throw new HttpRequestException($"RunningHub answered {(int)response.StatusCode} for a result file");
@@ -154,13 +177,14 @@ public sealed partial class CopyOutputs(
         };
     }
 
-    private async Task RecordFailureAsync(Job job, string error, CancellationToken cancellationToken)
+    private async Task RecordFailureAsync(Job job, string error, bool final, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await connection.ExecuteAsync("""
-            UPDATE jobs SET output_copy_attempts = output_copy_attempts + 1, output_copy_error = left(@error, 1000)
+            UPDATE jobs SET output_copy_attempts = CASE WHEN @final THEN greatest(output_copy_attempts + 1, @maxAttempts) ELSE output_copy_attempts + 1 END,
+                            output_copy_error = left(@error, 1000)
             WHERE id = @Id AND outputs_copied_at IS NULL
-            """, new { job.Id, error });
+            """, new { job.Id, error, final, maxAttempts = options.Value.OutputCopyMaxAttempts });
     }
 
     private void DeleteAll(IEnumerable<string> storedNames)

@@ -16,6 +16,12 @@ public sealed class RunningHubOptions
 
     /// <summary>RunningHub instance type for every run (<c>default</c> 24 GB or <c>plus</c> 48 GB); empty: not sent.</summary>
     public string? InstanceType { get; set; }
+
+    /// <summary>
+    /// Hosts any account may serve result files from, besides its own (see <see cref="RunningHubAccountOptions.OutputHosts"/>):
+    /// <c>host</c>, <c>*.domain</c> or <c>host:port</c>.
+    /// </summary>
+    public List<string> OutputHosts { get; set; } = [];
 }
 
 public sealed class RunningHubAccountOptions
@@ -32,6 +38,12 @@ public sealed class RunningHubAccountOptions
     /// <summary>R11: this account's own limit of concurrent tasks.</summary>
     [Range(1, 1000)]
     public int MaxConcurrent { get; set; } = 3;
+
+    /// <summary>
+    /// Where this account's result files may be copied from (<c>host</c>, <c>*.domain</c> or <c>host:port</c>). Empty:
+    /// RunningHub's own domains when <see cref="BaseUrl"/> is RunningHub's, and always the base URL's own host and port.
+    /// </summary>
+    public List<string> OutputHosts { get; set; } = [];
 }
 
 /// <summary>An account as the client needs it: where to call and with which key.</summary>

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using JobHub.Core.Jobs;
 using JobHub.Core.Maintenance;
 using JobHub.Core.Storage;
@@ -20,9 +22,21 @@ public sealed class CopyOutputsTests : IAsyncLifetime
     private int failuresLeft;
     private string baseUrl = "";
 
+    // A listener where no request may ever arrive: the address a hostile TASK_END names.
+    private readonly TcpListener forbidden = new(IPAddress.Loopback, 0);
+    private int forbiddenConnections;
+
     public async Task InitializeAsync()
     {
-        h = await EngineHarness.CreateAsync(new Dictionary<string, string?> { ["JobHub:Maintenance:MaxOutputBytes"] = "100000" });
+        forbidden.Start();
+        _ = Task.Run(async () =>
+        {
+            while (true)
+            {
+                using var client = await forbidden.AcceptTcpClientAsync();
+                Interlocked.Increment(ref forbiddenConnections);
+            }
+        });
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
@@ -31,12 +45,25 @@ public sealed class CopyOutputsTests : IAsyncLifetime
             ? Results.StatusCode(503)
             : Results.Bytes(Image, "image/png"));
         files.MapGet("/out/huge.bin", () => Results.Bytes(new byte[200_000], "application/octet-stream"));
+        files.MapGet("/out/moved.png", () => Results.Redirect("/out/result.png"));
+        files.MapGet("/out/elsewhere.png", () => Results.Redirect(ForbiddenUrl));
         await files.StartAsync();
         baseUrl = files.Urls.First();
+        // The test file server is an allowed output host (as the simulator's base address is); "localhost" is allowed by
+        // name only, so what it resolves to (loopback) must still be refused when the connection is opened.
+        h = await EngineHarness.CreateAsync(new Dictionary<string, string?>
+        {
+            ["JobHub:Maintenance:MaxOutputBytes"] = "100000",
+            ["JobHub:RunningHub:OutputHosts:0"] = new Uri(baseUrl).Authority,
+            ["JobHub:RunningHub:OutputHosts:1"] = "localhost",
+        });
     }
+
+    private string ForbiddenUrl => $"http://127.0.0.1:{((IPEndPoint)forbidden.LocalEndpoint).Port}/result.png";
 
     public async Task DisposeAsync()
     {
+        forbidden.Stop();
         await h.DisposeAsync();
         await files.DisposeAsync();
     }
@@ -131,4 +158,55 @@ public sealed class CopyOutputsTests : IAsyncLifetime
         var stored = h.Services.GetRequiredService<IFileStorage>().ListOlderThan("outputs", DateTime.MaxValue, 10);
         Assert.Equal(Assert.Single((await h.GetJobAsync(job.Id)).OutputFiles).StoredName, Assert.Single(stored));
     }
+
+    [Fact]
+    public async Task ARedirect_WithinTheAllowedHost_IsFollowed()
+    {
+        var job = await CompletedJobAsync(baseUrl + "/out/moved.png");
+
+        Assert.NotNull(job.OutputsCopiedAt);
+        Assert.NotNull(Assert.Single(job.OutputFiles).StoredName);
+    }
+
+    [Theory]
+    [InlineData("direct")]
+    [InlineData("redirect")]
+    [InlineData("name-resolving-to-loopback")]
+    public async Task AResultUrl_OnAHostThatIsNotAllowed_IsNeverFetched_AndTheJobKeepsRunningHubsLink(string how)
+    {
+        var url = how switch
+        {
+            "direct" => ForbiddenUrl,
+            "redirect" => baseUrl + "/out/elsewhere.png",
+            _ => ForbiddenUrl.Replace("127.0.0.1", "localhost"),
+        };
+
+        var job = await CompletedJobAsync(url);
+
+        Assert.Equal(JobStatus.Completed, job.Status);
+        Assert.Null(job.OutputsCopiedAt);
+        Assert.StartsWith("refused: ", job.OutputCopyError);
+        Assert.Equal(url, Assert.Single(job.OutputFiles).Url);
+        Assert.Null(job.OutputFiles[0].StoredName);
+        Assert.Equal(8, job.OutputCopyAttempts); // final: the sweep does not try a refused address again
+        await Task.Delay(200);
+        Assert.Equal(0, Volatile.Read(ref forbiddenConnections));
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1", false)]
+    [InlineData("10.1.2.3", false)]
+    [InlineData("172.20.0.1", false)]
+    [InlineData("192.168.1.1", false)]
+    [InlineData("169.254.169.254", false)]
+    [InlineData("100.64.0.1", false)]
+    [InlineData("0.0.0.0", false)]
+    [InlineData("::1", false)]
+    [InlineData("fe80::1", false)]
+    [InlineData("fd00::1", false)]
+    [InlineData("::ffff:127.0.0.1", false)]
+    [InlineData("93.184.216.34", true)]
+    [InlineData("2606:4700::1111", true)]
+    public void OnlyPublicAddresses_ArePublic(string address, bool isPublic) =>
+        Assert.Equal(isPublic, OutputUrlPolicy.IsPublic(IPAddress.Parse(address)));
 }

@@ -37,7 +37,14 @@ public sealed class HomePageBrowserTests
         await page.FillAsync("#email", DemoAccounts.UserEmail);
         await page.FillAsync("#password", DemoAccounts.UserPassword);
         await page.ClickAsync("#login-submit");
-        await page.WaitForURLAsync(hub.BaseAddress.ToString());
+        try
+        {
+            await page.WaitForURLAsync(hub.BaseAddress.ToString());
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"DIAG url={page.Url} body={await page.InnerTextAsync("body")} problems={string.Join("; ", problems)}");
+        }
         await BrowserPages.WaitForCircuitAsync(page);
         await Assertions.Expect(page.Locator("#balance")).ToContainTextAsync("20");
 
