@@ -33,6 +33,12 @@ public sealed class JobHubOptions
     /// <summary>HMAC secret for webhook tokens; when empty, one is generated once and kept in the database.</summary>
     public string? WebhookSecret { get; set; }
 
+    /// <summary>
+    /// How often a signed-in session (a cookie, an open page) is checked against the account's security stamp: after
+    /// a sign-out elsewhere or a password change, a copied cookie and open pages stop working within this time.
+    /// </summary>
+    public TimeSpan SessionCheckInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Credits granted to a new account.</summary>
     [Range(0, 1_000_000)]
     public int SignupCredits { get; set; } = 20;

@@ -72,6 +72,81 @@ public static class SampleMedia
         return [.. ftyp, .. moov, .. Box("free", new byte[64])];
     }
 
+    /// <summary>
+    /// An AVI (RIFF 'AVI ' with its main and stream headers and one uncompressed 24-bit frame per second of
+    /// <paramref name="durationSeconds"/> at 1 fps) of the given size.
+    /// </summary>
+    public static byte[] Avi(int width, int height, int durationSeconds)
+    {
+        var frameBytes = ((width * 3 + 3) & ~3) * height;
+        var avih = new byte[56];
+        BinaryPrimitives.WriteInt32LittleEndian(avih, 1_000_000); // µs per frame: 1 fps
+        BinaryPrimitives.WriteInt32LittleEndian(avih.AsSpan(12), 0x10); // has index
+        BinaryPrimitives.WriteInt32LittleEndian(avih.AsSpan(16), durationSeconds); // total frames
+        BinaryPrimitives.WriteInt32LittleEndian(avih.AsSpan(24), 1); // streams
+        BinaryPrimitives.WriteInt32LittleEndian(avih.AsSpan(28), frameBytes);
+        BinaryPrimitives.WriteInt32LittleEndian(avih.AsSpan(32), width);
+        BinaryPrimitives.WriteInt32LittleEndian(avih.AsSpan(36), height);
+
+        var strh = new byte[56];
+        Encoding.ASCII.GetBytes("vidsDIB ", strh);
+        BinaryPrimitives.WriteInt32LittleEndian(strh.AsSpan(20), 1); // scale
+        BinaryPrimitives.WriteInt32LittleEndian(strh.AsSpan(24), 1); // rate: 1/1 = 1 fps
+        BinaryPrimitives.WriteInt32LittleEndian(strh.AsSpan(32), durationSeconds); // length in frames
+        BinaryPrimitives.WriteInt32LittleEndian(strh.AsSpan(36), frameBytes);
+        BinaryPrimitives.WriteInt32LittleEndian(strh.AsSpan(40), -1); // quality: default
+        BinaryPrimitives.WriteInt16LittleEndian(strh.AsSpan(52), (short)width);
+        BinaryPrimitives.WriteInt16LittleEndian(strh.AsSpan(54), (short)height);
+
+        var strf = new byte[40]; // BITMAPINFOHEADER
+        BinaryPrimitives.WriteInt32LittleEndian(strf, 40);
+        BinaryPrimitives.WriteInt32LittleEndian(strf.AsSpan(4), width);
+        BinaryPrimitives.WriteInt32LittleEndian(strf.AsSpan(8), height);
+        BinaryPrimitives.WriteInt16LittleEndian(strf.AsSpan(12), 1); // planes
+        BinaryPrimitives.WriteInt16LittleEndian(strf.AsSpan(14), 24); // bits per pixel
+        BinaryPrimitives.WriteInt32LittleEndian(strf.AsSpan(20), frameBytes);
+
+        var frame = new byte[frameBytes];
+        for (var i = 0; i < frame.Length; i++)
+        {
+            frame[i] = (byte)(i * 7);
+        }
+
+        var movi = Enumerable.Range(0, durationSeconds).SelectMany(_ => Chunk("00db", frame)).ToArray();
+        var index = Enumerable.Range(0, durationSeconds).SelectMany(i =>
+        {
+            var entry = new byte[16];
+            Encoding.ASCII.GetBytes("00db", entry);
+            BinaryPrimitives.WriteInt32LittleEndian(entry.AsSpan(4), 0x10); // key frame
+            BinaryPrimitives.WriteInt32LittleEndian(entry.AsSpan(8), 4 + i * (8 + frameBytes));
+            BinaryPrimitives.WriteInt32LittleEndian(entry.AsSpan(12), frameBytes);
+            return entry;
+        }).ToArray();
+        var hdrl = List("hdrl", [.. Chunk("avih", avih), .. List("strl", [.. Chunk("strh", strh), .. Chunk("strf", strf)])]);
+        return Riff("AVI ", [.. hdrl, .. List("movi", movi), .. Chunk("idx1", index)]);
+    }
+
+    private static byte[] Chunk(string id, byte[] data)
+    {
+        var chunk = new byte[8 + data.Length + (data.Length & 1)];
+        Encoding.ASCII.GetBytes(id, chunk);
+        BinaryPrimitives.WriteInt32LittleEndian(chunk.AsSpan(4), data.Length);
+        data.CopyTo(chunk, 8);
+        return chunk;
+    }
+
+    private static byte[] List(string type, byte[] content) => Riff(type, content, "LIST");
+
+    private static byte[] Riff(string type, byte[] content, string id = "RIFF")
+    {
+        var list = new byte[12 + content.Length];
+        Encoding.ASCII.GetBytes(id, list);
+        BinaryPrimitives.WriteInt32LittleEndian(list.AsSpan(4), 4 + content.Length);
+        Encoding.ASCII.GetBytes(type, list.AsSpan(8));
+        content.CopyTo(list, 12);
+        return list;
+    }
+
     private static void WriteIdentityMatrix(Span<byte> target)
     {
         BinaryPrimitives.WriteUInt32BigEndian(target, 0x00010000);

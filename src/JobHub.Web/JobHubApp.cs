@@ -40,6 +40,7 @@ public static class JobHubApp
         builder.Services.AddJobHubAccounts();
         builder.Services.AddScoped<JobRunnerFactory>();
         builder.Services.AddSingleton<JobNotifications>();
+        builder.Services.AddSingleton<QueuePositionFeed>();
         builder.Services.AddSingleton<JobChangeListener>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<JobChangeListener>());
         builder.Services.AddHealthChecks().AddCheck<ReadinessCheck>("database", tags: ["ready"]);

@@ -16,7 +16,7 @@ public static class JobEvents
 
     public static Task TransitionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Job job, string? from, string to,
         DateTime at, string cause, string? actor = null, string? message = null, object? data = null) =>
-        WriteAsync(connection, transaction, job.Id, job.UserId, Transition, from, to, at, cause, actor, message, data, notifyStatus: to);
+        WriteAsync(connection, transaction, job.Id, job.UserId, Transition, from, to, at, cause, actor, message, data, notifyStatus: to, notifyFrom: from);
 
     /// <summary>A late or repeated event that changed nothing: only recorded.</summary>
     public static Task IgnoredAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid jobId, string currentStatus, string attempted,
@@ -33,7 +33,8 @@ public static class JobEvents
             notifyStatus: notify ? job.Status : null);
 
     private static async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid jobId, Guid? userId, string kind,
-        string? from, string? to, DateTime at, string cause, string? actor, string? message, object? data, string? notifyStatus)
+        string? from, string? to, DateTime at, string cause, string? actor, string? message, object? data, string? notifyStatus,
+        string? notifyFrom = null)
     {
         var sql = """
             INSERT INTO job_events (job_id, at, kind, from_status, to_status, cause, actor, message, data)
@@ -56,12 +57,16 @@ public static class JobEvents
             message = Truncate(message, 4000),
             data = data is null ? null : JobJson.Serialize(data),
             channel = Channel,
-            payload = notifyStatus is null ? null : JobJson.Serialize(new JobChanged(jobId, userId ?? Guid.Empty, notifyStatus)),
+            payload = notifyStatus is null ? null : JobJson.Serialize(new JobChanged(jobId, userId ?? Guid.Empty, notifyStatus, notifyFrom)),
         }, transaction);
     }
 
     private static string? Truncate(string? value, int length) => value is null || value.Length <= length ? value : value[..length];
 }
 
-/// <summary>The NOTIFY payload: which job changed, whose, and its new status.</summary>
-public sealed record JobChanged(Guid JobId, Guid UserId, string Status);
+/// <summary>The NOTIFY payload: which job changed, whose, its new status and, for a transition, the status it left.</summary>
+public sealed record JobChanged(Guid JobId, Guid UserId, string Status, string? From = null)
+{
+    /// <summary>The job entered or left the queue: every queued job's position may have moved.</summary>
+    public bool MovesTheQueue => Status == JobStatus.Queued || From == JobStatus.Queued;
+}

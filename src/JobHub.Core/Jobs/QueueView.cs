@@ -30,6 +30,18 @@ public sealed class QueueView(NpgsqlDataSource dataSource, IOptions<JobHubOption
             """, new { jobId }, transaction, cancellationToken: cancellationToken));
     }
 
+    /// <summary>The positions of several jobs in one read; a job that is not queued is missing from the answer.</summary>
+    public async Task<IReadOnlyDictionary<Guid, int>> PositionsAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(Guid Id, int Position)>(new CommandDefinition("""
+            SELECT id, position FROM (
+                SELECT id, (row_number() OVER (ORDER BY queued_at, queue_seq))::int AS position FROM jobs WHERE status = 'queued') q
+            WHERE id = ANY(@ids)
+            """, new { ids = jobIds.ToArray() }, cancellationToken: cancellationToken));
+        return rows.ToDictionary(r => r.Id, r => r.Position);
+    }
+
     public async Task<IReadOnlyList<QueueEntry>> GetQueueAsync(CancellationToken cancellationToken = default)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);

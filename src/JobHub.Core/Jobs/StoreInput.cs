@@ -3,7 +3,11 @@ using JobHub.Core.Tools;
 
 namespace JobHub.Core.Jobs;
 
-public sealed record StoreInputResult(StoredInput? Input, string? ErrorCode, string? ErrorMessage);
+public sealed record StoreInputResult(StoredInput? Input, string? ErrorCode, string? ErrorMessage)
+{
+    /// <summary>The values in the refusal (what the file is, and the limit), for the page to word in its language.</summary>
+    public IReadOnlyList<string> ErrorArguments { get; init; } = [];
+}
 
 /// <summary>
 /// R9: an input is checked by its content and stored by JobHub, under a generated name, before any job
@@ -34,7 +38,7 @@ public sealed class StoreInput(ToolCatalog catalog, IFileStorage storage)
         var (info, rejection) = MediaInspector.Inspect(buffer, buffer.Length, input);
         if (rejection is not null)
         {
-            return new(null, rejection.Code, rejection.Message);
+            return new(null, rejection.Code, rejection.Message) { ErrorArguments = rejection.Arguments };
         }
 
         buffer.Position = 0;

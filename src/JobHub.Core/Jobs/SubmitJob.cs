@@ -14,7 +14,11 @@ public sealed record SubmitJobResult(Job? Job, int? QueuePosition, string? Error
 {
     public bool Succeeded => Job is not null;
 
-    public static SubmitJobResult Rejected(string code, string message) => new(null, null, code, message);
+    /// <summary>The values in the refusal (a cost and a balance, a size and its limit), for the page to word in its language.</summary>
+    public IReadOnlyList<string> ErrorArguments { get; init; } = [];
+
+    public static SubmitJobResult Rejected(string code, string message, params string[] arguments) =>
+        new(null, null, code, message) { ErrorArguments = arguments };
 }
 
 public static class SubmitErrors
@@ -136,7 +140,7 @@ public sealed class SubmitJob(
         {
             var balance = await connection.ExecuteScalarAsync<int>("SELECT credit_balance FROM users WHERE id = @UserId", new { request.UserId }, transaction);
             return SubmitJobResult.Rejected(SubmitErrors.InsufficientCredits,
-                $"This job costs {cost} credits and you have {balance}. Nothing was charged.");
+                $"This job costs {cost} credits and you have {balance}. Nothing was charged.", cost.ToString(), balance.ToString());
         }
 
         var position = job.Status == JobStatus.Queued ? await QueueView.PositionAsync(connection, transaction, job.Id, cancellationToken) : null;
@@ -171,7 +175,8 @@ public sealed class SubmitJob(
                 }
 
                 using var content = storage.OpenRead(input.StoredName);
-                var (info, rejection) = MediaInspector.Inspect(content, content.Length, definition);
+                // Checked in full (decoded to the end) when it was stored; here only that it is still what the row says.
+                var (info, rejection) = MediaInspector.Inspect(content, content.Length, definition, decode: false);
                 if (rejection is not null)
                 {
                     return rejection.Message;

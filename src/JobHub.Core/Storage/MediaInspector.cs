@@ -12,8 +12,11 @@ namespace JobHub.Core.Storage;
 /// <summary>What an upload really is, read from its content.</summary>
 public sealed record MediaInfo(string MimeType, string Extension, int Width, int Height, double? DurationSeconds);
 
-/// <summary>An upload that is not what the tool accepts; the message is for the user.</summary>
-public sealed record MediaRejection(string Code, string Message);
+/// <summary>
+/// An upload that is not what the tool accepts: a code, the message (English, for the API and logs) and the values
+/// in it (what the file is, then the limit) for pages that word it in their own language.
+/// </summary>
+public sealed record MediaRejection(string Code, string Message, params string[] Arguments);
 
 /// <summary>
 /// Checks an upload by its content, never by its name or declared type: real format (MetadataExtractor's
@@ -21,7 +24,8 @@ public sealed record MediaRejection(string Code, string Message);
 /// </summary>
 public static class MediaInspector
 {
-    public static (MediaInfo? Info, MediaRejection? Rejection) Inspect(Stream content, long length, InputDefinition input)
+    /// <param name="decode">Also decode an image to its end (a file cut short is refused); off for a file JobHub already checked.</param>
+    public static (MediaInfo? Info, MediaRejection? Rejection) Inspect(Stream content, long length, InputDefinition input, bool decode = true)
     {
         if (length <= 0)
         {
@@ -30,7 +34,8 @@ public static class MediaInspector
 
         if (length > input.MaxBytes)
         {
-            return (null, new("INPUT_TOO_LARGE", $"The file is {Megabytes(length)} MB; the limit is {Megabytes(input.MaxBytes)} MB."));
+            return (null, new("INPUT_TOO_LARGE", $"The file is {Megabytes(length)} MB; the limit is {Megabytes(input.MaxBytes)} MB.",
+                Megabytes(length), Megabytes(input.MaxBytes)));
         }
 
         IReadOnlyList<MetadataExtractor.Directory> directories;
@@ -43,11 +48,13 @@ public static class MediaInspector
             return (null, new("INPUT_UNREADABLE", $"The file is not a readable {input.Kind}."));
         }
 
-        var mime = directories.OfType<FileTypeDirectory>().FirstOrDefault()?.GetString(FileTypeDirectory.TagDetectedFileMimeType);
-        if (mime is null || !input.MimeTypes.Contains(mime))
+        var detected = directories.OfType<FileTypeDirectory>().FirstOrDefault()?.GetString(FileTypeDirectory.TagDetectedFileMimeType);
+        var mime = detected is null ? null : input.MimeTypes.FirstOrDefault(accepted => MediaTypes.Canonical(accepted) == MediaTypes.Canonical(detected));
+        if (mime is null)
         {
+            var what = detected is null ? "?" : MediaTypes.Name(detected);
             return (null, new("INPUT_WRONG_TYPE",
-                $"The file is {(mime is null ? "of an unknown type" : mime)}; accepted: {string.Join(", ", input.MimeTypes)}."));
+                $"The file is {(detected is null ? "of an unknown type" : what)}; accepted: {MediaTypes.List(input.MimeTypes)}.", what, MediaTypes.List(input.MimeTypes)));
         }
 
         var (width, height, duration) = Measure(directories);
@@ -58,7 +65,8 @@ public static class MediaInspector
 
         if ((input.MaxWidth > 0 && width > input.MaxWidth) || (input.MaxHeight > 0 && height > input.MaxHeight))
         {
-            return (null, new("INPUT_TOO_BIG", $"The file is {width}×{height}; the limit is {input.MaxWidth}×{input.MaxHeight}."));
+            return (null, new("INPUT_TOO_BIG", $"The file is {width}×{height}; the limit is {input.MaxWidth}×{input.MaxHeight}.",
+                $"{width}×{height}", $"{input.MaxWidth}×{input.MaxHeight}"));
         }
 
         if (input.Kind == InputKinds.Video)
@@ -70,8 +78,15 @@ public static class MediaInspector
 
             if (input.MaxDurationSeconds > 0 && duration > input.MaxDurationSeconds)
             {
-                return (null, new("INPUT_TOO_LONG", $"The video lasts {duration:0.#} s; the limit is {input.MaxDurationSeconds:0.#} s."));
+                return (null, new("INPUT_TOO_LONG", $"The video lasts {duration:0.#} s; the limit is {input.MaxDurationSeconds:0.#} s.",
+                    duration.Value.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture),
+                    input.MaxDurationSeconds.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture)));
             }
+        }
+
+        if (decode && input.Kind == InputKinds.Image && !ImageDecoding.DecodesCompletely(content, MediaTypes.Canonical(mime)))
+        {
+            return (null, new("INPUT_DAMAGED", "The image is incomplete or damaged: it does not decode to its end."));
         }
 
         var extension = directories.OfType<FileTypeDirectory>().First().GetString(FileTypeDirectory.TagExpectedFileNameExtension) ?? "bin";

@@ -13,12 +13,19 @@ public static class AccountEndpoints
     {
         var group = endpoints.MapGroup("/account");
         group.MapPost("/logout", async Task<Results<RedirectHttpResult, BadRequest<string>>> (HttpContext context, IAntiforgery antiforgery,
-            SignInManager<JobHubUser> signIn) =>
+            SignInManager<JobHubUser> signIn, UserManager<JobHubUser> users) =>
         {
             // No form fields are bound here, so the token is checked explicitly: a forged post cannot sign anyone out.
             if (!await antiforgery.IsRequestValidAsync(context))
             {
                 return TypedResults.BadRequest("A valid anti-forgery token is required.");
+            }
+
+            // A new security stamp ends the session on the server too: a saved copy of the cookie, and pages still open
+            // in other tabs, stop working at their next check (JobHub:SessionCheckInterval).
+            if (await users.GetUserAsync(context.User) is { } user)
+            {
+                await users.UpdateSecurityStampAsync(user);
             }
 
             await signIn.SignOutAsync();

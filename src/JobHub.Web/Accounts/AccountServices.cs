@@ -68,6 +68,12 @@ public static class AccountServices
             .AddDefaultTokenProviders();
         services.AddScoped<DemoAccounts>();
 
+        // Sign-out changes the security stamp; cookies carrying the old one stop working at their next check, and open
+        // circuits are checked on the same interval (SessionRevalidation).
+        services.AddOptions<SecurityStampValidatorOptions>().Configure<IOptions<JobHub.Core.JobHubOptions>>((stamp, jobHub) =>
+            stamp.ValidationInterval = jobHub.Value.SessionCheckInterval);
+        services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, SessionRevalidation>();
+
         // One key ring in the database for every instance and restart (cookies and anti-forgery tokens stay valid).
         services.AddDataProtection().SetApplicationName(DataProtectionKeys.ApplicationName);
         services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(provider => new ConfigureOptions<KeyManagementOptions>(options =>

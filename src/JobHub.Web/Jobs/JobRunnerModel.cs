@@ -26,8 +26,36 @@ public enum RunnerPhase
 /// <summary>A file the user picked: its name, declared size and content type, and how to read it.</summary>
 public sealed record UploadItem(string InputKey, string FileName, long Size, string ContentType, Func<long, Stream> OpenRead);
 
-/// <summary>A message for the user: a resource key (localized by the page), with an argument or RunningHub's own words.</summary>
-public sealed record RunnerMessage(string Key, string? Detail = null);
+/// <summary>
+/// A message for the user: a resource key, localized by the page, with the values it names (which input, what the
+/// file is and the limit, a cost and a balance), so that a refusal keeps its numbers in every language.
+/// </summary>
+public sealed record RunnerMessage(string Key, params string[] Arguments)
+{
+    /// <summary>A refusal of one input, in the order the <c>Error_INPUT_*</c> texts expect: the input's name, then the values.</summary>
+    public static RunnerMessage ForInput(string code, InputDefinition input, IEnumerable<string> values) =>
+        new("Error_" + code, [input.DisplayName(System.Globalization.CultureInfo.CurrentUICulture.Name), .. values]);
+
+    /// <summary>The browser's checks of a picked file (the server checks again by content): empty, too large, or not an accepted type.</summary>
+    public static RunnerMessage? CheckPicked(InputDefinition input, long size, string? contentType)
+    {
+        if (size <= 0)
+        {
+            return ForInput("INPUT_EMPTY", input, []);
+        }
+
+        if (size > input.MaxBytes)
+        {
+            return ForInput("INPUT_TOO_LARGE", input, [Megabytes(size), Megabytes(input.MaxBytes)]);
+        }
+
+        return input.MimeTypes.Count > 0 && !string.IsNullOrEmpty(contentType) && !MediaTypes.IsOneOf(contentType, input.MimeTypes)
+            ? ForInput("INPUT_TYPE", input, [MediaTypes.Name(contentType), MediaTypes.List(input.MimeTypes)])
+            : null;
+    }
+
+    private static string Megabytes(long bytes) => (bytes / 1024d / 1024d).ToString("0.#", System.Globalization.CultureInfo.CurrentCulture);
+}
 
 /// <summary>
 /// The whole flow of a tool page, without a browser (the <c>JobRunner</c> component only renders it): a
@@ -121,7 +149,7 @@ public sealed class JobRunnerModel(
             var result = await submitJob.HandleAsync(new SubmitJobRequest(userId, tool.Key, stored, parameters), cancellationToken);
             if (!result.Succeeded)
             {
-                Error = new RunnerMessage("Error_" + result.ErrorCode, result.ErrorMessage);
+                Error = new RunnerMessage("Error_" + result.ErrorCode, [.. result.ErrorArguments]);
                 if (result.ErrorCode == SubmitErrors.ActiveJobExists)
                 {
                     Job = await queries.ActiveAsync(userId, cancellationToken); // another tab or tool started one
@@ -157,17 +185,12 @@ public sealed class JobRunnerModel(
             var file = files.FirstOrDefault(f => f.InputKey == input.Key);
             if (file is null)
             {
-                return new RunnerMessage("Error_INPUT_MISSING", input.DisplayName(System.Globalization.CultureInfo.CurrentUICulture.Name));
+                return RunnerMessage.ForInput("INPUT_MISSING", input, []);
             }
 
-            if (file.Size <= 0 || file.Size > input.MaxBytes)
+            if (RunnerMessage.CheckPicked(input, file.Size, file.ContentType) is { } refused)
             {
-                return new RunnerMessage("Error_INPUT_TOO_LARGE", $"{input.DisplayName(System.Globalization.CultureInfo.CurrentUICulture.Name)}: {input.MaxBytes / (1024 * 1024)} MB");
-            }
-
-            if (input.MimeTypes.Count > 0 && !string.IsNullOrEmpty(file.ContentType) && !input.MimeTypes.Contains(file.ContentType))
-            {
-                return new RunnerMessage("Error_INPUT_TYPE", $"{input.DisplayName(System.Globalization.CultureInfo.CurrentUICulture.Name)}: {string.Join(", ", input.MimeTypes)}");
+                return refused;
             }
         }
 
@@ -202,7 +225,7 @@ public sealed class JobRunnerModel(
             var result = await storeInput.HandleAsync(tool.Key, file.InputKey, counting, file.FileName, input.MaxBytes, cancellationToken);
             if (result.Input is null)
             {
-                Error = new RunnerMessage("Error_" + result.ErrorCode, input.DisplayName(System.Globalization.CultureInfo.CurrentUICulture.Name));
+                Error = RunnerMessage.ForInput(result.ErrorCode!, input, result.ErrorArguments);
                 Phase = RunnerPhase.Ready;
                 Notify();
                 return null;
@@ -250,15 +273,56 @@ public sealed class JobRunnerModel(
         await RefreshAsync(cancellationToken);
     }
 
-    /// <summary>"Check status now": asks RunningHub at once.</summary>
-    public async Task CheckNowAsync(CancellationToken cancellationToken = default)
+    /// <summary>The queue moved (any user's job entered or left it): the new position of this page's queued job.</summary>
+    public async Task OnQueuePositionAsync(int? position, CancellationToken cancellationToken = default)
     {
-        if (Job is { Status: JobStatus.Running })
+        if (Job is not { Status: JobStatus.Queued } || IsBusy)
         {
-            await reconcileJob.HandleAsync(Job.Id, JobCause.User, userId, cancellationToken: cancellationToken);
+            return;
         }
 
-        await RefreshAsync(cancellationToken);
+        if (position is null)
+        {
+            await RefreshAsync(cancellationToken); // it left the queue: its own change says how
+            return;
+        }
+
+        QueuePosition = position;
+        Notify();
+    }
+
+    /// <summary>True while "Check status now" waits for RunningHub's answer (the button is disabled).</summary>
+    public bool IsChecking { get; private set; }
+
+    /// <summary>What RunningHub answered to the last "Check status now" (still running, finished, no answer).</summary>
+    public RunnerMessage? CheckAnswer { get; private set; }
+
+    /// <summary>"Check status now": asks RunningHub at once and says what it answered.</summary>
+    public async Task CheckNowAsync(CancellationToken cancellationToken = default)
+    {
+        if (IsChecking)
+        {
+            return;
+        }
+
+        IsChecking = true;
+        CheckAnswer = null;
+        Notify();
+        try
+        {
+            if (Job is { Status: JobStatus.Running })
+            {
+                var result = await reconcileJob.HandleAsync(Job.Id, JobCause.User, userId, cancellationToken: cancellationToken);
+                CheckAnswer = new RunnerMessage("Runner_Checked_" + result.Outcome);
+            }
+
+            await RefreshAsync(cancellationToken);
+        }
+        finally
+        {
+            IsChecking = false;
+            Notify();
+        }
     }
 
     public async Task CancelAsync(CancellationToken cancellationToken = default)
@@ -273,6 +337,13 @@ public sealed class JobRunnerModel(
         await RefreshAsync(cancellationToken);
     }
 
+    /// <summary>Shows a refusal the page found itself (a picked file the browser's checks refused).</summary>
+    public void Refuse(RunnerMessage message)
+    {
+        Error = message;
+        Notify();
+    }
+
     /// <summary>Back to the form after a finished job.</summary>
     public void RunAgain()
     {
@@ -283,6 +354,7 @@ public sealed class JobRunnerModel(
 
         Job = null;
         Error = null;
+        CheckAnswer = null;
         QueuePosition = null;
         UploadProgress = 0;
         Phase = RunnerPhase.Ready;
@@ -299,6 +371,11 @@ public sealed class JobRunnerModel(
 
     private async Task SettleAsync(CancellationToken cancellationToken, bool keepError = false)
     {
+        if (JobIsOtherTool && !IsActive)
+        {
+            Job = null; // the job in another tool ended: this page offers its own form again
+        }
+
         if (!keepError)
         {
             Error = null;

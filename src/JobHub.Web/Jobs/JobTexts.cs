@@ -22,11 +22,11 @@ public static class JobTexts
         return job.ProviderMessage is { Length: > 0 } provider ? $"{text.Value} (RunningHub: {provider})" : text.Value;
     }
 
-    /// <summary>A runner message: its resource, with the detail (an argument or RunningHub's words) where the text has a place for it.</summary>
+    /// <summary>A runner message: its resource, with its values where the text has places for them.</summary>
     public static string Message(IStringLocalizer localizer, RunnerMessage message)
     {
-        var text = localizer[message.Key, message.Detail ?? ""];
-        return text.ResourceNotFound ? message.Detail ?? message.Key : text.Value;
+        var text = localizer[message.Key, [.. message.Arguments]];
+        return text.ResourceNotFound ? string.Join(" ", message.Arguments.DefaultIfEmpty(message.Key)) : text.Value;
     }
 }
 

@@ -10,7 +10,8 @@ namespace JobHub.Web.Realtime;
 /// the backend was killed) it reconnects with back-off and tells subscribers to reload, since changes made
 /// while it was away were not heard. Pages also poll, so a missed change delays, never loses, an update.
 /// </summary>
-public sealed class JobChangeListener(NpgsqlDataSource dataSource, JobNotifications notifications, ILogger<JobChangeListener> logger)
+public sealed class JobChangeListener(NpgsqlDataSource dataSource, JobNotifications notifications, QueuePositionFeed queuePositions,
+    ILogger<JobChangeListener> logger)
     : BackgroundService
 {
     private TaskCompletionSource listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -74,6 +75,7 @@ public sealed class JobChangeListener(NpgsqlDataSource dataSource, JobNotificati
         {
             logger.LogInformation("Job change listener reconnected");
             await notifications.PublishAsync(JobChange.Resync);
+            _ = queuePositions.QueueChangedAsync();
         }
 
         listening.TrySetResult();
@@ -104,6 +106,10 @@ public sealed class JobChangeListener(NpgsqlDataSource dataSource, JobNotificati
         if (changed is not null)
         {
             _ = notifications.PublishAsync(JobChange.From(changed));
+            if (changed.MovesTheQueue)
+            {
+                _ = queuePositions.QueueChangedAsync();
+            }
         }
     }
 }

@@ -59,3 +59,71 @@ public sealed record JobChange(Guid JobId, Guid UserId, string Status)
 
     public static JobChange From(JobChanged changed) => new(changed.JobId, changed.UserId, changed.Status);
 }
+
+/// <summary>
+/// Live queue positions for every page showing a queued job, whoever's job moved the queue: on each change that
+/// enters or leaves the queue, one read of all watched jobs' positions (changes arriving meanwhile are folded into
+/// one more read), then each page gets its new position on the same change.
+/// </summary>
+public sealed class QueuePositionFeed(QueueView queue, ILogger<QueuePositionFeed> logger)
+{
+    private readonly ConcurrentDictionary<Watcher, byte> watchers = new();
+    private readonly SemaphoreSlim reading = new(1, 1);
+    private int pending;
+
+    /// <summary>Calls <paramref name="onPosition"/> with the job's position after every queue change (null: no longer queued).</summary>
+    public IDisposable Watch(Guid jobId, Func<int?, Task> onPosition)
+    {
+        var watcher = new Watcher(this, jobId, onPosition);
+        watchers[watcher] = 0;
+        return watcher;
+    }
+
+    public async Task QueueChangedAsync()
+    {
+        if (watchers.IsEmpty)
+        {
+            return;
+        }
+
+        Interlocked.Exchange(ref pending, 1);
+        await reading.WaitAsync();
+        try
+        {
+            while (Interlocked.Exchange(ref pending, 0) == 1)
+            {
+                var targets = watchers.Keys.ToList();
+                var positions = await queue.PositionsAsync(targets.Select(t => t.JobId).Distinct().ToList());
+                await Task.WhenAll(targets.Select(t => DeliverAsync(t, positions.TryGetValue(t.JobId, out var p) ? p : null)));
+            }
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Could not read the queue positions (the pages' poll will catch up)");
+        }
+        finally
+        {
+            reading.Release();
+        }
+    }
+
+    private async Task DeliverAsync(Watcher watcher, int? position)
+    {
+        try
+        {
+            await watcher.OnPosition(position);
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "A queue position subscriber failed");
+        }
+    }
+
+    private sealed class Watcher(QueuePositionFeed owner, Guid jobId, Func<int?, Task> onPosition) : IDisposable
+    {
+        public Guid JobId { get; } = jobId;
+        public Func<int?, Task> OnPosition { get; } = onPosition;
+
+        public void Dispose() => owner.watchers.TryRemove(this, out _);
+    }
+}

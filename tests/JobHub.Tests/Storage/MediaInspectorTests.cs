@@ -1,6 +1,7 @@
 using JobHub.Core.Storage;
 using JobHub.Core.Tools;
 using JobHub.Simulator;
+using SkiaSharp;
 
 namespace JobHub.Tests.Storage;
 
@@ -65,4 +66,70 @@ public sealed class MediaInspectorTests
     [Fact]
     public void TruncatedPng_IsRefused() =>
         Assert.NotNull(Inspect(SampleMedia.Png(64, 48)[..20], Image).Rejection);
+
+    private static readonly InputDefinition AnyVideo = new()
+    {
+        Key = "video", Kind = InputKinds.Video, MimeTypes = ["video/mp4", "video/quicktime", "video/x-msvideo"], MaxBytes = 1_000_000,
+        MaxWidth = 1920, MaxHeight = 1080, MaxDurationSeconds = 60,
+    };
+
+    [Fact]
+    public void Avi_IsAccepted_AsTheConfiguredType_WithItsDuration()
+    {
+        var (info, rejection) = Inspect(SampleMedia.Avi(32, 24, 3), AnyVideo);
+
+        Assert.Null(rejection);
+        Assert.Equal(("video/x-msvideo", 32, 24, 3.0), (info!.MimeType, info.Width, info.Height, info.DurationSeconds));
+    }
+
+    [Fact]
+    public void TooLongAvi_IsRefused_WithItsDurationAndTheLimit()
+    {
+        var rejection = Inspect(SampleMedia.Avi(8, 8, 61), AnyVideo).Rejection;
+
+        Assert.Equal("INPUT_TOO_LONG", rejection?.Code);
+        Assert.Equal(["61", "60"], rejection!.Arguments);
+    }
+
+    [Fact]
+    public void Refusals_CarryTheirNumbers()
+    {
+        Assert.Equal(["101×10", "100×100"], Inspect(SampleMedia.Png(101, 10), Image).Rejection!.Arguments);
+        Assert.Equal(["MP4", "PNG, JPEG"], Inspect(SampleMedia.Mp4(64, 48, 1), Image).Rejection!.Arguments);
+    }
+
+    [Fact]
+    public void FormatNames_AreTheOnesPeopleKnow() =>
+        Assert.Equal("MP4, MOV, AVI", MediaTypes.List(["video/mp4", "video/quicktime", "video/x-msvideo"]));
+
+    private static byte[] Jpeg(int width, int height)
+    {
+        using var bitmap = new SKBitmap(width, height);
+        var random = new Random(7);
+        for (var y = 0; y < height; y++)
+        {
+            for (var x = 0; x < width; x++)
+            {
+                bitmap.SetPixel(x, y, new SKColor((byte)random.Next(256), (byte)random.Next(256), (byte)random.Next(256)));
+            }
+        }
+
+        using var data = bitmap.Encode(SKEncodedImageFormat.Jpeg, 95);
+        return data.ToArray();
+    }
+
+    [Fact]
+    public void CompleteJpeg_IsAccepted() => Assert.Null(Inspect(Jpeg(100, 80), Image).Rejection);
+
+    [Theory]
+    [InlineData(5 * 1024)]
+    [InlineData(-2)]
+    public void JpegCutShort_IsRefused_AsDamaged(int keep)
+    {
+        var jpeg = Jpeg(100, 100);
+        Assert.True(jpeg.Length > 6 * 1024, "the sample must be larger than what is kept");
+        var cut = keep > 0 ? jpeg[..keep] : jpeg[..^-keep];
+
+        Assert.Equal("INPUT_DAMAGED", Inspect(cut, Image).Rejection?.Code);
+    }
 }

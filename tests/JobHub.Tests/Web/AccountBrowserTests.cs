@@ -11,7 +11,10 @@ public sealed class AccountHostFixture : IAsyncLifetime
     public LiveJobHub Hub { get; private set; } = null!;
 
     public async Task InitializeAsync() =>
-        Hub = await LiveJobHub.StartAsync(new Dictionary<string, string?> { ["JobHub:SeedDemoUsers"] = "true", ["JobHub:SignupCredits"] = "25" });
+        Hub = await LiveJobHub.StartAsync(new Dictionary<string, string?>
+        {
+            ["JobHub:SeedDemoUsers"] = "true", ["JobHub:SignupCredits"] = "25", ["JobHub:SessionCheckInterval"] = "00:00:01",
+        });
 
     public async Task DisposeAsync() => await Hub.DisposeAsync();
 }
@@ -131,6 +134,51 @@ public sealed class AccountBrowserTests(AccountHostFixture fixture) : IClassFixt
         await page.FillAsync("#password", DemoAccounts.UserPassword);
         await page.ClickAsync("#login-submit");
         await page.WaitForURLAsync(Url("tools/pose-changer"));
+    }
+
+    [Fact]
+    public async Task SignOut_EndsTheSessionOnTheServer_ACopiedCookieStopsWorking_AndOtherTabsAreSignedOut()
+    {
+        var (context, page) = await NewPageAsync();
+        await using var _ = context;
+        await SignUpAsync(page, NewEmail(), "a-good-password-1");
+        await page.WaitForURLAsync(Hub.BaseAddress.ToString());
+        var cookie = (await context.CookiesAsync()).Single(c => c.Name == "jobhub.auth");
+        using var copy = new HttpClient { BaseAddress = Hub.BaseAddress };
+        copy.DefaultRequestHeaders.Add("Cookie", $"{cookie.Name}={cookie.Value}");
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, (await copy.GetAsync("api/jobs/active")).StatusCode);
+        var otherTab = await context.NewPageAsync();
+        await otherTab.GotoAsync(Url("history"));
+        await BrowserPages.WaitForCircuitAsync(otherTab);
+
+        await SignOutAsync(page);
+
+        // Within the check interval (1 s here, 1 min by default) the saved cookie is refused...
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        System.Net.HttpStatusCode status;
+        while ((status = (await copy.GetAsync("api/jobs/active")).StatusCode) != System.Net.HttpStatusCode.Unauthorized && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, status);
+        // ...and the page still open in the other tab is sent to the sign-in page.
+        await otherTab.WaitForURLAsync(url => url.Contains("/account/login"), new() { Timeout = 15000 });
+    }
+
+    [Fact]
+    public async Task SignUp_ShowsThePasswordRulesUpFront_AndATakenEmailOnce_WhateverItsCapitals()
+    {
+        var (context, page) = await NewPageAsync();
+        await using var _ = context;
+        await page.GotoAsync(Url("account/register"));
+        await Assertions.Expect(page.Locator("#password-rules li")).ToHaveCountAsync(3); // length, a lowercase letter, a digit
+        await Assertions.Expect(page.Locator("#password-rules")).ToContainTextAsync("8");
+
+        await SignUpAsync(page, DemoAccounts.UserEmail.ToUpperInvariant(), "another-password-1");
+
+        await Assertions.Expect(page.Locator("#register-errors li")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("#register-errors")).ToContainTextAsync("Já existe uma conta");
     }
 
     [Theory]

@@ -33,7 +33,21 @@ public sealed class HomePageBrowserTests
         }
 
         await Assertions.Expect(page.Locator(".jobhub-tool-card")).ToHaveCountAsync(4);
+        var trail = new List<string>();
+        page.Console += (_, message) => trail.Add($"console {message.Type}: {message.Text}");
+        page.FrameNavigated += (_, frame) => { if (frame == page.MainFrame) trail.Add($"navigated {frame.Url}"); };
+        page.Request += (_, request) => trail.Add($"request {request.Method} {request.Url}");
+        trail.Add("circuit=" + await page.EvaluateAsync<string>("() => document.body.dataset.circuit || 'off'"));
         await page.ClickAsync("#home-login");
+        try
+        {
+            await page.Locator("#email").WaitForAsync(new() { Timeout = 15000 });
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"DIAG1 url={page.Url} circuit={await page.EvaluateAsync<string>("() => document.body.dataset.circuit || 'off'")} trail={string.Join(" | ", trail)}");
+        }
+
         await page.FillAsync("#email", DemoAccounts.UserEmail);
         await page.FillAsync("#password", DemoAccounts.UserPassword);
         await page.ClickAsync("#login-submit");
@@ -43,7 +57,7 @@ public sealed class HomePageBrowserTests
         }
         catch (TimeoutException)
         {
-            Assert.Fail($"DIAG url={page.Url} body={await page.InnerTextAsync("body")} problems={string.Join("; ", problems)}");
+            Assert.Fail($"DIAG2 url={page.Url} body={await page.InnerTextAsync("body")} problems={string.Join("; ", problems)} trail={string.Join(" | ", trail)}");
         }
         await BrowserPages.WaitForCircuitAsync(page);
         await Assertions.Expect(page.Locator("#balance")).ToContainTextAsync("20");

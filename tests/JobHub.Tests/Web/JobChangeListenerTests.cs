@@ -13,11 +13,13 @@ public sealed class JobChangeListenerTests : IAsyncLifetime
     private EngineHarness h = null!;
     private JobChangeListener listener = null!;
     private readonly JobNotifications notifications = new(NullLogger<JobNotifications>.Instance);
+    private QueuePositionFeed positions = null!;
 
     public async Task InitializeAsync()
     {
         h = await EngineHarness.CreateAsync();
-        listener = new JobChangeListener(h.Db, notifications, NullLogger<JobChangeListener>.Instance);
+        positions = new QueuePositionFeed(h.Queue, NullLogger<QueuePositionFeed>.Instance);
+        listener = new JobChangeListener(h.Db, notifications, positions, NullLogger<JobChangeListener>.Instance);
         await listener.StartAsync(CancellationToken.None);
         await listener.Listening.WaitAsync(TimeSpan.FromSeconds(10));
     }
@@ -104,5 +106,32 @@ public sealed class JobChangeListenerTests : IAsyncLifetime
 
         await WaitAsync(received, x => x.JobId == job.Id);
         Assert.Empty(gone);
+    }
+
+    [Fact]
+    public async Task ACancelInTheQueue_MovesEveryQueuedPage_OnTheSameChange()
+    {
+        for (var i = 0; i < h.MaxConcurrent; i++)
+        {
+            await h.SubmitAsync(await h.CreateUserAsync());
+        }
+
+        var queued = new List<Job>();
+        for (var i = 0; i < 4; i++)
+        {
+            queued.Add((await h.SubmitAsync(await h.CreateUserAsync())).Job!);
+        }
+
+        Assert.All(queued, job => Assert.Equal(JobStatus.Queued, job.Status));
+        var seen = queued.Skip(1).ToDictionary(job => job.Id, _ => new ConcurrentQueue<int?>());
+        var watches = seen.Select(entry => positions.Watch(entry.Key, position => { entry.Value.Enqueue(position); return Task.CompletedTask; })).ToList();
+
+        // The head of the queue cancels: the second becomes first, and the third and fourth move up with it.
+        await h.Cancel.HandleAsync(new CancelJobRequest(queued[0].Id, queued[0].UserId, JobCause.User, JobErrorCodes.CancelledByUser, "cancelled"));
+
+        Assert.Equal(1, await WaitAsync(seen[queued[1].Id], p => p == 1));
+        Assert.Equal(2, await WaitAsync(seen[queued[2].Id], p => p == 2));
+        Assert.Equal(3, await WaitAsync(seen[queued[3].Id], p => p == 3));
+        watches.ForEach(w => w.Dispose());
     }
 }

@@ -239,4 +239,84 @@ public sealed class JobRunnerModelTests : IAsyncLifetime
             return await base.ReadAsync(buffer, cancellationToken);
         }
     }
+
+    [Fact]
+    public async Task EmptyFile_IsCalledEmpty_NotTooLarge()
+    {
+        var user = await h.CreateUserAsync(10);
+        var model = Model(user);
+        await model.InitializeAsync();
+
+        Assert.False(await model.RunAsync([File("person", []), File("pose", SampleMedia.Png(4, 4))], NoParameters));
+
+        Assert.Equal("Error_INPUT_EMPTY", model.Error!.Key);
+        Assert.EndsWith(": o arquivo está vazio (0 bytes).", Portuguese(model.Error));
+    }
+
+    [Fact]
+    public async Task Refusals_KeepTheirNumbers_InThePagesLanguage()
+    {
+        var user = await h.CreateUserAsync(1);
+        var model = Model(user);
+        await model.InitializeAsync();
+
+        Assert.False(await model.RunAsync(PoseFiles(), NoParameters));
+        Assert.Equal("Error_INSUFFICIENT_CREDITS", model.Error!.Key);
+        Assert.Equal($"Créditos insuficientes: esta execução custa {Tool().CreditCost} créditos e você tem 1. Nada foi cobrado.", Portuguese(model.Error));
+
+        var wide = Tool().Inputs.Single(i => i.Key == "person").MaxWidth + 1;
+        Assert.False(await model.RunAsync([File("person", SampleMedia.Png(wide, 2)), File("pose", SampleMedia.Png(4, 4))], NoParameters));
+        Assert.Equal("Error_INPUT_TOO_BIG", model.Error!.Key);
+        Assert.Contains($"{wide}×2", Portuguese(model.Error));
+    }
+
+    [Fact]
+    public async Task AnotherToolsJob_IsFollowedToItsEnd_ThenThisToolsFormIsOffered()
+    {
+        var user = await h.CreateUserAsync(10);
+        var other = (await h.SubmitAsync(user, "virtual-try-on")).Job!;
+        var model = Model(user, "pose-changer");
+        await model.InitializeAsync();
+        Assert.True(model.JobIsOtherTool);
+        Assert.Equal(RunnerPhase.Active, model.Phase);
+
+        await h.Cancel.HandleAsync(new CancelJobRequest(other.Id, user, JobCause.User, JobErrorCodes.CancelledByUser, "cancelled"));
+        await model.OnJobChangedAsync(new JobChange(other.Id, user, JobStatus.Cancelled));
+
+        Assert.Equal((RunnerPhase.Ready, (Job?)null), (model.Phase, model.Job));
+    }
+
+    [Fact]
+    public async Task CheckNow_DisablesItselfWhileAsking_AndSaysWhatRunningHubAnswered()
+    {
+        var job = await h.RunningJobAsync();
+        var model = Model(job.UserId);
+        await model.InitializeAsync();
+        var checkingSeen = false;
+        model.Changed += () => checkingSeen |= model.IsChecking;
+
+        await model.CheckNowAsync();
+
+        Assert.True(checkingSeen);
+        Assert.False(model.IsChecking);
+        Assert.NotNull(model.CheckAnswer);
+        Assert.StartsWith("Runner_Checked_", model.CheckAnswer!.Key);
+    }
+
+    private static string Portuguese(RunnerMessage message)
+    {
+        var factory = new Microsoft.Extensions.Localization.ResourceManagerStringLocalizerFactory(
+            Microsoft.Extensions.Options.Options.Create(new Microsoft.Extensions.Localization.LocalizationOptions { ResourcesPath = "Resources" }),
+            Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+        var culture = System.Globalization.CultureInfo.CurrentUICulture;
+        System.Globalization.CultureInfo.CurrentUICulture = new System.Globalization.CultureInfo("pt-BR");
+        try
+        {
+            return JobTexts.Message(factory.Create(typeof(JobHub.Web.Strings)), message);
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentUICulture = culture;
+        }
+    }
 }

@@ -45,7 +45,15 @@ public sealed partial class ResourceTests
             .Concat(typeof(JobErrorCodes).GetFields().Select(f => "JobError_" + f.GetValue(null)))
             .Concat(typeof(SubmitErrors).GetFields().Where(f => f.Name != nameof(SubmitErrors.ActiveJobMessage)).Select(f => "Error_" + f.GetValue(null)))
             .Concat(new[] { "grant", "debit", "refund", "adjustment" }.Select(k => "Ledger_" + k))
-            .Concat(ToolKeys().Select(k => "ToolDescription_" + k));
+            .Concat(ToolKeys().Select(k => "ToolDescription_" + k))
+            .Concat(JobHub.Core.Admin.AdminErrors.All.Select(c => "AdminError_" + c))
+            .Concat(Enum.GetNames<ReconcileOutcome>().Select(o => "Runner_Checked_" + o))
+            .Concat(typeof(JobHub.Core.Maintenance.MaintenanceTaskKeys).GetFields().Select(f => "Maintenance_" + f.GetValue(null)))
+            .Concat(new[] { "succeeded", "failed", "running" }.Select(o => "Maintenance_Outcome_" + o))
+            .Concat(new[] { JobHub.Core.Maintenance.MaintenanceTriggers.Schedule, JobHub.Core.Maintenance.MaintenanceTriggers.Manual }.Select(t => "Maintenance_Trigger_" + t))
+            .Concat(new[] { "grant", "debit", "refund", "adjustment", "refund_failed", "refund_cancelled" }.Select(k => "LedgerReason_" + k))
+            .Concat(new[] { "INPUT_EMPTY", "INPUT_TOO_LARGE", "INPUT_TYPE", "INPUT_WRONG_TYPE", "INPUT_TOO_BIG", "INPUT_TOO_LONG", "INPUT_UNREADABLE", "INPUT_DAMAGED", "INPUT_MISSING" }
+                .Select(c => "Error_" + c));
         Assert.Equal([], dynamic.Where(k => !keys.Contains(k)).ToArray());
     }
 
