@@ -132,7 +132,7 @@ public sealed class AdminBrowserTests(AdminHostFixture fixture) : IClassFixture<
             await page.FillAsync("#reason", "checking the orphan sweep");
             await task.Locator(".run-now").ClickAsync();
             await Assertions.Expect(page.Locator("#runs tr[data-trigger='manual']")).ToHaveCountAsync(1);
-            await Assertions.Expect(task.Locator(".outcome")).ToContainTextAsync("succeeded");
+            await Assertions.Expect(task.Locator(".outcome")).ToContainTextAsync("concluída");
 
             await task.Locator(".pause").ClickAsync();
             await Assertions.Expect(task).ToHaveAttributeAsync("data-paused", "true");
@@ -161,6 +161,19 @@ public sealed class AdminBrowserTests(AdminHostFixture fixture) : IClassFixture<
             await page.FillAsync("#adjust-amount", "15");
             await page.ClickAsync("#adjust-submit");
             await Assertions.Expect(page.Locator("#action-message")).ToHaveClassAsync("jobhub-error"); // the reason is mandatory
+            Assert.Equal(10, await Hub.BalanceAsync(user));
+
+            // A value typed after a refusal is the one applied or refused, never the earlier one.
+            await page.FillAsync("#adjust-amount", "7");
+            await page.ClickAsync("#adjust-submit");
+            await Assertions.Expect(page.Locator("#action-message")).ToContainTextAsync("Informe um motivo");
+            await page.FillAsync("#adjust-amount", "99999999999");
+            await page.FillAsync("#reason", "a typo");
+            await page.ClickAsync("#adjust-submit");
+            await Assertions.Expect(page.Locator("#action-message")).ToContainTextAsync("100000");
+            await page.FillAsync("#adjust-amount", "seven");
+            await page.ClickAsync("#adjust-submit");
+            await Assertions.Expect(page.Locator("#action-message")).ToContainTextAsync("não é um número inteiro");
             Assert.Equal(10, await Hub.BalanceAsync(user));
 
             await page.FillAsync("#adjust-amount", "-50");
@@ -205,7 +218,7 @@ public sealed class AdminBrowserTests(AdminHostFixture fixture) : IClassFixture<
             await Assertions.Expect(page.Locator("#states tr[data-status='failed'] .count")).ToHaveTextAsync(failed.ToString());
             await Assertions.Expect(page.Locator("#last-day tbody tr")).ToHaveCountAsync(4);
             await page.ClickAsync("#check-balances");
-            await Assertions.Expect(page.Locator("#accounts tr[data-account='simulator'] .balance")).ToContainTextAsync("coins");
+            await Assertions.Expect(page.Locator("#accounts tr[data-account='simulator'] .balance")).ToContainTextAsync("moedas");
             await page.ScreenshotAsync(new() { Path = Path.Combine(Browser.ScreenshotFolder, "admin-overview.png") });
         });
     }

@@ -131,4 +131,50 @@ public sealed class AdminQueriesTests : IAsyncLifetime
         Assert.Equal(10, await h.BalanceAsync(user));
         Assert.Equal(0, await h.ScalarAsync<int>("SELECT count(*)::int FROM admin_actions"));
     }
+
+    [Fact]
+    public void CostChart_HasEveryDayOnce_InOrder_AndEachToolsBarOverItsOwnDay()
+    {
+        var today = new DateTime(2026, 11, 24, 15, 0, 0, DateTimeKind.Utc);
+        var points = new List<CostPoint>
+        {
+            new(new DateTime(2026, 11, 24), "pose-changer", 1.5m, 3),
+            new(new DateTime(2026, 11, 22), "pose-changer", 0.5m, 1),
+            new(new DateTime(2026, 11, 23), "video-upscaler", 2m, 2),
+        };
+
+        var series = JobHub.Web.Components.Pages.Admin.CostChart.Build(points, today, 3);
+
+        Assert.Equal(["pose-changer", "video-upscaler"], series.Select(s => s.ToolKey));
+        Assert.All(series, s => Assert.Equal(["22/11", "23/11", "24/11"], s.Bars.Select(b => b.Day)));
+        Assert.Equal([0.5m, 0m, 1.5m], series[0].Bars.Select(b => b.Cost));
+        Assert.Equal([0m, 2m, 0m], series[1].Bars.Select(b => b.Cost));
+    }
+
+    [Theory]
+    [InlineData("7", 7)]
+    [InlineData("+15", 15)]
+    [InlineData(" -3 ", -3)]
+    public void CreditAmount_IsReadExactlyAsTyped(string typed, int amount) =>
+        Assert.Equal(amount, AdminActions.ParseAmount(typed).Value);
+
+    [Theory]
+    [InlineData("99999999999", AdminErrors.AmountInvalid)]
+    [InlineData("100001", AdminErrors.AmountInvalid)]
+    [InlineData("0", AdminErrors.AmountInvalid)]
+    [InlineData("7.5", AdminErrors.AmountNotANumber)]
+    [InlineData("seven", AdminErrors.AmountNotANumber)]
+    [InlineData("", AdminErrors.AmountNotANumber)]
+    public void CreditAmount_ThatIsNotAWholeNumberInRange_IsRefusedWithItsOwnMessage(string typed, string code) =>
+        Assert.Equal(code, AdminActions.ParseAmount(typed).ErrorCode);
+
+    [Fact]
+    public void JobIds_MadeInTheSameMillisecond_AreToldApart()
+    {
+        var at = DateTimeOffset.UtcNow;
+        var ids = Enumerable.Range(0, 50).Select(_ => Guid.CreateVersion7(at)).ToList();
+
+        Assert.Single(ids.Select(id => id.ToString()[..8]).Distinct()); // the leading digits are the time: all the same
+        Assert.Equal(ids.Count, ids.Select(JobHub.Web.Components.Jobs.JobIdLink.Short).Distinct().Count());
+    }
 }
