@@ -234,9 +234,69 @@ public sealed class ToolPageBrowserTests
             await OpenToolAsync(hub, third, tool);
             await ExpectStatusAsync(third, JobStatus.Running);
 
-            // Both tabs follow the job to its end.
+            // Both tabs follow the job to its end; the tab of another tool then offers its own form again.
             await ExpectStatusAsync(first, JobStatus.Completed);
             await ExpectStatusAsync(third, JobStatus.Completed);
+            await Assertions.Expect(second.Locator("#run")).ToBeVisibleAsync(new() { Timeout = 15000 });
+            await Assertions.Expect(second.Locator("#other-tool-job")).ToHaveCountAsync(0);
+        });
+    }
+
+    [Fact]
+    public async Task QueuePosition_MovesAtOnce_WhenSomeoneAheadLeaves()
+    {
+        await using var hub = await LiveJobHub.StartAsync(Settings(new() { ["JobHub:MaxConcurrent"] = "1" }), Quick with { RunFor = TimeSpan.FromMinutes(5) });
+        await hub.SubmitAsync(await hub.CreateUserAsync()); // holds the only slot
+        var ahead = new List<Job> { await hub.SubmitAsync(await hub.CreateUserAsync()), await hub.SubmitAsync(await hub.CreateUserAsync()) };
+        await WithBrowserAsync("queue-moves", async context =>
+        {
+            var page = await SignedInPageAsync(hub, context);
+            await OpenToolAsync(hub, page, "pose-changer");
+            await PickInputsAsync(hub, page, "pose-changer");
+            await page.ClickAsync("#run");
+            await ExpectStatusAsync(page, JobStatus.Queued);
+            await Assertions.Expect(page.Locator("#job-status")).ToContainTextAsync("3");
+
+            // Other people's cancellations: no change of this page's own job, yet its position follows each (well before the 15 s poll).
+            var cancel = hub.Services.GetRequiredService<CancelJob>();
+            foreach (var (job, expected) in ahead.Zip(["2", "1"]))
+            {
+                await cancel.HandleAsync(new CancelJobRequest(job.Id, job.UserId, JobCause.User, JobErrorCodes.CancelledByUser, "left"));
+                await Assertions.Expect(page.Locator("#job-status")).ToContainTextAsync(expected, new() { Timeout = 5000 });
+            }
+        });
+    }
+
+    [Fact]
+    public async Task ARefusedFile_IsExplainedAtTheTop_WithItsNumbers_AndCheckStatusNowSaysWhatRunningHubAnswered()
+    {
+        await using var hub = await LiveJobHub.StartAsync(Settings(), Quick with { RunFor = TimeSpan.FromMinutes(5) });
+        await WithBrowserAsync("refused-file", async context =>
+        {
+            var page = await SignedInPageAsync(hub, context);
+            await OpenToolAsync(hub, page, "pose-changer");
+            await PickInputsAsync(hub, page, "pose-changer");
+            await page.Locator("#input-person").SetInputFilesAsync(new FilePayload { Name = "empty.png", MimeType = "image/png", Buffer = [] });
+            await page.ClickAsync("#run");
+            await Assertions.Expect(page.Locator("#runner-error")).ToContainTextAsync("vazio");
+            await Assertions.Expect(page.Locator("#runner-error")).Not.ToContainTextAsync("Escolha um arquivo");
+
+            var limit = hub.Services.GetRequiredService<ToolCatalog>().Find("pose-changer")!.Inputs.Single(i => i.Key == "person").MaxWidth;
+            await page.Locator("#input-person").SetInputFilesAsync(new FilePayload
+            {
+                Name = "wide.png", MimeType = "image/png", Buffer = SampleMedia.Png(limit + 1, 2),
+            });
+            await page.ClickAsync("#run");
+            await Assertions.Expect(page.Locator("#runner-error")).ToContainTextAsync($"{limit + 1}×2");
+            await Assertions.Expect(page.Locator("#runner-error")).ToContainTextAsync($"{limit}×");
+            Assert.Equal(0, await hub.ScalarAsync<int>("SELECT count(*)::int FROM jobs"));
+
+            await PickInputsAsync(hub, page, "pose-changer");
+            await page.ClickAsync("#run");
+            await ExpectStatusAsync(page, JobStatus.Running);
+            await page.ClickAsync("#check-now");
+            await Assertions.Expect(page.Locator("#check-answer")).ToContainTextAsync("ainda está em andamento");
+            await Assertions.Expect(page.Locator("#check-now")).ToBeEnabledAsync();
         });
     }
 
