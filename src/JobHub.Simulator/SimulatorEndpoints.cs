@@ -105,6 +105,12 @@ public static class SimulatorEndpoints
                 nodes.Add(new SimNode(Str(node, "nodeId"), Str(node, "fieldName"), Str(node, "fieldValue"), node.TryGetProperty("description", out var d) ? d.GetString() : null));
             }
 
+            if (SimulatorApps.Check(webappId, nodes, state.File) is { } refused)
+            {
+                state.RecordRefusedRun(webappId, nodes, refused.Code, refused.Message);
+                return Results.Json(SimulatorPayloads.V2Error(refused.Code, refused.Message));
+            }
+
             var webhook = body.TryGetProperty("webhookUrl", out var w) ? w.GetString() : null;
             var (task, capacity, hangs) = state.Start(key!, webappId, nodes, webhook);
             if (capacity is not null)
@@ -195,7 +201,8 @@ public static class SimulatorEndpoints
         {
             startCalls = state.StartCalls,
             webhooksSent = state.WebhooksSent,
-            tasks = state.Tasks.Select(t => new { t.TaskId, status = SimulatorPayloads.StatusText(t.Status), t.WebappId, nodes = t.Nodes }),
+            tasks = state.Tasks.Select(t => new { t.TaskId, status = SimulatorPayloads.StatusText(t.Status), t.WebappId, nodeInfoList = t.Nodes }),
+            refusedRuns = state.RefusedRuns,
         }));
         return group;
     }

@@ -30,6 +30,9 @@ public sealed class SimTask
 
 public sealed record SimNode(string NodeId, string FieldName, string FieldValue, string? Description);
 
+/// <summary>A run the simulator refused as RunningHub would (unknown app, wrong nodes).</summary>
+public sealed record RefusedRun(string WebappId, IReadOnlyList<SimNode> NodeInfoList, string Code, string Message);
+
 /// <summary>
 /// The simulated RunningHub: uploaded files, tasks moving QUEUED → RUNNING → SUCCESS/FAILED on a clock,
 /// per-key concurrency, and TASK_END webhooks sent (or lost, delayed, duplicated) as the settings say.
@@ -67,6 +70,7 @@ public sealed class SimulatorState(TimeProvider clock, IHttpClientFactory httpCl
     {
         tasks.Clear();
         files.Clear();
+        refusedRuns.Clear();
         Interlocked.Exchange(ref StartCalls, 0);
         Interlocked.Exchange(ref WebhooksSent, 0);
         Settings = newSettings ?? new SimulatorSettings();
@@ -82,6 +86,20 @@ public sealed class SimulatorState(TimeProvider clock, IHttpClientFactory httpCl
     }
 
     public byte[]? File(string name) => files.GetValueOrDefault(name);
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<RefusedRun> refusedRuns = new();
+
+    /// <summary>Runs refused for their app or nodes (803, 901), newest last: what JobHub sent, and what it was told.</summary>
+    public IReadOnlyList<RefusedRun> RefusedRuns => [.. refusedRuns];
+
+    public void RecordRefusedRun(string webappId, List<SimNode> nodes, string code, string message)
+    {
+        Interlocked.Increment(ref StartCalls);
+        refusedRuns.Enqueue(new RefusedRun(webappId, nodes, code, message));
+        while (refusedRuns.Count > 200 && refusedRuns.TryDequeue(out _))
+        {
+        }
+    }
 
     /// <summary>
     /// Creates a task, or returns the capacity error code when the key is full or errors are scripted. <c>Hang</c>: this

@@ -106,8 +106,19 @@ public static class JobHubApp
     {
         app.Services.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>().Validate();
         await app.Services.GetRequiredService<Migrator>().MigrateAsync(cancellationToken);
-        await app.Services.GetRequiredService<JobHub.Core.RunningHub.RunningHubAccounts>()
-            .SyncAsync(app.Services.GetRequiredService<Npgsql.NpgsqlDataSource>(), cancellationToken);
+        var accounts = app.Services.GetRequiredService<JobHub.Core.RunningHub.RunningHubAccounts>();
+        await accounts.SyncAsync(app.Services.GetRequiredService<Npgsql.NpgsqlDataSource>(), cancellationToken);
+        if (!accounts.UsesSimulator)
+        {
+            // A node mapping not yet checked against the app's API page would fail every run with RunningHub's 803.
+            var unconfirmed = app.Services.GetRequiredService<JobHub.Core.Tools.ToolCatalog>().All
+                .SelectMany(tool => tool.Webapps.SelectMany(route => route.Nodes.Where(n => n.Value.Unconfirmed)
+                    .Select(n => $"{tool.Key} app {route.WebappId} node {n.Value.NodeId} ({n.Key})")));
+            foreach (var node in unconfirmed)
+            {
+                app.Logger.LogWarning("Unconfirmed RunningHub node mapping in use with a real key: {Node}", node);
+            }
+        }
         if (app.Configuration.GetValue<bool>("JobHub:SeedDemoUsers"))
         {
             await using var scope = app.Services.CreateAsyncScope();

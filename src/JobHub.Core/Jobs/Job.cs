@@ -47,7 +47,11 @@ public static class JobErrorCodes
     public const string CancelledByAdmin = "CANCELLED_BY_ADMIN";
 }
 
-/// <summary>An input file stored by JobHub before the job exists (R9).</summary>
+/// <summary>
+/// An input file stored by JobHub before the job exists (R9). An image larger than its input's
+/// <c>ScaleToLongestSide</c> also has a scaled copy (<see cref="ScaledName"/>): that copy goes to RunningHub, the
+/// original stays for the before/after view.
+/// </summary>
 public sealed record StoredInput(
     string Key,
     string StoredName,
@@ -56,7 +60,17 @@ public sealed record StoredInput(
     int Width,
     int Height,
     double? DurationSeconds,
-    string? OriginalName);
+    string? OriginalName,
+    string? ScaledName = null,
+    int? ScaledWidth = null,
+    int? ScaledHeight = null)
+{
+    /// <summary>The file that is sent to RunningHub.</summary>
+    public string SentName => ScaledName ?? StoredName;
+
+    /// <summary>Every file of this input in storage.</summary>
+    public IEnumerable<string> Files => ScaledName is null ? [StoredName] : [StoredName, ScaledName];
+}
 
 /// <summary>A result file: RunningHub's URL (valid 24 h) and, once copied, JobHub's stored copy.</summary>
 public sealed record JobOutput(string Url, string? NodeId, string? OutputType, string? StoredName = null);

@@ -100,13 +100,13 @@ public sealed class JobLauncher(
             ?? throw new InvalidOperationException($"webapp {job.WebappId} is no longer configured for {job.ToolKey}");
         var account = accounts.Get(job.AccountKey!);
 
-        var nodes = new List<NodeInfo>();
+        var uploaded = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var input in job.InputFiles)
         {
             UploadResult upload;
-            await using (var content = storage.OpenRead(input.StoredName))
+            await using (var content = storage.OpenRead(input.SentName))
             {
-                upload = await client.UploadAsync(account, content, Path.GetFileName(input.StoredName), input.MimeType, cancellationToken);
+                upload = await client.UploadAsync(account, content, Path.GetFileName(input.SentName), input.MimeType, cancellationToken);
             }
 
             if (!upload.IsSuccess)
@@ -114,18 +114,11 @@ public sealed class JobLauncher(
                 return new StartResult(upload.Outcome == CallOutcome.Unknown ? CallOutcome.Transport : upload.Outcome, null, upload.Code, upload.Message);
             }
 
-            var binding = route.Nodes[input.Key];
-            nodes.Add(new NodeInfo(binding.NodeId, binding.FieldName, upload.FileName!, input.Key));
+            uploaded[input.Key] = upload.FileName!;
         }
 
-        foreach (var (key, value) in job.ParameterValues)
-        {
-            if (route.Nodes.TryGetValue(key, out var binding))
-            {
-                nodes.Add(new NodeInfo(binding.NodeId, binding.FieldName, binding.Values.GetValueOrDefault(value, value), key));
-            }
-        }
-
+        var nodes = WebappNodes.For(route, uploaded, job.ParameterValues)
+            .Select(node => new NodeInfo(node.NodeId, node.FieldName, node.FieldValue, node.Source)).ToList();
         var request = new StartRequest(route.WebappId, nodes, await webhookTokens.CreateUrlAsync(job.Id), runningHubOptions.Value.InstanceType);
         return await client.StartAsync(account, request, cancellationToken);
     }

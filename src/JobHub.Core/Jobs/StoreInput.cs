@@ -44,6 +44,17 @@ public sealed class StoreInput(ToolCatalog catalog, IFileStorage storage)
         buffer.Position = 0;
         var storedName = await storage.SaveAsync("inputs", buffer, info!.Extension, cancellationToken);
         var safeName = originalName is null ? null : Path.GetFileName(originalName) is var name && name.Length > 200 ? name[..200] : name;
-        return new(new StoredInput(inputKey, storedName, info.MimeType, buffer.Length, info.Width, info.Height, info.DurationSeconds, safeName), null, null);
+        var stored = new StoredInput(inputKey, storedName, info.MimeType, buffer.Length, info.Width, info.Height, info.DurationSeconds, safeName);
+        if (input.Kind == InputKinds.Image && input.ScaleToLongestSide > 0 && Math.Max(info.Width, info.Height) > input.ScaleToLongestSide)
+        {
+            // Scaled here, once, not at launch: launching must stay immediate when a slot frees.
+            buffer.Position = 0;
+            var scaled = ImageScaling.ToLongestSide(buffer, info.MimeType, input.ScaleToLongestSide);
+            using var scaledContent = new MemoryStream(scaled.Content);
+            var scaledName = await storage.SaveAsync("inputs", scaledContent, info.Extension, cancellationToken);
+            stored = stored with { ScaledName = scaledName, ScaledWidth = scaled.Width, ScaledHeight = scaled.Height };
+        }
+
+        return new(stored, null, null);
     }
 }

@@ -55,10 +55,10 @@ public sealed class SubmitJob(
             return SubmitJobResult.Rejected(SubmitErrors.ToolUnknown, $"There is no tool '{request.ToolKey}'.");
         }
 
-        var (parameters, parameterError) = ToolParameters.Normalize(tool, request.Parameters);
+        var (parameters, problem) = ToolParameters.Normalize(tool, request.Parameters);
         if (parameters is null)
         {
-            return SubmitJobResult.Rejected(SubmitErrors.ParameterInvalid, parameterError!);
+            return SubmitJobResult.Rejected(SubmitErrors.ParameterInvalid, problem!.Message, [problem.Reason, problem.Key, .. problem.Values]);
         }
 
         var route = tool.RouteFor(parameters);
@@ -169,7 +169,7 @@ public sealed class SubmitJob(
             var input = matching[0];
             try
             {
-                if (!storage.Exists(input.StoredName))
+                if (!input.Files.All(storage.Exists))
                 {
                     return $"The file for '{definition.Key}' was not found; upload it again.";
                 }

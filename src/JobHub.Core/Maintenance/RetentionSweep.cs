@@ -33,7 +33,7 @@ public sealed class RetentionSweep(NpgsqlDataSource dataSource, IFileStorage sto
             """, new { cutoff = now - options.Value.FilesRetention, Batch }, cancellationToken: cancellationToken))).ToList();
         foreach (var job in ended)
         {
-            foreach (var name in job.InputFiles.Select(i => i.StoredName).Concat(job.OutputFiles.Select(o => o.StoredName)).OfType<string>())
+            foreach (var name in job.InputFiles.SelectMany(i => i.Files).Concat(job.OutputFiles.Select(o => o.StoredName)).OfType<string>())
             {
                 storage.Delete(name);
                 counts.Tally("files_deleted");
@@ -47,8 +47,9 @@ public sealed class RetentionSweep(NpgsqlDataSource dataSource, IFileStorage sto
         if (uploads.Count > 0)
         {
             var used = (await connection.QueryAsync<string>(new CommandDefinition("""
-                SELECT DISTINCT input ->> 'storedName' FROM jobs, jsonb_array_elements(inputs) input
-                WHERE input ->> 'storedName' = ANY(@uploads)
+                SELECT DISTINCT name FROM jobs, jsonb_array_elements(inputs) input,
+                     LATERAL (VALUES (input ->> 'storedName'), (input ->> 'scaledName')) AS names(name)
+                WHERE name = ANY(@uploads)
                 """, new { uploads = uploads.ToArray() }, cancellationToken: cancellationToken))).ToHashSet();
             foreach (var unused in uploads.Where(name => !used.Contains(name)))
             {

@@ -98,14 +98,26 @@ public sealed class ToolsOptionsValidator : IValidateOptions<ToolsOptions>
                 {
                     Fail($"input '{input.Key}' MaxBytes must be between 1 and 31457280 (RunningHub's 30 MB limit).");
                 }
+
+                if (input.ScaleToLongestSide != 0 && (input.Kind != InputKinds.Image || input.ScaleToLongestSide is < 256 or > 16384))
+                {
+                    Fail($"input '{input.Key}' ScaleToLongestSide must be 0, or 256–16384 for an image.");
+                }
             }
 
-            foreach (var parameter in tool.Parameters)
+            var inputKeys = keys.ToHashSet(StringComparer.Ordinal);
+            for (var p = 0; p < tool.Parameters.Count; p++)
             {
-                if (string.IsNullOrWhiteSpace(parameter.Key) || !keys.Add(parameter.Key))
+                var parameter = tool.Parameters[p];
+                // A key may repeat only with conditions that exclude each other (one detail range per category).
+                var earlier = tool.Parameters.Take(p).Where(other => other.Key == parameter.Key).ToList();
+                if (string.IsNullOrWhiteSpace(parameter.Key) || inputKeys.Contains(parameter.Key)
+                    || earlier.Any(other => !Exclusive(other.AppliesWhen, parameter.AppliesWhen)))
                 {
-                    Fail($"parameter '{parameter.Key}' has an empty key or repeats another input or parameter.");
+                    Fail($"parameter '{parameter.Key}' has an empty key, repeats an input, or repeats a parameter whose AppliesWhen can hold at the same time.");
                 }
+
+                keys.Add(parameter.Key);
 
                 if (parameter.Type == ParameterTypes.Choice)
                 {
@@ -119,9 +131,18 @@ public sealed class ToolsOptionsValidator : IValidateOptions<ToolsOptions>
                         Fail($"parameter '{parameter.Key}' Default '{parameter.Default}' is not one of its Values.");
                     }
                 }
+                else if (parameter.Type == ParameterTypes.Number)
+                {
+                    var defaultOk = parameter.Default is null || decimal.TryParse(parameter.Default, System.Globalization.NumberStyles.Number,
+                        System.Globalization.CultureInfo.InvariantCulture, out var d) && d >= parameter.Min && d <= parameter.Max;
+                    if (parameter.Min >= parameter.Max || parameter.Step <= 0 || !defaultOk)
+                    {
+                        Fail($"parameter '{parameter.Key}' is a number: it needs Min < Max, a positive Step and a Default between them.");
+                    }
+                }
                 else if (parameter.Type != ParameterTypes.Text)
                 {
-                    Fail($"parameter '{parameter.Key}' has Type '{parameter.Type}'; use 'choice' or 'text'.");
+                    Fail($"parameter '{parameter.Key}' has Type '{parameter.Type}'; use 'choice', 'number' or 'text'.");
                 }
             }
 
@@ -156,6 +177,15 @@ public sealed class ToolsOptionsValidator : IValidateOptions<ToolsOptions>
                             Fail($"CreditCostBy value '{value}' has a negative cost.");
                         }
                     }
+                }
+            }
+
+            if (tool.EstimatedDurationBy is { } estimate)
+            {
+                if (tool.Parameters.FirstOrDefault(p => p.Key == estimate.Parameter) is not { } estimateParameter
+                    || estimate.Values.Keys.Any(value => !estimateParameter.Values.Contains(value)) || estimate.Values.Values.Any(t => t <= TimeSpan.Zero))
+                {
+                    Fail($"EstimatedDurationBy must name a choice parameter, its values, and positive durations.");
                 }
             }
 
@@ -202,4 +232,8 @@ public sealed class ToolsOptionsValidator : IValidateOptions<ToolsOptions>
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    /// <summary>True when two AppliesWhen conditions can never hold together: they name one parameter with different values.</summary>
+    private static bool Exclusive(Dictionary<string, string> a, Dictionary<string, string> b) =>
+        a.Any(condition => b.TryGetValue(condition.Key, out var other) && other != condition.Value);
 }

@@ -34,6 +34,21 @@ public sealed class ToolDefinition
     /// <summary>R10: estimated money per second of run time, when RunningHub gives no usage.</summary>
     public decimal CostPerSecond { get; set; }
 
+    /// <summary>How long a run usually takes, shown before running; <see cref="EstimatedDurationBy"/> may set it by a parameter.</summary>
+    public TimeSpan? EstimatedDuration { get; set; }
+
+    /// <summary>Optional estimate by one parameter's value (the upscaler's version: standard about 2 min 20 s, pro 3 min 30 s).</summary>
+    public DurationRule? EstimatedDurationBy { get; set; }
+
+    public TimeSpan? EstimateFor(IReadOnlyDictionary<string, string> parameters) =>
+        EstimatedDurationBy is { } rule && parameters.TryGetValue(rule.Parameter, out var value) && rule.Values.TryGetValue(value, out var estimate)
+            ? estimate
+            : EstimatedDuration;
+
+    /// <summary>The parameter definition that applies for <paramref name="key"/> given the values so far (a key may have one per context).</summary>
+    public ParameterDefinition? ApplicableParameter(string key, IReadOnlyDictionary<string, string> values) =>
+        Parameters.FirstOrDefault(p => p.Key == key && p.AppliesTo(values));
+
     public string DisplayName(string culture) => LocalizedNames.Pick(Names, culture, Key);
 
     public int CostFor(IReadOnlyDictionary<string, string> parameters) =>
@@ -54,6 +69,12 @@ public static class LocalizedNames
         : culture.Split('-')[0] is var language && names.FirstOrDefault(n => n.Key.Split('-')[0] == language).Value is { } byLanguage ? byLanguage
         : names.TryGetValue("pt-BR", out var portuguese) ? portuguese
         : fallback;
+}
+
+public sealed class DurationRule
+{
+    public string Parameter { get; set; } = "";
+    public Dictionary<string, TimeSpan> Values { get; set; } = [];
 }
 
 public sealed class CreditCostRule
@@ -79,6 +100,12 @@ public sealed class InputDefinition
     public int MaxHeight { get; set; }
     public double MaxDurationSeconds { get; set; }
 
+    /// <summary>
+    /// An image longer than this on its longer side is scaled down to it before it goes to RunningHub (the original is
+    /// kept for the before/after view); 0: sent as uploaded.
+    /// </summary>
+    public int ScaleToLongestSide { get; set; }
+
     public string DisplayName(string culture) => LocalizedNames.Pick(Names, culture, Key);
 }
 
@@ -86,6 +113,9 @@ public static class ParameterTypes
 {
     public const string Choice = "choice";
     public const string Text = "text";
+
+    /// <summary>A decimal number between <see cref="ParameterDefinition.Min"/> and <see cref="ParameterDefinition.Max"/>, on its step.</summary>
+    public const string Number = "number";
 }
 
 public sealed class ParameterDefinition
@@ -98,8 +128,21 @@ public sealed class ParameterDefinition
     public bool Required { get; set; } = true;
     public int MaxLength { get; set; } = 500;
 
-    /// <summary>The parameter exists only when these other parameters have these values (framing only for people).</summary>
+    /// <summary>A number's range and step; its <see cref="Default"/> is written the same way ("0.15").</summary>
+    public decimal Min { get; set; }
+
+    public decimal Max { get; set; }
+
+    public decimal Step { get; set; } = 0.01m;
+
+    /// <summary>
+    /// The parameter exists only when these other parameters have these values (framing only for people). A key may
+    /// have several definitions whose conditions exclude each other: the detail level has its own range per category.
+    /// </summary>
     public Dictionary<string, string> AppliesWhen { get; set; } = [];
+
+    public bool AppliesTo(IReadOnlyDictionary<string, string> values) =>
+        AppliesWhen.All(condition => values.TryGetValue(condition.Key, out var value) && value == condition.Value);
 
     /// <summary>Display names of the choices, by value and culture (e.g. <c>ValueNames:pro:en</c>); the value itself when absent.</summary>
     public Dictionary<string, Dictionary<string, string>> ValueNames { get; set; } = [];
@@ -127,6 +170,41 @@ public sealed class NodeBinding
     /// <summary>Optional translation of a parameter value into the node's value.</summary>
     public Dictionary<string, string> Values { get; set; } = [];
 
+    /// <summary>
+    /// The value sent when the parameter does not apply or was left empty (the standard version's fixed detail, the
+    /// default prompt); without one, the node is not sent then.
+    /// </summary>
+    public string? Default { get; set; }
+
     /// <summary>True where the node id is not yet confirmed against the app's API page on RunningHub.</summary>
     public bool Unconfirmed { get; set; }
+}
+
+/// <summary>One entry of RunningHub's <c>nodeInfoList</c>: which node, which field, the value as text.</summary>
+public sealed record NodeValue(string NodeId, string FieldName, string FieldValue, string Source);
+
+public static class WebappNodes
+{
+    /// <summary>
+    /// The <c>nodeInfoList</c> for a job on this app, built only from what the job holds: each input's uploaded file
+    /// name, each parameter's stored value (translated where the binding says), a binding's default where the parameter
+    /// does not apply; in node id order.
+    /// </summary>
+    public static IReadOnlyList<NodeValue> For(WebappRoute route, IReadOnlyDictionary<string, string> uploadedFiles,
+        IReadOnlyDictionary<string, string> parameters)
+    {
+        var nodes = new List<NodeValue>();
+        foreach (var (key, binding) in route.Nodes)
+        {
+            var value = uploadedFiles.TryGetValue(key, out var file) ? file
+                : parameters.TryGetValue(key, out var parameter) && parameter.Length > 0 ? binding.Values.GetValueOrDefault(parameter, parameter)
+                : binding.Default;
+            if (value is not null)
+            {
+                nodes.Add(new NodeValue(binding.NodeId, binding.FieldName, value, key));
+            }
+        }
+
+        return [.. nodes.OrderBy(n => long.TryParse(n.NodeId, out var id) ? id : long.MaxValue).ThenBy(n => n.NodeId, StringComparer.Ordinal)];
+    }
 }

@@ -88,17 +88,22 @@ public static class JobApiEndpoints
         }
 
         // Everything that can be checked without the files first, so that a refused request stores nothing.
-        if (tool.Inputs.FirstOrDefault(i => form.Files.GetFile(i.Key) is not { Length: > 0 }) is { } missing)
+        if (tool.Inputs.FirstOrDefault(i => form.Files.GetFile(i.Key) is null) is { } missing)
         {
             return Problem(StatusCodes.Status400BadRequest, "INPUT_MISSING", $"The input '{missing.Key}' is missing.");
         }
 
+        if (tool.Inputs.FirstOrDefault(i => form.Files.GetFile(i.Key) is { Length: 0 }) is { } empty)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "INPUT_EMPTY", $"The file for '{empty.Key}' is empty (0 bytes).");
+        }
+
         var parameters = form.Where(field => field.Key != "__RequestVerificationToken")
             .ToDictionary(field => field.Key, field => (string?)field.Value.ToString(), StringComparer.Ordinal);
-        var (normalized, parameterError) = ToolParameters.Normalize(tool, parameters);
+        var (normalized, problem) = ToolParameters.Normalize(tool, parameters);
         if (normalized is null)
         {
-            return Problem(StatusCodes.Status400BadRequest, SubmitErrors.ParameterInvalid, parameterError!);
+            return Problem(StatusCodes.Status400BadRequest, SubmitErrors.ParameterInvalid, problem!.Message);
         }
 
         // Too few credits is known before the upload (the submission checks again, in its transaction).

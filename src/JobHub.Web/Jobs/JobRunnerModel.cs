@@ -149,7 +149,9 @@ public sealed class JobRunnerModel(
             var result = await submitJob.HandleAsync(new SubmitJobRequest(userId, tool.Key, stored, parameters), cancellationToken);
             if (!result.Succeeded)
             {
-                Error = new RunnerMessage("Error_" + result.ErrorCode, [.. result.ErrorArguments]);
+                Error = result.ErrorCode == SubmitErrors.ParameterInvalid && result.ErrorArguments.Count >= 2
+                    ? ParameterRefusal(result.ErrorArguments)
+                    : new RunnerMessage("Error_" + result.ErrorCode, [.. result.ErrorArguments]);
                 if (result.ErrorCode == SubmitErrors.ActiveJobExists)
                 {
                     Job = await queries.ActiveAsync(userId, cancellationToken); // another tab or tool started one
@@ -175,6 +177,13 @@ public sealed class JobRunnerModel(
         {
             Volatile.Write(ref busy, 0);
         }
+    }
+
+    /// <summary>A refused parameter, worded by its reason, with the parameter's name in the page's language and the values.</summary>
+    private RunnerMessage ParameterRefusal(IReadOnlyList<string> arguments)
+    {
+        var name = tool.Parameters.FirstOrDefault(p => p.Key == arguments[1])?.DisplayName(System.Globalization.CultureInfo.CurrentUICulture.Name) ?? arguments[1];
+        return new RunnerMessage("ParameterError_" + arguments[0], [name, .. arguments.Skip(2)]);
     }
 
     /// <summary>The browser-side checks again, on the server: every input given, each within its declared size and types.</summary>

@@ -50,7 +50,10 @@ public sealed class LiveJobHub : IAsyncDisposable
     public Task<Guid> CreateUserAsync(int credits = 10) => TestUsers.CreateAsync(Db, credits, DateTime.UtcNow);
 
     /// <summary>Submits a pose-changer job (3 credits) with freshly stored inputs.</summary>
-    public async Task<Job> SubmitAsync(Guid userId, string toolKey = "pose-changer")
+    public Task<Job> SubmitAsync(Guid userId, string toolKey = "pose-changer") => SubmitAsync(userId, toolKey, new Dictionary<string, string?>());
+
+    /// <summary>Submits a job of <paramref name="toolKey"/> with these parameters and freshly stored inputs; throws when refused.</summary>
+    public async Task<Job> SubmitAsync(Guid userId, string toolKey, IReadOnlyDictionary<string, string?> parameters, byte[]? image = null)
     {
         var store = Services.GetRequiredService<StoreInput>();
         var tool = Services.GetRequiredService<Core.Tools.ToolCatalog>().Find(toolKey)!;
@@ -58,12 +61,12 @@ public sealed class LiveJobHub : IAsyncDisposable
         var shade = 0;
         foreach (var input in tool.Inputs)
         {
-            var bytes = input.Kind == "video" ? SampleMedia.Mp4(320, 240, 3) : SampleMedia.Png(40, 30, ++shade);
+            var bytes = input.Kind == "video" ? SampleMedia.Mp4(320, 240, 3) : image ?? SampleMedia.Png(40, 30, ++shade);
             var stored = await store.HandleAsync(toolKey, input.Key, new MemoryStream(bytes), $"{input.Key}.png", long.MaxValue, default);
             inputs.Add(stored.Input ?? throw new InvalidOperationException(stored.ErrorMessage));
         }
 
-        var result = await Services.GetRequiredService<SubmitJob>().HandleAsync(new SubmitJobRequest(userId, toolKey, inputs, new Dictionary<string, string?>()));
+        var result = await Services.GetRequiredService<SubmitJob>().HandleAsync(new SubmitJobRequest(userId, toolKey, inputs, parameters));
         return result.Job ?? throw new InvalidOperationException(result.ErrorMessage);
     }
 

@@ -41,10 +41,13 @@ public sealed class LaunchTests : IAsyncLifetime
         Assert.Equal(job.AccountKey, account);
         var upload = Assert.Single(h.RunningHub.Uploads);
         Assert.Equal("image/png", upload.ContentType);
-        Assert.Contains(request.Nodes, n => n is { NodeId: "1", FieldName: "image" } && n.FieldValue.StartsWith("openapi/"));
-        Assert.Contains(request.Nodes, n => n is { NodeId: "2", FieldValue: "4k" });
-        Assert.Contains(request.Nodes, n => n is { NodeId: "3", FieldValue: "medium" });
-        Assert.Contains(request.Nodes, n => n is { NodeId: "4", FieldValue: "sharp eyes" });
+        // The close-portrait pro app's real nodes: image 26, detail 25 (its default), resolution 73 (4K → 4096), editing 91, prompt 128.
+        Assert.Equal(new[] { "25", "26", "73", "91", "128" }.Order(), request.Nodes.Select(n => n.NodeId).Order());
+        Assert.Contains(request.Nodes, n => n is { NodeId: "26", FieldName: "image" } && n.FieldValue.StartsWith("openapi/"));
+        Assert.Contains(request.Nodes, n => n is { NodeId: "25", FieldName: "value", FieldValue: "0.15" });
+        Assert.Contains(request.Nodes, n => n is { NodeId: "73", FieldName: "value", FieldValue: "4096" });
+        Assert.Contains(request.Nodes, n => n is { NodeId: "91", FieldName: "value", FieldValue: "0.1" });
+        Assert.Contains(request.Nodes, n => n is { NodeId: "128", FieldName: "text", FieldValue: "sharp eyes" });
         Assert.Matches($"/api/webhooks/runninghub/{job.Id}\\?token=[A-Za-z0-9_-]{{43}}$", request.WebhookUrl);
         Assert.NotNull(job.TaskId);
         Assert.NotNull(job.StartedAt);

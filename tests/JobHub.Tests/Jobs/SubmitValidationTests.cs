@@ -60,11 +60,17 @@ public sealed class SubmitValidationTests : IAsyncLifetime
     [InlineData("category", "cars", "'cars' is not a valid value for 'category'")]
     [InlineData("colour", "red", "Unknown parameter 'colour'")]
     [InlineData("prompt", "a\u0000b", "'prompt' contains control characters")]
+    [InlineData("detail", "1.5", "'detail' must be between 0 and 1 (was 1.5)")]
+    [InlineData("detail", "-0.1", "'detail' must be between 0 and 1 (was -0.1)")]
+    [InlineData("detail", "0.155", "'detail' must be in steps of 0.01")]
+    [InlineData("detail", "lots", "'detail' must be a number")]
+    [InlineData("editing", "2", "'editing' must be between 0 and 1")]
     public async Task InvalidParameter_IsRefused(string key, string value, string message)
     {
         var user = await h.CreateUserAsync(10);
 
-        var result = await h.SubmitAsync(user, "image-upscaler", new Dictionary<string, string?> { [key] = value });
+        // The pro close-portrait app takes every parameter, so each is checked for its own value.
+        var result = await h.SubmitAsync(user, "image-upscaler", new Dictionary<string, string?> { ["version"] = "pro", [key] = value });
 
         Assert.Equal(SubmitErrors.ParameterInvalid, result.ErrorCode);
         Assert.Contains(message, result.ErrorMessage);
@@ -76,21 +82,42 @@ public sealed class SubmitValidationTests : IAsyncLifetime
     {
         var user = await h.CreateUserAsync(10);
 
-        var result = await h.SubmitAsync(user, "image-upscaler", new Dictionary<string, string?> { ["prompt"] = new string('a', 501) });
+        var result = await h.SubmitAsync(user, "image-upscaler", new Dictionary<string, string?> { ["version"] = "pro", ["prompt"] = new string('a', 2001) });
 
         Assert.Equal(SubmitErrors.ParameterInvalid, result.ErrorCode);
         await AssertNothingChangedAsync(user, 10);
     }
 
-    [Fact]
-    public async Task FramingForNonPeople_IsIgnored_AndTheRightAppIsChosen()
+    [Theory]
+    [InlineData("food", "framing", "far")]
+    [InlineData("food", "resolution", "4k")]
+    [InlineData("old_photo", "detail", "0.5")]
+    [InlineData("logo", "detail", "0.5")] // the standard version of the logo app takes the image alone
+    [InlineData("people", "prompt", "my own prompt")] // a custom prompt is for the pro version
+    [InlineData("people", "editing", "0.2")]
+    public async Task AParameterTheChosenAppDoesNotTake_IsRefused_AndNothingIsCharged(string category, string key, string value)
     {
         var user = await h.CreateUserAsync(10);
 
-        var result = await h.SubmitAsync(user, "image-upscaler", new Dictionary<string, string?> { ["category"] = "food", ["framing"] = "far" });
+        var result = await h.SubmitAsync(user, "image-upscaler", new Dictionary<string, string?> { ["category"] = category, [key] = value });
 
+        Assert.Equal(SubmitErrors.ParameterInvalid, result.ErrorCode);
+        Assert.Contains($"'{key}' does not apply", result.ErrorMessage);
+        await AssertNothingChangedAsync(user, 10);
+    }
+
+    [Fact]
+    public async Task FoodTakesItsOwnDetailRange_AndTheRightAppIsChosen()
+    {
+        var user = await h.CreateUserAsync(10);
+
+        var low = await h.SubmitAsync(user, "image-upscaler", new Dictionary<string, string?> { ["category"] = "food", ["detail"] = "0.5" });
+        Assert.Contains("'detail' must be between 0.7 and 1", low.ErrorMessage);
+
+        var result = await h.SubmitAsync(user, "image-upscaler", new Dictionary<string, string?> { ["category"] = "food", ["detail"] = "0.90" });
         Assert.True(result.Succeeded, result.ErrorMessage);
         Assert.Equal("2015855359243587585", result.Job!.WebappId);
+        Assert.Equal("0.9", result.Job.ParameterValues["detail"]);
         Assert.DoesNotContain("framing", result.Job.ParameterValues.Keys);
     }
 
@@ -145,7 +172,7 @@ public sealed class SubmitValidationTests : IAsyncLifetime
         Assert.Equal("INPUT_UNREADABLE", fake.ErrorCode);
         Assert.Null(wrongKind.Input);
         Assert.Equal("INPUT_WRONG_TYPE", wrongKind.ErrorCode);
-        Assert.Contains("video/mp4", wrongKind.ErrorMessage);
+        Assert.Contains("MP4", wrongKind.ErrorMessage);
     }
 
     [Fact]

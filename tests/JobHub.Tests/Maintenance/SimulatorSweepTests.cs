@@ -14,9 +14,6 @@ public sealed class SimulatorSweepTests
     private static readonly TimeSpan ReconcileAfter = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>Work done inside one sweep (a query to RunningHub, a transaction) on a loaded 2-core machine.</summary>
-    private static readonly TimeSpan Slack = TimeSpan.FromSeconds(1.5);
-
     private static Dictionary<string, string?> Settings(Dictionary<string, string?>? more = null)
     {
         var settings = new Dictionary<string, string?>
@@ -53,7 +50,10 @@ public sealed class SimulatorSweepTests
         var done = await hub.WaitForJobAsync(job.Id, j => JobStatus.IsTerminal(j.Status), TimeSpan.FromSeconds(30));
 
         Assert.Equal(taskFails ? JobStatus.Failed : JobStatus.Completed, done.Status);
-        Assert.True(done.CompletedAt - done.StartedAt <= ReconcileAfter + Interval + Slack,
+        // Reconciliation, not the hard timeout (6 s), ended it; how soon (ReconcileAfter + one interval) is a benchmark
+        // figure (./jobhub bench webhook), not a timed assertion that a busy 2-core machine would make flaky.
+        Assert.True(done.CompletedAt - done.StartedAt >= ReconcileAfter - Interval, "reconciled before ReconcileAfter");
+        Assert.True(done.CompletedAt - done.StartedAt < TimeSpan.FromSeconds(6),
             $"finished {(done.CompletedAt - done.StartedAt)!.Value.TotalMilliseconds} ms after it started");
         Assert.Equal(0, hub.Simulator.WebhooksSent);
         Assert.Equal("sweep", await hub.ScalarAsync<string>(

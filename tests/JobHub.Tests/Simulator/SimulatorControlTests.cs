@@ -9,6 +9,9 @@ namespace JobHub.Tests.Simulator;
 /// <summary>The simulator's controls do what they say: webhooks lost, duplicated, out of order, string or object eventData.</summary>
 public sealed class SimulatorControlTests : IAsyncLifetime
 {
+    /// <summary>A real app the simulator knows (the upscaler's old-photo app: one image node, 139).</summary>
+    internal const string OldPhotoApp = "2018913880214343681";
+
     private SimulatorHost sim = null!;
 
     public async Task InitializeAsync() => sim = await SimulatorHost.StartAsync(new SimulatorSettings
@@ -23,7 +26,7 @@ public sealed class SimulatorControlTests : IAsyncLifetime
     {
         var client = sim.Client();
         var upload = await client.UploadAsync(sim.Account, new MemoryStream(SampleMedia.Png(4, 4)), "a.png", "image/png", default);
-        var start = await client.StartAsync(sim.Account, new StartRequest("1", [new NodeInfo("1", "image", upload.FileName!)], sim.WebhookUrl), default);
+        var start = await client.StartAsync(sim.Account, new StartRequest(OldPhotoApp, [new NodeInfo("139", "image", upload.FileName!)], sim.WebhookUrl), default);
         await sim.WaitForAsync(() => client.QueryAsync(sim.Account, start.TaskId!, default), q => q.Status is RemoteTaskStatus.Success or RemoteTaskStatus.Failed);
         return start.TaskId!;
     }
@@ -99,10 +102,10 @@ public sealed class SimulatorControlTests : IAsyncLifetime
         response.EnsureSuccessStatusCode();
         var client = sim.Client();
         var started = DateTime.UtcNow;
-        var first = await client.StartAsync(sim.Account, new StartRequest("1", [], null), default);
+        var first = await client.StartAsync(sim.Account, new StartRequest(OldPhotoApp, [], null), default);
         var elapsed = DateTime.UtcNow - started;
-        var second = await client.StartAsync(sim.Account, new StartRequest("1", [], null), default);
-        var third = await client.StartAsync(sim.Account, new StartRequest("1", [], null), default);
+        var second = await client.StartAsync(sim.Account, new StartRequest(OldPhotoApp, [], null), default);
+        var third = await client.StartAsync(sim.Account, new StartRequest(OldPhotoApp, [], null), default);
 
         Assert.Equal([CallOutcome.Capacity, CallOutcome.Capacity, CallOutcome.Success], new[] { first.Outcome, second.Outcome, third.Outcome });
         Assert.True(elapsed >= TimeSpan.FromMilliseconds(140), $"latency control not applied: {elapsed}");
@@ -111,6 +114,8 @@ public sealed class SimulatorControlTests : IAsyncLifetime
 
 public sealed class SimulatorDelayTests : IAsyncLifetime
 {
+    private const string OldPhotoApp = SimulatorControlTests.OldPhotoApp;
+
     private SimulatorHost sim = null!;
 
     public async Task InitializeAsync() => sim = await SimulatorHost.StartAsync(new SimulatorSettings
@@ -126,7 +131,7 @@ public sealed class SimulatorDelayTests : IAsyncLifetime
     public async Task Webhook_Delayed_ArrivesOnlyAfterTheDelay()
     {
         var client = sim.Client();
-        var start = await client.StartAsync(sim.Account, new StartRequest("1", [], sim.WebhookUrl), default);
+        var start = await client.StartAsync(sim.Account, new StartRequest(OldPhotoApp, [], sim.WebhookUrl), default);
         await sim.WaitForAsync(() => client.QueryAsync(sim.Account, start.TaskId!, default), q => q.Status == RemoteTaskStatus.Success);
         var endedAt = sim.State.Tasks.Single().EndedAt!.Value;
 
@@ -155,7 +160,7 @@ public sealed class SimulatorDelayTests : IAsyncLifetime
     {
         sim.State.Settings = sim.State.Settings with { FailureRate = 0, RunFor = TimeSpan.FromMilliseconds(100), QueuedFor = TimeSpan.Zero };
         var upload = await client.UploadAsync(sim.Account, new MemoryStream(SampleMedia.Png(4, 4)), "a.png", "image/png", default);
-        var start = await client.StartAsync(sim.Account, new StartRequest("1", [new NodeInfo("1", "image", upload.FileName!)], sim.WebhookUrl), default);
+        var start = await client.StartAsync(sim.Account, new StartRequest(OldPhotoApp, [new NodeInfo("139", "image", upload.FileName!)], sim.WebhookUrl), default);
         var done = await sim.WaitForAsync(() => client.QueryAsync(sim.Account, start.TaskId!, default), q => q.Status == RemoteTaskStatus.Success);
         return Assert.Single(done.Outputs).Url;
     }

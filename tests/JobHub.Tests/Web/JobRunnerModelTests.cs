@@ -303,6 +303,26 @@ public sealed class JobRunnerModelTests : IAsyncLifetime
         Assert.StartsWith("Runner_Checked_", model.CheckAnswer!.Key);
     }
 
+    [Theory]
+    [InlineData("detail", "5", "ParameterError_OUT_OF_RANGE", "deve ficar entre 0 e 1 (recebido: 5)")]
+    [InlineData("prompt", "my own words", "ParameterError_NOT_APPLICABLE", "não se aplica a esta escolha")]
+    public async Task AParameterOutOfRangeOrNotApplicable_IsRefusedOnThePage_InItsLanguage_AndNothingIsCharged(
+        string key, string value, string expectedKey, string expectedText)
+    {
+        var user = await h.CreateUserAsync(10);
+        var model = Model(user, "image-upscaler");
+        await model.InitializeAsync();
+        var version = key == "prompt" ? "standard" : "pro";
+
+        Assert.False(await model.RunAsync([File("image", SampleMedia.Png(40, 30))],
+            new Dictionary<string, string?> { ["version"] = version, ["category"] = "people", ["framing"] = "close", [key] = value }));
+
+        Assert.Equal(expectedKey, model.Error!.Key);
+        Assert.Contains(expectedText, Portuguese(model.Error));
+        Assert.Equal(10, await h.BalanceAsync(user));
+        Assert.Equal(0, await h.ScalarAsync<int>("SELECT count(*)::int FROM jobs"));
+    }
+
     private static string Portuguese(RunnerMessage message)
     {
         var factory = new Microsoft.Extensions.Localization.ResourceManagerStringLocalizerFactory(

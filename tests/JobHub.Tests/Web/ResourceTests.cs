@@ -48,6 +48,7 @@ public sealed partial class ResourceTests
             .Concat(ToolKeys().Select(k => "ToolDescription_" + k))
             .Concat(JobHub.Core.Admin.AdminErrors.All.Select(c => "AdminError_" + c))
             .Concat(Enum.GetNames<ReconcileOutcome>().Select(o => "Runner_Checked_" + o))
+            .Concat(ParameterProblem.All.Select(reason => "ParameterError_" + reason))
             .Concat(typeof(JobHub.Core.Maintenance.MaintenanceTaskKeys).GetFields().Select(f => "Maintenance_" + f.GetValue(null)))
             .Concat(new[] { "succeeded", "failed", "running" }.Select(o => "Maintenance_Outcome_" + o))
             .Concat(new[] { JobHub.Core.Maintenance.MaintenanceTriggers.Schedule, JobHub.Core.Maintenance.MaintenanceTriggers.Manual }.Select(t => "Maintenance_Trigger_" + t))
