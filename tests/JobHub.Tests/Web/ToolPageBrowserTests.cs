@@ -243,6 +243,53 @@ public sealed class ToolPageBrowserTests
     }
 
     [Fact]
+    public async Task UpscalerForm_ShowsEachControlOnlyWhereItsAppTakesIt_WithTheCostAndTheEstimatedTime()
+    {
+        await using var hub = await LiveJobHub.StartAsync(Settings(), Quick);
+        await WithBrowserAsync("upscaler-controls", async context =>
+        {
+            var page = await SignedInPageAsync(hub, context);
+            await OpenToolAsync(hub, page, "image-upscaler");
+            async Task ExpectFieldsAsync(params string[] shown)
+            {
+                foreach (var field in new[] { "framing", "resolution", "detail", "editing", "prompt" })
+                {
+                    await Assertions.Expect(page.Locator($"#param-{field}")).ToHaveCountAsync(shown.Contains(field) ? 1 : 0);
+                }
+            }
+
+            // Standard close portrait: framing and resolution; the detail level is the app's default, not a control.
+            await ExpectFieldsAsync("framing", "resolution");
+            await Assertions.Expect(page.Locator("#cost")).ToContainTextAsync("2");
+            await Assertions.Expect(page.Locator("#estimate")).ToContainTextAsync("2 min 20 s");
+            await Assertions.Expect(page.Locator("#scale-note-image")).ToContainTextAsync("1536");
+
+            await page.SelectOptionAsync("#param-version", "pro");
+            await ExpectFieldsAsync("framing", "resolution", "detail", "editing", "prompt");
+            await Assertions.Expect(page.Locator("#cost")).ToContainTextAsync("4");
+            await Assertions.Expect(page.Locator("#estimate")).ToContainTextAsync("3 min 30 s");
+            await Assertions.Expect(page.Locator("#param-detail")).ToHaveAttributeAsync("max", "1");
+            await Assertions.Expect(page.Locator("#param-detail")).ToHaveValueAsync("0.15");
+
+            await page.SelectOptionAsync("#param-framing", "far");
+            await ExpectFieldsAsync("framing", "resolution");
+
+            await page.SelectOptionAsync("#param-category", "food");
+            await ExpectFieldsAsync("detail");
+            await Assertions.Expect(page.Locator("#param-detail")).ToHaveAttributeAsync("min", "0.7");
+            await Assertions.Expect(page.Locator("#param-detail")).ToHaveValueAsync("0.85");
+
+            await page.SelectOptionAsync("#param-category", "old_photo");
+            await ExpectFieldsAsync();
+
+            await page.SelectOptionAsync("#param-category", "logo");
+            await ExpectFieldsAsync("detail");
+            await page.SelectOptionAsync("#param-version", "standard");
+            await ExpectFieldsAsync();
+        });
+    }
+
+    [Fact]
     public async Task QueuePosition_MovesAtOnce_WhenSomeoneAheadLeaves()
     {
         await using var hub = await LiveJobHub.StartAsync(Settings(new() { ["JobHub:MaxConcurrent"] = "1" }), Quick with { RunFor = TimeSpan.FromMinutes(5) });
