@@ -1,6 +1,6 @@
-# JobHub: multi-stage build. The build stage publishes self-contained for linux-x64 (see STACK.md:
-# the project targets net9.0 self-contained); the runtime stage only needs the native dependencies.
-FROM mcr.microsoft.com/dotnet/sdk:9.0 AS build
+# JobHub: multi-stage build. The build stage publishes framework-dependent for net10.0 (STACK.md); the runtime
+# stage is the ASP.NET Core 10.0 runtime image.
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props JobHub.sln appsettings.json ./
 COPY src/JobHub.Core/JobHub.Core.csproj src/JobHub.Core/
@@ -10,7 +10,7 @@ RUN dotnet restore src/JobHub.Web/JobHub.Web.csproj
 COPY src/ src/
 RUN dotnet publish src/JobHub.Web/JobHub.Web.csproj -c Release -o /app --no-restore
 
-FROM mcr.microsoft.com/dotnet/runtime-deps:9.0 AS runtime
+FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 RUN apt-get update \
     && apt-get install -y --no-install-recommends curl \
     && rm -rf /var/lib/apt/lists/* \
@@ -25,4 +25,4 @@ EXPOSE 8080
 VOLUME /data/storage
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
     CMD curl -fs http://localhost:8080/health/ready || exit 1
-ENTRYPOINT ["./JobHub.Web"]
+ENTRYPOINT ["dotnet", "JobHub.Web.dll"]

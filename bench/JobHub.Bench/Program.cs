@@ -97,3 +97,6 @@ static string FindRepositoryRoot()
 
     return directory?.FullName ?? Environment.CurrentDirectory;
 }
+
+/// <summary>The benchmark entry point stays internal: the tests host JobHub.Web's public Program.</summary>
+internal partial class Program;

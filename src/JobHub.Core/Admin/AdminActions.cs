@@ -81,9 +81,13 @@ public sealed class AdminActions(
             return AdminResult.Fail(AdminErrors.NoSuchJob);
         }
 
+        if (result.Outcome != TerminationOutcome.Changed)
+        {
+            return AdminResult.Fail(AdminErrors.JobAlreadyEnded, result.Job?.Status ?? ""); // refused: nothing done, nothing recorded
+        }
+
         await RecordAsync(admin, "cancel", jobId.ToString(), reason!, new { outcome = result.Outcome.ToString(), result.Refunded });
-        return result.Outcome == TerminationOutcome.Changed ? new AdminResult(true, Value: result)
-            : AdminResult.Fail(AdminErrors.JobAlreadyEnded, result.Job?.Status ?? "");
+        return new AdminResult(true, Value: result);
     }
 
     /// <summary>
