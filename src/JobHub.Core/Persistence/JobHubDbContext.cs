@@ -1,0 +1,30 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace JobHub.Core.Persistence;
+
+/// <summary>
+/// JobHub's tables as one EF Core model: each entity's mapping is an <see cref="IEntityTypeConfiguration{TEntity}"/>
+/// beside its feature (<c>Jobs/JobConfiguration.cs</c>, <c>Credits/CreditLedgerEntryConfiguration.cs</c>, …). Column
+/// names come from the snake_case convention (EFCore.NamingConventions); table, key, index and constraint names are
+/// the database's own, so the rules' constraints (R4's partial unique index, R6's ledger key, the non-negative
+/// balances, the status checks) are in the model. <c>Persistence/ModelSchemaTests</c> proves that this model creates
+/// exactly the schema the migrations made, so moving the migrations and the data access onto EF changes no table.
+/// Serial columns, not identity columns, as the schema has always used.
+/// </summary>
+public sealed class JobHubDbContext(DbContextOptions<JobHubDbContext> options) : DbContext(options)
+{
+    /// <summary>The provider and conventions every use of the context shares (DI, design time, tests).</summary>
+    public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, string connectionString) =>
+        options.UseNpgsql(connectionString).UseSnakeCaseNamingConvention();
+
+    /// <summary>Indexes are declared where they serve a query, as the schema always did: none added for a foreign key by itself.</summary>
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>
+        configurationBuilder.Conventions.Remove(typeof(Microsoft.EntityFrameworkCore.Metadata.Conventions.ForeignKeyIndexConvention));
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.UseSerialColumns();
+        modelBuilder.HasSequence<long>("jobs_queue_seq");
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(JobHubDbContext).Assembly);
+    }
+}
