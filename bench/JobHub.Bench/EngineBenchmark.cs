@@ -46,7 +46,7 @@ public static class EngineBenchmark
                 .AddSingleton<IRunningHubClient>(runningHub)
                 .BuildServiceProvider();
             var dataSource = services.GetRequiredService<NpgsqlDataSource>();
-            await services.GetRequiredService<Migrator>().MigrateAsync();
+            await services.GetRequiredService<DatabaseMigrations>().MigrateAsync();
             await services.GetRequiredService<RunningHubAccounts>().SyncAsync(dataSource);
 
             var bench = new Context(services, dataSource, runningHub);

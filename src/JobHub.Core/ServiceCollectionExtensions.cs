@@ -19,7 +19,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(Random.Shared);
         services.AddSingleton(_ => Database.CreateDataSource(configuration.GetConnectionString("JobHub") ?? ""));
-        services.AddSingleton<Migrator>();
+        services.AddSingleton<DatabaseMigrations>();
 
         services.AddOptions<JobHubOptions>().BindConfiguration(JobHubOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RunningHubOptions>().BindConfiguration(RunningHubOptions.Section).ValidateDataAnnotations().ValidateOnStart();

@@ -99,13 +99,13 @@ public static class JobHubApp
 
     /// <summary>
     /// Work that must finish before the first request: the configuration is validated first (an invalid one
-    /// stops start-up before the database is touched), then the schema (a database whose applied migrations
-    /// were edited stops start-up here, with the reason), then the RunningHub accounts.
+    /// stops start-up before the database is touched), then the schema (an old database that cannot be adopted stops
+    /// start-up here, with the reason), then the RunningHub accounts.
     /// </summary>
     public static async Task PrepareAsync(WebApplication app, CancellationToken cancellationToken = default)
     {
         app.Services.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>().Validate();
-        await app.Services.GetRequiredService<Migrator>().MigrateAsync(cancellationToken);
+        await app.Services.GetRequiredService<DatabaseMigrations>().MigrateAsync(cancellationToken);
         var accounts = app.Services.GetRequiredService<JobHub.Core.RunningHub.RunningHubAccounts>();
         await accounts.SyncAsync(app.Services.GetRequiredService<Npgsql.NpgsqlDataSource>(), cancellationToken);
         if (!accounts.UsesSimulator)

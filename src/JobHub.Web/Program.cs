@@ -8,7 +8,7 @@ try
     await app.RunAsync();
     return 0;
 }
-catch (MigrationChecksumException ex)
+catch (LegacySchemaException ex)
 {
     Console.Error.WriteLine($"JobHub cannot start: {ex.Message}");
     return 3;

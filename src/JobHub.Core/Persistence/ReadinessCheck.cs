@@ -2,14 +2,14 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace JobHub.Core.Persistence;
 
-/// <summary>Ready when the database answers and every embedded migration is applied.</summary>
-public sealed class ReadinessCheck(Migrator migrator) : IHealthCheck
+/// <summary>Ready when the database answers and every migration is applied.</summary>
+public sealed class ReadinessCheck(DatabaseMigrations migrations) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
-            return await migrator.IsUpToDateAsync(cancellationToken)
+            return await migrations.IsUpToDateAsync(cancellationToken)
                 ? HealthCheckResult.Healthy("Database reachable, migrations applied.")
                 : HealthCheckResult.Unhealthy("Database reachable, but migrations are missing.");
         }

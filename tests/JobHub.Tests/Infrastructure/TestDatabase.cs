@@ -50,7 +50,7 @@ public static class TestDatabase
         await AdminExecuteAsync($"CREATE DATABASE \"{name}\"");
         await using (var dataSource = Database.CreateDataSource(ConnectionStringFor(name)))
         {
-            await new Migrator(dataSource, NullLogger<Migrator>.Instance).MigrateAsync();
+            await new DatabaseMigrations(dataSource, NullLogger<DatabaseMigrations>.Instance).MigrateAsync();
         }
 
         NpgsqlConnection.ClearAllPools();

@@ -1,0 +1,126 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace JobHub.Core.Persistence;
+
+/// <summary>
+/// Start-up refused because the database was made by an older JobHub that had not finished its own migrations; the
+/// message says what to do. Nothing was changed.
+/// </summary>
+public sealed class LegacySchemaException(string message) : Exception(message);
+
+/// <summary>
+/// Applies the EF Core migrations (<c>Persistence/Migrations</c>) at start-up. Every instance first takes one PostgreSQL
+/// advisory lock, so instances starting together apply each migration once; each migration runs in its own
+/// transaction, so a failing one leaves the database as the previous one left it. A database made by the SQL
+/// migrator JobHub used before (it has <c>schema_migrations</c>) is adopted in place when all four of its files were
+/// applied unchanged: its schema is exactly the <c>Initial</c> migration's (ModelSchemaTests proves the model makes
+/// that schema), so <c>Initial</c> is recorded as applied, <c>schema_migrations</c> is dropped, and later migrations
+/// apply as usual, all in one transaction. Any other old database is refused with what to do, never half-migrated.
+/// </summary>
+public sealed class DatabaseMigrations(NpgsqlDataSource dataSource, ILogger<DatabaseMigrations> logger)
+{
+    private const long LockKey = 0x4A6F624875624D; // "JobHubM", the key the SQL migrator used too
+
+    /// <summary>The files the SQL migrator applied, with the checksums it recorded for them (SHA-256 of the text).</summary>
+    public static readonly IReadOnlyDictionary<string, string> LegacyMigrations = new Dictionary<string, string>
+    {
+        ["0001_initial"] = "2DB81784B0ED6A833969C8187AD71AAA807B00876ECE92217777C3AE6050BD86",
+        ["0002_engine"] = "1675FF1D6F74263231CB61B0A6330783032289A54D72AD0387B643FD508046C9",
+        ["0003_maintenance"] = "876B4706D92AC7AA599110BD4E3A993FEAEC133DCF5F54247B0198EA405FE8FA",
+        ["0004_data_protection"] = "C1201063F2DE0B098743F938326DBA3206CA040F35EC5DB19AE1671C48D0BFD2",
+    };
+
+    public const string BaselineMigration = "20261125003326_Initial";
+
+    /// <summary>Applies what is pending; returns the migrations applied now (empty when the database was up to date).</summary>
+    public async Task<IReadOnlyList<string>> MigrateAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using (var take = new NpgsqlCommand($"SELECT pg_advisory_lock({LockKey})", connection))
+        {
+            await take.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        try
+        {
+            await using var context = Context(connection);
+            await AdoptLegacyDatabaseAsync(connection, context, cancellationToken);
+            var pending = (await context.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+            if (pending.Count > 0)
+            {
+                await context.Database.MigrateAsync(cancellationToken);
+                logger.LogInformation("Applied migrations {Migrations}", string.Join(", ", pending));
+            }
+
+            return pending;
+        }
+        finally
+        {
+            await using var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({LockKey})", connection);
+            await release.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>True when every migration is applied (the readiness check).</summary>
+    public async Task<bool> IsUpToDateAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var context = Context(connection);
+        return !(await context.Database.GetPendingMigrationsAsync(cancellationToken)).Any();
+    }
+
+    private static JobHubDbContext Context(NpgsqlConnection connection) =>
+        new((DbContextOptions<JobHubDbContext>)new DbContextOptionsBuilder<JobHubDbContext>()
+            .UseNpgsql(connection).UseSnakeCaseNamingConvention().Options);
+
+    private async Task AdoptLegacyDatabaseAsync(NpgsqlConnection connection, JobHubDbContext context, CancellationToken cancellationToken)
+    {
+        // One statement decides: is this an old migrator's database that EF has not adopted yet?
+        await using var probe = new NpgsqlCommand("""
+            SELECT to_regclass('public.schema_migrations') IS NOT NULL AND to_regclass('public."__EFMigrationsHistory"') IS NULL
+            """, connection);
+        if (!(bool)(await probe.ExecuteScalarAsync(cancellationToken))!)
+        {
+            return;
+        }
+
+        var applied = new Dictionary<string, string>();
+        await using (var read = new NpgsqlCommand("SELECT id, checksum FROM schema_migrations", connection))
+        await using (var rows = await read.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await rows.ReadAsync(cancellationToken))
+            {
+                applied[rows.GetString(0)] = rows.GetString(1);
+            }
+        }
+
+        var missing = LegacyMigrations.Keys.Where(id => !applied.ContainsKey(id)).ToList();
+        var changed = applied.Where(a => !LegacyMigrations.TryGetValue(a.Key, out var checksum) || checksum != a.Value).Select(a => a.Key).ToList();
+        if (missing.Count > 0 || changed.Count > 0)
+        {
+            throw new LegacySchemaException(
+                $"This database was made by an older JobHub whose SQL migrations are not the ones this version can adopt " +
+                $"(missing: {(missing.Count == 0 ? "none" : string.Join(", ", missing))}; unknown or edited: {(changed.Count == 0 ? "none" : string.Join(", ", changed))}). " +
+                "Nothing was changed. Start the JobHub version of 2026-11-24 on it once (it applies its remaining SQL migrations), " +
+                "then start this version; or give this version an empty database.");
+        }
+
+        var history = context.GetService<IHistoryRepository>();
+        var productVersion = typeof(DbContext).Assembly.GetName().Version!.ToString(3);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var adopt = new NpgsqlCommand(
+            history.GetCreateScript() + ";\n" +
+            history.GetInsertScript(new HistoryRow(BaselineMigration, productVersion)) + ";\n" +
+            "DROP TABLE schema_migrations;", connection, transaction))
+        {
+            await adopt.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        logger.LogInformation("Adopted a database made by the SQL migrator: {Migration} recorded as applied", BaselineMigration);
+    }
+}
