@@ -1,3 +1,5 @@
+using Npgsql;
+using Microsoft.EntityFrameworkCore;
 using JobHub.Core.Jobs;
 using JobHub.Core.Maintenance;
 using JobHub.Core.Persistence;
@@ -20,6 +22,11 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(Random.Shared);
         services.AddSingleton(_ => Database.CreateDataSource(configuration.GetConnectionString("JobHub") ?? ""));
         services.AddSingleton<DatabaseMigrations>();
+        // One pooled context factory: use cases create a context per unit of work (a Blazor component never holds one);
+        // Identity's stores get a scoped context from it.
+        services.AddPooledDbContextFactory<JobHubDbContext>((provider, options) =>
+            options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>()).UseSnakeCaseNamingConvention());
+        services.AddScoped(provider => provider.GetRequiredService<IDbContextFactory<JobHubDbContext>>().CreateDbContext());
 
         services.AddOptions<JobHubOptions>().BindConfiguration(JobHubOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RunningHubOptions>().BindConfiguration(RunningHubOptions.Section).ValidateDataAnnotations().ValidateOnStart();

@@ -1,19 +1,20 @@
+using Microsoft.AspNetCore.Identity;
+
 namespace JobHub.Core.Accounts;
 
-/// <summary>One row of <c>users</c>, as ASP.NET Core Identity's <c>UserManager</c> sees it.</summary>
-public sealed class JobHubUser
+/// <summary>
+/// An account: ASP.NET Core Identity's user (EF Core stores) with the person's language, the time it was made and
+/// the credit balance. The balance is written only by the ledger's statements (<c>Credits/CreditLedger.cs</c>), never
+/// by Identity's updates, so a stale copy of a user can never overwrite a newer balance.
+/// </summary>
+public sealed class JobHubUser : IdentityUser<Guid>
 {
-    public Guid Id { get; set; } = Guid.NewGuid();
-    public string Email { get; set; } = "";
-    public string NormalizedEmail { get; set; } = "";
-    public string UserName { get; set; } = "";
-    public string NormalizedUserName { get; set; } = "";
-    public string? PasswordHash { get; set; }
-    public string SecurityStamp { get; set; } = Guid.NewGuid().ToString("N");
-    public string ConcurrencyStamp { get; set; } = Guid.NewGuid().ToString("N");
-    public bool LockoutEnabled { get; set; } = true;
-    public DateTimeOffset? LockoutEnd { get; set; }
-    public int AccessFailedCount { get; set; }
+    public JobHubUser()
+    {
+        Id = Guid.CreateVersion7();
+        SecurityStamp = Guid.NewGuid().ToString("N");
+    }
+
     public string Culture { get; set; } = "pt-BR";
     public int CreditBalance { get; set; }
     public DateTime CreatedAt { get; set; }
@@ -26,10 +27,9 @@ public static class Roles
     public const string User = "user";
 }
 
-/// <summary>A role, as Identity's role manager sees it (roles are fixed by the schema).</summary>
-public sealed class JobHubRole
+/// <summary>A role (<c>admin</c>, <c>user</c>), as Identity's role manager sees it; the roles are seeded by the migrations.</summary>
+public sealed class JobHubRole : IdentityRole<Guid>
 {
-    public Guid Id { get; set; }
-    public string Name { get; set; } = "";
-    public string NormalizedName { get; set; } = "";
+    public static readonly Guid AdminId = Guid.Parse("00000000-0000-0000-0000-0000000000a1");
+    public static readonly Guid UserId = Guid.Parse("00000000-0000-0000-0000-0000000000a2");
 }

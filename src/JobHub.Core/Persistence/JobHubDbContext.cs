@@ -1,9 +1,11 @@
+using JobHub.Core.Accounts;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 
 namespace JobHub.Core.Persistence;
 
 /// <summary>
-/// JobHub's tables as one EF Core model: each entity's mapping is an <see cref="IEntityTypeConfiguration{TEntity}"/>
+/// JobHub's tables as one EF Core model, Identity's users and roles included: each entity's mapping is an <see cref="IEntityTypeConfiguration{TEntity}"/>
 /// beside its feature (<c>Jobs/JobConfiguration.cs</c>, <c>Credits/CreditLedgerEntryConfiguration.cs</c>, …). Column
 /// names come from the snake_case convention (EFCore.NamingConventions); table, key, index and constraint names are
 /// the database's own, so the rules' constraints (R4's partial unique index, R6's ledger key, the non-negative
@@ -11,7 +13,7 @@ namespace JobHub.Core.Persistence;
 /// exactly the schema the migrations made, so moving the migrations and the data access onto EF changes no table.
 /// Serial columns, not identity columns, as the schema has always used.
 /// </summary>
-public sealed class JobHubDbContext(DbContextOptions<JobHubDbContext> options) : DbContext(options)
+public sealed class JobHubDbContext(DbContextOptions<JobHubDbContext> options) : IdentityDbContext<JobHubUser, JobHubRole, Guid>(options)
 {
     /// <summary>The provider and conventions every use of the context shares (DI, design time, tests).</summary>
     public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, string connectionString) =>
@@ -23,6 +25,7 @@ public sealed class JobHubDbContext(DbContextOptions<JobHubDbContext> options) :
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        base.OnModelCreating(modelBuilder); // Identity's entities; the configurations below give them JobHub's tables and names
         modelBuilder.UseSerialColumns();
         modelBuilder.HasSequence<long>("jobs_queue_seq");
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(JobHubDbContext).Assembly);

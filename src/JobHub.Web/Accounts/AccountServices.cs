@@ -1,5 +1,6 @@
 using System.Globalization;
 using JobHub.Core.Accounts;
+using JobHub.Core.Persistence;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Identity;
@@ -12,7 +13,7 @@ public static class AccountServices
 {
     public static readonly string[] Cultures = ["pt-BR", "en"];
 
-    /// <summary>ASP.NET Core Identity (UserManager, SignInManager) over JobHub's Dapper stores, with cookie sign-in and lockout.</summary>
+    /// <summary>ASP.NET Core Identity (UserManager, SignInManager) on its EF Core stores, with cookie sign-in and lockout.</summary>
     public static IServiceCollection AddJobHubAccounts(this IServiceCollection services)
     {
         services.AddCascadingAuthenticationState();
@@ -62,8 +63,8 @@ public static class AccountServices
                 options.Lockout.AllowedForNewUsers = true;
             })
             .AddRoles<JobHubRole>()
-            .AddUserStore<UserStore>()
-            .AddRoleStore<RoleStore>()
+            .AddEntityFrameworkStores<JobHubDbContext>()
+            .AddUserStore<JobHubUserStore>()
             .AddSignInManager()
             .AddDefaultTokenProviders();
         services.AddScoped<DemoAccounts>();
