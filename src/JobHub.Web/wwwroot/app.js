@@ -4,10 +4,12 @@ window.jobhub = {
   markInteractive: () => { document.body.dataset.circuit = 'on'; },
 };
 
-// The account pages (sign-in, sign-up) are static: they set the cookie on a plain HTTP response. A link to them
-// must load them as a new document. Left to Blazor, a click made while the circuit is still starting (or
-// reconnecting) goes to the interactive router, which moves the address but may never render anything: the
-// click "leads nowhere". So such clicks are taken before Blazor sees them and become ordinary navigations.
+// A link must never "lead nowhere". Left to Blazor, a click made while the page's circuit is still starting (or on a
+// link to a static page) can reach the interactive router before it can render, which moves the address and renders
+// nothing. So, taken before Blazor sees them, these clicks become ordinary navigations (a new document):
+// - every link to the account pages (sign-in, sign-up: static pages that set the cookie on a plain HTTP response);
+// - every link clicked before this page's circuit has rendered once (what a browser without Blazor would do).
+// Once the circuit is up, other links are Blazor's (fast in-page navigation).
 window.addEventListener('click', event => {
   if (event.defaultPrevented || event.button !== 0 || event.ctrlKey || event.shiftKey || event.altKey || event.metaKey) {
     return;
@@ -17,7 +19,10 @@ window.addEventListener('click', event => {
     return;
   }
   const url = new URL(link.href, document.baseURI);
-  if (url.origin === location.origin && url.pathname.startsWith('/account/')) {
+  if (url.origin !== location.origin || (url.pathname === location.pathname && url.search === location.search && url.hash)) {
+    return;
+  }
+  if (url.pathname.startsWith('/account/') || document.body.dataset.circuit !== 'on') {
     event.preventDefault();
     location.assign(url.href);
   }

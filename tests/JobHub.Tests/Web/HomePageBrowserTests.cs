@@ -84,4 +84,35 @@ public sealed class HomePageBrowserTests
             release.TrySetResult();
         }
     }
+
+    [Fact]
+    public async Task AnyLinkClickedBeforeTheCircuitIsUp_LoadsItsPageAsANewDocument()
+    {
+        await using var hub = await LiveJobHub.StartAsync(new Dictionary<string, string?> { ["JobHub:SeedDemoUsers"] = "true" });
+        var browser = await Browser.GetAsync();
+        await using var context = await browser.NewContextAsync();
+        var page = await BrowserPages.SignedInAsync(context, hub.BaseAddress, DemoAccounts.AdminEmail, DemoAccounts.AdminPassword);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await page.RouteAsync("**/_blazor/negotiate**", async route =>
+        {
+            await release.Task;
+            await route.ContinueAsync();
+        });
+        try
+        {
+            await page.GotoAsync(hub.BaseAddress.ToString());
+            await page.WaitForFunctionAsync("() => window.Blazor !== undefined");
+            await page.EvaluateAsync("() => { window.sameDocument = true; }");
+
+            await page.ClickAsync("#nav-admin");
+
+            await page.WaitForURLAsync(new Uri(hub.BaseAddress, "admin").ToString(), new() { Timeout = 15000 });
+            await page.Locator("#slots").WaitForAsync(new() { Timeout = 15000 });
+            Assert.False(await page.EvaluateAsync<bool>("() => window.sameDocument === true"), "the page was patched into the old document");
+        }
+        finally
+        {
+            release.TrySetResult();
+        }
+    }
 }
