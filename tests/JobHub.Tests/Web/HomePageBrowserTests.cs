@@ -54,34 +54,18 @@ public sealed class HomePageBrowserTests
     public async Task SignInLink_LoadsTheSignInPageAsANewDocument_EvenWhileTheCircuitIsStillConnecting()
     {
         await using var hub = await LiveJobHub.StartAsync(new Dictionary<string, string?> { ["JobHub:SeedDemoUsers"] = "true" });
-        var browser = await Browser.GetAsync();
-        await using var context = await browser.NewContextAsync();
+        await using var context = await (await Browser.GetAsync()).NewContextAsync();
         var page = await context.NewPageAsync();
-        // Hold the circuit back: the moment a quick click used to reach Blazor's navigation instead of the browser's.
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await page.RouteAsync("**/_blazor/negotiate**", async route =>
+        await using (await CircuitHeldBackAsync(page, hub))
         {
-            await release.Task;
-            await route.ContinueAsync();
-        });
-        try
-        {
-            await page.GotoAsync(hub.BaseAddress.ToString());
-            await page.WaitForFunctionAsync("() => window.Blazor !== undefined");
-            await page.EvaluateAsync("() => { window.sameDocument = true; }");
-
             await page.ClickAsync("#home-login");
 
             await page.Locator("#email").WaitForAsync(new() { Timeout = 15000 });
-            Assert.False(await page.EvaluateAsync<bool>("() => window.sameDocument === true"), "the sign-in page was patched into the old document");
+            Assert.False(await SameDocumentAsync(page), "the sign-in page was patched into the old document");
             await page.FillAsync("#email", DemoAccounts.UserEmail);
             await page.FillAsync("#password", DemoAccounts.UserPassword);
             await page.ClickAsync("#login-submit");
             await page.WaitForURLAsync(hub.BaseAddress.ToString());
-        }
-        finally
-        {
-            release.TrySetResult();
         }
     }
 
@@ -89,30 +73,44 @@ public sealed class HomePageBrowserTests
     public async Task AnyLinkClickedBeforeTheCircuitIsUp_LoadsItsPageAsANewDocument()
     {
         await using var hub = await LiveJobHub.StartAsync(new Dictionary<string, string?> { ["JobHub:SeedDemoUsers"] = "true" });
-        var browser = await Browser.GetAsync();
-        await using var context = await browser.NewContextAsync();
+        await using var context = await (await Browser.GetAsync()).NewContextAsync();
         var page = await BrowserPages.SignedInAsync(context, hub.BaseAddress, DemoAccounts.AdminEmail, DemoAccounts.AdminPassword);
+        await using (await CircuitHeldBackAsync(page, hub))
+        {
+            await page.ClickAsync("#nav-admin");
+
+            await page.WaitForURLAsync(new Uri(hub.BaseAddress, "admin").ToString(), new() { Timeout = 15000 });
+            await page.Locator("#slots").WaitForAsync(new() { Timeout = 15000 });
+            Assert.False(await SameDocumentAsync(page), "the page was patched into the old document");
+        }
+    }
+
+    /// <summary>
+    /// Opens the home page with its circuit held back (the negotiation waits until disposed): the moment a quick click
+    /// used to reach Blazor's navigation instead of the browser's. The document is marked, so a test can tell a new one.
+    /// </summary>
+    private static async Task<IAsyncDisposable> CircuitHeldBackAsync(IPage page, LiveJobHub hub)
+    {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await page.RouteAsync("**/_blazor/negotiate**", async route =>
         {
             await release.Task;
             await route.ContinueAsync();
         });
-        try
-        {
-            await page.GotoAsync(hub.BaseAddress.ToString());
-            await page.WaitForFunctionAsync("() => window.Blazor !== undefined");
-            await page.EvaluateAsync("() => { window.sameDocument = true; }");
+        await page.GotoAsync(hub.BaseAddress.ToString());
+        await page.WaitForFunctionAsync("() => window.Blazor !== undefined");
+        await page.EvaluateAsync("() => { window.sameDocument = true; }");
+        return new Release(release);
+    }
 
-            await page.ClickAsync("#nav-admin");
+    private static Task<bool> SameDocumentAsync(IPage page) => page.EvaluateAsync<bool>("() => window.sameDocument === true");
 
-            await page.WaitForURLAsync(new Uri(hub.BaseAddress, "admin").ToString(), new() { Timeout = 15000 });
-            await page.Locator("#slots").WaitForAsync(new() { Timeout = 15000 });
-            Assert.False(await page.EvaluateAsync<bool>("() => window.sameDocument === true"), "the page was patched into the old document");
-        }
-        finally
+    private sealed class Release(TaskCompletionSource release) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync()
         {
             release.TrySetResult();
+            return ValueTask.CompletedTask;
         }
     }
 }
