@@ -78,7 +78,8 @@ public static class AccountServices
         // One key ring in the database for every instance and restart (cookies and anti-forgery tokens stay valid).
         services.AddDataProtection().SetApplicationName(DataProtectionKeys.ApplicationName);
         services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(provider => new ConfigureOptions<KeyManagementOptions>(options =>
-            options.XmlRepository = new DataProtectionKeys(provider.GetRequiredService<Npgsql.NpgsqlDataSource>())));
+            options.XmlRepository = new DataProtectionKeys(
+                provider.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<JobHub.Core.Persistence.JobHubDbContext>>())));
 
         services.AddLocalization(options => options.ResourcesPath = "Resources");
         services.Configure<RequestLocalizationOptions>(options =>

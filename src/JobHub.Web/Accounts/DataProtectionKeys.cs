@@ -1,29 +1,32 @@
 using System.Xml.Linq;
-using Dapper;
+using JobHub.Core.Persistence;
 using Microsoft.AspNetCore.DataProtection.Repositories;
-using Npgsql;
+using Microsoft.EntityFrameworkCore;
 
 namespace JobHub.Web.Accounts;
 
 /// <summary>
-/// The data protection key ring in PostgreSQL (table <c>data_protection_keys</c>), so that every instance on the
-/// database, and every restart, reads and writes the same keys: a sign-in cookie stays valid after JobHub is
-/// restarted or killed, and on any instance behind a load balancer. Keys are stored as the framework writes them.
+/// The data protection key ring in PostgreSQL (table <c>data_protection_keys</c>, through the EF Core context), so that
+/// every instance on the database, and every restart, reads and writes the same keys: a sign-in cookie stays valid
+/// after JobHub is restarted or killed, and on any instance behind a load balancer. Keys are stored as the framework
+/// writes them. (Microsoft.AspNetCore.DataProtection.EntityFrameworkCore's entity has an int key and nullable columns;
+/// this table has a bigserial key and required columns, so the repository is ours, over the same context.)
 /// </summary>
-public sealed class DataProtectionKeys(NpgsqlDataSource dataSource) : IXmlRepository
+public sealed class DataProtectionKeys(IDbContextFactory<JobHubDbContext> contexts) : IXmlRepository
 {
     public const string ApplicationName = "JobHub";
 
     public IReadOnlyCollection<XElement> GetAllElements()
     {
-        using var connection = dataSource.OpenConnection();
-        return connection.Query<string>("SELECT xml FROM data_protection_keys ORDER BY id").Select(xml => XElement.Parse(xml)).ToList();
+        using var context = contexts.CreateDbContext();
+        return context.Set<DataProtectionKeyRow>().AsNoTracking().OrderBy(k => k.Id).Select(k => k.Xml).ToList()
+            .Select(xml => XElement.Parse(xml)).ToList();
     }
 
     public void StoreElement(XElement element, string friendlyName)
     {
-        using var connection = dataSource.OpenConnection();
-        connection.Execute("INSERT INTO data_protection_keys (friendly_name, xml) VALUES (@friendlyName, @xml)",
-            new { friendlyName, xml = element.ToString(SaveOptions.DisableFormatting) });
+        using var context = contexts.CreateDbContext();
+        context.Add(new DataProtectionKeyRow { FriendlyName = friendlyName, Xml = element.ToString(SaveOptions.DisableFormatting) });
+        context.SaveChanges();
     }
 }

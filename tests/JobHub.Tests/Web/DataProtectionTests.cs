@@ -41,6 +41,9 @@ public sealed class DataProtectionTests : IAsyncLifetime
 
         await using (var connection = new NpgsqlConnection(TestDatabase.ConnectionStringFor(database)))
         {
+            // Stored whole, with the database's own time (the column default, not an empty date from the entity).
+            Assert.True(await connection.ExecuteScalarAsync<bool>(
+                "SELECT bool_and(created_at > now() - interval '1 hour' AND xml LIKE '<key %' AND friendly_name <> '') FROM data_protection_keys"));
             Assert.True(await connection.ExecuteAsync("DELETE FROM data_protection_keys") >= 1);
         }
 
