@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
-using Dapper;
+using JobHub.Core.Persistence;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace JobHub.Core.Webhooks;
 
@@ -11,7 +11,7 @@ namespace JobHub.Core.Webhooks;
 /// constant time. The secret comes from configuration or, when none is set, is generated once and kept
 /// in the database so that every instance shares it.
 /// </summary>
-public sealed class WebhookTokens(NpgsqlDataSource dataSource, IOptions<JobHubOptions> options)
+public sealed class WebhookTokens(IDbContextFactory<JobHubDbContext> contexts, IOptions<JobHubOptions> options)
 {
     private const string SettingKey = "webhook_secret";
     private byte[]? secret;
@@ -47,13 +47,13 @@ public sealed class WebhookTokens(NpgsqlDataSource dataSource, IOptions<JobHubOp
             return secret = Encoding.UTF8.GetBytes(options.Value.WebhookSecret);
         }
 
-        await using var connection = await dataSource.OpenConnectionAsync();
+        await using var context = await contexts.CreateDbContextAsync();
         var generated = Base64Url(RandomNumberGenerator.GetBytes(32));
-        var stored = await connection.ExecuteScalarAsync<string>("""
-            INSERT INTO app_settings (key, value) VALUES (@key, @generated) ON CONFLICT (key) DO NOTHING;
-            SELECT value FROM app_settings WHERE key = @key;
-            """, new { key = SettingKey, generated });
-        return secret = Encoding.UTF8.GetBytes(stored!);
+        // Raw SQL: the first instance's secret must win when several start at once; ON CONFLICT decides that in one
+        // statement, and the read after it (a statement of its own, so it sees the winner's committed row) returns it.
+        await context.Database.ExecuteSqlAsync($"INSERT INTO app_settings (key, value) VALUES ({SettingKey}, {generated}) ON CONFLICT (key) DO NOTHING");
+        var stored = await context.Set<AppSetting>().AsNoTracking().Where(s => s.Key == SettingKey).Select(s => s.Value).SingleAsync();
+        return secret = Encoding.UTF8.GetBytes(stored);
     }
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
