@@ -108,6 +108,15 @@ public sealed class SweepTests : IAsyncLifetime
         var user = await h.CreateUserAsync(10);
         var job = (await h.SubmitAsync(user)).Job!;
         Assert.Equal(JobStatus.Starting, job.Status);
+        // The launch really is at RunningHub, waiting for its answer (on a busy machine it may not have got there yet;
+        // a launch that finds its job already failed starts nothing, which is right but not this test's case).
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (h.RunningHub.Starts.IsEmpty && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.Single(h.RunningHub.Starts);
 
         h.Clock.Advance(TimeSpan.FromSeconds(60));
         await h.Maintenance.RunAsync(MaintenanceTaskKeys.OrphanedStarting, MaintenanceTriggers.Manual);
