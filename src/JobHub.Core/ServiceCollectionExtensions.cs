@@ -25,7 +25,7 @@ public static class ServiceCollectionExtensions
         // One pooled context factory: use cases create a context per unit of work (a Blazor component never holds one);
         // Identity's stores get a scoped context from it.
         services.AddPooledDbContextFactory<JobHubDbContext>((provider, options) =>
-            options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>()).UseSnakeCaseNamingConvention());
+            JobHubDbContext.Conventions(options.UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>())));
         services.AddScoped(provider => provider.GetRequiredService<IDbContextFactory<JobHubDbContext>>().CreateDbContext());
 
         services.AddOptions<JobHubOptions>().BindConfiguration(JobHubOptions.Section).ValidateDataAnnotations().ValidateOnStart();

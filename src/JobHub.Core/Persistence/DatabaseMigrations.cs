@@ -74,8 +74,7 @@ public sealed class DatabaseMigrations(NpgsqlDataSource dataSource, ILogger<Data
     }
 
     private static JobHubDbContext Context(NpgsqlConnection connection) =>
-        new((DbContextOptions<JobHubDbContext>)new DbContextOptionsBuilder<JobHubDbContext>()
-            .UseNpgsql(connection).UseSnakeCaseNamingConvention().Options);
+        new((DbContextOptions<JobHubDbContext>)JobHubDbContext.Conventions(new DbContextOptionsBuilder<JobHubDbContext>().UseNpgsql(connection)).Options);
 
     private async Task AdoptLegacyDatabaseAsync(NpgsqlConnection connection, JobHubDbContext context, CancellationToken cancellationToken)
     {

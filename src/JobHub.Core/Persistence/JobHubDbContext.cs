@@ -15,9 +15,15 @@ namespace JobHub.Core.Persistence;
 /// </summary>
 public sealed class JobHubDbContext(DbContextOptions<JobHubDbContext> options) : IdentityDbContext<JobHubUser, JobHubRole, Guid>(options)
 {
-    /// <summary>The provider and conventions every use of the context shares (DI, design time, tests).</summary>
+    /// <summary>The provider and conventions for a connection string (design time, tests).</summary>
     public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, string connectionString) =>
-        options.UseNpgsql(connectionString).UseSnakeCaseNamingConvention();
+        Conventions(options.UseNpgsql(connectionString));
+
+    /// <summary>
+    /// The conventions every use of the context shares (DI, migrations, design time, tests): one place, so the model
+    /// the migrations were made from is the model the app queries with.
+    /// </summary>
+    public static DbContextOptionsBuilder Conventions(DbContextOptionsBuilder options) => options.UseSnakeCaseNamingConvention();
 
     /// <summary>Indexes are declared where they serve a query, as the schema always did: none added for a foreign key by itself.</summary>
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>
