@@ -1,8 +1,9 @@
-using Dapper;
+using JobHub.Core.Persistence;
 using JobHub.Simulator;
 using JobHub.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
@@ -27,7 +28,7 @@ internal sealed class BenchHost : IAsyncDisposable
     public WebApplication App { get; }
     public string BaseUrl { get; }
     public SimulatorState Simulator => App.Services.GetRequiredService<SimulatorState>();
-    public NpgsqlDataSource Db => App.Services.GetRequiredService<NpgsqlDataSource>();
+    public IDbContextFactory<JobHubDbContext> Db => App.Services.GetRequiredService<IDbContextFactory<JobHubDbContext>>();
 
     public static async Task<BenchHost> StartAsync(string adminConnectionString, Dictionary<string, string?> settings)
     {
@@ -54,51 +55,48 @@ internal sealed class BenchHost : IAsyncDisposable
         return new BenchHost(app, baseUrl, adminConnectionString, database, storage);
     }
 
+    /// <summary>Users with a granted balance of 100, made in one statement (raw SQL: thousands of them are set up per run).</summary>
     public async Task<Guid[]> CreateUsersAsync(int count)
     {
-        await using var connection = await Db.OpenConnectionAsync();
-        return (await connection.QueryAsync<Guid>("""
+        await using var db = await Db.CreateDbContextAsync();
+        return (await db.Database.SqlQuery<Guid>($"""
             WITH made AS (
                 INSERT INTO users (id, email, normalized_email, user_name, normalized_user_name, security_stamp, concurrency_stamp, credit_balance)
                 SELECT id, id || '@bench.local', upper(id || '@bench.local'), id || '@bench.local', upper(id || '@bench.local'), 's', 'c', 100
-                FROM (SELECT gen_random_uuid() AS id FROM generate_series(1, @count)) ids
+                FROM (SELECT gen_random_uuid() AS id FROM generate_series(1, {count})) ids
                 RETURNING id)
             INSERT INTO credit_ledger (user_id, kind, amount, balance_after, reason, created_at)
             SELECT id, 'grant', 100, 100, 'bench', now() FROM made
             RETURNING user_id
-            """, new { count })).ToArray();
+            """).ToListAsync()).ToArray();
     }
 
     /// <summary>Jobs RunningHub is running (rows as the launcher leaves them, with their debit), without launching.</summary>
     public async Task<IReadOnlyList<(Guid Id, string TaskId)>> CreateRunningJobsAsync(int count)
     {
         var users = await CreateUsersAsync(count);
-        await using var connection = await Db.OpenConnectionAsync();
-        var jobs = (await connection.QueryAsync<(Guid, string)>("""
+        await using var db = await Db.CreateDbContextAsync();
+        var jobs = await db.Database.SqlQuery<RunningJob>($"""
             INSERT INTO jobs (id, user_id, tool_key, status, credit_cost, created_at, queue_seq, starting_at, started_at, account_key, task_id, webapp_id, updated_at)
             SELECT gen_random_uuid(), u, 'pose-changer', 'running', 3, now(), nextval('jobs_queue_seq'), now(), now(), 'simulator',
                    (2000000000000000000 + nextval('jobs_queue_seq'))::text, '2018451429635133442', now()
-            FROM unnest(@users) u
+            FROM unnest({users}) u
             RETURNING id, task_id
-            """, new { users })).ToList();
-        await connection.ExecuteAsync("""
+            """).ToListAsync();
+        await db.Database.ExecuteSqlAsync($"""
             INSERT INTO credit_ledger (user_id, job_id, kind, amount, balance_after, reason, created_at)
-            SELECT user_id, id, 'debit', -3, 97, 'bench', now() FROM jobs WHERE id = ANY(@ids);
-            UPDATE users SET credit_balance = 97 WHERE id = ANY(@users);
-            """, new { ids = jobs.Select(j => j.Item1).ToArray(), users });
-        return jobs;
+            SELECT user_id, id, 'debit', -3, 97, 'bench', now() FROM jobs WHERE id = ANY({jobs.Select(j => j.Id).ToArray()});
+            UPDATE users SET credit_balance = 97 WHERE id = ANY({users});
+            """);
+        return jobs.Select(j => (j.Id, j.TaskId)).ToList();
     }
 
-    public async Task<T> ScalarAsync<T>(string sql, object? parameters = null)
-    {
-        await using var connection = await Db.OpenConnectionAsync();
-        return (await connection.ExecuteScalarAsync<T>(sql, parameters))!;
-    }
+    internal sealed record RunningJob(Guid Id, string TaskId);
 
-    public async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object? parameters = null)
+    public async Task<int> CountAsync(System.Linq.Expressions.Expression<Func<Core.Jobs.Job, bool>> condition)
     {
-        await using var connection = await Db.OpenConnectionAsync();
-        return (await connection.QueryAsync<T>(sql, parameters)).ToList();
+        await using var db = await Db.CreateDbContextAsync();
+        return await db.Set<Core.Jobs.Job>().CountAsync(condition);
     }
 
     public async ValueTask DisposeAsync()

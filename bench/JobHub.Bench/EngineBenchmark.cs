@@ -1,12 +1,12 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Dapper;
 using JobHub.Core;
 using JobHub.Core.Credits;
 using JobHub.Core.Jobs;
 using JobHub.Core.Persistence;
 using JobHub.Core.RunningHub;
 using JobHub.Simulator;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -24,7 +24,7 @@ public static class EngineBenchmark
     public static async Task<IReadOnlyList<Figure>> RunAsync(string adminConnectionString)
     {
         var database = $"jobhub_bench_{Guid.NewGuid():N}"[..30];
-        await ExecuteAsync(adminConnectionString, $"CREATE DATABASE \"{database}\"");
+        await BenchDatabase.ExecuteAsync(adminConnectionString, $"CREATE DATABASE \"{database}\"");
         try
         {
             var connectionString = new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = database, MaxPoolSize = 80 }.ConnectionString;
@@ -45,11 +45,11 @@ public static class EngineBenchmark
                 .AddJobHubCore(configuration)
                 .AddSingleton<IRunningHubClient>(runningHub)
                 .BuildServiceProvider();
-            var dataSource = services.GetRequiredService<NpgsqlDataSource>();
+            var contexts = services.GetRequiredService<IDbContextFactory<JobHubDbContext>>();
             await services.GetRequiredService<DatabaseMigrations>().MigrateAsync();
-            await services.GetRequiredService<RunningHubAccounts>().SyncAsync(dataSource);
+            await services.GetRequiredService<RunningHubAccounts>().SyncAsync(contexts);
 
-            var bench = new Context(services, dataSource, runningHub);
+            var bench = new Context(services, contexts, runningHub);
             var inputs = await bench.InputsAsync();
             var figures = new List<Figure>();
             figures.Add(await SubmitLatencyAsync(bench, inputs, submitters: 1, perSubmitter: 300));
@@ -63,7 +63,7 @@ public static class EngineBenchmark
         finally
         {
             NpgsqlConnection.ClearAllPools();
-            await ExecuteAsync(adminConnectionString, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+            await BenchDatabase.ExecuteAsync(adminConnectionString, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
         }
     }
 
@@ -108,7 +108,7 @@ public static class EngineBenchmark
         for (var round = 0; round < rounds; round++)
         {
             await submit.HandleAsync(new SubmitJobRequest(users[round + 3], "pose-changer", inputs, new Dictionary<string, string?>()));
-            var oldestRunning = await bench.ScalarAsync<Guid>("SELECT id FROM jobs WHERE status = 'running' ORDER BY started_at LIMIT 1");
+            var oldestRunning = await bench.OldestRunningAsync();
             var launchBegun = bench.RunningHub.NextUpload();
             var started = Stopwatch.GetTimestamp();
             await finish.CompleteAsync(oldestRunning, [], null, JobCause.Webhook);
@@ -120,14 +120,7 @@ public static class EngineBenchmark
         return Figure.From($"promotion latency, slot freed → next launch begun ({rounds} promotions)", samples, targetP99: 100);
     }
 
-    private static async Task ExecuteAsync(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await connection.ExecuteAsync(sql);
-    }
-
-    private sealed class Context(IServiceProvider services, NpgsqlDataSource dataSource, InstantRunningHub runningHub)
+    private sealed class Context(IServiceProvider services, IDbContextFactory<JobHubDbContext> contexts, InstantRunningHub runningHub)
     {
         public IServiceProvider Services => services;
         public InstantRunningHub RunningHub => runningHub;
@@ -143,34 +136,35 @@ public static class EngineBenchmark
         public async Task<Guid[]> UsersAsync(int count)
         {
             var ids = Enumerable.Range(0, count).Select(_ => Guid.NewGuid()).ToArray();
-            await using var connection = await dataSource.OpenConnectionAsync();
             foreach (var id in ids)
             {
-                await using var transaction = await connection.BeginTransactionAsync();
+                await using var db = await contexts.CreateDbContextAsync();
+                await using var transaction = await db.Database.BeginTransactionAsync();
                 var email = $"{id:N}@bench.local";
-                await connection.ExecuteAsync("""
+                await db.Database.ExecuteSqlAsync($"""
                     INSERT INTO users (id, email, normalized_email, user_name, normalized_user_name, security_stamp, concurrency_stamp)
-                    VALUES (@id, @email, upper(@email), @email, upper(@email), 's', 'c')
-                    """, new { id, email }, transaction);
-                await CreditLedger.AddAsync(connection, transaction, id, LedgerKinds.Grant, 100, "bench", null, DateTime.UtcNow);
+                    VALUES ({id}, {email}, upper({email}), {email}, upper({email}), 's', 'c')
+                    """);
+                await CreditLedger.AddAsync(db, id, LedgerKinds.Grant, 100, "bench", null, DateTime.UtcNow);
                 await transaction.CommitAsync();
             }
 
             return ids;
         }
 
-        public async Task<T> ScalarAsync<T>(string sql)
+        public async Task<Guid> OldestRunningAsync()
         {
-            await using var connection = await dataSource.OpenConnectionAsync();
-            return (await connection.ExecuteScalarAsync<T>(sql))!;
+            await using var db = await contexts.CreateDbContextAsync();
+            return await db.Set<Job>().Where(j => j.Status == JobStatus.Running).OrderBy(j => j.StartedAt).Select(j => j.Id).FirstAsync();
         }
 
         /// <summary>Ends every job, so the next measurement starts with free slots and an empty queue.</summary>
         public async Task ResetAsync()
         {
             await services.GetRequiredService<JobLauncher>().WhenIdleAsync();
-            await using var connection = await dataSource.OpenConnectionAsync();
-            await connection.ExecuteAsync("UPDATE jobs SET status = 'cancelled', completed_at = now() WHERE status IN ('queued', 'starting', 'running')");
+            await using var db = await contexts.CreateDbContextAsync();
+            await db.Set<Job>().Where(j => JobStatus.Active.Contains(j.Status))
+                .ExecuteUpdateAsync(set => set.SetProperty(j => j.Status, JobStatus.Cancelled).SetProperty(j => j.CompletedAt, DateTime.UtcNow));
         }
     }
 

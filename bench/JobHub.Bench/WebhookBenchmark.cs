@@ -3,13 +3,13 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using Dapper;
 using JobHub.Core.Jobs;
 using JobHub.Core.RunningHub;
 using JobHub.Core.Webhooks;
 using JobHub.Simulator;
 using JobHub.Web;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
@@ -89,8 +89,8 @@ public static class WebhookBenchmark
             throw new InvalidOperationException($"{failures} webhook deliveries were refused");
         }
 
-        var ended = await host.ScalarAsync<int>("SELECT count(*)::int FROM jobs WHERE id = ANY(@ids) AND status IN ('completed', 'failed')",
-            new { ids = running.Select(r => r.Id).ToArray() });
+        var ids = running.Select(r => r.Id).ToArray();
+        var ended = await host.CountAsync(j => ids.Contains(j.Id) && (j.Status == JobStatus.Completed || j.Status == JobStatus.Failed));
         if (ended != running.Count)
         {
             throw new InvalidOperationException($"only {ended} of {running.Count} jobs ended");
@@ -123,16 +123,14 @@ public static class WebhookBenchmark
             var result = await submit.HandleAsync(new SubmitJobRequest(user, "pose-changer", [person, pose], new Dictionary<string, string?>()));
             submitted.Add(result.Job!.Id);
             await Task.Delay(TimeSpan.FromMilliseconds(2000.0 / 3));
-            var running = await host.ScalarAsync<int>("SELECT count(*)::int FROM jobs WHERE status IN ('starting', 'running', 'queued')");
-            while (running >= 3)
+            while (await host.CountAsync(j => JobStatus.Active.Contains(j.Status)) >= 3)
             {
                 await Task.Delay(100);
-                running = await host.ScalarAsync<int>("SELECT count(*)::int FROM jobs WHERE status IN ('starting', 'running', 'queued')");
             }
         }
 
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
-        while (await host.ScalarAsync<int>("SELECT count(*)::int FROM jobs WHERE id = ANY(@ids) AND completed_at IS NULL", new { ids = submitted.ToArray() }) > 0)
+        while (await host.CountAsync(j => submitted.Contains(j.Id) && j.CompletedAt == null) > 0)
         {
             if (DateTime.UtcNow > deadline)
             {
@@ -143,9 +141,9 @@ public static class WebhookBenchmark
         }
 
         var ends = host.Simulator.Tasks.ToDictionary(t => t.TaskId, t => t.EndedAt!.Value.UtcDateTime);
-        var rows = await host.QueryAsync<(string TaskId, DateTime CompletedAt)>(
-            "SELECT task_id, completed_at FROM jobs WHERE id = ANY(@ids)", new { ids = submitted.ToArray() });
-        var samples = rows.Select(r => (r.CompletedAt - ends[r.TaskId]).TotalMilliseconds);
+        await using var db = await host.Db.CreateDbContextAsync();
+        var rows = await db.Set<Job>().Where(j => submitted.Contains(j.Id)).Select(j => new { j.TaskId, j.CompletedAt }).ToListAsync();
+        var samples = rows.Select(r => (r.CompletedAt!.Value - ends[r.TaskId!]).TotalMilliseconds);
         return Figure.From($"lost webhook: task ended → job terminal by the sweep ({jobs} jobs; ReconcileAfter 5 s, sweep every 2 s, so at most ~6 s after a 1 s task)",
             samples, targetP99: null);
     }

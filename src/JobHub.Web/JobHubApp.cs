@@ -107,7 +107,7 @@ public static class JobHubApp
         app.Services.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>().Validate();
         await app.Services.GetRequiredService<DatabaseMigrations>().MigrateAsync(cancellationToken);
         var accounts = app.Services.GetRequiredService<JobHub.Core.RunningHub.RunningHubAccounts>();
-        await accounts.SyncAsync(app.Services.GetRequiredService<Npgsql.NpgsqlDataSource>(), cancellationToken);
+        await accounts.SyncAsync(app.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<JobHubDbContext>>(), cancellationToken);
         if (!accounts.UsesSimulator)
         {
             // A node mapping not yet checked against the app's API page would fail every run with RunningHub's 803.

@@ -1,6 +1,8 @@
 using System.Text.Json;
-using Dapper;
+using JobHub.Core.Jobs;
+using JobHub.Core.Persistence;
 using JobHub.Simulator;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
 using Npgsql;
 
@@ -28,7 +30,7 @@ public static class BrowserUsers
         }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-status'] });
         """;
 
-    public static async Task RunAsync(Uri baseAddress, NpgsqlDataSource db, IReadOnlyList<string> emails, string password, DateTime stopAt,
+    public static async Task RunAsync(Uri baseAddress, IDbContextFactory<JobHubDbContext> db, IReadOnlyList<string> emails, string password, DateTime stopAt,
         LoadReport report, CancellationToken cancellationToken)
     {
         if (emails.Count == 0)
@@ -47,7 +49,7 @@ public static class BrowserUsers
         await Task.WhenAll(emails.Select(email => SessionAsync(browser, baseAddress, db, email, password, stopAt, report, cancellationToken)));
     }
 
-    private static async Task SessionAsync(IBrowser browser, Uri baseAddress, NpgsqlDataSource db, string email, string password,
+    private static async Task SessionAsync(IBrowser browser, Uri baseAddress, IDbContextFactory<JobHubDbContext> db, string email, string password,
         DateTime stopAt, LoadReport report, CancellationToken cancellationToken)
     {
         await using var context = await browser.NewContextAsync();
@@ -85,7 +87,7 @@ public static class BrowserUsers
     }
 
     /// <summary>One job through the tool page, from the form (or the active job the page shows) to its end.</summary>
-    private static async Task RunOneJobAsync(IPage page, Uri baseAddress, NpgsqlDataSource db, LoadReport report)
+    private static async Task RunOneJobAsync(IPage page, Uri baseAddress, IDbContextFactory<JobHubDbContext> db, LoadReport report)
     {
         await page.GotoAsync(new Uri(baseAddress, "tools/pose-changer").ToString());
         await page.Locator("body[data-circuit='on']").WaitForAsync(new() { State = WaitForSelectorState.Attached, Timeout = 30000 });
@@ -101,13 +103,13 @@ public static class BrowserUsers
             .WaitForAsync(new() { Timeout = 15 * 60_000 });
         var changes = JsonSerializer.Deserialize<List<Change>>(await page.EvaluateAsync<string>("JSON.stringify(window.__jobhubChanges)"),
             JsonSerializerOptions.Web) ?? [];
-        await using var connection = await db.OpenConnectionAsync();
+        await using var context = await db.CreateDbContextAsync();
         // The first state seen of each job is what the page loaded or the submission answered; the later ones were pushed.
         foreach (var change in changes.Where(c => c.Job is not null).GroupBy(c => c.Job).SelectMany(job => job.Skip(1)))
         {
-            var committed = await connection.ExecuteScalarAsync<DateTime?>("""
-                SELECT max(at) FROM job_events WHERE job_id = @job::uuid AND kind = 'transition' AND to_status = @status
-                """, new { job = change.Job, status = change.Status });
+            var jobId = Guid.Parse(change.Job!);
+            var committed = await context.Set<JobEventRow>()
+                .Where(e => e.JobId == jobId && e.Kind == JobEvents.Transition && e.ToStatus == change.Status).MaxAsync(e => (DateTime?)e.At);
             var shown = DateTimeOffset.FromUnixTimeMilliseconds(change.At).UtcDateTime;
             if (committed is { } at && shown >= at.ToUniversalTime())
             {

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using Dapper;
 using JobHub.Core;
 using JobHub.Core.Invariants;
+using JobHub.Core.Persistence;
 using JobHub.Simulator;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -63,7 +63,8 @@ public static class LoadBenchmark
         await jobhub.StartAsync();
         Note($"JobHub started (pid {jobhub.Pid}), {scenario.Plan.Users} users, {FaultNames.Describe(scenario.Faults)}");
 
-        await using var db = NpgsqlDataSource.Create(connectionString);
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        var db = JobHubDbContext.FactoryFor(dataSource);
         using var stop = new CancellationTokenSource();
         var browserEmails = scenario.Browsers > 0
             ? await LoadDriver.CreateUsersAsync(db, scenario.Plan with { Users = scenario.Browsers }, "browser")
@@ -103,15 +104,15 @@ public static class LoadBenchmark
         LoadFigures.Outcomes outcomes;
         var figures = new List<Figure>();
         // A data source of its own: idle connections of the run's one may have been cut by the PostgreSQL restart.
-        await using (var figuresDb = NpgsqlDataSource.Create(connectionString))
-        await using (var connection = await figuresDb.OpenConnectionAsync())
+        await using (var figuresSource = NpgsqlDataSource.Create(connectionString))
+        await using (var figuresDb = JobHubDbContext.FactoryFor(figuresSource).CreateDbContext())
         {
-            outcomes = await LoadFigures.OutcomesAsync(connection);
+            outcomes = await LoadFigures.OutcomesAsync(figuresDb);
             var label = scenario.Name;
             Add(figures, $"{label}: submit (HTTP POST with the inputs → job created)", report.Samples("submit"), 100);
-            Add(figures, $"{label}: start (submitted → running, queue wait included)", await LoadFigures.SubmitToRunningAsync(connection), null);
-            Add(figures, $"{label}: launch (starting → running: inputs uploaded, task started)", await LoadFigures.LaunchAsync(connection), null);
-            Add(figures, $"{label}: promotion (slot released → next queued job starting)", await LoadFigures.PromotionAsync(connection), 100);
+            Add(figures, $"{label}: start (submitted → running, queue wait included)", await LoadFigures.SubmitToRunningAsync(figuresDb), null);
+            Add(figures, $"{label}: launch (starting → running: inputs uploaded, task started)", await LoadFigures.LaunchAsync(figuresDb), null);
+            Add(figures, $"{label}: promotion (slot released → next queued job starting)", await LoadFigures.PromotionAsync(figuresDb), 100);
             Add(figures, $"{label}: webhook (RunningHub's delivery → JobHub's answer)", report.Samples("webhook"), 50);
             Add(figures, $"{label}: page update (change committed → shown in the browser)", report.Samples("page update"), null);
         }

@@ -1,7 +1,9 @@
-using Dapper;
 using JobHub.Core.Accounts;
 using JobHub.Core.Credits;
+using JobHub.Core.Jobs;
+using JobHub.Core.Persistence;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
 namespace JobHub.Bench.Load;
@@ -13,7 +15,7 @@ namespace JobHub.Bench.Load;
 /// </summary>
 public static class LoadDriver
 {
-    public static async Task RunAsync(Uri baseAddress, NpgsqlDataSource db, LoadPlan plan, LoadReport report, CancellationToken cancellationToken = default)
+    public static async Task RunAsync(Uri baseAddress, IDbContextFactory<JobHubDbContext> db, LoadPlan plan, LoadReport report, CancellationToken cancellationToken = default)
     {
         var emails = await CreateUsersAsync(db, plan);
         var stopSubmittingAt = DateTime.UtcNow + plan.Duration;
@@ -22,22 +24,23 @@ public static class LoadDriver
     }
 
     /// <summary>The plan's users, each with enough credits for every job it could make, ledgered as a grant.</summary>
-    public static async Task<IReadOnlyList<string>> CreateUsersAsync(NpgsqlDataSource db, LoadPlan plan, string prefix = "load", int credits = 100_000)
+    public static async Task<IReadOnlyList<string>> CreateUsersAsync(IDbContextFactory<JobHubDbContext> db, LoadPlan plan, string prefix = "load", int credits = 100_000)
     {
         var hash = new PasswordHasher<JobHubUser>().HashPassword(new JobHubUser(), plan.Password);
         var run = Guid.NewGuid().ToString("N")[..8];
         var emails = Enumerable.Range(0, plan.Users).Select(i => $"{prefix}-{run}-{i}@load.local").ToList();
-        await using var connection = await db.OpenConnectionAsync();
-        await using var transaction = await connection.BeginTransactionAsync();
-        var ids = (await connection.QueryAsync<Guid>("""
+        await using var context = await db.CreateDbContextAsync();
+        await using var transaction = await context.Database.BeginTransactionAsync();
+        // Raw SQL: hundreds of users in one statement.
+        var ids = await context.Database.SqlQuery<Guid>($"""
             INSERT INTO users (id, email, normalized_email, user_name, normalized_user_name, password_hash, security_stamp, concurrency_stamp, culture)
-            SELECT gen_random_uuid(), e, upper(e), e, upper(e), @hash, gen_random_uuid()::text, gen_random_uuid()::text, 'en'
-            FROM unnest(@emails) e
+            SELECT gen_random_uuid(), e, upper(e), e, upper(e), {hash}, gen_random_uuid()::text, gen_random_uuid()::text, 'en'
+            FROM unnest({emails.ToArray()}) e
             RETURNING id
-            """, new { emails, hash }, transaction)).ToList();
+            """).ToListAsync();
         foreach (var id in ids)
         {
-            await CreditLedger.AddAsync(connection, transaction, id, LedgerKinds.Grant, credits, "load test grant", null, DateTime.UtcNow);
+            await CreditLedger.AddAsync(context, id, LedgerKinds.Grant, credits, "load test grant", null, DateTime.UtcNow);
         }
 
         await transaction.CommitAsync();
@@ -45,15 +48,15 @@ public static class LoadDriver
     }
 
     /// <summary>Waits until no job is queued, starting or running (the sweeps end what the faults left behind); false on timeout.</summary>
-    public static async Task<bool> SettleAsync(NpgsqlDataSource db, TimeSpan timeout)
+    public static async Task<bool> SettleAsync(IDbContextFactory<JobHubDbContext> db, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
         {
             try
             {
-                await using var connection = await db.OpenConnectionAsync();
-                if (await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM jobs WHERE status IN ('queued', 'starting', 'running')") == 0)
+                await using var context = await db.CreateDbContextAsync();
+                if (!await context.Set<Job>().AnyAsync(j => JobStatus.Active.Contains(j.Status)))
                 {
                     return true;
                 }

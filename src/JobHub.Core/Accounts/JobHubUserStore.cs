@@ -3,7 +3,6 @@ using JobHub.Core.Persistence;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -37,9 +36,8 @@ public sealed class JobHubUserStore(JobHubDbContext context, IOptions<JobHubOpti
 
         if (options.Value.SignupCredits > 0)
         {
-            // The ledger's own statement (balance and entry together), on this transaction's connection.
-            user.CreditBalance = (await CreditLedger.AddAsync((NpgsqlConnection)Context.Database.GetDbConnection(),
-                (NpgsqlTransaction)transaction.GetDbTransaction(), user.Id, LedgerKinds.Grant, options.Value.SignupCredits, "sign-up grant", null, now))!.Value;
+            // The ledger's own statements (balance and entry together), in this transaction.
+            user.CreditBalance = (await CreditLedger.AddAsync(Context, user.Id, LedgerKinds.Grant, options.Value.SignupCredits, "sign-up grant", null, now))!.Value;
         }
 
         await transaction.CommitAsync(cancellationToken);

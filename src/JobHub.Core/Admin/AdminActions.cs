@@ -1,10 +1,10 @@
 using System.Security.Claims;
-using Dapper;
 using JobHub.Core.Accounts;
 using JobHub.Core.Credits;
 using JobHub.Core.Jobs;
 using JobHub.Core.Maintenance;
-using Npgsql;
+using JobHub.Core.Persistence;
+using Microsoft.EntityFrameworkCore;
 
 namespace JobHub.Core.Admin;
 
@@ -41,7 +41,7 @@ public static class AdminErrors
 /// each requiring a reason, and each recorded in <c>admin_actions</c> (who, when, what, why).
 /// </summary>
 public sealed class AdminActions(
-    NpgsqlDataSource dataSource,
+    IDbContextFactory<JobHubDbContext> contexts,
     ReconcileJob reconcileJob,
     CancelJob cancelJob,
     MaintenanceRunner maintenance,
@@ -122,21 +122,21 @@ public sealed class AdminActions(
             return AdminResult.Fail(AdminErrors.AmountInvalid, MaxAdjustment);
         }
 
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (!await connection.ExecuteScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM users WHERE id = @userId)", new { userId }, transaction))
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (!await db.Users.AnyAsync(u => u.Id == userId, cancellationToken))
         {
             return AdminResult.Fail(AdminErrors.NoSuchUser);
         }
 
-        var balance = await CreditLedger.AddAsync(connection, transaction, userId, LedgerKinds.Adjustment, amount, reason!.Trim(), Email(admin),
+        var balance = await CreditLedger.AddAsync(db, userId, LedgerKinds.Adjustment, amount, reason!.Trim(), Email(admin),
             clock.GetUtcNow().UtcDateTime);
         if (balance is null)
         {
             return AdminResult.Fail(AdminErrors.BalanceBelowZero);
         }
 
-        await RecordAsync(connection, transaction, admin, "adjust-credits", userId.ToString(), reason, new { amount, balance });
+        await RecordAsync(db, admin, "adjust-credits", userId.ToString(), reason, new { amount, balance });
         await transaction.CommitAsync(cancellationToken);
         return new AdminResult(true, Value: balance);
     }
@@ -193,21 +193,22 @@ public sealed class AdminActions(
 
     private async Task RecordAsync(ClaimsPrincipal admin, string action, string target, string reason, object? data)
     {
-        await using var connection = await dataSource.OpenConnectionAsync();
-        await RecordAsync(connection, null, admin, action, target, reason, data);
+        await using var db = await contexts.CreateDbContextAsync();
+        await RecordAsync(db, admin, action, target, reason, data);
     }
 
-    private Task RecordAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, ClaimsPrincipal admin, string action, string target,
-        string reason, object? data) =>
-        connection.ExecuteAsync("""
-            INSERT INTO admin_actions (admin_id, at, action, target, reason, data) VALUES (@adminId, @at, @action, @target, @reason, @data::jsonb)
-            """, new
+    /// <summary>Records the action in the context's transaction, if it has one.</summary>
+    private async Task RecordAsync(JobHubDbContext db, ClaimsPrincipal admin, string action, string target, string reason, object? data)
+    {
+        db.Add(new AdminActionEntry
         {
-            adminId = AdminId(admin),
-            at = clock.GetUtcNow().UtcDateTime,
-            action,
-            target,
-            reason = reason.Trim(),
-            data = data is null ? null : JobJson.Serialize(data),
-        }, transaction);
+            AdminId = AdminId(admin),
+            At = clock.GetUtcNow().UtcDateTime,
+            Action = action,
+            Target = target,
+            Reason = reason.Trim(),
+            Data = data is null ? null : JobJson.Serialize(data),
+        });
+        await db.SaveChangesAsync();
+    }
 }

@@ -1,6 +1,9 @@
-using Dapper;
+using JobHub.Core.Accounts;
+using JobHub.Core.Credits;
 using JobHub.Core.Jobs;
-using Npgsql;
+using JobHub.Core.Persistence;
+using JobHub.Core.Webhooks;
+using Microsoft.EntityFrameworkCore;
 
 namespace JobHub.Core.Admin;
 
@@ -38,18 +41,24 @@ public sealed record AdminActionRow(long Id, DateTime At, string? AdminEmail, st
 public sealed record JobFilter(string? Status = null, string? ToolKey = null, string? UserEmail = null, DateTime? From = null, DateTime? To = null,
     string? ErrorCode = null, int Page = 0, int PageSize = 50);
 
-/// <summary>What the admin dashboard reads. Everything is computed from the tables when asked, never cached counters.</summary>
-public sealed class AdminQueries(NpgsqlDataSource dataSource, QueueView queueView, TimeProvider clock)
+/// <summary>
+/// What the admin dashboard reads (EF Core, no tracking, a pooled context per call). Everything is computed from the
+/// tables when asked, never cached counters.
+/// </summary>
+public sealed class AdminQueries(IDbContextFactory<JobHubDbContext> contexts, QueueView queueView, TimeProvider clock)
 {
     public async Task<Overview> OverviewAsync(int costDays = 14, CancellationToken cancellationToken = default)
     {
         var slots = await queueView.GetSlotsAsync(cancellationToken);
         var now = clock.GetUtcNow().UtcDateTime;
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var oldest = await connection.ExecuteScalarAsync<DateTime?>("SELECT min(queued_at) FROM jobs WHERE status = 'queued'");
-        var states = (await connection.QueryAsync<StateCount>(
-            "SELECT status, count(*)::int AS count FROM jobs GROUP BY status ORDER BY status")).ToList();
-        var lastDay = (await connection.QueryAsync<ToolDay>("""
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var jobs = db.Set<Job>().AsNoTracking();
+        var oldest = await jobs.Where(j => j.Status == JobStatus.Queued).MinAsync(j => j.QueuedAt, cancellationToken);
+        var states = await jobs.GroupBy(j => j.Status).OrderBy(g => g.Key).Select(g => new StateCount(g.Key, g.Count()))
+            .ToListAsync(cancellationToken);
+        var since = now.AddHours(-24);
+        // Raw SQL: the run-time percentiles are ordered-set aggregates (percentile_cont), which EF cannot express.
+        var lastDay = await db.Database.SqlQuery<ToolDay>($"""
             SELECT tool_key,
                    count(*) FILTER (WHERE status = 'completed')::int AS completed,
                    count(*) FILTER (WHERE status = 'failed')::int AS failed,
@@ -57,129 +66,162 @@ public sealed class AdminQueries(NpgsqlDataSource dataSource, QueueView queueVie
                    percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM completed_at - started_at))
                        FILTER (WHERE status = 'completed' AND started_at IS NOT NULL) AS median_seconds,
                    percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM completed_at - started_at))
-                       FILTER (WHERE status = 'completed' AND started_at IS NOT NULL) AS p95_seconds
+                       FILTER (WHERE status = 'completed' AND started_at IS NOT NULL) AS p95seconds
             FROM jobs
-            WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at > @since
+            WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at > {since}
             GROUP BY tool_key ORDER BY tool_key
-            """, new { since = now.AddHours(-24) })).ToList();
-        var cost = (await connection.QueryAsync<CostPoint>("""
-            SELECT date_trunc('day', completed_at AT TIME ZONE 'UTC') AS day, tool_key, coalesce(sum(cost_money), 0) AS cost, count(*)::int AS jobs
-            FROM jobs WHERE completed_at >= @since AND status IN ('completed', 'failed', 'cancelled')
-            GROUP BY 1, 2 ORDER BY 1, 2
-            """, new { since = now.Date.AddDays(-(costDays - 1)) })).ToList();
+            """).ToListAsync(cancellationToken);
+        var costSince = now.Date.AddDays(-(costDays - 1));
+        var cost = await jobs.Where(j => JobStatus.Terminal.Contains(j.Status) && j.CompletedAt >= costSince)
+            .GroupBy(j => new { Day = j.CompletedAt!.Value.Date, j.ToolKey })
+            .OrderBy(g => g.Key.Day).ThenBy(g => g.Key.ToolKey)
+            .Select(g => new CostPoint(g.Key.Day, g.Key.ToolKey, g.Sum(j => j.CostMoney ?? 0m), g.Count()))
+            .ToListAsync(cancellationToken);
         return new Overview(slots, oldest, states, lastDay, cost);
     }
 
     public async Task<IReadOnlyList<AdminJobRow>> ActiveAsync(CancellationToken cancellationToken = default)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return Rows(await connection.QueryAsync<Job, string, AdminJobRow>("""
-            SELECT j.*, u.email FROM jobs j JOIN users u ON u.id = j.user_id
-            WHERE j.status IN ('queued', 'starting', 'running')
-            ORDER BY CASE WHEN j.status = 'queued' THEN 1 ELSE 0 END, j.queued_at, j.queue_seq, j.starting_at
-            """, (job, email) => new AdminJobRow(job, email), splitOn: "email"));
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await WithEmail(db, db.Set<Job>().Where(j => JobStatus.Active.Contains(j.Status)))
+            .OrderBy(r => r.Job.Status == JobStatus.Queued ? 1 : 0).ThenBy(r => r.Job.QueuedAt).ThenBy(r => r.Job.QueueSeq).ThenBy(r => r.Job.StartingAt)
+            .Select(r => new AdminJobRow(r.Job, r.Email))
+            .ToListAsync(cancellationToken);
     }
 
     public async Task<(IReadOnlyList<AdminJobRow> Rows, int Total)> SearchJobsAsync(JobFilter filter, CancellationToken cancellationToken = default)
     {
-        // Only the filters that are set become conditions: a null parameter has no type PostgreSQL could infer.
-        var conditions = new List<string>();
-        var parameters = new DynamicParameters();
-        void Add(string name, object? value, string condition)
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var rows = WithEmail(db, db.Set<Job>());
+        // Only the filters that are set become conditions.
+        if (Blank(filter.Status) is { } status)
         {
-            if (value is not null)
-            {
-                parameters.Add(name, value);
-                conditions.Add(condition);
-            }
+            rows = rows.Where(r => r.Job.Status == status);
         }
 
-        Add("status", Blank(filter.Status), "j.status = @status");
-        Add("toolKey", Blank(filter.ToolKey), "j.tool_key = @toolKey");
-        Add("userEmail", Blank(filter.UserEmail)?.ToUpperInvariant(), "u.normalized_email LIKE '%' || @userEmail || '%'");
-        Add("from", filter.From, "j.created_at >= @from");
-        Add("to", filter.To, "j.created_at < @to");
-        Add("errorCode", Blank(filter.ErrorCode), "(j.error_code = @errorCode OR j.provider_code = @errorCode)");
-        var where = conditions.Count == 0 ? "" : "WHERE " + string.Join(" AND ", conditions);
+        if (Blank(filter.ToolKey) is { } toolKey)
+        {
+            rows = rows.Where(r => r.Job.ToolKey == toolKey);
+        }
+
+        if (Blank(filter.UserEmail)?.ToUpperInvariant() is { } email)
+        {
+            rows = rows.Where(r => r.NormalizedEmail!.Contains(email));
+        }
+
+        if (filter.From is { } from)
+        {
+            rows = rows.Where(r => r.Job.CreatedAt >= from);
+        }
+
+        if (filter.To is { } to)
+        {
+            rows = rows.Where(r => r.Job.CreatedAt < to);
+        }
+
+        if (Blank(filter.ErrorCode) is { } code)
+        {
+            rows = rows.Where(r => r.Job.ErrorCode == code || r.Job.ProviderCode == code);
+        }
+
         var pageSize = Math.Clamp(filter.PageSize, 1, 200);
-        parameters.Add("limit", pageSize);
-        parameters.Add("offset", Math.Max(0, filter.Page) * pageSize);
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var rows = Rows(await connection.QueryAsync<Job, string, AdminJobRow>($"""
-            SELECT j.*, u.email FROM jobs j JOIN users u ON u.id = j.user_id {where}
-            ORDER BY j.created_at DESC, j.id DESC LIMIT @limit OFFSET @offset
-            """, (job, email) => new AdminJobRow(job, email), parameters, splitOn: "email"));
-        var total = await connection.ExecuteScalarAsync<int>($"SELECT count(*)::int FROM jobs j JOIN users u ON u.id = j.user_id {where}", parameters);
-        return (rows, total);
+        var page = await rows.OrderByDescending(r => r.Job.CreatedAt).ThenByDescending(r => r.Job.Id)
+            .Skip(Math.Max(0, filter.Page) * pageSize).Take(pageSize)
+            .Select(r => new AdminJobRow(r.Job, r.Email))
+            .ToListAsync(cancellationToken);
+        return (page, await rows.CountAsync(cancellationToken));
     }
 
     public async Task<JobDetail?> JobAsync(Guid jobId, CancellationToken cancellationToken = default)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var row = (await connection.QueryAsync<Job, string, AdminJobRow>(
-            "SELECT j.*, u.email FROM jobs j JOIN users u ON u.id = j.user_id WHERE j.id = @jobId",
-            (job, email) => new AdminJobRow(job, email), new { jobId }, splitOn: "email")).SingleOrDefault();
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var row = await WithEmail(db, db.Set<Job>().Where(j => j.Id == jobId)).Select(r => new AdminJobRow(r.Job, r.Email))
+            .SingleOrDefaultAsync(cancellationToken);
         if (row is null)
         {
             return null;
         }
 
-        var events = (await connection.QueryAsync<JobEventRow>(
-            "SELECT id, at, kind, from_status, to_status, cause, actor, message, data::text AS data FROM job_events WHERE job_id = @jobId ORDER BY id",
-            new { jobId })).ToList();
-        var deliveries = (await connection.QueryAsync<DeliveryRow>(
-            "SELECT id, received_at, http_status, outcome, task_id, headers::text AS headers, body FROM webhook_deliveries WHERE job_id = @jobId ORDER BY id",
-            new { jobId })).ToList();
-        var credits = (await connection.QueryAsync<LedgerEntry>(
-            "SELECT id, job_id, kind, amount, balance_after, reason, created_at FROM credit_ledger WHERE job_id = @jobId ORDER BY id",
-            new { jobId })).ToList();
+        var events = await db.Set<Jobs.JobEventRow>().AsNoTracking().Where(e => e.JobId == jobId).OrderBy(e => e.Id)
+            .Select(e => new JobEventRow(e.Id, e.At, e.Kind, e.FromStatus, e.ToStatus, e.Cause, e.Actor, e.Message, e.Data))
+            .ToListAsync(cancellationToken);
+        var deliveries = await db.Set<WebhookDeliveryRow>().AsNoTracking().Where(d => d.JobId == jobId).OrderBy(d => d.Id)
+            .Select(d => new DeliveryRow(d.Id, d.ReceivedAt, d.HttpStatus, d.Outcome, d.TaskId, d.Headers, d.Body))
+            .ToListAsync(cancellationToken);
+        var credits = await db.Set<CreditLedgerRow>().AsNoTracking().Where(l => l.JobId == jobId).OrderBy(l => l.Id)
+            .Select(l => new LedgerEntry(l.Id, l.JobId, l.Kind, l.Amount, l.BalanceAfter, l.Reason, l.CreatedAt))
+            .ToListAsync(cancellationToken);
         return new JobDetail(row.Job, row.Email, events, deliveries, credits);
     }
 
     public async Task<IReadOnlyList<FailureGroup>> FailuresAsync(TimeSpan window, CancellationToken cancellationToken = default)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return (await connection.QueryAsync<FailureGroup>("""
-            SELECT coalesce(provider_code, error_code, '?') AS error_code, coalesce(provider_message, error_message) AS message,
-                   count(*)::int AS count, max(completed_at) AS last
-            FROM jobs WHERE status = 'failed' AND completed_at > @since
-            GROUP BY 1, 2 ORDER BY count(*) DESC, max(completed_at) DESC LIMIT 200
-            """, new { since = clock.GetUtcNow().UtcDateTime - window })).ToList();
+        var since = clock.GetUtcNow().UtcDateTime - window;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Set<Job>().AsNoTracking().Where(j => j.Status == JobStatus.Failed && j.CompletedAt > since)
+            .GroupBy(j => new { Code = j.ProviderCode ?? j.ErrorCode ?? "?", Message = j.ProviderMessage ?? j.ErrorMessage })
+            .OrderByDescending(g => g.Count()).ThenByDescending(g => g.Max(j => j.CompletedAt)).Take(200)
+            .Select(g => new FailureGroup(g.Key.Code, g.Key.Message, g.Count(), g.Max(j => j.CompletedAt) ?? since))
+            .ToListAsync(cancellationToken);
     }
 
     public async Task<IReadOnlyList<UserRow>> UsersAsync(string? search, int limit = 100, CancellationToken cancellationToken = default)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return (await connection.QueryAsync<UserRow>("""
-            SELECT u.id, u.email, u.credit_balance, u.created_at,
-                   EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id AND r.normalized_name = 'ADMIN') AS is_admin,
-                   u.lockout_end
-            FROM users u WHERE @search IS NULL OR u.normalized_email LIKE '%' || upper(@search) || '%'
-            ORDER BY u.email LIMIT @limit
-            """, new { search = Blank(search), limit = Math.Clamp(limit, 1, 500) })).ToList();
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var users = db.Users.AsNoTracking();
+        if (Blank(search)?.ToUpperInvariant() is { } wanted)
+        {
+            users = users.Where(u => u.NormalizedEmail!.Contains(wanted));
+        }
+
+        return await UserRows(db, users.OrderBy(u => u.Email).Take(Math.Clamp(limit, 1, 500)), cancellationToken);
     }
 
     public async Task<UserRow?> UserAsync(Guid userId, CancellationToken cancellationToken = default)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await connection.QuerySingleOrDefaultAsync<UserRow>("""
-            SELECT u.id, u.email, u.credit_balance, u.created_at,
-                   EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = u.id AND r.normalized_name = 'ADMIN') AS is_admin,
-                   u.lockout_end
-            FROM users u WHERE u.id = @userId
-            """, new { userId });
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return (await UserRows(db, db.Users.AsNoTracking().Where(u => u.Id == userId), cancellationToken)).SingleOrDefault();
     }
 
     public async Task<IReadOnlyList<AdminActionRow>> ActionsAsync(int limit = 200, CancellationToken cancellationToken = default)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return (await connection.QueryAsync<AdminActionRow>("""
-            SELECT a.id, a.at, u.email AS admin_email, a.action, a.target, a.reason, a.data::text AS data
-            FROM admin_actions a LEFT JOIN users u ON u.id = a.admin_id ORDER BY a.id DESC LIMIT @limit
-            """, new { limit = Math.Clamp(limit, 1, 1000) })).ToList();
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Set<AdminActionEntry>().AsNoTracking().OrderByDescending(a => a.Id).Take(Math.Clamp(limit, 1, 1000))
+            .Select(a => new AdminActionRow(a.Id, a.At, db.Users.Where(u => u.Id == a.AdminId).Select(u => u.Email).FirstOrDefault(),
+                a.Action, a.Target, a.Reason, a.Data))
+            .ToListAsync(cancellationToken);
     }
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
-    private static IReadOnlyList<AdminJobRow> Rows(IEnumerable<AdminJobRow> rows) => rows.ToList();
+    /// <summary>Jobs with their owner's e-mail (the owner's normalized e-mail too, for the search).</summary>
+    private static IQueryable<JobWithOwner> WithEmail(JobHubDbContext db, IQueryable<Job> jobs) =>
+        from job in jobs.AsNoTracking()
+        join user in db.Users on job.UserId equals user.Id
+        select new JobWithOwner { Job = job, Email = user.Email ?? "", NormalizedEmail = user.NormalizedEmail };
+
+    private static async Task<List<UserRow>> UserRows(JobHubDbContext db, IQueryable<JobHubUser> users, CancellationToken cancellationToken)
+    {
+        var rows = await users
+            .Select(u => new
+            {
+                u.Id,
+                u.Email,
+                u.CreditBalance,
+                u.CreatedAt,
+                IsAdmin = db.UserRoles.Any(ur => ur.UserId == u.Id && db.Roles.Any(r => r.Id == ur.RoleId && r.NormalizedName == "ADMIN")),
+                u.LockoutEnd,
+            })
+            .ToListAsync(cancellationToken);
+        return rows.Select(u => new UserRow(u.Id, u.Email ?? "", u.CreditBalance, u.CreatedAt, u.IsAdmin, u.LockoutEnd?.UtcDateTime)).ToList();
+    }
+
+    private sealed class JobWithOwner
+    {
+        public required Job Job { get; init; }
+
+        public required string Email { get; init; }
+
+        public string? NormalizedEmail { get; init; }
+    }
 }

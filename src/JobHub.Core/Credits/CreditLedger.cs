@@ -1,5 +1,5 @@
-using Dapper;
-using Npgsql;
+using JobHub.Core.Persistence;
+using Microsoft.EntityFrameworkCore;
 
 namespace JobHub.Core.Credits;
 
@@ -19,77 +19,77 @@ public static class LedgerKinds
 public static class CreditLedger
 {
     /// <summary>
-    /// Debits the job's cost. Returns false, changing nothing, when the balance is too low. One statement: lock the
-    /// balance, append the debit when it covers the cost, update the balance.
+    /// Debits the job's cost. Returns false, changing nothing, when the balance is too low. Raw SQL, one statement: lock
+    /// the balance, append the debit when it covers the cost, update the balance; the check and the change cannot part.
     /// </summary>
-    public static async Task<bool> TryDebitAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid userId, Guid jobId, int cost, DateTime at)
+    public static async Task<bool> TryDebitAsync(JobHubDbContext db, Guid userId, Guid jobId, int cost, DateTime at)
     {
-        var debited = await connection.ExecuteScalarAsync<int?>("""
-            WITH balance AS (SELECT credit_balance FROM users WHERE id = @userId FOR UPDATE),
+        var debited = await db.Database.SqlQuery<int>($"""
+            WITH balance AS (SELECT credit_balance FROM users WHERE id = {userId} FOR UPDATE),
                  debit AS (
                      INSERT INTO credit_ledger (user_id, job_id, kind, amount, balance_after, reason, actor, created_at)
-                     SELECT @userId, @jobId, 'debit', -@cost, balance.credit_balance - @cost, NULL, NULL, @at FROM balance
-                     WHERE balance.credit_balance >= @cost
+                     SELECT {userId}, {jobId}, 'debit', -{cost}, balance.credit_balance - {cost}, NULL, NULL, {at} FROM balance
+                     WHERE balance.credit_balance >= {cost}
                      RETURNING balance_after)
-            UPDATE users SET credit_balance = debit.balance_after FROM debit WHERE users.id = @userId
+            UPDATE users SET credit_balance = debit.balance_after FROM debit WHERE users.id = {userId}
             RETURNING debit.balance_after
-            """, new { userId, jobId, cost, at }, transaction);
-        return debited is not null;
+            """).ToListAsync();
+        return debited.Count == 1;
     }
 
-    /// <summary>Refunds the job's debit once; a second call changes nothing and returns false. One statement: lock the balance, append, update.</summary>
-    public static async Task<bool> RefundOnceAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid userId, Guid jobId, string reason, DateTime at)
+    /// <summary>
+    /// Refunds the job's debit once; a second call changes nothing and returns false. Raw SQL, one statement: lock the
+    /// balance, append (the ledger's unique (job, kind) key refuses a second refund), update.
+    /// </summary>
+    public static async Task<bool> RefundOnceAsync(JobHubDbContext db, Guid userId, Guid jobId, string reason, DateTime at)
     {
-        var refunded = await connection.ExecuteScalarAsync<int?>("""
-            WITH balance AS (SELECT credit_balance FROM users WHERE id = @userId FOR UPDATE),
-                 debit AS (SELECT -amount AS amount FROM credit_ledger WHERE job_id = @jobId AND kind = 'debit'),
+        var refunded = await db.Database.SqlQuery<int>($"""
+            WITH balance AS (SELECT credit_balance FROM users WHERE id = {userId} FOR UPDATE),
+                 debit AS (SELECT -amount AS amount FROM credit_ledger WHERE job_id = {jobId} AND kind = 'debit'),
                  refund AS (
                      INSERT INTO credit_ledger (user_id, job_id, kind, amount, balance_after, reason, created_at)
-                     SELECT @userId, @jobId, 'refund', debit.amount, balance.credit_balance + debit.amount, @reason, @at FROM balance, debit
+                     SELECT {userId}, {jobId}, 'refund', debit.amount, balance.credit_balance + debit.amount, {reason}, {at} FROM balance, debit
                      ON CONFLICT (job_id, kind) WHERE job_id IS NOT NULL DO NOTHING
                      RETURNING amount, balance_after)
-            UPDATE users SET credit_balance = refund.balance_after FROM refund WHERE users.id = @userId
+            UPDATE users SET credit_balance = refund.balance_after FROM refund WHERE users.id = {userId}
             RETURNING refund.amount
-            """, new { userId, jobId, reason, at }, transaction);
-        return refunded is not null;
+            """).ToListAsync();
+        return refunded.Count == 1;
     }
 
     /// <summary>A grant (sign-up) or an admin adjustment; an adjustment below zero balance is refused.</summary>
-    public static async Task<int?> AddAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid userId, string kind, int amount,
-        string reason, string? actor, DateTime at)
+    public static async Task<int?> AddAsync(JobHubDbContext db, Guid userId, string kind, int amount, string reason, string? actor, DateTime at)
     {
         if (kind is not (LedgerKinds.Grant or LedgerKinds.Adjustment))
         {
             throw new ArgumentException("only grants and adjustments are added directly", nameof(kind));
         }
 
-        var balance = await LockBalanceAsync(connection, transaction, userId);
-        if (balance + amount < 0)
+        // Raw SQL: EF has no row lock; the balance is read FOR UPDATE so that no other change lands between read and write.
+        var locked = await db.Database.SqlQuery<int>($"SELECT credit_balance FROM users WHERE id = {userId} FOR UPDATE").ToListAsync();
+        if (locked.Count == 0)
+        {
+            throw new InvalidOperationException($"user {userId} does not exist");
+        }
+
+        var balance = locked[0] + amount;
+        if (balance < 0)
         {
             return null;
         }
 
-        await AppendAsync(connection, transaction, userId, null, kind, amount, balance + amount, reason, actor, at);
-        return balance + amount;
-    }
-
-    public static async Task<int> GetBalanceAsync(NpgsqlDataSource dataSource, Guid userId)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync();
-        return await connection.ExecuteScalarAsync<int>("SELECT credit_balance FROM users WHERE id = @userId", new { userId });
-    }
-
-    private static async Task<int> LockBalanceAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid userId) =>
-        await connection.ExecuteScalarAsync<int?>("SELECT credit_balance FROM users WHERE id = @userId FOR UPDATE", new { userId }, transaction)
-        ?? throw new InvalidOperationException($"user {userId} does not exist");
-
-    private static async Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid userId, Guid? jobId, string kind,
-        int amount, int balanceAfter, string? reason, string? actor, DateTime at)
-    {
-        await connection.ExecuteAsync("""
+        // Raw SQL: the ledger row and the balance it produces in one round trip, under the lock taken above.
+        await db.Database.ExecuteSqlAsync($"""
             INSERT INTO credit_ledger (user_id, job_id, kind, amount, balance_after, reason, actor, created_at)
-            VALUES (@userId, @jobId, @kind, @amount, @balanceAfter, @reason, @actor, @at);
-            UPDATE users SET credit_balance = @balanceAfter WHERE id = @userId;
-            """, new { userId, jobId, kind, amount, balanceAfter, reason, actor, at }, transaction);
+            VALUES ({userId}, NULL, {kind}, {amount}, {balance}, {reason}, {actor}, {at});
+            UPDATE users SET credit_balance = {balance} WHERE id = {userId};
+            """);
+        return balance;
+    }
+
+    public static async Task<int> GetBalanceAsync(IDbContextFactory<JobHubDbContext> contexts, Guid userId)
+    {
+        await using var db = await contexts.CreateDbContextAsync();
+        return await db.Users.AsNoTracking().Where(u => u.Id == userId).Select(u => u.CreditBalance).SingleAsync();
     }
 }

@@ -1,9 +1,10 @@
-using Dapper;
+using JobHub.Core.Credits;
 using JobHub.Core.Jobs;
 using JobHub.Core.Maintenance;
+using JobHub.Core.Persistence;
 using JobHub.Core.Tools;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace JobHub.Core.Invariants;
 
@@ -18,7 +19,7 @@ public sealed record Violation(string Rule, string Subject, string Detail);
 /// interval. It reads only, so it can run against a live system; run it once the system has settled.
 /// </summary>
 public sealed class InvariantChecker(
-    NpgsqlDataSource dataSource,
+    IDbContextFactory<JobHubDbContext> contexts,
     ToolCatalog catalog,
     IOptions<JobHubOptions> options,
     IOptions<MaintenanceOptions> maintenance,
@@ -29,23 +30,24 @@ public sealed class InvariantChecker(
 
     public async Task<IReadOnlyList<Violation>> CheckAsync(CancellationToken cancellationToken = default)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var events = (await connection.QueryAsync<EventRow>(new CommandDefinition("""
-            SELECT e.id, e.job_id, e.at, e.from_status, e.to_status, j.launch_attempts
-            FROM job_events e JOIN jobs j ON j.id = e.job_id
-            WHERE e.kind = 'transition' ORDER BY e.id
-            """, cancellationToken: cancellationToken))).ToList();
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var events = await (
+            from e in db.Set<JobEventRow>().AsNoTracking()
+            join j in db.Set<Job>() on e.JobId equals j.Id
+            where e.Kind == JobEvents.Transition
+            orderby e.Id
+            select new EventRow(e.Id, e.JobId, e.At, e.FromStatus, e.ToStatus, j.LaunchAttempts)).ToListAsync(cancellationToken);
         var violations = new List<Violation>();
         violations.AddRange(Concurrency(events));
         violations.AddRange(FreeSlotWaits(events));
-        violations.AddRange(await OneActivePerUserAsync(connection));
-        violations.AddRange(await FifoAsync(connection));
-        violations.AddRange(await DeadlinesAsync(connection));
-        violations.AddRange(await CreditsAsync(connection));
+        violations.AddRange(await OneActivePerUserAsync(db));
+        violations.AddRange(await FifoAsync(db));
+        violations.AddRange(await DeadlinesAsync(db));
+        violations.AddRange(await CreditsAsync(db));
         return violations;
     }
 
-    private sealed record EventRow(long Id, Guid JobId, DateTime At, string? FromStatus, string? ToStatus, int LaunchAttempts);
+    internal sealed record EventRow(long Id, Guid JobId, DateTime At, string? FromStatus, string? ToStatus, int LaunchAttempts);
 
     private static bool InSlot(string? status) => status is JobStatus.Starting or JobStatus.Running;
 
@@ -106,14 +108,18 @@ public sealed class InvariantChecker(
         }
     }
 
-    private static async Task<IEnumerable<Violation>> OneActivePerUserAsync(NpgsqlConnection connection) =>
-        (await connection.QueryAsync<(Guid UserId, int Count)>("""
-            SELECT user_id, count(*)::int FROM jobs WHERE status IN ('queued', 'starting', 'running') GROUP BY user_id HAVING count(*) > 1
-            """)).Select(r => new Violation("R4", r.UserId.ToString(), $"{r.Count} active jobs"));
+    private static async Task<IEnumerable<Violation>> OneActivePerUserAsync(JobHubDbContext db) =>
+        (await db.Set<Job>().Where(j => JobStatus.Active.Contains(j.Status)).GroupBy(j => j.UserId).Where(g => g.Count() > 1)
+            .Select(g => new { UserId = g.Key, Count = g.Count() }).ToListAsync())
+        .Select(r => new Violation("R4", r.UserId.ToString(), $"{r.Count} active jobs"));
 
-    /// <summary>R2: no job left the queue for a slot while a job ahead of it in queue order was still waiting.</summary>
-    private static async Task<IEnumerable<Violation>> FifoAsync(NpgsqlConnection connection) =>
-        (await connection.QueryAsync<(Guid Overtaken, Guid Started, long At)>("""
+    /// <summary>
+    /// R2: no job left the queue for a slot while a job ahead of it in queue order was still waiting. Raw SQL: each stint
+    /// in the queue is paired with the event that ended it and with the stints it overlapped, a search over the event log
+    /// that reads far more plainly in SQL than in LINQ.
+    /// </summary>
+    private static async Task<IEnumerable<Violation>> FifoAsync(JobHubDbContext db) =>
+        (await db.Database.SqlQuery<Overtaking>($"""
             WITH stints AS (
                 SELECT e.job_id, e.id AS entered,
                        (SELECT min(l.id) FROM job_events l WHERE l.job_id = e.job_id AND l.kind = 'transition' AND l.id > e.id
@@ -122,23 +128,25 @@ public sealed class InvariantChecker(
             promotions AS (
                 SELECT s.job_id, s.entered, s.left_at FROM stints s
                 JOIN job_events l ON l.id = s.left_at AND l.to_status = 'starting')
-            SELECT x.job_id, p.job_id, p.left_at
+            SELECT x.job_id AS overtaken, p.job_id AS started, p.left_at AS at
             FROM promotions p
             JOIN stints x ON x.job_id <> p.job_id AND x.entered < p.left_at AND (x.left_at IS NULL OR x.left_at > p.left_at)
             JOIN jobs jx ON jx.id = x.job_id
             JOIN jobs jp ON jp.id = p.job_id
             WHERE (jx.queued_at, jx.queue_seq) < (jp.queued_at, jp.queue_seq)
-            """)).Select(r => new Violation("R2", r.Started.ToString(), $"started (event {r.At}) ahead of {r.Overtaken}, which waited before it"));
+            """).ToListAsync()).Select(r => new Violation("R2", r.Started.ToString(), $"started (event {r.At}) ahead of {r.Overtaken}, which waited before it"));
+
+    internal sealed record Overtaking(Guid Overtaken, Guid Started, long At);
 
     /// <summary>R8: nothing stays active past its deadline, and no job took longer than every deadline together.</summary>
-    private async Task<IEnumerable<Violation>> DeadlinesAsync(NpgsqlConnection connection)
+    private async Task<IEnumerable<Violation>> DeadlinesAsync(JobHubDbContext db)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var o = options.Value;
         var sweep = maintenance.Value.DefaultInterval + Slack;
-        var jobs = await connection.QueryAsync<(Guid Id, string Status, string ToolKey, DateTime CreatedAt, DateTime? QueuedAt, DateTime? StartingAt,
-            DateTime? StartedAt, DateTime? CompletedAt)>(
-            "SELECT id, status, tool_key, created_at, queued_at, starting_at, started_at, completed_at FROM jobs");
+        var jobs = await db.Set<Job>()
+            .Select(j => new { j.Id, j.Status, j.ToolKey, j.CreatedAt, j.QueuedAt, j.StartingAt, j.StartedAt, j.CompletedAt })
+            .ToListAsync();
         var violations = new List<Violation>();
         foreach (var job in jobs)
         {
@@ -161,19 +169,26 @@ public sealed class InvariantChecker(
     }
 
     /// <summary>R6: one debit a job, one refund exactly when it failed or was cancelled, of the debit's amount; balance = ledger.</summary>
-    private static async Task<IEnumerable<Violation>> CreditsAsync(NpgsqlConnection connection)
+    private static async Task<IEnumerable<Violation>> CreditsAsync(JobHubDbContext db)
     {
-        var jobs = (await connection.QueryAsync<(Guid Id, string Status, int Debits, int Refunds, int Net)>("""
-            SELECT j.id, j.status,
-                   count(*) FILTER (WHERE l.kind = 'debit')::int, count(*) FILTER (WHERE l.kind = 'refund')::int, coalesce(sum(l.amount), 0)::int
-            FROM jobs j LEFT JOIN credit_ledger l ON l.job_id = j.id
-            GROUP BY j.id, j.status
-            """)).Where(j => j.Debits != 1 || j.Refunds != (j.Status is JobStatus.Failed or JobStatus.Cancelled ? 1 : 0) || (j.Refunds == 1 && j.Net != 0))
+        var ledger = db.Set<CreditLedgerRow>();
+        var jobs = (await db.Set<Job>()
+            .Select(j => new
+            {
+                j.Id,
+                j.Status,
+                Debits = ledger.Count(l => l.JobId == j.Id && l.Kind == LedgerKinds.Debit),
+                Refunds = ledger.Count(l => l.JobId == j.Id && l.Kind == LedgerKinds.Refund),
+                Net = ledger.Where(l => l.JobId == j.Id).Sum(l => l.Amount),
+            })
+            .ToListAsync())
+            .Where(j => j.Debits != 1 || j.Refunds != (j.Status is JobStatus.Failed or JobStatus.Cancelled ? 1 : 0) || (j.Refunds == 1 && j.Net != 0))
             .Select(j => new Violation("R6", j.Id.ToString(), $"{j.Status} with {j.Debits} debit(s), {j.Refunds} refund(s), net {j.Net}"));
-        var users = (await connection.QueryAsync<(Guid Id, int Balance, int Ledger)>("""
-            SELECT u.id, u.credit_balance, coalesce(sum(l.amount), 0)::int FROM users u LEFT JOIN credit_ledger l ON l.user_id = u.id
-            GROUP BY u.id, u.credit_balance HAVING coalesce(sum(l.amount), 0) <> u.credit_balance
-            """)).Select(u => new Violation("R6", u.Id.ToString(), $"balance {u.Balance} but the ledger sums to {u.Ledger}"));
+        var users = (await db.Users
+            .Select(u => new { u.Id, Balance = u.CreditBalance, Ledger = ledger.Where(l => l.UserId == u.Id).Sum(l => l.Amount) })
+            .Where(u => u.Ledger != u.Balance)
+            .ToListAsync())
+            .Select(u => new Violation("R6", u.Id.ToString(), $"balance {u.Balance} but the ledger sums to {u.Ledger}"));
         return jobs.Concat(users).ToList();
     }
 }

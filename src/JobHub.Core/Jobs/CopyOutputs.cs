@@ -1,10 +1,10 @@
 using System.Text.RegularExpressions;
-using Dapper;
 using JobHub.Core.Maintenance;
+using JobHub.Core.Persistence;
 using JobHub.Core.Storage;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace JobHub.Core.Jobs;
 
@@ -16,7 +16,7 @@ namespace JobHub.Core.Jobs;
 /// deletes its files, so a job never points at a half-written or missing file.
 /// </summary>
 public sealed partial class CopyOutputs(
-    NpgsqlDataSource dataSource,
+    IDbContextFactory<JobHubDbContext> contexts,
     IFileStorage storage,
     IHttpClientFactory httpClients,
     IOptions<MaintenanceOptions> options,
@@ -41,10 +41,10 @@ public sealed partial class CopyOutputs(
     public async Task<bool> CopyAsync(Guid jobId, CancellationToken cancellationToken = default)
     {
         Job? job;
-        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         {
-            job = await connection.QuerySingleOrDefaultAsync<Job>(
-                "SELECT * FROM jobs WHERE id = @jobId AND status = 'completed' AND outputs_copied_at IS NULL", new { jobId });
+            job = await db.Set<Job>().AsNoTracking()
+                .SingleOrDefaultAsync(j => j.Id == jobId && j.Status == JobStatus.Completed && j.OutputsCopiedAt == null, cancellationToken);
         }
 
         if (job is null)
@@ -81,22 +81,23 @@ public sealed partial class CopyOutputs(
         }
 
         var now = clock.GetUtcNow().UtcDateTime;
-        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
-        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
-            var stored = await connection.QuerySingleOrDefaultAsync<Job>("""
-                UPDATE jobs SET outputs = @outputs::jsonb, outputs_copied_at = @now, output_copy_attempts = output_copy_attempts + 1,
-                                output_copy_error = NULL, updated_at = @now
-                WHERE id = @jobId AND status = 'completed' AND outputs_copied_at IS NULL
+            // Raw SQL: the first copy stored wins, decided by this one conditional statement, which returns the row for the event.
+            var stored = await db.Set<Job>().FromSql($"""
+                UPDATE jobs SET outputs = {JobJson.Serialize(copies)}::jsonb, outputs_copied_at = {now},
+                                output_copy_attempts = output_copy_attempts + 1, output_copy_error = NULL, updated_at = {now}
+                WHERE id = {jobId} AND status = 'completed' AND outputs_copied_at IS NULL
                 RETURNING *
-                """, new { jobId, outputs = JobJson.Serialize(copies), now }, transaction);
+                """).AsNoTracking().FirstRowAsync(cancellationToken);
             if (stored is null)
             {
                 DeleteAll(saved); // another instance stored its copy first
                 return false;
             }
 
-            await JobEvents.NoteAsync(connection, transaction, stored, "outputs_copied", now, JobCause.System,
+            await JobEvents.NoteAsync(db, stored, "outputs_copied", now, JobCause.System,
                 $"{copies.Count} result file(s) copied into JobHub's storage", notify: true);
             await transaction.CommitAsync(cancellationToken);
         }
@@ -179,12 +180,12 @@ public sealed partial class CopyOutputs(
 
     private async Task RecordFailureAsync(Job job, string error, bool final, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await connection.ExecuteAsync("""
-            UPDATE jobs SET output_copy_attempts = CASE WHEN @final THEN greatest(output_copy_attempts + 1, @maxAttempts) ELSE output_copy_attempts + 1 END,
-                            output_copy_error = left(@error, 1000)
-            WHERE id = @Id AND outputs_copied_at IS NULL
-            """, new { job.Id, error, final, maxAttempts = options.Value.OutputCopyMaxAttempts });
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var maxAttempts = options.Value.OutputCopyMaxAttempts;
+        error = error.Length > 1000 ? error[..1000] : error;
+        await db.Set<Job>().Where(j => j.Id == job.Id && j.OutputsCopiedAt == null).ExecuteUpdateAsync(set => set
+            .SetProperty(j => j.OutputCopyAttempts, j => final ? Math.Max(j.OutputCopyAttempts + 1, maxAttempts) : j.OutputCopyAttempts + 1)
+            .SetProperty(j => j.OutputCopyError, error), cancellationToken);
     }
 
     private void DeleteAll(IEnumerable<string> storedNames)

@@ -1,5 +1,5 @@
-using Dapper;
-using Npgsql;
+using JobHub.Core.Persistence;
+using Microsoft.EntityFrameworkCore;
 
 namespace JobHub.Core.Jobs;
 
@@ -14,51 +14,38 @@ public static class JobEvents
     public const string Transition = "transition";
     public const string Ignored = "ignored";
 
-    public static Task TransitionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Job job, string? from, string to,
+    public static Task TransitionAsync(JobHubDbContext db, Job job, string? from, string to,
         DateTime at, string cause, string? actor = null, string? message = null, object? data = null) =>
-        WriteAsync(connection, transaction, job.Id, job.UserId, Transition, from, to, at, cause, actor, message, data, notifyStatus: to, notifyFrom: from);
+        WriteAsync(db, job.Id, job.UserId, Transition, from, to, at, cause, actor, message, data, notifyStatus: to, notifyFrom: from);
 
     /// <summary>A late or repeated event that changed nothing: only recorded.</summary>
-    public static Task IgnoredAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid jobId, string currentStatus, string attempted,
+    public static Task IgnoredAsync(JobHubDbContext db, Guid jobId, string currentStatus, string attempted,
         DateTime at, string cause, string? message = null, object? data = null) =>
-        WriteAsync(connection, transaction, jobId, null, Ignored, currentStatus, attempted, at, cause, null, message, data, notifyStatus: null);
+        WriteAsync(db, jobId, null, Ignored, currentStatus, attempted, at, cause, null, message, data, notifyStatus: null);
 
     /// <summary>
     /// Something that happened to a job without a status change (a reconciliation, copied outputs); with
     /// <paramref name="notify"/>, pages showing the job are told to refresh.
     /// </summary>
-    public static Task NoteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Job job, string kind, DateTime at, string cause,
+    public static Task NoteAsync(JobHubDbContext db, Job job, string kind, DateTime at, string cause,
         string? message = null, object? data = null, bool notify = false, string? actor = null) =>
-        WriteAsync(connection, transaction, job.Id, job.UserId, kind, job.Status, null, at, cause, actor, message, data,
+        WriteAsync(db, job.Id, job.UserId, kind, job.Status, null, at, cause, actor, message, data,
             notifyStatus: notify ? job.Status : null);
 
-    private static async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid jobId, Guid? userId, string kind,
-        string? from, string? to, DateTime at, string cause, string? actor, string? message, object? data, string? notifyStatus,
-        string? notifyFrom = null)
+    /// <summary>
+    /// Raw SQL: the event row and, when pages must hear of it, the NOTIFY go in one round trip inside the caller's
+    /// transaction (EF has no NOTIFY); PostgreSQL delivers the NOTIFY only if that transaction commits.
+    /// </summary>
+    private static async Task WriteAsync(JobHubDbContext db, Guid jobId, Guid? userId, string kind, string? from, string? to, DateTime at,
+        string cause, string? actor, string? message, object? data, string? notifyStatus, string? notifyFrom = null)
     {
-        var sql = """
+        var payload = notifyStatus is null ? null : JobJson.Serialize(new JobChanged(jobId, userId ?? Guid.Empty, notifyStatus, notifyFrom));
+        await db.Database.ExecuteSqlAsync($"""
             INSERT INTO job_events (job_id, at, kind, from_status, to_status, cause, actor, message, data)
-            VALUES (@jobId, @at, @kind, @from, @to, @cause, @actor, @message, @data::jsonb)
-            """;
-        if (notifyStatus is not null)
-        {
-            sql += ";\nSELECT pg_notify(@channel, @payload)";
-        }
-
-        await connection.ExecuteAsync(sql, new
-        {
-            jobId,
-            at,
-            kind,
-            from,
-            to,
-            cause,
-            actor,
-            message = Truncate(message, 4000),
-            data = data is null ? null : JobJson.Serialize(data),
-            channel = Channel,
-            payload = notifyStatus is null ? null : JobJson.Serialize(new JobChanged(jobId, userId ?? Guid.Empty, notifyStatus, notifyFrom)),
-        }, transaction);
+            VALUES ({jobId}, {at}, {kind}, {from}, {to}, {cause}, {actor}, {Truncate(message, 4000)},
+                    {(data is null ? null : JobJson.Serialize(data))}::jsonb);
+            SELECT pg_notify({Channel}, {payload}::text) WHERE {payload}::text IS NOT NULL
+            """);
     }
 
     private static string? Truncate(string? value, int length) => value is null || value.Length <= length ? value : value[..length];

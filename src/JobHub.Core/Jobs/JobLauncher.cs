@@ -1,11 +1,11 @@
-using Dapper;
+using JobHub.Core.Persistence;
 using JobHub.Core.RunningHub;
 using JobHub.Core.Storage;
 using JobHub.Core.Tools;
 using JobHub.Core.Webhooks;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace JobHub.Core.Jobs;
 
@@ -19,7 +19,7 @@ namespace JobHub.Core.Jobs;
 /// first, the job stays <c>starting</c> without a task id and the orphan sweep (R8) fails and refunds it.
 /// </summary>
 public sealed class JobLauncher(
-    NpgsqlDataSource dataSource,
+    IDbContextFactory<JobHubDbContext> contexts,
     ToolCatalog catalog,
     IFileStorage storage,
     IRunningHubClient client,
@@ -57,10 +57,10 @@ public sealed class JobLauncher(
     public async Task<IReadOnlyList<Job>> PromoteAsync(string cause, CancellationToken cancellationToken = default)
     {
         IReadOnlyList<Job> promoted;
-        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
-        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
-            promoted = await SlotAdmission.LockAndPromoteAsync(connection, transaction, options.Value.MaxConcurrent, clock.GetUtcNow().UtcDateTime, cause);
+            promoted = await SlotAdmission.LockAndPromoteAsync(db, options.Value.MaxConcurrent, clock.GetUtcNow().UtcDateTime, cause);
             await transaction.CommitAsync(cancellationToken);
         }
 
@@ -71,9 +71,9 @@ public sealed class JobLauncher(
     public async Task LaunchAsync(Guid jobId, CancellationToken cancellationToken = default)
     {
         Job? job;
-        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         {
-            job = await connection.QuerySingleOrDefaultAsync<Job>("SELECT * FROM jobs WHERE id = @jobId", new { jobId });
+            job = await db.Set<Job>().AsNoTracking().SingleOrDefaultAsync(j => j.Id == jobId, cancellationToken);
         }
 
         if (job is null || job.Status != JobStatus.Starting || job.TaskId is not null || job.AccountKey is null)
@@ -153,20 +153,20 @@ public sealed class JobLauncher(
     private async Task MarkRunningAsync(Job job, string taskId, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var running = await JobTransitions.MarkRunningAsync(connection, transaction, job.Id, taskId, now);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var running = await JobTransitions.MarkRunningAsync(db, job.Id, taskId, now);
         if (running is not null)
         {
-            await JobEvents.TransitionAsync(connection, transaction, running, JobStatus.Starting, JobStatus.Running, now, JobCause.System,
+            await JobEvents.TransitionAsync(db, running, JobStatus.Starting, JobStatus.Running, now, JobCause.System,
                 message: $"RunningHub task {taskId}", data: new { taskId, job.AccountKey });
             await transaction.CommitAsync(cancellationToken);
             return;
         }
 
         // The job was cancelled or failed while RunningHub was starting it: stop the paid task we no longer want.
-        var current = await connection.ExecuteScalarAsync<string>("SELECT status FROM jobs WHERE id = @Id", new { job.Id }, transaction);
-        await JobEvents.IgnoredAsync(connection, transaction, job.Id, current ?? "?", JobStatus.Running, now, JobCause.System,
+        var current = await db.Set<Job>().Where(j => j.Id == job.Id).Select(j => j.Status).SingleOrDefaultAsync(cancellationToken);
+        await JobEvents.IgnoredAsync(db, job.Id, current ?? "?", JobStatus.Running, now, JobCause.System,
             $"RunningHub started task {taskId} after the job became {current}; cancelling it at RunningHub", new { taskId });
         await transaction.CommitAsync(cancellationToken);
         var cancel = await client.CancelAsync(accounts.Get(job.AccountKey!), taskId, CancellationToken.None);
@@ -177,17 +177,17 @@ public sealed class JobLauncher(
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var delay = Backoff(job.LaunchAttempts + 1);
-        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
-        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
-            await SlotAdmission.LockAsync(connection, transaction);
-            var queued = await JobTransitions.RequeueAsync(connection, transaction, job.Id, now + delay, now);
+            await SlotAdmission.LockAsync(db);
+            var queued = await JobTransitions.RequeueAsync(db, job.Id, now + delay, now);
             if (queued is null)
             {
                 return; // cancelled meanwhile; its own path promoted
             }
 
-            await JobEvents.TransitionAsync(connection, transaction, queued, JobStatus.Starting, JobStatus.Queued, now, JobCause.System,
+            await JobEvents.TransitionAsync(db, queued, JobStatus.Starting, JobStatus.Queued, now, JobCause.System,
                 message: $"RunningHub is at capacity ({result.Code}: {result.Message}); retrying in {delay.TotalSeconds:0} s",
                 data: new { result.Code, result.Message, attempt = queued.LaunchAttempts });
             await transaction.CommitAsync(cancellationToken);

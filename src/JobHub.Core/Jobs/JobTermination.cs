@@ -1,9 +1,9 @@
-using Dapper;
 using JobHub.Core.Credits;
+using JobHub.Core.Persistence;
 using JobHub.Core.RunningHub;
 using JobHub.Core.Tools;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace JobHub.Core.Jobs;
 
@@ -34,15 +34,15 @@ public sealed record TerminationResult(TerminationOutcome Outcome, Job? Job, IRe
 /// (R6, exactly once: the update succeeds once, and the ledger's unique key backs it up), the cost (R10) and
 /// the event; then, when the job held a slot, the promotion of the next queued jobs under the slot lock (R12).
 /// </summary>
-public sealed class JobTermination(NpgsqlDataSource dataSource, ToolCatalog catalog, IOptions<JobHubOptions> options, TimeProvider clock)
+public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, ToolCatalog catalog, IOptions<JobHubOptions> options, TimeProvider clock)
 {
     public Task<TerminationResult> CompleteAsync(Guid jobId, IReadOnlyList<JobOutput> outputs, TaskUsage? usage, string cause,
         string? actor = null, CancellationToken cancellationToken = default) =>
         TerminateAsync(jobId, JobStatus.Completed, JobTransitions.CompleteFrom, cause, actor, null, cancellationToken,
-            (connection, transaction, job, now) =>
+            (db, job, now) =>
             {
                 var (cost, estimated) = Cost(job, usage, now);
-                return JobTransitions.CompleteAsync(connection, transaction, jobId, JobJson.Serialize(outputs),
+                return JobTransitions.CompleteAsync(db, jobId, JobJson.Serialize(outputs),
                     usage is null ? null : JobJson.Serialize(usage), cost, estimated, now);
             });
 
@@ -56,40 +56,40 @@ public sealed class JobTermination(NpgsqlDataSource dataSource, ToolCatalog cata
 
     private Task<TerminationResult> EndAsync(Guid jobId, string to, string[] allowedFrom, JobFailure failure, string cause, string? actor,
         CancellationToken cancellationToken, Guid? ownerId = null) =>
-        TerminateAsync(jobId, to, allowedFrom, cause, actor, ownerId, cancellationToken, (connection, transaction, job, now) =>
+        TerminateAsync(jobId, to, allowedFrom, cause, actor, ownerId, cancellationToken, (db, job, now) =>
         {
             var (cost, estimated) = Cost(job, failure.Usage, now);
-            return JobTransitions.EndAsync(connection, transaction, jobId, to, allowedFrom, failure, cost, estimated, now);
+            return JobTransitions.EndAsync(db, jobId, to, allowedFrom, failure, cost, estimated, now);
         });
 
     private async Task<TerminationResult> TerminateAsync(Guid jobId, string to, string[] allowedFrom, string cause, string? actor, Guid? ownerId,
-        CancellationToken cancellationToken, Func<NpgsqlConnection, NpgsqlTransaction, Job, DateTime, Task<Job?>> update)
+        CancellationToken cancellationToken, Func<JobHubDbContext, Job, DateTime, Task<Job?>> update)
     {
         Job? current, changed;
         bool refunded;
-        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
-        await using (var transaction = await connection.BeginTransactionAsync(cancellationToken))
+        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
             var now = clock.GetUtcNow().UtcDateTime;
-            current = await connection.QuerySingleOrDefaultAsync<Job>(
-                "SELECT * FROM jobs WHERE id = @jobId FOR UPDATE", new { jobId }, transaction);
+            // Raw SQL: the row is locked (EF has no FOR UPDATE) so that the refund and the event follow the one change.
+            current = await db.Set<Job>().FromSql($"SELECT * FROM jobs WHERE id = {jobId} FOR UPDATE").AsNoTracking().FirstRowAsync(cancellationToken);
             if (current is null || (ownerId is { } owner && current.UserId != owner))
             {
                 return new TerminationResult(TerminationOutcome.NotFound, null, [], false);
             }
 
-            changed = allowedFrom.Contains(current.Status) ? await update(connection, transaction, current, now) : null;
+            changed = allowedFrom.Contains(current.Status) ? await update(db, current, now) : null;
             if (changed is null)
             {
-                await JobEvents.IgnoredAsync(connection, transaction, jobId, current.Status, to, now, cause,
+                await JobEvents.IgnoredAsync(db, jobId, current.Status, to, now, cause,
                     $"{to} refused: the job is {current.Status}");
                 await transaction.CommitAsync(cancellationToken);
                 return new TerminationResult(TerminationOutcome.Ignored, current, [], false);
             }
 
             refunded = to != JobStatus.Completed &&
-                await CreditLedger.RefundOnceAsync(connection, transaction, changed.UserId, changed.Id, $"job {to}", now);
-            await JobEvents.TransitionAsync(connection, transaction, changed, current.Status, to, now, cause, actor,
+                await CreditLedger.RefundOnceAsync(db, changed.UserId, changed.Id, $"job {to}", now);
+            await JobEvents.TransitionAsync(db, changed, current.Status, to, now, cause, actor,
                 changed.ErrorMessage, new { changed.ErrorCode, changed.ProviderCode, refunded });
             await transaction.CommitAsync(cancellationToken);
         }
@@ -108,16 +108,15 @@ public sealed class JobTermination(NpgsqlDataSource dataSource, ToolCatalog cata
 
     private async Task<IReadOnlyList<Job>> PromoteAsync(string cause, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var now = clock.GetUtcNow().UtcDateTime;
-        if (!await SlotAdmission.AnyReadyAsync(connection, now, cancellationToken))
+        if (!await SlotAdmission.AnyReadyAsync(db, now, cancellationToken))
         {
             return [];
         }
 
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var promoted = await SlotAdmission.LockAndPromoteAsync(connection, transaction, options.Value.MaxConcurrent,
-            clock.GetUtcNow().UtcDateTime, cause);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var promoted = await SlotAdmission.LockAndPromoteAsync(db, options.Value.MaxConcurrent, clock.GetUtcNow().UtcDateTime, cause);
         await transaction.CommitAsync(cancellationToken);
         return promoted;
     }

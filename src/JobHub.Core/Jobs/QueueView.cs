@@ -1,6 +1,7 @@
-using Dapper;
+using JobHub.Core.Persistence;
+using JobHub.Core.RunningHub;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace JobHub.Core.Jobs;
 
@@ -11,60 +12,61 @@ public sealed record AccountLoad(string AccountKey, int InSlot, int MaxConcurren
 public sealed record SlotUsage(int InSlot, int MaxConcurrent, int Queued, IReadOnlyList<AccountLoad> Accounts);
 
 /// <summary>Queue positions and slot use, computed when read (R2): 1 = next to start.</summary>
-public sealed class QueueView(NpgsqlDataSource dataSource, IOptions<JobHubOptions> options)
+public sealed class QueueView(IDbContextFactory<JobHubDbContext> contexts, IOptions<JobHubOptions> options)
 {
     public async Task<int?> PositionAsync(Guid jobId, CancellationToken cancellationToken = default)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await PositionAsync(connection, null, jobId, cancellationToken);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await PositionAsync(db, jobId, cancellationToken);
     }
 
-    /// <summary>The position read on a connection the caller already holds (one connection per caller: no pool starvation).</summary>
-    public static async Task<int?> PositionAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid jobId,
-        CancellationToken cancellationToken = default)
+    /// <summary>The position read in a context the caller already holds (inside its transaction, on its connection).</summary>
+    public static Task<int?> PositionAsync(JobHubDbContext db, Guid jobId, CancellationToken cancellationToken = default)
     {
-        return await connection.ExecuteScalarAsync<int?>(new CommandDefinition("""
-            SELECT (SELECT count(*) FROM jobs q
-                    WHERE q.status = 'queued' AND (q.queued_at, q.queue_seq) < (me.queued_at, me.queue_seq))::int + 1
-            FROM jobs me WHERE me.id = @jobId AND me.status = 'queued'
-            """, new { jobId }, transaction, cancellationToken: cancellationToken));
+        var queued = db.Set<Job>().AsNoTracking().Where(j => j.Status == JobStatus.Queued);
+        // Jobs ahead in (queued_at, queue_seq) order: a row-value comparison, served by the jobs_queue_order index.
+        return queued.Where(me => me.Id == jobId)
+            .Select(me => (int?)queued.Count(q => EF.Functions.LessThan(
+                ValueTuple.Create(q.QueuedAt, q.QueueSeq), ValueTuple.Create(me.QueuedAt, me.QueueSeq))) + 1)
+            .FirstOrDefaultAsync(cancellationToken);
     }
 
     /// <summary>The positions of several jobs in one read; a job that is not queued is missing from the answer.</summary>
     public async Task<IReadOnlyDictionary<Guid, int>> PositionsAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken = default)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var rows = await connection.QueryAsync<(Guid Id, int Position)>(new CommandDefinition("""
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        // Raw SQL: the numbering is a window function (EF has none), so only the asked-for rows leave the database.
+        var rows = await db.Database.SqlQuery<QueuedPosition>($"""
             SELECT id, position FROM (
                 SELECT id, (row_number() OVER (ORDER BY queued_at, queue_seq))::int AS position FROM jobs WHERE status = 'queued') q
-            WHERE id = ANY(@ids)
-            """, new { ids = jobIds.ToArray() }, cancellationToken: cancellationToken));
+            WHERE id = ANY({jobIds.ToArray()})
+            """).ToListAsync(cancellationToken);
         return rows.ToDictionary(r => r.Id, r => r.Position);
     }
 
     public async Task<IReadOnlyList<QueueEntry>> GetQueueAsync(CancellationToken cancellationToken = default)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return (await connection.QueryAsync<QueueEntry>(new CommandDefinition("""
-            SELECT (row_number() OVER (ORDER BY queued_at, queue_seq))::int AS position, id AS job_id, user_id, tool_key, queued_at, next_attempt_at
-            FROM jobs WHERE status = 'queued' ORDER BY queued_at, queue_seq
-            """, cancellationToken: cancellationToken))).ToList();
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var queue = await db.Set<Job>().AsNoTracking().Where(j => j.Status == JobStatus.Queued).OrderBy(j => j.QueuedAt).ThenBy(j => j.QueueSeq)
+            .Select(j => new { j.Id, j.UserId, j.ToolKey, j.QueuedAt, j.NextAttemptAt })
+            .ToListAsync(cancellationToken);
+        return queue.Select((j, index) => new QueueEntry(index + 1, j.Id, j.UserId, j.ToolKey, j.QueuedAt ?? default, j.NextAttemptAt)).ToList();
     }
 
     public async Task<SlotUsage> GetSlotsAsync(CancellationToken cancellationToken = default)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var accounts = (await connection.QueryAsync<AccountLoad>(new CommandDefinition("""
-            SELECT a.account_key, coalesce(load.n, 0)::int AS in_slot, a.max_concurrent, a.enabled
-            FROM runninghub_accounts a
-            LEFT JOIN (SELECT account_key, count(*) AS n FROM jobs WHERE status IN ('starting', 'running') GROUP BY account_key) load
-                ON load.account_key = a.account_key
-            ORDER BY a.account_key
-            """, cancellationToken: cancellationToken))).ToList();
-        var (inSlot, queued) = await connection.QuerySingleAsync<(int, int)>(new CommandDefinition("""
-            SELECT (SELECT count(*) FROM jobs WHERE status IN ('starting', 'running'))::int,
-                   (SELECT count(*) FROM jobs WHERE status = 'queued')::int
-            """, cancellationToken: cancellationToken));
-        return new SlotUsage(inSlot, options.Value.MaxConcurrent, queued, accounts);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var jobs = db.Set<Job>().AsNoTracking();
+        var load = await jobs.Where(j => j.Status == JobStatus.Starting || j.Status == JobStatus.Running)
+            .GroupBy(j => j.AccountKey).Select(g => new { AccountKey = g.Key ?? "", InSlot = g.Count() })
+            .ToDictionaryAsync(g => g.AccountKey, g => g.InSlot, cancellationToken);
+        var accounts = await db.Set<RunningHubAccountRow>().AsNoTracking().OrderBy(a => a.AccountKey)
+            .Select(a => new { a.AccountKey, a.MaxConcurrent, a.Enabled })
+            .ToListAsync(cancellationToken);
+        var queued = await jobs.CountAsync(j => j.Status == JobStatus.Queued, cancellationToken);
+        return new SlotUsage(load.Values.Sum(), options.Value.MaxConcurrent, queued,
+            accounts.Select(a => new AccountLoad(a.AccountKey, load.GetValueOrDefault(a.AccountKey), a.MaxConcurrent, a.Enabled)).ToList());
     }
+
+    internal sealed record QueuedPosition(Guid Id, int Position);
 }

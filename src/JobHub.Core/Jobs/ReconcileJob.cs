@@ -1,7 +1,7 @@
-using Dapper;
+using JobHub.Core.Persistence;
 using JobHub.Core.RunningHub;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 
 namespace JobHub.Core.Jobs;
 
@@ -34,7 +34,7 @@ public sealed record ReconcileResult(ReconcileOutcome Outcome, Job? Job, string?
 /// dashboard and the reconcile sweep; safe to call any number of times, from any instance, at once.
 /// </summary>
 public sealed class ReconcileJob(
-    NpgsqlDataSource dataSource,
+    IDbContextFactory<JobHubDbContext> contexts,
     IRunningHubClient client,
     RunningHubAccounts accounts,
     FinishJob finish,
@@ -80,19 +80,18 @@ public sealed class ReconcileJob(
 
     private async Task<Job?> LoadAsync(Guid jobId, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await connection.QuerySingleOrDefaultAsync<Job>(
-            new CommandDefinition("SELECT * FROM jobs WHERE id = @jobId", new { jobId }, cancellationToken: cancellationToken));
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Set<Job>().AsNoTracking().SingleOrDefaultAsync(j => j.Id == jobId, cancellationToken);
     }
 
     /// <summary>Keeps when the job was last checked and what RunningHub answered (the admin dashboard shows it).</summary>
     private async Task RecordCheckAsync(Job job, TaskQueryResult answer, string cause, string? actor, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await connection.ExecuteAsync("UPDATE jobs SET last_checked_at = @now WHERE id = @Id", new { now, job.Id }, transaction);
-        await JobEvents.NoteAsync(connection, transaction, job, "checked", now, cause,
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.Set<Job>().Where(j => j.Id == job.Id).ExecuteUpdateAsync(set => set.SetProperty(j => j.LastCheckedAt, now), cancellationToken);
+        await JobEvents.NoteAsync(db, job, "checked", now, cause,
             $"RunningHub: {answer.RawStatus ?? answer.Outcome.ToString()}",
             new
             {

@@ -1,8 +1,8 @@
-using Dapper;
 using JobHub.Core.Credits;
 using JobHub.Core.Persistence;
 using JobHub.Core.Storage;
 using JobHub.Core.Tools;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -40,7 +40,7 @@ public static class SubmitErrors
 /// A refusal creates and charges nothing.
 /// </summary>
 public sealed class SubmitJob(
-    NpgsqlDataSource dataSource,
+    IDbContextFactory<JobHubDbContext> contexts,
     ToolCatalog catalog,
     IFileStorage storage,
     JobLauncher launcher,
@@ -97,35 +97,28 @@ public sealed class SubmitJob(
         IReadOnlyDictionary<string, string> parameters, CancellationToken cancellationToken)
     {
         var cost = tool.CostFor(parameters);
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var account = await SlotAdmission.LockAndAdmitAsync(connection, transaction, options.Value.MaxConcurrent);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var account = await SlotAdmission.LockAndAdmitAsync(db, options.Value.MaxConcurrent);
         var now = clock.GetUtcNow().UtcDateTime;
-        var status = account is null ? JobStatus.Queued : JobStatus.Starting;
+        var queued = account is null;
+        var status = queued ? JobStatus.Queued : JobStatus.Starting;
+        var id = Guid.CreateVersion7(clock.GetUtcNow());
 
         Job job;
         try
         {
-            job = await connection.QuerySingleAsync<Job>("""
+            // Raw SQL: the row comes back as the database made it (the queue number from the sequence) in the same round
+            // trip, and R4's index refuses a second active job in this very statement.
+            job = (await db.Set<Job>().FromSql($"""
                 INSERT INTO jobs (id, user_id, tool_key, status, parameters, inputs, webapp_id, credit_cost, waited_in_queue,
                                   created_at, queued_at, queue_seq, starting_at, account_key, updated_at)
-                VALUES (@id, @userId, @toolKey, @status, @parameters::jsonb, @inputs::jsonb, @webappId, @cost, @queued,
-                        @now, CASE WHEN @queued THEN @now END, nextval('jobs_queue_seq'), CASE WHEN @queued THEN NULL ELSE @now END, @account, @now)
+                VALUES ({id}, {request.UserId}, {tool.Key}, {status}, {JobJson.Serialize(parameters)}::jsonb,
+                        {JobJson.Serialize(request.Inputs)}::jsonb, {route.WebappId}, {cost}, {queued},
+                        {now}, CASE WHEN {queued} THEN {now} END, nextval('jobs_queue_seq'), CASE WHEN {queued} THEN NULL ELSE {now} END,
+                        {account}, {now})
                 RETURNING *
-                """, new
-            {
-                id = Guid.CreateVersion7(clock.GetUtcNow()),
-                userId = request.UserId,
-                toolKey = tool.Key,
-                status,
-                parameters = JobJson.Serialize(parameters),
-                inputs = JobJson.Serialize(request.Inputs),
-                webappId = route.WebappId,
-                cost,
-                queued = account is null,
-                now,
-                account,
-            }, transaction);
+                """).AsNoTracking().FirstRowAsync(cancellationToken))!;
         }
         catch (PostgresException ex) when (ex.IsUniqueViolation("jobs_one_active_per_user"))
         {
@@ -136,16 +129,16 @@ public sealed class SubmitJob(
             return SubmitJobResult.Rejected(SubmitErrors.UserUnknown, "Your account was not found. Sign in again.");
         }
 
-        if (!await CreditLedger.TryDebitAsync(connection, transaction, request.UserId, job.Id, cost, now))
+        if (!await CreditLedger.TryDebitAsync(db, request.UserId, job.Id, cost, now))
         {
-            var balance = await connection.ExecuteScalarAsync<int>("SELECT credit_balance FROM users WHERE id = @UserId", new { request.UserId }, transaction);
+            var balance = await db.Users.Where(u => u.Id == request.UserId).Select(u => u.CreditBalance).SingleAsync(cancellationToken);
             return SubmitJobResult.Rejected(SubmitErrors.InsufficientCredits,
                 $"This job costs {cost} credits and you have {balance}. Nothing was charged.", cost.ToString(), balance.ToString());
         }
 
-        var position = job.Status == JobStatus.Queued ? await QueueView.PositionAsync(connection, transaction, job.Id, cancellationToken) : null;
-        await JobEvents.TransitionAsync(connection, transaction, job, null, status, now, JobCause.User,
-            message: account is null ? "all slots busy or older jobs waiting: queued" : "slot free: starting", data: new { cost, account });
+        var position = queued ? await QueueView.PositionAsync(db, job.Id, cancellationToken) : null;
+        await JobEvents.TransitionAsync(db, job, null, status, now, JobCause.User,
+            message: queued ? "all slots busy or older jobs waiting: queued" : "slot free: starting", data: new { cost, account });
         await transaction.CommitAsync(cancellationToken);
         return new SubmitJobResult(job, position, null, null);
     }

@@ -1,12 +1,12 @@
-using Dapper;
 using JobHub.Core.Jobs;
+using JobHub.Core.Persistence;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace JobHub.Core.Maintenance;
 
 /// <summary>Retries copying result files that are not yet in JobHub's storage, while RunningHub's URLs are still valid.</summary>
-public sealed class CopyOutputsSweep(NpgsqlDataSource dataSource, CopyOutputs copyOutputs, IOptions<MaintenanceOptions> options, TimeProvider clock)
+public sealed class CopyOutputsSweep(IDbContextFactory<JobHubDbContext> contexts, CopyOutputs copyOutputs, IOptions<MaintenanceOptions> options, TimeProvider clock)
     : IMaintenanceTask
 {
     /// <summary>A job that completed a moment ago is being copied by the instance that completed it.</summary>
@@ -21,19 +21,15 @@ public sealed class CopyOutputsSweep(NpgsqlDataSource dataSource, CopyOutputs co
         var counts = new MaintenanceCounts();
         var now = clock.GetUtcNow().UtcDateTime;
         IReadOnlyList<Guid> pending;
-        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+        var maxAttempts = options.Value.OutputCopyMaxAttempts;
+        var settled = now - Grace;
+        var expired = now - options.Value.OutputUrlLifetime;
+        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         {
-            pending = (await connection.QueryAsync<Guid>(new CommandDefinition("""
-                SELECT id FROM jobs
-                WHERE status = 'completed' AND outputs_copied_at IS NULL AND output_copy_attempts < @maxAttempts
-                  AND completed_at < @settled AND completed_at > @expired
-                ORDER BY completed_at LIMIT 100
-                """, new
-            {
-                maxAttempts = options.Value.OutputCopyMaxAttempts,
-                settled = now - Grace,
-                expired = now - options.Value.OutputUrlLifetime,
-            }, cancellationToken: cancellationToken))).ToList();
+            pending = await db.Set<Job>()
+                .Where(j => j.Status == JobStatus.Completed && j.OutputsCopiedAt == null && j.OutputCopyAttempts < maxAttempts
+                    && j.CompletedAt < settled && j.CompletedAt > expired)
+                .OrderBy(j => j.CompletedAt).Take(100).Select(j => j.Id).ToListAsync(cancellationToken);
         }
 
         foreach (var id in pending)

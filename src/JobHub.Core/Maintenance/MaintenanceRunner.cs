@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
-using Dapper;
 using JobHub.Core.Jobs;
+using JobHub.Core.Persistence;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 
 namespace JobHub.Core.Maintenance;
 
@@ -30,7 +30,7 @@ public sealed record MaintenanceRun(
 /// instance a task never overlaps itself; across instances, sweeps are idempotent (see <see cref="IMaintenanceTask"/>).
 /// A failing run is recorded and logged, and the schedule goes on.
 /// </summary>
-public sealed class MaintenanceRunner(IEnumerable<IMaintenanceTask> tasks, NpgsqlDataSource dataSource, TimeProvider clock,
+public sealed class MaintenanceRunner(IEnumerable<IMaintenanceTask> tasks, IDbContextFactory<JobHubDbContext> contexts, TimeProvider clock,
     ILogger<MaintenanceRunner> logger)
 {
     private readonly IReadOnlyDictionary<string, IMaintenanceTask> byKey = tasks.ToDictionary(t => t.Key, StringComparer.Ordinal);
@@ -71,9 +71,8 @@ public sealed class MaintenanceRunner(IEnumerable<IMaintenanceTask> tasks, Npgsq
 
     public async Task<bool> IsPausedAsync(string key, CancellationToken cancellationToken = default)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await connection.ExecuteScalarAsync<bool?>(new CommandDefinition(
-            "SELECT paused FROM maintenance_tasks WHERE task_key = @key", new { key }, cancellationToken: cancellationToken)) ?? false;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Set<MaintenanceTaskRow>().AnyAsync(t => t.TaskKey == key && t.Paused, cancellationToken);
     }
 
     /// <summary>Pauses or resumes a task's schedule in every instance (the flag lives in the database).</summary>
@@ -84,30 +83,31 @@ public sealed class MaintenanceRunner(IEnumerable<IMaintenanceTask> tasks, Npgsq
             throw new ArgumentException($"unknown maintenance task '{key}'", nameof(key));
         }
 
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO maintenance_tasks (task_key, paused, updated_at, updated_by) VALUES (@key, @paused, @now, @actor)
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        // Raw SQL: two admins (or instances) setting the flag at once must not collide on the first insert; ON CONFLICT decides.
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO maintenance_tasks (task_key, paused, updated_at, updated_by) VALUES ({key}, {paused}, {now}, {actor})
             ON CONFLICT (task_key) DO UPDATE SET paused = EXCLUDED.paused, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by
-            """, new { key, paused, now = clock.GetUtcNow().UtcDateTime, actor }, cancellationToken: cancellationToken));
+            """, cancellationToken);
     }
 
     public async Task<IReadOnlyList<MaintenanceRun>> HistoryAsync(string key, int limit = 50, CancellationToken cancellationToken = default)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return (await connection.QueryAsync<MaintenanceRun>(new CommandDefinition("""
-            SELECT id, task_key, trigger, instance, started_at, finished_at, outcome, counts::text AS counts, error
-            FROM maintenance_runs WHERE task_key = @key ORDER BY id DESC LIMIT @limit
-            """, new { key, limit }, cancellationToken: cancellationToken))).ToList();
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var rows = await db.Set<MaintenanceRunRow>().AsNoTracking().Where(r => r.TaskKey == key).OrderByDescending(r => r.Id).Take(limit)
+            .ToListAsync(cancellationToken);
+        return rows.Select(Run).ToList();
     }
 
     private async Task<MaintenanceRun> RunRecordedAsync(IMaintenanceTask task, string trigger, CancellationToken cancellationToken)
     {
-        long id;
-        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+        var row = new MaintenanceRunRow { TaskKey = task.Key, Trigger = trigger, Instance = Instance, StartedAt = clock.GetUtcNow().UtcDateTime,
+            Outcome = "running" };
+        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         {
-            id = await connection.ExecuteScalarAsync<long>(new CommandDefinition("""
-                INSERT INTO maintenance_runs (task_key, trigger, instance, started_at) VALUES (@Key, @trigger, @Instance, @now) RETURNING id
-                """, new { task.Key, trigger, Instance, now = clock.GetUtcNow().UtcDateTime }, cancellationToken: cancellationToken));
+            db.Add(row);
+            await db.SaveChangesAsync(cancellationToken);
         }
 
         MaintenanceCounts? counts = null;
@@ -125,13 +125,19 @@ public sealed class MaintenanceRunner(IEnumerable<IMaintenanceTask> tasks, Npgsq
         }
 
         // Recorded even when the run was cancelled, so the history never shows a run that is "running" forever.
-        await using (var connection = await dataSource.OpenConnectionAsync(CancellationToken.None))
+        await using (var db = await contexts.CreateDbContextAsync(CancellationToken.None))
         {
-            return await connection.QuerySingleAsync<MaintenanceRun>("""
-                UPDATE maintenance_runs SET finished_at = @now, outcome = @outcome, counts = @counts::jsonb, error = nullif(@error, '')
-                WHERE id = @id
-                RETURNING id, task_key, trigger, instance, started_at, finished_at, outcome, counts::text AS counts, error
-                """, new { id, now = clock.GetUtcNow().UtcDateTime, outcome, counts = counts is null ? null : JobJson.Serialize(counts), error });
+            row.FinishedAt = clock.GetUtcNow().UtcDateTime;
+            row.Outcome = outcome;
+            row.Counts = counts is null ? null : JobJson.Serialize(counts);
+            row.Error = error.Length == 0 ? null : error;
+            db.Update(row);
+            await db.SaveChangesAsync(CancellationToken.None);
+            // Read back: the counts as the database keeps them (jsonb's own text), as the history shows them.
+            return Run(await db.Set<MaintenanceRunRow>().AsNoTracking().SingleAsync(r => r.Id == row.Id, CancellationToken.None));
         }
     }
+
+    private static MaintenanceRun Run(MaintenanceRunRow row) =>
+        new(row.Id, row.TaskKey, row.Trigger, row.Instance, row.StartedAt, row.FinishedAt, row.Outcome, row.Counts, row.Error);
 }

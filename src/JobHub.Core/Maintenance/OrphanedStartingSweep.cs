@@ -1,7 +1,7 @@
-using Dapper;
 using JobHub.Core.Jobs;
+using JobHub.Core.Persistence;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace JobHub.Core.Maintenance;
 
@@ -10,7 +10,7 @@ namespace JobHub.Core.Maintenance;
 /// answered) fails <c>ORPHANED</c> and refunds. Should its launch still finish later, the launcher finds the job
 /// failed and cancels the task at RunningHub.
 /// </summary>
-public sealed class OrphanedStartingSweep(NpgsqlDataSource dataSource, FinishJob finish, IOptions<JobHubOptions> options, TimeProvider clock)
+public sealed class OrphanedStartingSweep(IDbContextFactory<JobHubDbContext> contexts, FinishJob finish, IOptions<JobHubOptions> options, TimeProvider clock)
     : IMaintenanceTask
 {
     public string Key => MaintenanceTaskKeys.OrphanedStarting;
@@ -22,11 +22,10 @@ public sealed class OrphanedStartingSweep(NpgsqlDataSource dataSource, FinishJob
         var counts = new MaintenanceCounts();
         var cutoff = clock.GetUtcNow().UtcDateTime - options.Value.OrphanAfter;
         IReadOnlyList<Guid> orphans;
-        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         {
-            orphans = (await connection.QueryAsync<Guid>(new CommandDefinition(
-                "SELECT id FROM jobs WHERE status = 'starting' AND task_id IS NULL AND starting_at < @cutoff ORDER BY starting_at",
-                new { cutoff }, cancellationToken: cancellationToken))).ToList();
+            orphans = await db.Set<Job>().Where(j => j.Status == JobStatus.Starting && j.TaskId == null && j.StartingAt < cutoff)
+                .OrderBy(j => j.StartingAt).Select(j => j.Id).ToListAsync(cancellationToken);
         }
 
         foreach (var id in orphans)

@@ -1,10 +1,10 @@
-using Dapper;
 using JobHub.Core.Jobs;
+using JobHub.Core.Persistence;
 using JobHub.Core.RunningHub;
 using JobHub.Core.Tools;
 using Microsoft.Extensions.Logging;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace JobHub.Core.Maintenance;
 
@@ -14,7 +14,7 @@ namespace JobHub.Core.Maintenance;
 /// timeout is cancelled at RunningHub and fails <c>TIMEOUT</c>, with a refund.
 /// </summary>
 public sealed class ReconcileRunningSweep(
-    NpgsqlDataSource dataSource,
+    IDbContextFactory<JobHubDbContext> contexts,
     ToolCatalog catalog,
     ReconcileJob reconcile,
     FinishJob finish,
@@ -31,20 +31,14 @@ public sealed class ReconcileRunningSweep(
     public async Task<MaintenanceCounts> RunAsync(CancellationToken cancellationToken)
     {
         var counts = new MaintenanceCounts();
-        IReadOnlyList<(Guid Id, string ToolKey, DateTime StartedAt, DateTime? LastCheckedAt)> running;
-        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
-        {
-            running = (await connection.QueryAsync<(Guid, string, DateTime, DateTime?)>(new CommandDefinition(
-                "SELECT id, tool_key, started_at, last_checked_at FROM jobs WHERE status = 'running' ORDER BY started_at",
-                cancellationToken: cancellationToken))).ToList();
-        }
+        var running = await RunningAsync(cancellationToken);
 
         foreach (var job in running)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var tool = catalog.Find(job.ToolKey);
             var now = clock.GetUtcNow().UtcDateTime;
-            var age = now - job.StartedAt;
+            var age = now - (job.StartedAt ?? now);
             var hardTimeout = tool?.HardTimeout ?? TimeSpan.FromMinutes(10);
             var pastTimeout = age >= hardTimeout;
             if (age < (tool?.ReconcileAfter ?? TimeSpan.FromMinutes(3)) ||
@@ -78,6 +72,15 @@ public sealed class ReconcileRunningSweep(
 
         return counts;
     }
+
+    private async Task<IReadOnlyList<Running>> RunningAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Set<Job>().Where(j => j.Status == JobStatus.Running).OrderBy(j => j.StartedAt)
+            .Select(j => new Running(j.Id, j.ToolKey, j.StartedAt, j.LastCheckedAt)).ToListAsync(cancellationToken);
+    }
+
+    private sealed record Running(Guid Id, string ToolKey, DateTime? StartedAt, DateTime? LastCheckedAt);
 
     /// <summary>R8: cancel the task at RunningHub first (so it stops costing), then fail the job TIMEOUT.</summary>
     private async Task TimeOutAsync(Job job, TimeSpan hardTimeout, MaintenanceCounts counts, CancellationToken cancellationToken)

@@ -1,8 +1,9 @@
-using Dapper;
 using JobHub.Core.Jobs;
+using JobHub.Core.Persistence;
 using JobHub.Core.Storage;
+using JobHub.Core.Webhooks;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace JobHub.Core.Maintenance;
 
@@ -11,7 +12,7 @@ namespace JobHub.Core.Maintenance;
 /// <c>FilesRetention</c> (the job rows and their ledger stay), uploads that no job uses, and webhook deliveries
 /// and maintenance runs older than <c>RecordsRetention</c>.
 /// </summary>
-public sealed class RetentionSweep(NpgsqlDataSource dataSource, IFileStorage storage, IOptions<MaintenanceOptions> options, TimeProvider clock)
+public sealed class RetentionSweep(IDbContextFactory<JobHubDbContext> contexts, IFileStorage storage, IOptions<MaintenanceOptions> options, TimeProvider clock)
     : IMaintenanceTask
 {
     private const int Batch = 500;
@@ -24,13 +25,13 @@ public sealed class RetentionSweep(NpgsqlDataSource dataSource, IFileStorage sto
     {
         var counts = new MaintenanceCounts();
         var now = clock.GetUtcNow().UtcDateTime;
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var jobs = db.Set<Job>();
 
-        var ended = (await connection.QueryAsync<Job>(new CommandDefinition("""
-            SELECT * FROM jobs
-            WHERE status IN ('completed', 'failed', 'cancelled') AND files_deleted_at IS NULL AND completed_at < @cutoff
-            ORDER BY completed_at LIMIT @Batch
-            """, new { cutoff = now - options.Value.FilesRetention, Batch }, cancellationToken: cancellationToken))).ToList();
+        var cutoff = now - options.Value.FilesRetention;
+        var ended = await jobs.AsNoTracking()
+            .Where(j => JobStatus.Terminal.Contains(j.Status) && j.FilesDeletedAt == null && j.CompletedAt < cutoff)
+            .OrderBy(j => j.CompletedAt).Take(Batch).ToListAsync(cancellationToken);
         foreach (var job in ended)
         {
             foreach (var name in job.InputFiles.SelectMany(i => i.Files).Concat(job.OutputFiles.Select(o => o.StoredName)).OfType<string>())
@@ -39,18 +40,19 @@ public sealed class RetentionSweep(NpgsqlDataSource dataSource, IFileStorage sto
                 counts.Tally("files_deleted");
             }
 
-            await connection.ExecuteAsync("UPDATE jobs SET files_deleted_at = @now WHERE id = @Id", new { now, job.Id });
+            await jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(set => set.SetProperty(j => j.FilesDeletedAt, now), cancellationToken);
             counts.Tally("jobs_cleared");
         }
 
         var uploads = storage.ListOlderThan("inputs", now - options.Value.UnusedInputsAfter, Batch);
         if (uploads.Count > 0)
         {
-            var used = (await connection.QueryAsync<string>(new CommandDefinition("""
+            // Raw SQL: the stored names sit inside each job's inputs JSON array, which EF's LINQ cannot unnest.
+            var used = (await db.Database.SqlQuery<string>($"""
                 SELECT DISTINCT name FROM jobs, jsonb_array_elements(inputs) input,
                      LATERAL (VALUES (input ->> 'storedName'), (input ->> 'scaledName')) AS names(name)
-                WHERE name = ANY(@uploads)
-                """, new { uploads = uploads.ToArray() }, cancellationToken: cancellationToken))).ToHashSet();
+                WHERE name = ANY({uploads.ToArray()})
+                """).ToListAsync(cancellationToken)).ToHashSet();
             foreach (var unused in uploads.Where(name => !used.Contains(name)))
             {
                 storage.Delete(unused);
@@ -59,11 +61,10 @@ public sealed class RetentionSweep(NpgsqlDataSource dataSource, IFileStorage sto
         }
 
         var recordsCutoff = now - options.Value.RecordsRetention;
-        counts.Tally("webhook_deliveries_deleted", await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM webhook_deliveries WHERE received_at < @recordsCutoff", new { recordsCutoff }, cancellationToken: cancellationToken)));
-        counts.Tally("maintenance_runs_deleted", await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM maintenance_runs WHERE started_at < @recordsCutoff AND outcome <> 'running'", new { recordsCutoff },
-            cancellationToken: cancellationToken)));
+        counts.Tally("webhook_deliveries_deleted", await db.Set<WebhookDeliveryRow>().Where(d => d.ReceivedAt < recordsCutoff)
+            .ExecuteDeleteAsync(cancellationToken));
+        counts.Tally("maintenance_runs_deleted", await db.Set<MaintenanceRunRow>()
+            .Where(r => r.StartedAt < recordsCutoff && r.Outcome != "running").ExecuteDeleteAsync(cancellationToken));
         return counts;
     }
 }

@@ -1,16 +1,10 @@
-using Dapper;
 using Npgsql;
 
 namespace JobHub.Core.Persistence;
 
-/// <summary>Process-wide Dapper settings and the data source factory.</summary>
+/// <summary>The data source a process uses (EF Core's contexts and the realtime listener share it).</summary>
 public static class Database
 {
-    static Database()
-    {
-        DefaultTypeMap.MatchNamesWithUnderscores = true;
-    }
-
     /// <summary>Builds the one <see cref="NpgsqlDataSource"/> a process uses; call once at start-up.</summary>
     public static NpgsqlDataSource CreateDataSource(string connectionString)
     {

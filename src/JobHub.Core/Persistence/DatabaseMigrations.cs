@@ -39,16 +39,13 @@ public sealed class DatabaseMigrations(NpgsqlDataSource dataSource, ILogger<Data
     /// <summary>Applies what is pending; returns the migrations applied now (empty when the database was up to date).</summary>
     public async Task<IReadOnlyList<string>> MigrateAsync(CancellationToken cancellationToken = default)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using (var take = new NpgsqlCommand($"SELECT pg_advisory_lock({LockKey})", connection))
-        {
-            await take.ExecuteNonQueryAsync(cancellationToken);
-        }
-
+        await using var context = Context();
+        // One connection, held open, for the session-level lock and everything done under it. Raw SQL: EF has no advisory locks.
+        await context.Database.OpenConnectionAsync(cancellationToken);
+        await context.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({LockKey})", cancellationToken);
         try
         {
-            await using var context = Context(connection);
-            await AdoptLegacyDatabaseAsync(connection, context, cancellationToken);
+            await AdoptLegacyDatabaseAsync(context, cancellationToken);
             var pending = (await context.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
             if (pending.Count > 0)
             {
@@ -60,43 +57,35 @@ public sealed class DatabaseMigrations(NpgsqlDataSource dataSource, ILogger<Data
         }
         finally
         {
-            await using var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({LockKey})", connection);
-            await release.ExecuteNonQueryAsync(CancellationToken.None);
+            await context.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({LockKey})", CancellationToken.None);
         }
     }
 
     /// <summary>True when every migration is applied (the readiness check).</summary>
     public async Task<bool> IsUpToDateAsync(CancellationToken cancellationToken = default)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var context = Context(connection);
+        await using var context = Context();
         return !(await context.Database.GetPendingMigrationsAsync(cancellationToken)).Any();
     }
 
-    private static JobHubDbContext Context(NpgsqlConnection connection) =>
-        new((DbContextOptions<JobHubDbContext>)JobHubDbContext.Conventions(new DbContextOptionsBuilder<JobHubDbContext>().UseNpgsql(connection)).Options);
+    private JobHubDbContext Context() => JobHubDbContext.FactoryFor(dataSource).CreateDbContext();
 
-    private async Task AdoptLegacyDatabaseAsync(NpgsqlConnection connection, JobHubDbContext context, CancellationToken cancellationToken)
+    private sealed record LegacyMigration(string Id, string Checksum);
+
+    private async Task AdoptLegacyDatabaseAsync(JobHubDbContext context, CancellationToken cancellationToken)
     {
-        // One statement decides: is this an old migrator's database that EF has not adopted yet?
-        await using var probe = new NpgsqlCommand("""
+        // Raw SQL (catalog lookups EF has no API for); one statement decides: is this an old migrator's database that EF has not adopted yet?
+        var legacy = await context.Database.SqlQueryRaw<bool>("""
             SELECT to_regclass('public.schema_migrations') IS NOT NULL AND to_regclass('public."__EFMigrationsHistory"') IS NULL
-            """, connection);
-        if (!(bool)(await probe.ExecuteScalarAsync(cancellationToken))!)
+            """).ToListAsync(cancellationToken);
+        if (!legacy[0])
         {
             return;
         }
 
-        var applied = new Dictionary<string, string>();
-        await using (var read = new NpgsqlCommand("SELECT id, checksum FROM schema_migrations", connection))
-        await using (var rows = await read.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await rows.ReadAsync(cancellationToken))
-            {
-                applied[rows.GetString(0)] = rows.GetString(1);
-            }
-        }
-
+        // Raw SQL: the old migrator's table is not part of the model.
+        var applied = (await context.Database.SqlQueryRaw<LegacyMigration>("""SELECT id, checksum FROM schema_migrations""")
+            .ToListAsync(cancellationToken)).ToDictionary(m => m.Id, m => m.Checksum);
         var missing = LegacyMigrations.Keys.Where(id => !applied.ContainsKey(id)).ToList();
         var changed = applied.Where(a => !LegacyMigrations.TryGetValue(a.Key, out var checksum) || checksum != a.Value).Select(a => a.Key).ToList();
         if (missing.Count > 0 || changed.Count > 0)
@@ -110,15 +99,11 @@ public sealed class DatabaseMigrations(NpgsqlDataSource dataSource, ILogger<Data
 
         var history = context.GetService<IHistoryRepository>();
         var productVersion = typeof(DbContext).Assembly.GetName().Version!.ToString(3);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var adopt = new NpgsqlCommand(
-            history.GetCreateScript() + ";\n" +
-            history.GetInsertScript(new HistoryRow(BaselineMigration, productVersion)) + ";\n" +
-            "DROP TABLE schema_migrations;", connection, transaction))
-        {
-            await adopt.ExecuteNonQueryAsync(cancellationToken);
-        }
-
+        // Raw SQL: EF's own history scripts (made from constants), with the old table dropped in the same transaction.
+        var adopt = history.GetCreateScript() + ";\n" + history.GetInsertScript(new HistoryRow(BaselineMigration, productVersion)) + ";\n" +
+            "DROP TABLE schema_migrations;";
+        await using var transaction = await context.Database.BeginTransactionAsync(cancellationToken);
+        await context.Database.ExecuteSqlRawAsync(adopt, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         logger.LogInformation("Adopted a database made by the SQL migrator: {Migration} recorded as applied", BaselineMigration);
     }

@@ -1,6 +1,7 @@
 using JobHub.Core.Accounts;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 
 namespace JobHub.Core.Persistence;
 
@@ -19,6 +20,9 @@ public sealed class JobHubDbContext(DbContextOptions<JobHubDbContext> options) :
     public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, string connectionString) =>
         Conventions(options.UseNpgsql(connectionString));
 
+    /// <summary>Contexts over a data source, for code that runs outside the DI container (the migrations at start-up, benchmarks, tests).</summary>
+    public static IDbContextFactory<JobHubDbContext> FactoryFor(NpgsqlDataSource dataSource) => new DataSourceFactory(dataSource);
+
     /// <summary>
     /// The conventions every use of the context shares (DI, migrations, design time, tests): one place, so the model
     /// the migrations were made from is the model the app queries with.
@@ -35,5 +39,11 @@ public sealed class JobHubDbContext(DbContextOptions<JobHubDbContext> options) :
         modelBuilder.UseSerialColumns();
         modelBuilder.HasSequence<long>("jobs_queue_seq");
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(JobHubDbContext).Assembly);
+    }
+
+    private sealed class DataSourceFactory(NpgsqlDataSource dataSource) : IDbContextFactory<JobHubDbContext>
+    {
+        public JobHubDbContext CreateDbContext() =>
+            new((DbContextOptions<JobHubDbContext>)Conventions(new DbContextOptionsBuilder<JobHubDbContext>().UseNpgsql(dataSource)).Options);
     }
 }

@@ -1,6 +1,6 @@
-using Dapper;
+using JobHub.Core.Persistence;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace JobHub.Core.RunningHub;
 
@@ -52,20 +52,22 @@ public sealed class RunningHubAccounts
             : throw new InvalidOperationException($"RunningHub account '{key}' is not configured");
 
     /// <summary>Makes the accounts table match the configuration: configured accounts enabled with their limits, others disabled.</summary>
-    public async Task SyncAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken = default)
+    public async Task SyncAsync(IDbContextFactory<JobHubDbContext> contexts, CancellationToken cancellationToken = default)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         foreach (var account in accounts.Values)
         {
-            await connection.ExecuteAsync("""
-                INSERT INTO runninghub_accounts (account_key, max_concurrent, enabled) VALUES (@Key, @MaxConcurrent, true)
+            // Raw SQL: instances starting together each upsert; ON CONFLICT makes that one statement that cannot collide.
+            await db.Database.ExecuteSqlAsync($"""
+                INSERT INTO runninghub_accounts (account_key, max_concurrent, enabled) VALUES ({account.Key}, {account.MaxConcurrent}, true)
                 ON CONFLICT (account_key) DO UPDATE SET max_concurrent = EXCLUDED.max_concurrent, enabled = true
-                """, new { account.Key, account.MaxConcurrent }, transaction);
+                """, cancellationToken);
         }
 
-        await connection.ExecuteAsync("UPDATE runninghub_accounts SET enabled = false WHERE NOT (account_key = ANY(@keys))",
-            new { keys = accounts.Keys.ToArray() }, transaction);
+        var keys = accounts.Keys.ToArray();
+        await db.Set<RunningHubAccountRow>().Where(a => !keys.Contains(a.AccountKey))
+            .ExecuteUpdateAsync(set => set.SetProperty(a => a.Enabled, false), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 }

@@ -1,7 +1,8 @@
 using System.Text.Json;
-using Dapper;
 using JobHub.Core.Jobs;
+using JobHub.Core.Persistence;
 using JobHub.Core.RunningHub;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -34,7 +35,7 @@ public static class WebhookOutcomes
 /// Bad token → 401, unknown job → 404, a body that is not a TASK_END for this job's task → 400; none of
 /// them changes a job or a balance.
 /// </summary>
-public sealed class ReceiveWebhook(NpgsqlDataSource dataSource, WebhookTokens tokens, FinishJob finish, TimeProvider clock,
+public sealed class ReceiveWebhook(IDbContextFactory<JobHubDbContext> contexts, WebhookTokens tokens, FinishJob finish, TimeProvider clock,
     ILogger<ReceiveWebhook> logger)
 {
     public const int MaxBodyBytes = 256 * 1024;
@@ -67,16 +68,16 @@ public sealed class ReceiveWebhook(NpgsqlDataSource dataSource, WebhookTokens to
             return new(401, WebhookOutcomes.BadToken, "The token does not match this job.");
         }
 
-        (string Status, string? TaskId)? job;
-        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+        string? jobTaskId;
+        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         {
-            job = await connection.QuerySingleOrDefaultAsync<(string, string?)?>(
-                "SELECT status, task_id FROM jobs WHERE id = @id", new { id });
-        }
+            var job = await db.Set<Job>().AsNoTracking().Where(j => j.Id == id).Select(j => new { j.TaskId }).SingleOrDefaultAsync(cancellationToken);
+            if (job is null)
+            {
+                return new(404, WebhookOutcomes.UnknownJob, "No such job.");
+            }
 
-        if (job is null)
-        {
-            return new(404, WebhookOutcomes.UnknownJob, "No such job.");
+            jobTaskId = job.TaskId;
         }
 
         if (request.TooLarge)
@@ -90,13 +91,13 @@ public sealed class ReceiveWebhook(NpgsqlDataSource dataSource, WebhookTokens to
         }
 
         seenTask(taskId);
-        if (job.Value.TaskId is null)
+        if (jobTaskId is null)
         {
             // RunningHub's answer to the start may not be stored yet; a retried delivery or reconciliation will find it.
             return new(409, WebhookOutcomes.NotStarted, "The job has no RunningHub task yet; deliver again later.");
         }
 
-        if (!string.Equals(taskId, job.Value.TaskId, StringComparison.Ordinal))
+        if (!string.Equals(taskId, jobTaskId, StringComparison.Ordinal))
         {
             return new(400, WebhookOutcomes.TaskMismatch, "The task id is not this job's task.");
         }
@@ -188,22 +189,20 @@ public sealed class ReceiveWebhook(NpgsqlDataSource dataSource, WebhookTokens to
     {
         try
         {
-            await using var connection = await dataSource.OpenConnectionAsync();
-            await connection.ExecuteAsync("""
-                INSERT INTO webhook_deliveries (job_id, received_at, http_status, outcome, task_id, headers, body)
-                VALUES (@jobId, @now, @StatusCode, @Outcome, @taskId, @headers::jsonb, @body)
-                """, new
+            await using var db = await contexts.CreateDbContextAsync();
+            db.Add(new WebhookDeliveryRow
             {
-                jobId,
-                now = clock.GetUtcNow().UtcDateTime,
-                response.StatusCode,
-                response.Outcome,
-                taskId = taskId is { Length: > 64 } ? taskId[..64] : taskId,
-                headers = JobJson.Serialize(request.Headers.ToDictionary(h => h.Key, h => Printable(h.Value))),
-                body = Printable(request.Body.Length > StoredBodyChars ? request.Body[..StoredBodyChars] : request.Body),
+                JobId = jobId,
+                ReceivedAt = clock.GetUtcNow().UtcDateTime,
+                HttpStatus = response.StatusCode,
+                Outcome = response.Outcome,
+                TaskId = taskId is { Length: > 64 } ? taskId[..64] : taskId,
+                Headers = JobJson.Serialize(request.Headers.ToDictionary(h => h.Key, h => Printable(h.Value))),
+                Body = Printable(request.Body.Length > StoredBodyChars ? request.Body[..StoredBodyChars] : request.Body),
             });
+            await db.SaveChangesAsync();
         }
-        catch (NpgsqlException ex)
+        catch (Exception ex) when (ex is DbUpdateException or NpgsqlException)
         {
             // The verdict, if any, is already stored; a lost delivery record must not turn the answer into a 500.
             logger.LogError(ex, "Could not record a webhook delivery for job {JobId}", jobId);

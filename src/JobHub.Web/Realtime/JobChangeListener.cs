@@ -63,6 +63,8 @@ public sealed class JobChangeListener(NpgsqlDataSource dataSource, JobNotificati
 
     private async Task ListenAsync(CancellationToken stoppingToken)
     {
+        // A bare connection, the one place JobHub uses one: LISTEN needs a session held open for as long as it listens, and
+        // its notifications arrive as connection events; EF Core has neither.
         await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
         connection.Notification += (_, e) => OnNotification(e.Payload);
         await using (var command = new NpgsqlCommand($"LISTEN {JobEvents.Channel}; SELECT pg_backend_pid()", connection))

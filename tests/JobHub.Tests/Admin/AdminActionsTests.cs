@@ -97,9 +97,9 @@ public sealed class AdminActionsTests : IAsyncLifetime
     private sealed record Snapshot(string Jobs, int Balance, int Paused, int Actions, int Ledger);
 
     private async Task<Snapshot> SnapshotAsync() => new(
-        string.Join(",", await h.QueryAsync<string>("SELECT status FROM jobs ORDER BY id")),
+        string.Join(",", await h.QueryAsync<string>($"SELECT status FROM jobs ORDER BY id")),
         await h.BalanceAsync(user),
-        await h.ScalarAsync<int>("SELECT count(*)::int FROM maintenance_tasks WHERE paused"),
-        await h.ScalarAsync<int>("SELECT count(*)::int FROM admin_actions"),
-        await h.ScalarAsync<int>("SELECT count(*)::int FROM credit_ledger"));
+        await h.ScalarAsync<int>($"SELECT count(*)::int FROM maintenance_tasks WHERE paused"),
+        await h.ScalarAsync<int>($"SELECT count(*)::int FROM admin_actions"),
+        await h.ScalarAsync<int>($"SELECT count(*)::int FROM credit_ledger"));
 }

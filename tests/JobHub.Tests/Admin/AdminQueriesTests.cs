@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using Dapper;
 using JobHub.Core.Accounts;
 using JobHub.Core.Admin;
 using JobHub.Tests.Infrastructure;
@@ -39,15 +38,15 @@ public sealed class AdminQueriesTests : IAsyncLifetime
             seeded.Add(new Seeded(tools[i % 4], i < 2 ? "running" : "queued", now.AddMinutes(-i - 1), i < 2 ? now.AddMinutes(-i - 1) : null, null, null));
         }
 
-        await using var connection = await h.Db.OpenConnectionAsync();
         foreach (var job in seeded)
         {
             var user = await h.CreateUserAsync(0);
-            await connection.ExecuteAsync("""
+            await h.Db.ExecuteAsync($"""
                 INSERT INTO jobs (id, user_id, tool_key, status, credit_cost, created_at, queued_at, queue_seq, started_at, completed_at, task_id, cost_money, updated_at)
-                VALUES (gen_random_uuid(), @user, @Tool, @Status, 0, @Created, CASE WHEN @Status = 'queued' THEN @Created END, nextval('jobs_queue_seq'),
-                        @Started, @Completed, CASE WHEN @Status = 'running' THEN gen_random_uuid()::text END, @Cost, @Created)
-                """, new { user, job.Tool, job.Status, job.Created, job.Started, job.Completed, job.Cost });
+                VALUES (gen_random_uuid(), {user}, {job.Tool}, {job.Status}, 0, {job.Created}, CASE WHEN {job.Status} = 'queued' THEN {job.Created} END,
+                        nextval('jobs_queue_seq'), {job.Started}::timestamptz, {job.Completed}::timestamptz,
+                        CASE WHEN {job.Status} = 'running' THEN gen_random_uuid()::text END, {job.Cost}::numeric, {job.Created})
+                """);
         }
 
         return seeded;
@@ -110,7 +109,7 @@ public sealed class AdminQueriesTests : IAsyncLifetime
         await Assert.ThrowsAsync<UnauthorizedAccessException>(() => actions.CancelAsync(notAdmin, Guid.NewGuid(), "x"));
 
         Assert.Equal(10, await h.BalanceAsync(user));
-        Assert.Equal(0, await h.ScalarAsync<int>("SELECT count(*)::int FROM admin_actions"));
+        Assert.Equal(0, await h.ScalarAsync<int>($"SELECT count(*)::int FROM admin_actions"));
     }
 
     [Theory]
@@ -129,7 +128,7 @@ public sealed class AdminQueriesTests : IAsyncLifetime
 
         Assert.False(result.Succeeded);
         Assert.Equal(10, await h.BalanceAsync(user));
-        Assert.Equal(0, await h.ScalarAsync<int>("SELECT count(*)::int FROM admin_actions"));
+        Assert.Equal(0, await h.ScalarAsync<int>($"SELECT count(*)::int FROM admin_actions"));
     }
 
     [Fact]

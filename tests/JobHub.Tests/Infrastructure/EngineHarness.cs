@@ -1,10 +1,11 @@
-using Dapper;
 using JobHub.Core;
 using JobHub.Core.Credits;
 using JobHub.Core.Jobs;
+using JobHub.Core.Persistence;
 using JobHub.Core.RunningHub;
 using JobHub.Core.Storage;
 using JobHub.Simulator;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -35,7 +36,8 @@ public sealed class EngineHarness : IAsyncDisposable
     public FakeRunningHubClient RunningHub { get; }
     public TestClock Clock { get; }
 
-    public NpgsqlDataSource Db => Services.GetRequiredService<NpgsqlDataSource>();
+    public IDbContextFactory<JobHubDbContext> Db => Services.GetRequiredService<IDbContextFactory<JobHubDbContext>>();
+    public NpgsqlDataSource DataSource => Services.GetRequiredService<NpgsqlDataSource>();
     public SubmitJob Submit => Services.GetRequiredService<SubmitJob>();
     public FinishJob Finish => Services.GetRequiredService<FinishJob>();
     public CancelJob Cancel => Services.GetRequiredService<CancelJob>();
@@ -117,25 +119,25 @@ public sealed class EngineHarness : IAsyncDisposable
 
     public async Task<Job> GetJobAsync(Guid id)
     {
-        await using var connection = await Db.OpenConnectionAsync();
-        return await connection.QuerySingleAsync<Job>("SELECT * FROM jobs WHERE id = @id", new { id });
+        await using var db = await Db.CreateDbContextAsync();
+        return await db.Set<Job>().AsNoTracking().SingleAsync(j => j.Id == id);
     }
 
     public async Task<int> BalanceAsync(Guid userId) => await CreditLedger.GetBalanceAsync(Db, userId);
 
-    public Task<T> ScalarAsync<T>(string sql, object? parameters = null) => Db.ScalarAsync<T>(sql, parameters);
+    public Task<T> ScalarAsync<T>(FormattableString sql) => Db.ScalarAsync<T>(sql);
 
-    public Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object? parameters = null) => Db.QueryListAsync<T>(sql, parameters);
+    public Task<IReadOnlyList<T>> QueryAsync<T>(FormattableString sql) => Db.QueryListAsync<T>(sql);
 
     /// <summary>R6 invariants over the whole database: ledger sum = balance; one debit a job; refunds only for failed/cancelled, once.</summary>
     public async Task AssertCreditsConsistentAsync()
     {
-        var mismatched = await QueryAsync<Guid>("""
+        var mismatched = await QueryAsync<Guid>($"""
             SELECT u.id FROM users u LEFT JOIN credit_ledger l ON l.user_id = u.id
             GROUP BY u.id, u.credit_balance HAVING coalesce(sum(l.amount), 0) <> u.credit_balance
             """);
         Assert.Empty(mismatched);
-        var badJobs = await QueryAsync<Guid>("""
+        var badJobs = await QueryAsync<Guid>($"""
             SELECT j.id FROM jobs j
             WHERE (SELECT count(*) FROM credit_ledger l WHERE l.job_id = j.id AND l.kind = 'debit') <> 1
                OR (SELECT count(*) FROM credit_ledger l WHERE l.job_id = j.id AND l.kind = 'refund')
@@ -147,10 +149,11 @@ public sealed class EngineHarness : IAsyncDisposable
     /// <summary>Replays the event log in commit order of slot changes: the most jobs ever in a slot at once.</summary>
     public async Task<int> MaxInSlotFromEventsAsync()
     {
-        var events = await QueryAsync<(string? From, string? To)>(
-            "SELECT from_status, to_status FROM job_events WHERE kind = 'transition' ORDER BY id");
+        await using var db = await Db.CreateDbContextAsync();
+        var events = await db.Set<JobEventRow>().Where(e => e.Kind == JobEvents.Transition).OrderBy(e => e.Id)
+            .Select(e => new { From = e.FromStatus, To = e.ToStatus }).ToListAsync();
         int current = 0, max = 0;
-        foreach (var (from, to) in events)
+        foreach (var (from, to) in events.Select(e => (e.From, e.To)))
         {
             var wasIn = from is JobStatus.Starting or JobStatus.Running;
             var isIn = to is JobStatus.Starting or JobStatus.Running;

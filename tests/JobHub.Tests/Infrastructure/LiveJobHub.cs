@@ -1,9 +1,9 @@
-using Dapper;
 using JobHub.Core.Credits;
 using JobHub.Core.Jobs;
+using JobHub.Core.Persistence;
 using JobHub.Simulator;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace JobHub.Tests.Infrastructure;
 
@@ -25,7 +25,7 @@ public sealed class LiveJobHub : IAsyncDisposable
     public IServiceProvider Services => Host.Services;
     public Uri BaseAddress => Host.BaseAddress;
     public SimulatorState Simulator => Services.GetRequiredService<SimulatorState>();
-    public NpgsqlDataSource Db => Services.GetRequiredService<NpgsqlDataSource>();
+    public IDbContextFactory<JobHubDbContext> Db => Services.GetRequiredService<IDbContextFactory<JobHubDbContext>>();
 
     /// <param name="settings">Configuration overrides; the scheduler is off unless a test turns it on.</param>
     public static async Task<LiveJobHub> StartAsync(IDictionary<string, string?>? settings = null, SimulatorSettings? simulator = null)
@@ -72,13 +72,13 @@ public sealed class LiveJobHub : IAsyncDisposable
 
     public async Task<Job> GetJobAsync(Guid id)
     {
-        await using var connection = await Db.OpenConnectionAsync();
-        return await connection.QuerySingleAsync<Job>("SELECT * FROM jobs WHERE id = @id", new { id });
+        await using var db = await Db.CreateDbContextAsync();
+        return await db.Set<Job>().AsNoTracking().SingleAsync(j => j.Id == id);
     }
 
-    public Task<T> ScalarAsync<T>(string sql, object? parameters = null) => Db.ScalarAsync<T>(sql, parameters);
+    public Task<T> ScalarAsync<T>(FormattableString sql) => Db.ScalarAsync<T>(sql);
 
-    public Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object? parameters = null) => Db.QueryListAsync<T>(sql, parameters);
+    public Task<IReadOnlyList<T>> QueryAsync<T>(FormattableString sql) => Db.QueryListAsync<T>(sql);
 
     public Task<int> BalanceAsync(Guid userId) => CreditLedger.GetBalanceAsync(Db, userId);
 

@@ -45,12 +45,12 @@ public sealed class InvariantCheckerTests : IAsyncLifetime
     public async Task MoreJobsInSlotsThanAllowed_IsR1()
     {
         await BusyAsync();
-        var extra = (await h.QueryAsync<Guid>("SELECT id FROM jobs WHERE status = 'queued' LIMIT 1")).Single();
-        await h.ScalarAsync<int>("""
-            UPDATE jobs SET status = 'running', task_id = 'forged', started_at = now() WHERE id = @extra;
-            INSERT INTO job_events (job_id, at, kind, from_status, to_status, cause) VALUES (@extra, now(), 'transition', 'queued', 'running', 'system');
+        var extra = (await h.QueryAsync<Guid>($"SELECT id FROM jobs WHERE status = 'queued' LIMIT 1")).Single();
+        await h.ScalarAsync<int>($"""
+            UPDATE jobs SET status = 'running', task_id = 'forged', started_at = now() WHERE id = {extra};
+            INSERT INTO job_events (job_id, at, kind, from_status, to_status, cause) VALUES ({extra}, now(), 'transition', 'queued', 'running', 'system');
             SELECT 1
-            """, new { extra });
+            """);
 
         Assert.Contains(await CheckAsync(), v => v.Rule == "R1");
     }
@@ -59,17 +59,17 @@ public sealed class InvariantCheckerTests : IAsyncLifetime
     public async Task ALaterJobStartingBeforeAnEarlierOne_IsR2()
     {
         await BusyAsync();
-        var later = (await h.QueryAsync<Guid>("SELECT id FROM jobs WHERE status = 'queued' ORDER BY queued_at DESC, queue_seq DESC LIMIT 1")).Single();
-        var running = (await h.QueryAsync<Guid>("SELECT id FROM jobs WHERE status = 'running' LIMIT 1")).Single();
+        var later = (await h.QueryAsync<Guid>($"SELECT id FROM jobs WHERE status = 'queued' ORDER BY queued_at DESC, queue_seq DESC LIMIT 1")).Single();
+        var running = (await h.QueryAsync<Guid>($"SELECT id FROM jobs WHERE status = 'running' LIMIT 1")).Single();
         await h.Finish.CompleteAsync(running, [], null, JobCause.Webhook); // promotes the head, correctly
         await h.Launcher.WhenIdleAsync();
         Assert.DoesNotContain(await CheckAsync(), v => v.Rule == "R2");
 
-        await h.ScalarAsync<int>("""
-            UPDATE jobs SET status = 'starting', starting_at = now() WHERE id = @later;
-            INSERT INTO job_events (job_id, at, kind, from_status, to_status, cause) VALUES (@later, now(), 'transition', 'queued', 'starting', 'system');
+        await h.ScalarAsync<int>($"""
+            UPDATE jobs SET status = 'starting', starting_at = now() WHERE id = {later};
+            INSERT INTO job_events (job_id, at, kind, from_status, to_status, cause) VALUES ({later}, now(), 'transition', 'queued', 'starting', 'system');
             SELECT 1
-            """, new { later });
+            """);
 
         Assert.Contains(await CheckAsync(), v => v.Rule == "R2" && v.Subject == later.ToString());
     }
@@ -78,12 +78,12 @@ public sealed class InvariantCheckerTests : IAsyncLifetime
     public async Task TwoActiveJobsForOneUser_IsR4()
     {
         var job = (await h.SubmitAsync(await h.CreateUserAsync(20))).Job!;
-        await h.ScalarAsync<int>("""
+        await h.ScalarAsync<int>($"""
             DROP INDEX jobs_one_active_per_user;
             INSERT INTO jobs (id, user_id, tool_key, status, credit_cost, created_at, queued_at, queue_seq, updated_at)
-            VALUES (gen_random_uuid(), @UserId, 'pose-changer', 'queued', 0, now(), now(), nextval('jobs_queue_seq'), now());
+            VALUES (gen_random_uuid(), {job.UserId}, 'pose-changer', 'queued', 0, now(), now(), nextval('jobs_queue_seq'), now());
             SELECT 1
-            """, new { job.UserId });
+            """);
 
         Assert.Contains(await CheckAsync(), v => v.Rule == "R4" && v.Subject == job.UserId.ToString());
     }
@@ -93,14 +93,14 @@ public sealed class InvariantCheckerTests : IAsyncLifetime
     {
         var job = await h.RunningJobAsync();
         await h.Finish.CompleteAsync(job.Id, [], null, JobCause.Webhook);
-        await h.ScalarAsync<int>("""
-            INSERT INTO credit_ledger (user_id, job_id, kind, amount, balance_after, created_at) VALUES (@UserId, @Id, 'refund', 3, 10, now());
-            UPDATE users SET credit_balance = 10 WHERE id = @UserId;
+        await h.ScalarAsync<int>($"""
+            INSERT INTO credit_ledger (user_id, job_id, kind, amount, balance_after, created_at) VALUES ({job.UserId}, {job.Id}, 'refund', 3, 10, now());
+            UPDATE users SET credit_balance = 10 WHERE id = {job.UserId};
             SELECT 1
-            """, new { job.UserId, job.Id });
+            """);
         Assert.Contains(await CheckAsync(), v => v.Rule == "R6" && v.Subject == job.Id.ToString());
 
-        await h.ScalarAsync<int>("UPDATE users SET credit_balance = 11 WHERE id = @UserId RETURNING 1", new { job.UserId });
+        await h.ScalarAsync<int>($"UPDATE users SET credit_balance = 11 WHERE id = {job.UserId} RETURNING 1");
         Assert.Contains(await CheckAsync(), v => v.Rule == "R6" && v.Subject == job.UserId.ToString());
     }
 
@@ -119,14 +119,14 @@ public sealed class InvariantCheckerTests : IAsyncLifetime
     public async Task AJobWaitingBesideAFreeSlot_IsR12()
     {
         await BusyAsync();
-        var running = (await h.QueryAsync<Guid>("SELECT id FROM jobs WHERE status = 'running' LIMIT 1")).Single();
+        var running = (await h.QueryAsync<Guid>($"SELECT id FROM jobs WHERE status = 'running' LIMIT 1")).Single();
 
         // A release that did not promote (as if the instance died in between), and nobody swept.
-        await h.ScalarAsync<int>("""
-            UPDATE jobs SET status = 'completed', completed_at = @at WHERE id = @running;
-            INSERT INTO job_events (job_id, at, kind, from_status, to_status, cause) VALUES (@running, @at, 'transition', 'running', 'completed', 'system');
+        await h.ScalarAsync<int>($"""
+            UPDATE jobs SET status = 'completed', completed_at = {h.Clock.GetUtcNow().UtcDateTime} WHERE id = {running};
+            INSERT INTO job_events (job_id, at, kind, from_status, to_status, cause) VALUES ({running}, {h.Clock.GetUtcNow().UtcDateTime}, 'transition', 'running', 'completed', 'system');
             SELECT 1
-            """, new { running, at = h.Clock.GetUtcNow().UtcDateTime });
+            """);
         Assert.DoesNotContain(await CheckAsync(), v => v.Rule == "R12");
 
         h.Clock.Advance(TimeSpan.FromMinutes(2));

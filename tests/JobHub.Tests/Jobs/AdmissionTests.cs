@@ -88,9 +88,8 @@ public sealed class AdmissionTests : IAsyncLifetime
 
         var waiting = await h.SubmitAsync(await h.CreateUserAsync());
         // Hold the promoted job's launch open so the head stays in the queue, then free a slot behind its back.
-        await h.ScalarAsync<int>("UPDATE jobs SET next_attempt_at = @at WHERE id = @id RETURNING 1",
-            new { at = h.Clock.GetUtcNow().UtcDateTime.AddMinutes(5), id = waiting.Job!.Id });
-        var first = (await h.QueryAsync<Guid>("SELECT id FROM jobs WHERE status = 'running' LIMIT 1"))[0];
+        await h.ScalarAsync<int>($"UPDATE jobs SET next_attempt_at = {h.Clock.GetUtcNow().UtcDateTime.AddMinutes(5)} WHERE id = {waiting.Job!.Id} RETURNING 1");
+        var first = (await h.QueryAsync<Guid>($"SELECT id FROM jobs WHERE status = 'running' LIMIT 1"))[0];
         await h.Finish.CompleteAsync(first, [], null, JobCause.Webhook);
 
         var newcomer = await h.SubmitAsync(await h.CreateUserAsync());
@@ -109,9 +108,8 @@ public sealed class AdmissionTests : IAsyncLifetime
         }
 
         var waiting = await h.SubmitAsync(await h.CreateUserAsync());
-        await h.ScalarAsync<int>("UPDATE jobs SET next_attempt_at = @at WHERE id = @id RETURNING 1",
-            new { at = h.Clock.GetUtcNow().UtcDateTime.AddSeconds(30), id = waiting.Job!.Id });
-        var first = (await h.QueryAsync<Guid>("SELECT id FROM jobs WHERE status = 'running' LIMIT 1"))[0];
+        await h.ScalarAsync<int>($"UPDATE jobs SET next_attempt_at = {h.Clock.GetUtcNow().UtcDateTime.AddSeconds(30)} WHERE id = {waiting.Job!.Id} RETURNING 1");
+        var first = (await h.QueryAsync<Guid>($"SELECT id FROM jobs WHERE status = 'running' LIMIT 1"))[0];
         await h.Finish.CompleteAsync(first, [], null, JobCause.Webhook);
         Assert.Empty(await h.Launcher.PromoteAsync(JobCause.Sweep));
 

@@ -117,7 +117,7 @@ public sealed class CopyOutputsTests : IAsyncLifetime
         Assert.Null(copied.OutputCopyError);
         Assert.NotNull(Assert.Single(copied.OutputFiles).StoredName);
         Assert.Contains("\"copied\": 1", run!.Counts);
-        Assert.Equal(1, await h.ScalarAsync<int>("SELECT count(*)::int FROM job_events WHERE job_id = @Id AND kind = 'outputs_copied'", new { job.Id }));
+        Assert.Equal(1, await h.ScalarAsync<int>($"SELECT count(*)::int FROM job_events WHERE job_id = {job.Id} AND kind = 'outputs_copied'"));
     }
 
     [Fact]

@@ -1,9 +1,10 @@
 using JobHub.Core.Jobs;
+using JobHub.Core.Persistence;
 using JobHub.Core.RunningHub;
 using JobHub.Simulator;
 using JobHub.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace JobHub.Tests.Jobs;
 
@@ -23,14 +24,15 @@ public sealed class EndToEndLaunchTests(DatabaseFixture db) : IClassFixture<Data
         simulator.Settings = simulator.Settings with { RunFor = TimeSpan.FromMinutes(5) };
 
         var user = Guid.NewGuid();
-        await using (var connection = await services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync())
+        var contexts = services.GetRequiredService<IDbContextFactory<JobHubDbContext>>();
+        await using (var context = await contexts.CreateDbContextAsync())
         {
-            await using var transaction = await connection.BeginTransactionAsync();
-            await Dapper.SqlMapper.ExecuteAsync(connection, """
+            await using var transaction = await context.Database.BeginTransactionAsync();
+            await context.Database.ExecuteSqlAsync($"""
                 INSERT INTO users (id, email, normalized_email, user_name, normalized_user_name, security_stamp, concurrency_stamp)
-                VALUES (@user, 'e2e@test.local', 'E2E@TEST.LOCAL', 'e2e@test.local', 'E2E@TEST.LOCAL', 's', 'c')
-                """, new { user }, transaction);
-            await Core.Credits.CreditLedger.AddAsync(connection, transaction, user, Core.Credits.LedgerKinds.Grant, 10, "test", null, DateTime.UtcNow);
+                VALUES ({user}, 'e2e@test.local', 'E2E@TEST.LOCAL', 'e2e@test.local', 'E2E@TEST.LOCAL', 's', 'c')
+                """);
+            await Core.Credits.CreditLedger.AddAsync(context, user, Core.Credits.LedgerKinds.Grant, 10, "test", null, DateTime.UtcNow);
             await transaction.CommitAsync();
         }
 
@@ -46,9 +48,8 @@ public sealed class EndToEndLaunchTests(DatabaseFixture db) : IClassFixture<Data
         Assert.Equal(["41", "43"], task.Nodes.Select(n => n.NodeId).Order());
         Assert.All(task.Nodes, n => Assert.NotNull(simulator.File(n.FieldValue)));
         Assert.StartsWith($"{host.BaseAddress.ToString().TrimEnd('/')}/api/webhooks/runninghub/{result.Job!.Id}?token=", task.WebhookUrl);
-        await using var check = await services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync();
-        var (status, taskId, account) = await Dapper.SqlMapper.QuerySingleAsync<(string, string, string)>(check,
-            "SELECT status, task_id, account_key FROM jobs WHERE id = @Id", new { result.Job.Id });
-        Assert.Equal((JobStatus.Running, task.TaskId, RunningHubAccounts.SimulatorKey), (status, taskId, account));
+        await using var check = await contexts.CreateDbContextAsync();
+        var job = await check.Set<Job>().AsNoTracking().SingleAsync(j => j.Id == result.Job.Id);
+        Assert.Equal((JobStatus.Running, task.TaskId, RunningHubAccounts.SimulatorKey), (job.Status, job.TaskId, job.AccountKey));
     }
 }

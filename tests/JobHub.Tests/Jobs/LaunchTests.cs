@@ -58,7 +58,7 @@ public sealed class LaunchTests : IAsyncLifetime
     {
         await FillSlotsAsync();
         var queued = await h.SubmitAsync(await h.CreateUserAsync(), "virtual-try-on");
-        var first = (await h.QueryAsync<Guid>("SELECT id FROM jobs WHERE status = 'running' LIMIT 1"))[0];
+        var first = (await h.QueryAsync<Guid>($"SELECT id FROM jobs WHERE status = 'running' LIMIT 1"))[0];
 
         await h.Finish.CompleteAsync(first, [], null, JobCause.Webhook);
         await h.Launcher.WhenIdleAsync();
@@ -79,7 +79,7 @@ public sealed class LaunchTests : IAsyncLifetime
         var waiting = await h.SubmitAsync(await h.CreateUserAsync());
         var user = await h.CreateUserAsync(10);
         h.RunningHub.ScriptedStarts.Enqueue(new StartResult(CallOutcome.Capacity, null, code, message));
-        var running = (await h.QueryAsync<Guid>("SELECT id FROM jobs WHERE status = 'running'")).ToList();
+        var running = (await h.QueryAsync<Guid>($"SELECT id FROM jobs WHERE status = 'running'")).ToList();
 
         // The waiting job is promoted, hits capacity, and goes back to the head of the queue.
         await h.Finish.CompleteAsync(running[0], [], null, JobCause.Webhook);
@@ -104,7 +104,7 @@ public sealed class LaunchTests : IAsyncLifetime
         await h.Launcher.WhenIdleAsync();
         Assert.Equal(JobStatus.Running, (await h.GetJobAsync(waiting.Job.Id)).Status);
         Assert.Equal(JobStatus.Queued, (await h.GetJobAsync(later.Job!.Id)).Status);
-        Assert.Equal(1, await h.ScalarAsync<long>("SELECT count(*) FROM credit_ledger WHERE job_id = @Id", new { waiting.Job.Id }));
+        Assert.Equal(1, await h.ScalarAsync<long>($"SELECT count(*) FROM credit_ledger WHERE job_id = {waiting.Job.Id}"));
         Assert.Null((await h.GetJobAsync(waiting.Job.Id)).ErrorCode);
         await h.AssertCreditsConsistentAsync();
     }
@@ -117,7 +117,7 @@ public sealed class LaunchTests : IAsyncLifetime
         var failing = await h.SubmitAsync(user);
         var next = await h.SubmitAsync(await h.CreateUserAsync());
         h.RunningHub.ScriptedStarts.Enqueue(new StartResult(CallOutcome.Error, null, "433", "prompt validation failed: node 60 missing image"));
-        var running = await h.QueryAsync<Guid>("SELECT id FROM jobs WHERE status = 'running'");
+        var running = await h.QueryAsync<Guid>($"SELECT id FROM jobs WHERE status = 'running'");
 
         await h.Finish.CompleteAsync(running[0], [], null, JobCause.Webhook);
         await h.Launcher.WhenIdleAsync();
@@ -224,7 +224,7 @@ public sealed class AccountSelectionTests : IAsyncLifetime
         Assert.Equal(1, slots.Accounts.Single(a => a.AccountKey == "secondary").InSlot);
         Assert.Equal(1, slots.Queued);
         // Every call for a job uses the account it recorded.
-        Assert.All(await h.QueryAsync<(string AccountKey, string TaskId)>("SELECT account_key, task_id FROM jobs WHERE status = 'running'"),
-            row => Assert.Contains(h.RunningHub.Starts, s => s.Account == row.AccountKey));
+        Assert.All(await h.QueryAsync<string>($"SELECT account_key FROM jobs WHERE status = 'running'"),
+            account => Assert.Contains(h.RunningHub.Starts, s => s.Account == account));
     }
 }

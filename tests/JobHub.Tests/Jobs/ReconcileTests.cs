@@ -86,7 +86,7 @@ public sealed class ReconcileTests : IAsyncLifetime
         var still = await h.GetJobAsync(job.Id);
         Assert.Equal(JobStatus.Running, still.Status);
         Assert.Equal(h.Clock.GetUtcNow().UtcDateTime, still.LastCheckedAt);
-        Assert.Equal(1, await h.ScalarAsync<int>("SELECT count(*)::int FROM job_events WHERE job_id = @Id AND kind = 'checked'", new { job.Id }));
+        Assert.Equal(1, await h.ScalarAsync<int>($"SELECT count(*)::int FROM job_events WHERE job_id = {job.Id} AND kind = 'checked'"));
         Assert.Equal(7, await h.BalanceAsync(job.UserId));
     }
 
@@ -142,7 +142,7 @@ public sealed class ReconcileTests : IAsyncLifetime
 
         Assert.Single(results, r => r.Outcome == ReconcileOutcome.Finished);
         Assert.All(results, r => Assert.Contains(r.Outcome, new[] { ReconcileOutcome.Finished, ReconcileOutcome.AlreadyFinished, ReconcileOutcome.NotRunning }));
-        Assert.Equal(1, await h.ScalarAsync<int>("SELECT count(*)::int FROM credit_ledger WHERE job_id = @Id AND kind = 'refund'", new { job.Id }));
+        Assert.Equal(1, await h.ScalarAsync<int>($"SELECT count(*)::int FROM credit_ledger WHERE job_id = {job.Id} AND kind = 'refund'"));
         Assert.Equal(10, await h.BalanceAsync(job.UserId));
         await h.AssertCreditsConsistentAsync();
     }

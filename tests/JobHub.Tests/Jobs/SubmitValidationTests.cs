@@ -15,9 +15,9 @@ public sealed class SubmitValidationTests : IAsyncLifetime
 
     private async Task AssertNothingChangedAsync(Guid user, int balance)
     {
-        Assert.Equal(0, await h.ScalarAsync<long>("SELECT count(*) FROM jobs"));
+        Assert.Equal(0, await h.ScalarAsync<long>($"SELECT count(*) FROM jobs"));
         Assert.Equal(balance, await h.BalanceAsync(user));
-        Assert.Equal(0, await h.ScalarAsync<long>("SELECT count(*) FROM credit_ledger WHERE kind = 'debit'"));
+        Assert.Equal(0, await h.ScalarAsync<long>($"SELECT count(*) FROM credit_ledger WHERE kind = 'debit'"));
         Assert.Empty(h.RunningHub.Starts);
     }
 
@@ -181,6 +181,6 @@ public sealed class SubmitValidationTests : IAsyncLifetime
         var result = await h.SubmitAsync(Guid.NewGuid(), "pose-changer");
 
         Assert.Equal(SubmitErrors.UserUnknown, result.ErrorCode);
-        Assert.Equal(0, await h.ScalarAsync<long>("SELECT count(*) FROM jobs"));
+        Assert.Equal(0, await h.ScalarAsync<long>($"SELECT count(*) FROM jobs"));
     }
 }

@@ -50,21 +50,21 @@ public sealed class LoadScenarioTests
 
         Assert.Empty(report.Unexpected);
         Assert.Equal(300, report.CountOf("submitted"));
-        Assert.Equal(300, await hub.ScalarAsync<long>("SELECT count(*) FROM jobs"));
-        Assert.Equal([3], await hub.QueryAsync<int>("SELECT DISTINCT count(*)::int FROM jobs GROUP BY user_id"));
+        Assert.Equal(300, await hub.ScalarAsync<long>($"SELECT count(*) FROM jobs"));
+        Assert.Equal([3], await hub.QueryAsync<int>($"SELECT DISTINCT count(*)::int FROM jobs GROUP BY user_id"));
         var violations = await hub.Services.GetRequiredService<InvariantChecker>().CheckAsync();
         Assert.True(violations.Count == 0, string.Join("\n", violations.Select(v => $"{v.Rule} {v.Subject}: {v.Detail}")));
 
         // Every fault of the mix happened, and was survived.
-        Assert.True(await hub.ScalarAsync<long>("SELECT count(*) FROM jobs WHERE status = 'completed' AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.job_id = jobs.id)") > 0,
+        Assert.True(await hub.ScalarAsync<long>($"SELECT count(*) FROM jobs WHERE status = 'completed' AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.job_id = jobs.id)") > 0,
             "no job was finished by reconciliation after a lost webhook");
-        Assert.True(await hub.ScalarAsync<long>("SELECT count(*) FROM webhook_deliveries WHERE outcome = 'duplicate'") > 0, "no duplicate webhook arrived");
-        Assert.True(await hub.ScalarAsync<long>("SELECT count(*) FROM jobs WHERE status = 'failed' AND provider_message IS NOT NULL") > 0, "no task failed at RunningHub");
-        Assert.True(await hub.ScalarAsync<long>("SELECT count(*) FROM jobs WHERE launch_attempts > 0") > 0, "no start met a capacity error");
-        Assert.True(await hub.ScalarAsync<long>("SELECT count(*) FROM jobs WHERE error_code = 'RUNNINGHUB_START_UNKNOWN'") > 0, "no start went unanswered");
+        Assert.True(await hub.ScalarAsync<long>($"SELECT count(*) FROM webhook_deliveries WHERE outcome = 'duplicate'") > 0, "no duplicate webhook arrived");
+        Assert.True(await hub.ScalarAsync<long>($"SELECT count(*) FROM jobs WHERE status = 'failed' AND provider_message IS NOT NULL") > 0, "no task failed at RunningHub");
+        Assert.True(await hub.ScalarAsync<long>($"SELECT count(*) FROM jobs WHERE launch_attempts > 0") > 0, "no start met a capacity error");
+        Assert.True(await hub.ScalarAsync<long>($"SELECT count(*) FROM jobs WHERE error_code = 'RUNNINGHUB_START_UNKNOWN'") > 0, "no start went unanswered");
 
         // Credits: each user paid exactly for the jobs that completed.
-        var wrong = await hub.QueryAsync<Guid>("""
+        var wrong = await hub.QueryAsync<Guid>($"""
             SELECT u.id FROM users u
             WHERE u.credit_balance <> 100000 - (SELECT coalesce(sum(credit_cost), 0) FROM jobs j WHERE j.user_id = u.id AND j.status = 'completed')
             """);

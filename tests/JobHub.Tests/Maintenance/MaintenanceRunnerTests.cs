@@ -38,7 +38,7 @@ public sealed class MaintenanceRunnerTests : IAsyncLifetime
         await h.Maintenance.SetPausedAsync(MaintenanceTaskKeys.PromoteQueue, false, "admin@test");
         Assert.NotNull(await h.Maintenance.RunAsync(MaintenanceTaskKeys.PromoteQueue, MaintenanceTriggers.Schedule));
         Assert.Equal(2, (await h.Maintenance.HistoryAsync(MaintenanceTaskKeys.PromoteQueue)).Count);
-        Assert.Equal("admin@test", await h.ScalarAsync<string>("SELECT updated_by FROM maintenance_tasks WHERE task_key = 'promote-queue'"));
+        Assert.Equal("admin@test", await h.ScalarAsync<string>($"SELECT updated_by FROM maintenance_tasks WHERE task_key = 'promote-queue'"));
     }
 
     [Fact]
@@ -90,7 +90,7 @@ public sealed class MaintenanceRunnerTests : IAsyncLifetime
         {
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
             while (DateTime.UtcNow < deadline && await harness.ScalarAsync<int>(
-                "SELECT count(DISTINCT task_key)::int FROM maintenance_runs WHERE trigger = 'schedule' AND outcome = 'succeeded'") < 6)
+                $"SELECT count(DISTINCT task_key)::int FROM maintenance_runs WHERE trigger = 'schedule' AND outcome = 'succeeded'") < 6)
             {
                 await Task.Delay(100);
             }
@@ -99,7 +99,7 @@ public sealed class MaintenanceRunnerTests : IAsyncLifetime
             var tasks = await scheduler.ListAsync();
             Assert.Equal(7, tasks.Count);
             Assert.Equal(6, await harness.ScalarAsync<int>(
-                "SELECT count(DISTINCT task_key)::int FROM maintenance_runs WHERE trigger = 'schedule' AND outcome = 'succeeded'"));
+                $"SELECT count(DISTINCT task_key)::int FROM maintenance_runs WHERE trigger = 'schedule' AND outcome = 'succeeded'"));
             Assert.All(tasks.Where(t => t.Key != MaintenanceTaskKeys.Retention), t => Assert.Contains(t.LastRun?.Outcome, new[] { "succeeded", "running" }));
             Assert.Null(tasks.Single(t => t.Key == MaintenanceTaskKeys.Retention).LastRun);
             // Each is scheduled: its next run is now or later (a busy machine can make a 300 ms trigger fire a few seconds late).
@@ -111,7 +111,7 @@ public sealed class MaintenanceRunnerTests : IAsyncLifetime
             await scheduler.StopAsync(CancellationToken.None);
         }
 
-        Assert.Equal(0, await harness.ScalarAsync<int>("SELECT count(*)::int FROM maintenance_runs WHERE outcome = 'running'"));
+        Assert.Equal(0, await harness.ScalarAsync<int>($"SELECT count(*)::int FROM maintenance_runs WHERE outcome = 'running'"));
     }
 
     private sealed class FlakyTask : IMaintenanceTask

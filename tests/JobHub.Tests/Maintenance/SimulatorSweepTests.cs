@@ -56,7 +56,7 @@ public sealed class SimulatorSweepTests
         Assert.True(done.CompletedAt - done.StartedAt >= ReconcileAfter - Interval, "reconciled before ReconcileAfter");
         Assert.Equal(0, hub.Simulator.WebhooksSent);
         Assert.Equal("sweep", await hub.ScalarAsync<string>(
-            "SELECT cause FROM job_events WHERE job_id = @Id AND kind = 'transition' AND to_status = @Status", new { job.Id, done.Status }));
+            $"SELECT cause FROM job_events WHERE job_id = {job.Id} AND kind = 'transition' AND to_status = {done.Status}"));
         if (taskFails)
         {
             Assert.Equal(("CUDA out of memory (simulated)", JobErrorCodes.RunningHubError), (done.ErrorMessage, done.ErrorCode));
@@ -136,7 +136,6 @@ public sealed class SimulatorSweepTests
         await beating;
         Assert.Equal(JobStatus.Running, started.Status);
         Assert.Equal(JobStatus.Completed, (await hub.GetJobAsync(first.Id)).Status);
-        Assert.True(await hub.ScalarAsync<int>("SELECT count(*)::int FROM maintenance_runs WHERE task_key = @key AND outcome = 'succeeded'",
-            new { key = MaintenanceTaskKeys.AbandonedQueue }) > 0);
+        Assert.True(await hub.ScalarAsync<int>($"SELECT count(*)::int FROM maintenance_runs WHERE task_key = {MaintenanceTaskKeys.AbandonedQueue} AND outcome = 'succeeded'") > 0);
     }
 }

@@ -44,8 +44,7 @@ public sealed class SweepTests : IAsyncLifetime
         Assert.Equal(JobStatus.Completed, done.Status);
         Assert.Equal("https://rh.test/out.png", Assert.Single(done.OutputFiles).Url);
         Assert.Contains("\"completed\": 1", run.Counts);
-        Assert.Equal(1, await h.ScalarAsync<int>("SELECT count(*)::int FROM job_events WHERE job_id = @Id AND to_status = 'completed' AND cause = 'sweep'",
-            new { job.Id }));
+        Assert.Equal(1, await h.ScalarAsync<int>($"SELECT count(*)::int FROM job_events WHERE job_id = {job.Id} AND to_status = 'completed' AND cause = 'sweep'"));
     }
 
     [Fact]
@@ -207,15 +206,14 @@ public sealed class SweepTests : IAsyncLifetime
         var waiting = (await h.SubmitAsync(await h.CreateUserAsync())).Job!;
 
         // A slot freed by a path that died before promoting (an instance killed between commit and launch).
-        await h.ScalarAsync<int>("UPDATE jobs SET status = 'completed', completed_at = now() WHERE id = @Id RETURNING 1", new { running[0].Id });
+        await h.ScalarAsync<int>($"UPDATE jobs SET status = 'completed', completed_at = now() WHERE id = {running[0].Id} RETURNING 1");
         Assert.Equal(JobStatus.Queued, (await h.GetJobAsync(waiting.Id)).Status);
 
         var run = await RunAsync(MaintenanceTaskKeys.PromoteQueue);
 
         Assert.Equal(JobStatus.Running, (await h.GetJobAsync(waiting.Id)).Status);
         Assert.Contains("\"promoted\": 1", run.Counts);
-        Assert.Equal(1, await h.ScalarAsync<int>("SELECT count(*)::int FROM job_events WHERE job_id = @Id AND to_status = 'starting' AND cause = 'sweep'",
-            new { waiting.Id }));
+        Assert.Equal(1, await h.ScalarAsync<int>($"SELECT count(*)::int FROM job_events WHERE job_id = {waiting.Id} AND to_status = 'starting' AND cause = 'sweep'"));
     }
 
     [Fact]
@@ -246,8 +244,7 @@ public sealed class SweepTests : IAsyncLifetime
 
         foreach (var job in jobs.Concat(queued))
         {
-            Assert.True(await h.ScalarAsync<int>("SELECT count(*)::int FROM job_events WHERE job_id = @Id AND kind = 'transition' AND to_status IN ('failed', 'cancelled')",
-                new { job.Id }) <= 1);
+            Assert.True(await h.ScalarAsync<int>($"SELECT count(*)::int FROM job_events WHERE job_id = {job.Id} AND kind = 'transition' AND to_status IN ('failed', 'cancelled')") <= 1);
         }
 
         Assert.All(jobs, job => Assert.Equal(JobStatus.Failed, h.GetJobAsync(job.Id).Result.Status));

@@ -1,6 +1,6 @@
-using Dapper;
 using JobHub.Core.Persistence;
 using JobHub.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
@@ -31,7 +31,7 @@ public sealed class MigrationsTests : IAsyncLifetime
     private DatabaseMigrations Migrations() => new(dataSource, NullLogger<DatabaseMigrations>.Instance);
 
     private Task<IReadOnlyList<string>> HistoryAsync() =>
-        dataSource.QueryListAsync<string>("""SELECT migration_id FROM "__EFMigrationsHistory" ORDER BY migration_id """);
+        dataSource.QueryListAsync<string>($"""SELECT migration_id FROM "__EFMigrationsHistory" ORDER BY migration_id """);
 
     [Fact]
     public async Task Migrate_AppliesEveryMigration_ToAnEmptyDatabase()
@@ -40,14 +40,14 @@ public sealed class MigrationsTests : IAsyncLifetime
 
         Assert.Contains(DatabaseMigrations.BaselineMigration, applied);
         Assert.Equal(applied, await HistoryAsync());
-        var tables = (await dataSource.QueryListAsync<string>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")).ToHashSet();
+        var tables = (await dataSource.QueryListAsync<string>($"SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")).ToHashSet();
         foreach (var table in new[] { "users", "roles", "user_roles", "jobs", "job_events", "credit_ledger", "runninghub_accounts",
                      "webhook_deliveries", "maintenance_runs", "maintenance_tasks", "admin_actions", "app_settings", "data_protection_keys" })
         {
             Assert.Contains(table, tables);
         }
 
-        Assert.Equal(["admin", "user"], await dataSource.QueryListAsync<string>("SELECT name FROM roles ORDER BY name"));
+        Assert.Equal(["admin", "user"], await dataSource.QueryListAsync<string>($"SELECT name FROM roles ORDER BY name"));
         Assert.True(await Migrations().IsUpToDateAsync());
     }
 
@@ -92,8 +92,8 @@ public sealed class MigrationsTests : IAsyncLifetime
 
         Assert.DoesNotContain(DatabaseMigrations.BaselineMigration, applied); // recorded as applied, not run again
         Assert.Contains(DatabaseMigrations.BaselineMigration, await HistoryAsync());
-        Assert.False(await dataSource.ScalarAsync<bool>("SELECT to_regclass('schema_migrations') IS NOT NULL"));
-        Assert.Equal(12, await dataSource.ScalarAsync<int>("SELECT credit_balance FROM users WHERE id = @user", new { user }));
+        Assert.False(await dataSource.ScalarAsync<bool>($"SELECT to_regclass('schema_migrations') IS NOT NULL"));
+        Assert.Equal(12, await dataSource.ScalarAsync<int>($"SELECT credit_balance FROM users WHERE id = {user}"));
         Assert.True(await Migrations().IsUpToDateAsync());
         Assert.Empty(await Migrations().MigrateAsync());
     }
@@ -107,8 +107,8 @@ public sealed class MigrationsTests : IAsyncLifetime
 
         Assert.Contains("0004_data_protection", refused.Message);
         Assert.Contains("Nothing was changed", refused.Message);
-        Assert.Equal(LegacySchema.Files.Count - 1, await dataSource.ScalarAsync<int>("SELECT count(*)::int FROM schema_migrations"));
-        Assert.False(await dataSource.ScalarAsync<bool>("""SELECT to_regclass('"__EFMigrationsHistory"') IS NOT NULL"""));
+        Assert.Equal(LegacySchema.Files.Count - 1, await dataSource.ScalarAsync<int>($"SELECT count(*)::int FROM schema_migrations"));
+        Assert.False(await dataSource.ScalarAsync<bool>($"""SELECT to_regclass('"__EFMigrationsHistory"') IS NOT NULL"""));
     }
 }
 
@@ -121,17 +121,17 @@ public static class LegacySchema
     /// <summary>Applies the first <paramref name="count"/> files and records them as that migrator did.</summary>
     public static async Task CreateAsync(NpgsqlDataSource dataSource, int count)
     {
-        await using var connection = await dataSource.OpenConnectionAsync();
-        await connection.ExecuteAsync("CREATE TABLE schema_migrations (id text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
+        await using var context = dataSource.Contexts().CreateDbContext();
+        await context.Database.ExecuteSqlAsync(
+            $"CREATE TABLE schema_migrations (id text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
         foreach (var file in Files.Take(count))
         {
             var sql = (await File.ReadAllTextAsync(file)).ReplaceLineEndings("\n");
-            await connection.ExecuteAsync(sql);
-            await connection.ExecuteAsync("INSERT INTO schema_migrations (id, checksum) VALUES (@id, @checksum)", new
-            {
-                id = Path.GetFileNameWithoutExtension(file),
-                checksum = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(sql))),
-            });
+            var id = Path.GetFileNameWithoutExtension(file);
+            var checksum = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(sql)));
+            // EF reads {0}-style placeholders in raw SQL; the files' JSON literals ('{}') are braces of their own.
+            await context.Database.ExecuteSqlRawAsync(sql.Replace("{", "{{").Replace("}", "}}"));
+            await context.Database.ExecuteSqlAsync($"INSERT INTO schema_migrations (id, checksum) VALUES ({id}, {checksum})");
         }
     }
 }

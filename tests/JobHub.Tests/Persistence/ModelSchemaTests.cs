@@ -1,4 +1,3 @@
-using Dapper;
 using JobHub.Core.Persistence;
 using JobHub.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -70,55 +69,30 @@ public sealed class ModelSchemaTests
     /// <summary>The schema as lines of text, the migrator's own bookkeeping table left out.</summary>
     private static async Task<HashSet<string>> CatalogAsync(string database)
     {
-        await using var connection = new NpgsqlConnection(TestDatabase.ConnectionStringFor(database));
-        await connection.OpenAsync();
+        await using var dataSource = NpgsqlDataSource.Create(TestDatabase.ConnectionStringFor(database));
+        var db = dataSource.Contexts();
         var lines = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var column in await connection.QueryAsync<(string Table, string Column, string Type, string Nullable, string? Default)>("""
-            SELECT table_name, column_name, format_type(a.atttypid, a.atttypmod), is_nullable, column_default
+        lines.UnionWith(await db.QueryListAsync<string>($"""
+            SELECT 'column ' || table_name || '.' || column_name || ' ' || format_type(a.atttypid, a.atttypmod) || ' nullable=' || is_nullable
+                   || ' default=' || coalesce(column_default, '')
             FROM information_schema.columns c
             JOIN pg_attribute a ON a.attrelid = (quote_ident(c.table_schema) || '.' || quote_ident(c.table_name))::regclass AND a.attname = c.column_name
             WHERE c.table_schema = 'public' AND c.table_name NOT IN ('schema_migrations', '__EFMigrationsHistory')
-            """))
-        {
-            lines.Add($"column {column.Table}.{column.Column} {column.Type} nullable={column.Nullable} default={column.Default}");
-        }
-
-        foreach (var constraint in await connection.QueryAsync<(string Table, string Name, string Definition)>("""
-            SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint
+            """));
+        lines.UnionWith(await db.QueryListAsync<string>($"""
+            SELECT 'constraint ' || conrelid::regclass::text || '.' || conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint
             WHERE connamespace = 'public'::regnamespace AND conrelid::regclass::text NOT IN ('schema_migrations', '"__EFMigrationsHistory"')
-            """))
-        {
-            lines.Add($"constraint {constraint.Table}.{constraint.Name} {constraint.Definition}");
-        }
-
-        foreach (var index in await connection.QueryAsync<string>("""
-            SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename NOT IN ('schema_migrations', '__EFMigrationsHistory')
-            """))
-        {
-            lines.Add($"index {index}");
-        }
-
-        foreach (var sequence in await connection.QueryAsync<string>("SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = 'public'"))
-        {
-            lines.Add($"sequence {sequence}");
-        }
-
-        foreach (var trigger in await connection.QueryAsync<string>("SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal"))
-        {
-            lines.Add($"trigger {trigger}");
-        }
-
-        foreach (var function in await connection.QueryAsync<string>(
-            "SELECT proname || ': ' || prosrc FROM pg_proc WHERE pronamespace = 'public'::regnamespace"))
-        {
-            lines.Add($"function {function.ReplaceLineEndings("\n")}");
-        }
-
-        foreach (var role in await connection.QueryAsync<string>("SELECT id || ' ' || name || ' ' || normalized_name FROM roles"))
-        {
-            lines.Add($"role {role}");
-        }
-
+            """));
+        lines.UnionWith(await db.QueryListAsync<string>($"""
+            SELECT 'index ' || indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename NOT IN ('schema_migrations', '__EFMigrationsHistory')
+            """));
+        lines.UnionWith(await db.QueryListAsync<string>(
+            $"SELECT 'sequence ' || sequence_name FROM information_schema.sequences WHERE sequence_schema = 'public'"));
+        lines.UnionWith(await db.QueryListAsync<string>($"SELECT 'trigger ' || pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal"));
+        lines.UnionWith((await db.QueryListAsync<string>(
+            $"SELECT 'function ' || proname || ': ' || prosrc FROM pg_proc WHERE pronamespace = 'public'::regnamespace"))
+            .Select(function => function.ReplaceLineEndings("\n")));
+        lines.UnionWith(await db.QueryListAsync<string>($"SELECT 'role ' || id || ' ' || name || ' ' || normalized_name FROM roles"));
         return lines;
     }
 }

@@ -1,5 +1,6 @@
-using Dapper;
+using JobHub.Core.Persistence;
 using JobHub.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
 namespace JobHub.Tests.Persistence;
@@ -7,34 +8,36 @@ namespace JobHub.Tests.Persistence;
 /// <summary>The schema itself rejects rows that would break R4 and R6, whatever code writes them.</summary>
 public sealed class SchemaConstraintTests(DatabaseFixture db) : IClassFixture<DatabaseFixture>
 {
-    private async Task<Guid> InsertUserAsync(NpgsqlConnection connection, int balance = 0)
+    private JobHubDbContext Context() => db.DataSource.Contexts().CreateDbContext();
+
+    private static async Task<Guid> InsertUserAsync(JobHubDbContext context, int balance = 0)
     {
         var id = Guid.NewGuid();
         var email = $"{id:N}@test.local";
-        await connection.ExecuteAsync("""
+        await context.Database.ExecuteSqlAsync($"""
             INSERT INTO users (id, email, normalized_email, user_name, normalized_user_name, security_stamp, concurrency_stamp, credit_balance)
-            VALUES (@id, @email, upper(@email), @email, upper(@email), 's', 'c', @balance)
-            """, new { id, email, balance });
+            VALUES ({id}, {email}, upper({email}), {email}, upper({email}), 's', 'c', {balance})
+            """);
         return id;
     }
 
-    private static async Task<Guid> InsertJobAsync(NpgsqlConnection connection, Guid userId, string status)
+    private static async Task<Guid> InsertJobAsync(JobHubDbContext context, Guid userId, string status)
     {
         var id = Guid.NewGuid();
-        await connection.ExecuteAsync("""
+        await context.Database.ExecuteSqlAsync($"""
             INSERT INTO jobs (id, user_id, tool_key, status, credit_cost, created_at, updated_at, task_id, completed_at)
-            VALUES (@id, @userId, 'image-upscaler', @status, 1, now(), now(),
-                    CASE WHEN @status = 'running' THEN @id::text END,
-                    CASE WHEN @status IN ('completed', 'failed', 'cancelled') THEN now() END)
-            """, new { id, userId, status });
+            VALUES ({id}, {userId}, 'image-upscaler', {status}, 1, now(), now(),
+                    CASE WHEN {status} = 'running' THEN {id.ToString()} END,
+                    CASE WHEN {status} IN ('completed', 'failed', 'cancelled') THEN now() END)
+            """);
         return id;
     }
 
-    private static async Task InsertLedgerAsync(NpgsqlConnection connection, Guid userId, Guid? jobId, string kind, int amount, int balanceAfter) =>
-        await connection.ExecuteAsync("""
+    private static async Task InsertLedgerAsync(JobHubDbContext context, Guid userId, Guid? jobId, string kind, int amount, int balanceAfter) =>
+        await context.Database.ExecuteSqlAsync($"""
             INSERT INTO credit_ledger (user_id, job_id, kind, amount, balance_after, created_at)
-            VALUES (@userId, @jobId, @kind, @amount, @balanceAfter, now())
-            """, new { userId, jobId, kind, amount, balanceAfter });
+            VALUES ({userId}, {jobId}, {kind}, {amount}, {balanceAfter}, now())
+            """);
 
     [Theory]
     [InlineData("queued", "queued")]
@@ -43,11 +46,11 @@ public sealed class SchemaConstraintTests(DatabaseFixture db) : IClassFixture<Da
     [InlineData("running", "starting")]
     public async Task R4_SecondActiveJobForAUser_IsRejected(string first, string second)
     {
-        await using var connection = await db.DataSource.OpenConnectionAsync();
-        var user = await InsertUserAsync(connection);
-        await InsertJobAsync(connection, user, first);
+        await using var context = Context();
+        var user = await InsertUserAsync(context);
+        await InsertJobAsync(context, user, first);
 
-        var ex = await Assert.ThrowsAsync<PostgresException>(() => InsertJobAsync(connection, user, second));
+        var ex = await Assert.ThrowsAsync<PostgresException>(() => InsertJobAsync(context, user, second));
 
         Assert.Equal("jobs_one_active_per_user", ex.ConstraintName);
     }
@@ -55,24 +58,24 @@ public sealed class SchemaConstraintTests(DatabaseFixture db) : IClassFixture<Da
     [Fact]
     public async Task R4_ActiveJobBesideTerminalOnes_IsAllowed()
     {
-        await using var connection = await db.DataSource.OpenConnectionAsync();
-        var user = await InsertUserAsync(connection);
-        await InsertJobAsync(connection, user, "completed");
-        await InsertJobAsync(connection, user, "failed");
-        await InsertJobAsync(connection, user, "cancelled");
+        await using var context = Context();
+        var user = await InsertUserAsync(context);
+        await InsertJobAsync(context, user, "completed");
+        await InsertJobAsync(context, user, "failed");
+        await InsertJobAsync(context, user, "cancelled");
 
-        await InsertJobAsync(connection, user, "queued");
+        await InsertJobAsync(context, user, "queued");
 
-        Assert.Equal(4, await connection.ExecuteScalarAsync<int>("SELECT count(*) FROM jobs WHERE user_id = @user", new { user }));
+        Assert.Equal(4, await context.Set<Core.Jobs.Job>().CountAsync(j => j.UserId == user));
     }
 
     [Fact]
     public async Task Jobs_UnknownStatus_IsRejected()
     {
-        await using var connection = await db.DataSource.OpenConnectionAsync();
-        var user = await InsertUserAsync(connection);
+        await using var context = Context();
+        var user = await InsertUserAsync(context);
 
-        var ex = await Assert.ThrowsAsync<PostgresException>(() => InsertJobAsync(connection, user, "processing"));
+        var ex = await Assert.ThrowsAsync<PostgresException>(() => InsertJobAsync(context, user, "processing"));
 
         Assert.Equal("jobs_status_valid", ex.ConstraintName);
     }
@@ -80,13 +83,13 @@ public sealed class SchemaConstraintTests(DatabaseFixture db) : IClassFixture<Da
     [Fact]
     public async Task R6_SecondRefundForAJob_IsRejected()
     {
-        await using var connection = await db.DataSource.OpenConnectionAsync();
-        var user = await InsertUserAsync(connection);
-        var job = await InsertJobAsync(connection, user, "failed");
-        await InsertLedgerAsync(connection, user, job, "debit", -1, 0);
-        await InsertLedgerAsync(connection, user, job, "refund", 1, 1);
+        await using var context = Context();
+        var user = await InsertUserAsync(context);
+        var job = await InsertJobAsync(context, user, "failed");
+        await InsertLedgerAsync(context, user, job, "debit", -1, 0);
+        await InsertLedgerAsync(context, user, job, "refund", 1, 1);
 
-        var ex = await Assert.ThrowsAsync<PostgresException>(() => InsertLedgerAsync(connection, user, job, "refund", 1, 2));
+        var ex = await Assert.ThrowsAsync<PostgresException>(() => InsertLedgerAsync(context, user, job, "refund", 1, 2));
 
         Assert.Equal("credit_ledger_job_kind_key", ex.ConstraintName);
     }
@@ -94,12 +97,12 @@ public sealed class SchemaConstraintTests(DatabaseFixture db) : IClassFixture<Da
     [Fact]
     public async Task R6_SecondDebitForAJob_IsRejected()
     {
-        await using var connection = await db.DataSource.OpenConnectionAsync();
-        var user = await InsertUserAsync(connection, balance: 10);
-        var job = await InsertJobAsync(connection, user, "queued");
-        await InsertLedgerAsync(connection, user, job, "debit", -1, 9);
+        await using var context = Context();
+        var user = await InsertUserAsync(context, balance: 10);
+        var job = await InsertJobAsync(context, user, "queued");
+        await InsertLedgerAsync(context, user, job, "debit", -1, 9);
 
-        var ex = await Assert.ThrowsAsync<PostgresException>(() => InsertLedgerAsync(connection, user, job, "debit", -1, 8));
+        var ex = await Assert.ThrowsAsync<PostgresException>(() => InsertLedgerAsync(context, user, job, "debit", -1, 8));
 
         Assert.Equal("credit_ledger_job_kind_key", ex.ConstraintName);
     }
@@ -107,12 +110,12 @@ public sealed class SchemaConstraintTests(DatabaseFixture db) : IClassFixture<Da
     [Fact]
     public async Task R6_NegativeBalance_IsRejected()
     {
-        await using var connection = await db.DataSource.OpenConnectionAsync();
-        var user = await InsertUserAsync(connection, balance: 1);
+        await using var context = Context();
+        var user = await InsertUserAsync(context, balance: 1);
 
         var ex = await Assert.ThrowsAsync<PostgresException>(() =>
-            connection.ExecuteAsync("UPDATE users SET credit_balance = credit_balance - 2 WHERE id = @user", new { user }));
-        var ledger = await Assert.ThrowsAsync<PostgresException>(() => InsertLedgerAsync(connection, user, null, "adjustment", -2, -1));
+            context.Database.ExecuteSqlAsync($"UPDATE users SET credit_balance = credit_balance - 2 WHERE id = {user}"));
+        var ledger = await Assert.ThrowsAsync<PostgresException>(() => InsertLedgerAsync(context, user, null, "adjustment", -2, -1));
 
         Assert.Equal("users_credit_balance_non_negative", ex.ConstraintName);
         Assert.Equal("credit_ledger_balance_non_negative", ledger.ConstraintName);
@@ -121,23 +124,23 @@ public sealed class SchemaConstraintTests(DatabaseFixture db) : IClassFixture<Da
     [Fact]
     public async Task R6_Ledger_IsAppendOnly()
     {
-        await using var connection = await db.DataSource.OpenConnectionAsync();
-        var user = await InsertUserAsync(connection);
-        await InsertLedgerAsync(connection, user, null, "grant", 5, 5);
+        await using var context = Context();
+        var user = await InsertUserAsync(context);
+        await InsertLedgerAsync(context, user, null, "grant", 5, 5);
 
         await Assert.ThrowsAsync<PostgresException>(() =>
-            connection.ExecuteAsync("UPDATE credit_ledger SET amount = 50 WHERE user_id = @user", new { user }));
+            context.Database.ExecuteSqlAsync($"UPDATE credit_ledger SET amount = 50 WHERE user_id = {user}"));
         await Assert.ThrowsAsync<PostgresException>(() =>
-            connection.ExecuteAsync("DELETE FROM credit_ledger WHERE user_id = @user", new { user }));
+            context.Database.ExecuteSqlAsync($"DELETE FROM credit_ledger WHERE user_id = {user}"));
     }
 
     [Fact]
     public async Task R6_RefundWithoutJob_IsRejected()
     {
-        await using var connection = await db.DataSource.OpenConnectionAsync();
-        var user = await InsertUserAsync(connection);
+        await using var context = Context();
+        var user = await InsertUserAsync(context);
 
-        var ex = await Assert.ThrowsAsync<PostgresException>(() => InsertLedgerAsync(connection, user, null, "refund", 1, 1));
+        var ex = await Assert.ThrowsAsync<PostgresException>(() => InsertLedgerAsync(context, user, null, "refund", 1, 1));
 
         Assert.Equal("credit_ledger_job_kinds", ex.ConstraintName);
     }

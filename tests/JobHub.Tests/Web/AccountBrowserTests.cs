@@ -72,10 +72,10 @@ public sealed class AccountBrowserTests(AccountHostFixture fixture) : IClassFixt
         await page.WaitForURLAsync(Hub.BaseAddress.ToString());
         await Assertions.Expect(page.Locator("#signed-in-as")).ToHaveTextAsync(email);
         await Assertions.Expect(page.Locator("#balance")).ToContainTextAsync("25");
-        var user = await Hub.ScalarAsync<Guid>("SELECT id FROM users WHERE normalized_email = upper(@email)", new { email });
+        var user = await Hub.ScalarAsync<Guid>($"SELECT id FROM users WHERE normalized_email = upper({email})");
         Assert.Equal(25, await Hub.BalanceAsync(user));
-        Assert.Equal(["grant"], await Hub.QueryAsync<string>("SELECT kind FROM credit_ledger WHERE user_id = @user", new { user }));
-        Assert.Equal(["user"], await Hub.QueryAsync<string>("SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = @user", new { user }));
+        Assert.Equal(["grant"], await Hub.QueryAsync<string>($"SELECT kind FROM credit_ledger WHERE user_id = {user}"));
+        Assert.Equal(["user"], await Hub.QueryAsync<string>($"SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = {user}"));
     }
 
     [Theory]
@@ -88,12 +88,12 @@ public sealed class AccountBrowserTests(AccountHostFixture fixture) : IClassFixt
         var (context, page) = await NewPageAsync();
         await using var _ = context;
         email = email == "EMAIL" ? NewEmail() : email;
-        var before = await Hub.ScalarAsync<int>("SELECT count(*)::int FROM users");
+        var before = await Hub.ScalarAsync<int>($"SELECT count(*)::int FROM users");
 
         await SignUpAsync(page, email, password, confirm);
 
         await Assertions.Expect(page.Locator("#register-errors")).ToBeVisibleAsync();
-        Assert.Equal(before, await Hub.ScalarAsync<int>("SELECT count(*)::int FROM users"));
+        Assert.Equal(before, await Hub.ScalarAsync<int>($"SELECT count(*)::int FROM users"));
         Assert.Equal(0, await page.Context.CookiesAsync().ContinueWith(t => t.Result.Count(c => c.Name == "jobhub.auth")));
     }
 
@@ -225,7 +225,7 @@ public sealed class AccountBrowserTests(AccountHostFixture fixture) : IClassFixt
         await using var _ = context;
         var email = NewEmail();
         await SignUpAsync(page, email, "a-long-password-1");
-        var user = await Hub.ScalarAsync<Guid>("SELECT id FROM users WHERE normalized_email = upper(@email)", new { email });
+        var user = await Hub.ScalarAsync<Guid>($"SELECT id FROM users WHERE normalized_email = upper({email})");
         var mine = await Hub.SubmitAsync(user);
         await Hub.SubmitAsync(await Hub.CreateUserAsync());
 
@@ -267,7 +267,7 @@ public sealed class AccountBrowserTests(AccountHostFixture fixture) : IClassFixt
     public async Task FormPostsWithoutTheAntiforgeryToken_AreRefused()
     {
         using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = Hub.BaseAddress };
-        var before = await Hub.ScalarAsync<int>("SELECT count(*)::int FROM users");
+        var before = await Hub.ScalarAsync<int>($"SELECT count(*)::int FROM users");
 
         using var register = await http.PostAsync("account/register", new FormUrlEncodedContent(new Dictionary<string, string>
         {
@@ -277,7 +277,7 @@ public sealed class AccountBrowserTests(AccountHostFixture fixture) : IClassFixt
 
         Assert.Equal(HttpStatusCode.BadRequest, register.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, logout.StatusCode);
-        Assert.Equal(before, await Hub.ScalarAsync<int>("SELECT count(*)::int FROM users"));
+        Assert.Equal(before, await Hub.ScalarAsync<int>($"SELECT count(*)::int FROM users"));
     }
 
     [Fact]

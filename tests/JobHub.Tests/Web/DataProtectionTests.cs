@@ -1,7 +1,8 @@
 using System.Net;
-using Dapper;
 using JobHub.Bench.Load;
+using JobHub.Core.Persistence;
 using JobHub.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
@@ -27,7 +28,7 @@ public sealed class DataProtectionTests : IAsyncLifetime
         var cookies = new CookieContainer();
         await using (var first = await KestrelJobHub.StartAsync(TestDatabase.ConnectionStringFor(database), Quiet))
         {
-            var email = (await LoadDriver.CreateUsersAsync(first.Services.GetRequiredService<NpgsqlDataSource>(), new LoadPlan { Users = 1 }))[0];
+            var email = (await LoadDriver.CreateUsersAsync(first.Services.GetRequiredService<IDbContextFactory<JobHubDbContext>>(), new LoadPlan { Users = 1 }))[0];
             using var http = ApiSession.Create(first.BaseAddress, cookies);
             Assert.True(await ApiSession.SignInAsync(http, cookies, email, new LoadPlan().Password));
             Assert.Equal(HttpStatusCode.NoContent, (await http.GetAsync("api/jobs/active")).StatusCode);
@@ -39,12 +40,12 @@ public sealed class DataProtectionTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.NoContent, (await http.GetAsync("api/jobs/active")).StatusCode);
         }
 
-        await using (var connection = new NpgsqlConnection(TestDatabase.ConnectionStringFor(database)))
+        await using (var dataSource = NpgsqlDataSource.Create(TestDatabase.ConnectionStringFor(database)))
         {
             // Stored whole, with the database's own time (the column default, not an empty date from the entity).
-            Assert.True(await connection.ExecuteScalarAsync<bool>(
-                "SELECT bool_and(created_at > now() - interval '1 hour' AND xml LIKE '<key %' AND friendly_name <> '') FROM data_protection_keys"));
-            Assert.True(await connection.ExecuteAsync("DELETE FROM data_protection_keys") >= 1);
+            Assert.True(await dataSource.ScalarAsync<bool>(
+                $"SELECT bool_and(created_at > now() - interval '1 hour' AND xml LIKE '<key %' AND friendly_name <> '') FROM data_protection_keys"));
+            Assert.True(await dataSource.Contexts().ExecuteAsync($"DELETE FROM data_protection_keys") >= 1);
         }
 
         await using (var third = await KestrelJobHub.StartAsync(TestDatabase.ConnectionStringFor(database), Quiet))

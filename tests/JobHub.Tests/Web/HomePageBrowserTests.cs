@@ -42,7 +42,7 @@ public sealed class HomePageBrowserTests
         await Assertions.Expect(page.Locator("#balance")).ToContainTextAsync("20");
 
         // A job started elsewhere (another tab) appears here without a reload, and leaves when it ends.
-        var demo = await hub.ScalarAsync<Guid>("SELECT id FROM users WHERE normalized_email = upper(@email)", new { email = DemoAccounts.UserEmail });
+        var demo = await hub.ScalarAsync<Guid>($"SELECT id FROM users WHERE normalized_email = upper({DemoAccounts.UserEmail})");
         await hub.SubmitAsync(demo);
         await Assertions.Expect(page.Locator("#active-job")).ToBeVisibleAsync(new() { Timeout = 15000 });
         await Assertions.Expect(page.Locator("#balance")).ToContainTextAsync("17");

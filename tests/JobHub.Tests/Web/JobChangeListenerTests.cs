@@ -19,7 +19,7 @@ public sealed class JobChangeListenerTests : IAsyncLifetime
     {
         h = await EngineHarness.CreateAsync();
         positions = new QueuePositionFeed(h.Queue, NullLogger<QueuePositionFeed>.Instance);
-        listener = new JobChangeListener(h.Db, notifications, positions, NullLogger<JobChangeListener>.Instance);
+        listener = new JobChangeListener(h.DataSource, notifications, positions, NullLogger<JobChangeListener>.Instance);
         await listener.StartAsync(CancellationToken.None);
         await listener.Listening.WaitAsync(TimeSpan.FromSeconds(10));
     }

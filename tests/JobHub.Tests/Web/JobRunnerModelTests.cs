@@ -124,7 +124,7 @@ public sealed class JobRunnerModelTests : IAsyncLifetime
         Assert.All(others, Assert.False);
         Assert.False(await model.RunAsync(files, NoParameters)); // a late third click, once the job exists: ignored, no error
         Assert.Null(model.Error);
-        Assert.Equal(1, await h.ScalarAsync<int>("SELECT count(*)::int FROM jobs WHERE user_id = @user", new { user }));
+        Assert.Equal(1, await h.ScalarAsync<int>($"SELECT count(*)::int FROM jobs WHERE user_id = {user}"));
         Assert.False(model.IsBusy);
     }
 
@@ -146,7 +146,7 @@ public sealed class JobRunnerModelTests : IAsyncLifetime
         Assert.Equal("Error_INPUT_TOO_LARGE", model.Error!.Key);
 
         Assert.Equal(RunnerPhase.Ready, model.Phase);
-        Assert.Equal(0, await h.ScalarAsync<int>("SELECT count(*)::int FROM jobs"));
+        Assert.Equal(0, await h.ScalarAsync<int>($"SELECT count(*)::int FROM jobs"));
         Assert.Equal(10, await h.BalanceAsync(user));
     }
 
@@ -161,7 +161,7 @@ public sealed class JobRunnerModelTests : IAsyncLifetime
 
         Assert.StartsWith("Error_INPUT_", model.Error!.Key);
         Assert.Equal(RunnerPhase.Ready, model.Phase);
-        Assert.Equal(0, await h.ScalarAsync<int>("SELECT count(*)::int FROM jobs"));
+        Assert.Equal(0, await h.ScalarAsync<int>($"SELECT count(*)::int FROM jobs"));
     }
 
     [Fact]
@@ -212,7 +212,7 @@ public sealed class JobRunnerModelTests : IAsyncLifetime
         var fresh = Model(user);
         await fresh.InitializeAsync();
         Assert.Equal((RunnerPhase.Active, otherTab.Job.Id), (fresh.Phase, fresh.Job!.Id));
-        Assert.Equal(1, await h.ScalarAsync<int>("SELECT count(*)::int FROM jobs WHERE user_id = @user", new { user }));
+        Assert.Equal(1, await h.ScalarAsync<int>($"SELECT count(*)::int FROM jobs WHERE user_id = {user}"));
     }
 
     [Fact]
@@ -320,7 +320,7 @@ public sealed class JobRunnerModelTests : IAsyncLifetime
         Assert.Equal(expectedKey, model.Error!.Key);
         Assert.Contains(expectedText, Portuguese(model.Error));
         Assert.Equal(10, await h.BalanceAsync(user));
-        Assert.Equal(0, await h.ScalarAsync<int>("SELECT count(*)::int FROM jobs"));
+        Assert.Equal(0, await h.ScalarAsync<int>($"SELECT count(*)::int FROM jobs"));
     }
 
     private static string Portuguese(RunnerMessage message)

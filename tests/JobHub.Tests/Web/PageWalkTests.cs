@@ -23,7 +23,7 @@ public sealed class PageWalkFixture : IAsyncLifetime
     {
         Hub = await LiveJobHub.StartAsync(new Dictionary<string, string?> { ["JobHub:SeedDemoUsers"] = "true" },
             new JobHub.Simulator.SimulatorSettings { RunFor = TimeSpan.FromMilliseconds(300), FailureRate = 1, FailureMessage = "the GPU ran out of memory" });
-        DemoUser = await Hub.ScalarAsync<Guid>("SELECT id FROM users WHERE normalized_email = upper(@email)", new { email = DemoAccounts.UserEmail });
+        DemoUser = await Hub.ScalarAsync<Guid>($"SELECT id FROM users WHERE normalized_email = upper({DemoAccounts.UserEmail})");
         FailedJob = (await Hub.SubmitAsync(DemoUser)).Id;
         await Hub.WaitForJobAsync(FailedJob, job => job.Status == JobStatus.Failed);
         var other = await Hub.CreateUserAsync(10);

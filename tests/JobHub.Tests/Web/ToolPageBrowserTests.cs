@@ -57,7 +57,7 @@ public sealed class ToolPageBrowserTests
         Assertions.Expect(page.Locator("#job")).ToHaveAttributeAsync("data-status", status, new() { Timeout = timeout });
 
     private static async Task<Guid> DemoUserAsync(LiveJobHub hub) =>
-        await hub.ScalarAsync<Guid>("SELECT id FROM users WHERE normalized_email = upper(@email)", new { email = DemoAccounts.UserEmail });
+        await hub.ScalarAsync<Guid>($"SELECT id FROM users WHERE normalized_email = upper({DemoAccounts.UserEmail})");
 
     /// <summary>Runs the scenario; on failure keeps a screenshot of every open page, named after the test and the tool.</summary>
     private static async Task WithBrowserAsync(string name, Func<IBrowserContext, Task> scenario)
@@ -102,7 +102,7 @@ public sealed class ToolPageBrowserTests
             await Assertions.Expect(media).ToBeVisibleAsync();
             await Assertions.Expect(page.Locator("#download-0")).ToBeVisibleAsync();
             var jobId = Guid.Parse((await page.Locator("#job").GetAttributeAsync("data-job"))!);
-            var events = await hub.QueryAsync<string>("SELECT to_status FROM job_events WHERE job_id = @jobId AND kind = 'transition' ORDER BY id", new { jobId });
+            var events = await hub.QueryAsync<string>($"SELECT to_status FROM job_events WHERE job_id = {jobId} AND kind = 'transition' ORDER BY id");
             Assert.Equal([JobStatus.Queued, JobStatus.Starting, JobStatus.Running, JobStatus.Completed], events);
             if (tool == "pose-changer")
             {
@@ -204,8 +204,8 @@ public sealed class ToolPageBrowserTests
             await page.Locator("#tool-form").DispatchEventAsync("submit").ContinueWith(_ => { }); // Enter on the form, as well (may find it gone)
 
             await ExpectStatusAsync(page, JobStatus.Running);
-            Assert.Equal(1, await hub.ScalarAsync<int>("SELECT count(*)::int FROM jobs"));
-            Assert.Equal(1, await hub.ScalarAsync<int>("SELECT count(*)::int FROM credit_ledger WHERE kind = 'debit'"));
+            Assert.Equal(1, await hub.ScalarAsync<int>($"SELECT count(*)::int FROM jobs"));
+            Assert.Equal(1, await hub.ScalarAsync<int>($"SELECT count(*)::int FROM credit_ledger WHERE kind = 'debit'"));
             await Assertions.Expect(page.Locator("#runner-error")).ToHaveCountAsync(0);
         });
     }
@@ -336,7 +336,7 @@ public sealed class ToolPageBrowserTests
             await page.ClickAsync("#run");
             await Assertions.Expect(page.Locator("#runner-error")).ToContainTextAsync($"{limit + 1}×2");
             await Assertions.Expect(page.Locator("#runner-error")).ToContainTextAsync($"{limit}×");
-            Assert.Equal(0, await hub.ScalarAsync<int>("SELECT count(*)::int FROM jobs"));
+            Assert.Equal(0, await hub.ScalarAsync<int>($"SELECT count(*)::int FROM jobs"));
 
             await PickInputsAsync(hub, page, "pose-changer");
             await page.ClickAsync("#run");

@@ -43,10 +43,9 @@ public sealed class WebhookEndpointTests
         var simulated = hub.Simulator.File(hub.Simulator.Tasks.Single().OutputName!);
         Assert.Equal(simulated, copy.ToArray());
         Assert.Equal(7, await hub.BalanceAsync(user));
-        var delivery = await hub.QueryAsync<(int, string)>("SELECT http_status, outcome FROM webhook_deliveries WHERE job_id = @Id", new { job.Id });
-        Assert.Equal((200, WebhookOutcomes.Finished), Assert.Single(delivery));
-        Assert.Equal(1, await hub.ScalarAsync<int>("SELECT count(*)::int FROM job_events WHERE job_id = @Id AND to_status = 'completed' AND cause = 'webhook'",
-            new { job.Id }));
+        var delivery = await hub.QueryAsync<string>($"SELECT http_status || ' ' || outcome FROM webhook_deliveries WHERE job_id = {job.Id}");
+        Assert.Equal($"200 {WebhookOutcomes.Finished}", Assert.Single(delivery));
+        Assert.Equal(1, await hub.ScalarAsync<int>($"SELECT count(*)::int FROM job_events WHERE job_id = {job.Id} AND to_status = 'completed' AND cause = 'webhook'"));
     }
 
     [Fact]
@@ -63,15 +62,14 @@ public sealed class WebhookEndpointTests
         var job = await hub.SubmitAsync(user);
 
         Assert.True(await hub.WaitUntilAsync(async () =>
-            await hub.ScalarAsync<int>("SELECT count(*)::int FROM webhook_deliveries WHERE job_id = @Id", new { job.Id }) == 6));
+            await hub.ScalarAsync<int>($"SELECT count(*)::int FROM webhook_deliveries WHERE job_id = {job.Id}") == 6));
 
         var failed = await hub.GetJobAsync(job.Id);
         Assert.Equal((JobStatus.Failed, "CUDA out of memory (simulated)"), (failed.Status, failed.ErrorMessage));
-        var outcomes = await hub.QueryAsync<string>("SELECT outcome FROM webhook_deliveries WHERE job_id = @Id ORDER BY id", new { job.Id });
+        var outcomes = await hub.QueryAsync<string>($"SELECT outcome FROM webhook_deliveries WHERE job_id = {job.Id} ORDER BY id");
         Assert.Equal([WebhookOutcomes.Finished, .. Enumerable.Repeat(WebhookOutcomes.Duplicate, 4), WebhookOutcomes.UnknownStatus], outcomes);
-        Assert.Equal(1, await hub.ScalarAsync<int>("SELECT count(*)::int FROM credit_ledger WHERE job_id = @Id AND kind = 'refund'", new { job.Id }));
-        Assert.Equal(1, await hub.ScalarAsync<int>("SELECT count(*)::int FROM job_events WHERE job_id = @Id AND kind = 'transition' AND to_status = 'failed'",
-            new { job.Id }));
+        Assert.Equal(1, await hub.ScalarAsync<int>($"SELECT count(*)::int FROM credit_ledger WHERE job_id = {job.Id} AND kind = 'refund'"));
+        Assert.Equal(1, await hub.ScalarAsync<int>($"SELECT count(*)::int FROM job_events WHERE job_id = {job.Id} AND kind = 'transition' AND to_status = 'failed'"));
         Assert.Equal(10, await hub.BalanceAsync(user));
     }
 
@@ -162,13 +160,13 @@ public sealed class WebhookEndpointTests
         }
 
         Assert.Equal(snapshot, await SnapshotAsync(hub));
-        var recorded = await hub.QueryAsync<int>("SELECT http_status FROM webhook_deliveries ORDER BY id");
+        var recorded = await hub.QueryAsync<int>($"SELECT http_status FROM webhook_deliveries ORDER BY id");
         Assert.Equal(cases.Select(c => c.Status), recorded);
         Assert.Equal(JobStatus.Running, (await hub.GetJobAsync(job.Id)).Status);
     }
 
     private static async Task<string> SnapshotAsync(LiveJobHub hub) =>
-        string.Join("\n", await hub.QueryAsync<string>("""
+        string.Join("\n", await hub.QueryAsync<string>($"""
             SELECT concat_ws('|', id, status, updated_at, outputs::text, error_code) FROM jobs
             UNION ALL SELECT concat_ws('|', id, credit_balance) FROM users
             UNION ALL SELECT concat_ws('|', 'ledger', count(*)) FROM credit_ledger

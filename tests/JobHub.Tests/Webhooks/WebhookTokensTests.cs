@@ -27,7 +27,7 @@ public sealed class WebhookTokensTests : IAsyncLifetime
         var tokens = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => new WebhookTokens(contexts, options).CreateTokenAsync(job))));
 
         Assert.Single(tokens.Distinct());
-        Assert.Equal(1, await h.ScalarAsync<int>("SELECT count(*)::int FROM app_settings WHERE key = 'webhook_secret'"));
+        Assert.Equal(1, await h.ScalarAsync<int>($"SELECT count(*)::int FROM app_settings WHERE key = 'webhook_secret'"));
         Assert.True(await new WebhookTokens(contexts, options).VerifyAsync(job, tokens[0]));
         Assert.False(await new WebhookTokens(contexts, options).VerifyAsync(Guid.NewGuid(), tokens[0]));
     }
