@@ -24,7 +24,8 @@ public static class CreditLedger
     /// </summary>
     public static async Task<bool> TryDebitAsync(JobHubDbContext db, Guid userId, Guid jobId, int cost, DateTime at)
     {
-        var debited = await db.Database.SqlQuery<int>($"""
+        // The statement's count is the balance rows it updated: one when the debit was appended, none when it was refused.
+        var debited = await db.Database.ExecuteSqlAsync($"""
             WITH balance AS (SELECT credit_balance FROM users WHERE id = {userId} FOR UPDATE),
                  debit AS (
                      INSERT INTO credit_ledger (user_id, job_id, kind, amount, balance_after, reason, actor, created_at)
@@ -32,9 +33,8 @@ public static class CreditLedger
                      WHERE balance.credit_balance >= {cost}
                      RETURNING balance_after)
             UPDATE users SET credit_balance = debit.balance_after FROM debit WHERE users.id = {userId}
-            RETURNING debit.balance_after
-            """).ToListAsync();
-        return debited.Count == 1;
+            """);
+        return debited == 1;
     }
 
     /// <summary>
@@ -43,7 +43,8 @@ public static class CreditLedger
     /// </summary>
     public static async Task<bool> RefundOnceAsync(JobHubDbContext db, Guid userId, Guid jobId, string reason, DateTime at)
     {
-        var refunded = await db.Database.SqlQuery<int>($"""
+        // As above: one balance row updated when the refund was appended.
+        var refunded = await db.Database.ExecuteSqlAsync($"""
             WITH balance AS (SELECT credit_balance FROM users WHERE id = {userId} FOR UPDATE),
                  debit AS (SELECT -amount AS amount FROM credit_ledger WHERE job_id = {jobId} AND kind = 'debit'),
                  refund AS (
@@ -52,9 +53,8 @@ public static class CreditLedger
                      ON CONFLICT (job_id, kind) WHERE job_id IS NOT NULL DO NOTHING
                      RETURNING amount, balance_after)
             UPDATE users SET credit_balance = refund.balance_after FROM refund WHERE users.id = {userId}
-            RETURNING refund.amount
-            """).ToListAsync();
-        return refunded.Count == 1;
+            """);
+        return refunded == 1;
     }
 
     /// <summary>A grant (sign-up) or an admin adjustment; an adjustment below zero balance is refused.</summary>

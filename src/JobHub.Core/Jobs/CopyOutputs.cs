@@ -43,11 +43,10 @@ public sealed partial class CopyOutputs(
         Job? job;
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         {
-            job = await db.Set<Job>().AsNoTracking()
-                .SingleOrDefaultAsync(j => j.Id == jobId && j.Status == JobStatus.Completed && j.OutputsCopiedAt == null, cancellationToken);
+            job = await JobQueries.ById(db, jobId);
         }
 
-        if (job is null)
+        if (job is not { Status: JobStatus.Completed, OutputsCopiedAt: null })
         {
             return false;
         }

@@ -73,7 +73,7 @@ public sealed class JobLauncher(
         Job? job;
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         {
-            job = await db.Set<Job>().AsNoTracking().SingleOrDefaultAsync(j => j.Id == jobId, cancellationToken);
+            job = await JobQueries.ById(db, jobId);
         }
 
         if (job is null || job.Status != JobStatus.Starting || job.TaskId is not null || job.AccountKey is null)

@@ -14,6 +14,10 @@ public sealed record JobPage(IReadOnlyList<Job> Jobs, int Total);
 /// </summary>
 public sealed class JobQueries(IDbContextFactory<JobHubDbContext> contexts)
 {
+    /// <summary>One job by id, any owner's: compiled once, for the engine's hot paths (launch, webhook, reconcile, copy).</summary>
+    internal static readonly Func<JobHubDbContext, Guid, Task<Job?>> ById =
+        EF.CompileAsyncQuery((JobHubDbContext db, Guid id) => db.Set<Job>().AsNoTracking().SingleOrDefault(j => j.Id == id));
+
     public async Task<Job?> GetAsync(Guid jobId, Guid ownerId, CancellationToken cancellationToken = default)
     {
         await using var context = await contexts.CreateDbContextAsync(cancellationToken);

@@ -110,7 +110,7 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var now = clock.GetUtcNow().UtcDateTime;
-        if (!await SlotAdmission.AnyReadyAsync(db, now, cancellationToken))
+        if (!await SlotAdmission.AnyReadyAsync(db, now))
         {
             return [];
         }

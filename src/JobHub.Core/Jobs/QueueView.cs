@@ -17,19 +17,21 @@ public sealed class QueueView(IDbContextFactory<JobHubDbContext> contexts, IOpti
     public async Task<int?> PositionAsync(Guid jobId, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await PositionAsync(db, jobId, cancellationToken);
+        return await Position(db, jobId);
     }
 
-    /// <summary>The position read in a context the caller already holds (inside its transaction, on its connection).</summary>
-    public static Task<int?> PositionAsync(JobHubDbContext db, Guid jobId, CancellationToken cancellationToken = default)
-    {
-        var queued = db.Set<Job>().AsNoTracking().Where(j => j.Status == JobStatus.Queued);
-        // Jobs ahead in (queued_at, queue_seq) order: a row-value comparison, served by the jobs_queue_order index.
-        return queued.Where(me => me.Id == jobId)
-            .Select(me => (int?)queued.Count(q => EF.Functions.LessThan(
+    /// <summary>
+    /// A queued job's position: the jobs ahead of it in (queued_at, queue_seq) order, a row-value comparison served by the
+    /// jobs_queue_order index, plus one. Compiled once: pages ask for it on every change of the queue.
+    /// </summary>
+    private static readonly Func<JobHubDbContext, Guid, Task<int?>> Position = EF.CompileAsyncQuery((JobHubDbContext db, Guid jobId) =>
+        db.Set<Job>().Where(me => me.Id == jobId && me.Status == JobStatus.Queued)
+            .Select(me => (int?)db.Set<Job>().Count(q => q.Status == JobStatus.Queued && EF.Functions.LessThan(
                 ValueTuple.Create(q.QueuedAt, q.QueueSeq), ValueTuple.Create(me.QueuedAt, me.QueueSeq))) + 1)
-            .FirstOrDefaultAsync(cancellationToken);
-    }
+            .FirstOrDefault());
+
+    /// <summary>The position read in a context the caller already holds (inside its transaction, on its connection).</summary>
+    public static Task<int?> PositionAsync(JobHubDbContext db, Guid jobId) => Position(db, jobId);
 
     /// <summary>The positions of several jobs in one read; a job that is not queued is missing from the answer.</summary>
     public async Task<IReadOnlyDictionary<Guid, int>> PositionsAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken = default)

@@ -81,7 +81,7 @@ public sealed class ReconcileJob(
     private async Task<Job?> LoadAsync(Guid jobId, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await db.Set<Job>().AsNoTracking().SingleOrDefaultAsync(j => j.Id == jobId, cancellationToken);
+        return await JobQueries.ById(db, jobId);
     }
 
     /// <summary>Keeps when the job was last checked and what RunningHub answered (the admin dashboard shows it).</summary>

@@ -6,50 +6,55 @@ namespace JobHub.Core.Jobs;
 /// <summary>
 /// R1–R3, R11, R12: every decision that takes or frees a slot, or reorders the queue, runs inside a
 /// transaction holding one PostgreSQL advisory lock, so any number of instances see one consistent
-/// count. Queue positions are computed when read, never stored. The statements are raw SQL (EF has no advisory
-/// locks, and the counts must be read after the lock is held, in the same round trip).
+/// count. Queue positions are computed when read, never stored.
 /// </summary>
 internal static class SlotAdmission
 {
-    /// <summary>
-    /// The slot lock ("JobHubSQ" as the key), taken by a statement that returns no rows: sent ahead of a query in the
-    /// same command, it costs no round trip of its own, and the query after it (a statement of its own) reads with a
-    /// snapshot taken once the lock is held.
-    /// </summary>
+    /// <summary>The slot lock ("JobHubSQ" as the key), taken by a statement that returns no rows.</summary>
     private const string Lock = "DO $$ BEGIN PERFORM pg_advisory_xact_lock(5363613744568095569); END $$;\n";
 
-    internal sealed record Load(long InSlot, bool Waiting);
+    /// <summary>
+    /// Everything a slot decision reads, in one statement: the jobs in a slot, the head of the queue (and until when it
+    /// backs off), and the least-loaded enabled account with room under its own limit (null when all are full).
+    /// </summary>
+    private const string State = """
+        SELECT (SELECT count(*) FROM jobs WHERE status IN ('starting', 'running')) AS in_slot,
+               head.id AS head_id, head.next_attempt_at AS head_not_before,
+               (SELECT a.account_key
+                FROM runninghub_accounts a
+                LEFT JOIN (SELECT account_key, count(*) AS n FROM jobs WHERE status IN ('starting', 'running') GROUP BY account_key) load
+                    ON load.account_key = a.account_key
+                WHERE a.enabled AND coalesce(load.n, 0) < a.max_concurrent
+                ORDER BY coalesce(load.n, 0)::float8 / a.max_concurrent, a.account_key
+                LIMIT 1) AS account
+        FROM (SELECT 1) AS one
+        LEFT JOIN LATERAL (SELECT id, next_attempt_at FROM jobs WHERE status = 'queued' ORDER BY queued_at, queue_seq LIMIT 1) head ON true
+        """;
+
+    internal sealed record SlotState(long InSlot, Guid? HeadId, DateTime? HeadNotBefore, string? Account)
+    {
+        /// <summary>A slot and an account are free and the head of the queue may start now.</summary>
+        public bool CanPromote(int maxConcurrent, DateTime now) =>
+            InSlot < maxConcurrent && HeadId is not null && (HeadNotBefore is not { } notBefore || notBefore <= now) && Account is not null;
+    }
+
+    private static readonly Func<JobHubDbContext, DateTime, Task<bool>> AnyReady = EF.CompileAsyncQuery((JobHubDbContext db, DateTime now) =>
+        db.Set<Job>().Any(j => j.Status == JobStatus.Queued && (j.NextAttemptAt == null || j.NextAttemptAt <= now)));
 
     public static Task LockAsync(JobHubDbContext db) => db.Database.ExecuteSqlRawAsync(Lock);
 
-    /// <summary>The least-loaded enabled account with room under its own limit, or null when all are full.</summary>
-    public static Task<string?> PickAccountAsync(JobHubDbContext db) =>
-        db.Database.SqlQueryRaw<string?>("""
-            SELECT a.account_key
-            FROM runninghub_accounts a
-            LEFT JOIN (SELECT account_key, count(*) AS n FROM jobs WHERE status IN ('starting', 'running') GROUP BY account_key) load
-                ON load.account_key = a.account_key
-            WHERE a.enabled AND coalesce(load.n, 0) < a.max_concurrent
-            ORDER BY coalesce(load.n, 0)::float8 / a.max_concurrent, a.account_key
-            LIMIT 1
-            """).FirstRowAsync();
-
     /// <summary>
-    /// Takes the slot lock and decides where a new job goes, in one round trip for the lock and the count: the account
-    /// it starts on, or null when it must queue (R1 full, R2 older jobs wait, R11 no account has room).
+    /// Takes the slot lock and decides where a new job goes, in one round trip: the account it starts on, or null when it
+    /// must queue (R1 full, R2 older jobs wait, R11 no account has room).
     /// </summary>
     public static async Task<string?> LockAndAdmitAsync(JobHubDbContext db, int maxConcurrent)
     {
-        var load = await db.Database.SqlQueryRaw<Load>(Lock + """
-            SELECT (SELECT count(*) FROM jobs WHERE status IN ('starting', 'running')) AS in_slot,
-                   EXISTS (SELECT 1 FROM jobs WHERE status = 'queued') AS waiting
-            """).FirstRowAsync();
-        return load!.InSlot >= maxConcurrent || load.Waiting ? null : await PickAccountAsync(db);
+        var state = await ReadAsync(db, Lock + State);
+        return state.InSlot >= maxConcurrent || state.HeadId is not null ? null : state.Account;
     }
 
     /// <summary>Whether a queued job could start now (not backing off); read without the lock.</summary>
-    public static Task<bool> AnyReadyAsync(JobHubDbContext db, DateTime now, CancellationToken cancellationToken) =>
-        db.Set<Job>().AnyAsync(j => j.Status == JobStatus.Queued && (j.NextAttemptAt == null || j.NextAttemptAt <= now), cancellationToken);
+    public static Task<bool> AnyReadyAsync(JobHubDbContext db, DateTime now) => AnyReady(db, now);
 
     /// <summary>
     /// Takes the slot lock and promotes, in one round trip when nothing can start (the common case: the lock
@@ -57,51 +62,37 @@ internal static class SlotAdmission
     /// </summary>
     public static async Task<IReadOnlyList<Job>> LockAndPromoteAsync(JobHubDbContext db, int maxConcurrent, DateTime now, string cause)
     {
-        var load = await db.Database.SqlQueryRaw<Load>(Lock + """
-            SELECT (SELECT count(*) FROM jobs WHERE status IN ('starting', 'running')) AS in_slot,
-                   EXISTS (SELECT 1 FROM jobs WHERE status = 'queued' AND (next_attempt_at IS NULL OR next_attempt_at <= {0})) AS waiting
-            """, now).FirstRowAsync();
-        return load!.InSlot >= maxConcurrent || !load.Waiting ? [] : await PromoteAsync(db, maxConcurrent, now, cause);
+        var state = await ReadAsync(db, Lock + State);
+        return state.CanPromote(maxConcurrent, now) ? await PromoteAsync(db, state, maxConcurrent, now, cause) : [];
     }
+
+    /// <summary>
+    /// Raw SQL: the lock, when sent ahead of the read, is a statement that returns no rows, so the read (a statement of
+    /// its own, with a snapshot taken once the lock is held) is the command's one result; EF has no advisory locks.
+    /// </summary>
+    private static async Task<SlotState> ReadAsync(JobHubDbContext db, string sql) =>
+        (await db.Database.SqlQueryRaw<SlotState>(sql).FirstRowAsync())!;
 
     /// <summary>
     /// R12: fills free slots from the head of the queue, oldest first across all tools. Stops at a head
     /// that is still backing off after a capacity error (it keeps its place: strict FIFO). Returns the
     /// promoted jobs, now <c>starting</c>, for the caller to launch after commit.
     /// </summary>
-    public static async Task<IReadOnlyList<Job>> PromoteAsync(JobHubDbContext db, int maxConcurrent, DateTime now, string cause)
+    private static async Task<IReadOnlyList<Job>> PromoteAsync(JobHubDbContext db, SlotState state, int maxConcurrent, DateTime now, string cause)
     {
-        var jobs = db.Set<Job>().AsNoTracking();
         var promoted = new List<Job>();
-        while (true)
+        while (state.CanPromote(maxConcurrent, now))
         {
-            var inSlot = await jobs.CountAsync(j => j.Status == JobStatus.Starting || j.Status == JobStatus.Running);
-            if (inSlot >= maxConcurrent)
+            var job = await JobTransitions.PromoteAsync(db, state.HeadId!.Value, state.Account!, now);
+            if (job is not null)
             {
-                break;
+                await JobEvents.TransitionAsync(db, job, JobStatus.Queued, JobStatus.Starting, now, cause,
+                    message: "promoted from the queue", data: new { account = state.Account });
+                promoted.Add(job);
             }
 
-            var head = await jobs.Where(j => j.Status == JobStatus.Queued).OrderBy(j => j.QueuedAt).ThenBy(j => j.QueueSeq).FirstOrDefaultAsync();
-            if (head is null || (head.NextAttemptAt is { } notBefore && notBefore > now))
-            {
-                break;
-            }
-
-            var account = await PickAccountAsync(db);
-            if (account is null)
-            {
-                break;
-            }
-
-            var job = await JobTransitions.PromoteAsync(db, head.Id, account, now);
-            if (job is null)
-            {
-                continue; // the head left the queue meanwhile (cancelled): the next one is the head now
-            }
-
-            await JobEvents.TransitionAsync(db, job, JobStatus.Queued, JobStatus.Starting, now, cause,
-                message: "promoted from the queue", data: new { account });
-            promoted.Add(job);
+            // Read again: the slot just taken, the next head (or the same place, when the head left the queue meanwhile).
+            state = await ReadAsync(db, State);
         }
 
         return promoted;

@@ -136,7 +136,7 @@ public sealed class SubmitJob(
                 $"This job costs {cost} credits and you have {balance}. Nothing was charged.", cost.ToString(), balance.ToString());
         }
 
-        var position = queued ? await QueueView.PositionAsync(db, job.Id, cancellationToken) : null;
+        var position = queued ? await QueueView.PositionAsync(db, job.Id) : null;
         await JobEvents.TransitionAsync(db, job, null, status, now, JobCause.User,
             message: queued ? "all slots busy or older jobs waiting: queued" : "slot free: starting", data: new { cost, account });
         await transaction.CommitAsync(cancellationToken);

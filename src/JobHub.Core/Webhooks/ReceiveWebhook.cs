@@ -71,7 +71,7 @@ public sealed class ReceiveWebhook(IDbContextFactory<JobHubDbContext> contexts, 
         string? jobTaskId;
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         {
-            var job = await db.Set<Job>().AsNoTracking().Where(j => j.Id == id).Select(j => new { j.TaskId }).SingleOrDefaultAsync(cancellationToken);
+            var job = await JobQueries.ById(db, id);
             if (job is null)
             {
                 return new(404, WebhookOutcomes.UnknownJob, "No such job.");
@@ -189,20 +189,18 @@ public sealed class ReceiveWebhook(IDbContextFactory<JobHubDbContext> contexts, 
     {
         try
         {
+            var now = clock.GetUtcNow().UtcDateTime;
+            var task = taskId is { Length: > 64 } ? taskId[..64] : taskId;
+            var headers = JobJson.Serialize(request.Headers.ToDictionary(h => h.Key, h => Printable(h.Value)));
+            var body = Printable(request.Body.Length > StoredBodyChars ? request.Body[..StoredBodyChars] : request.Body);
             await using var db = await contexts.CreateDbContextAsync();
-            db.Add(new WebhookDeliveryRow
-            {
-                JobId = jobId,
-                ReceivedAt = clock.GetUtcNow().UtcDateTime,
-                HttpStatus = response.StatusCode,
-                Outcome = response.Outcome,
-                TaskId = taskId is { Length: > 64 } ? taskId[..64] : taskId,
-                Headers = JobJson.Serialize(request.Headers.ToDictionary(h => h.Key, h => Printable(h.Value))),
-                Body = Printable(request.Body.Length > StoredBodyChars ? request.Body[..StoredBodyChars] : request.Body),
-            });
-            await db.SaveChangesAsync();
+            // Raw SQL: one row on the webhook's hot path, written without change tracking (a fraction of SaveChanges' cost).
+            await db.Database.ExecuteSqlAsync($"""
+                INSERT INTO webhook_deliveries (job_id, received_at, http_status, outcome, task_id, headers, body)
+                VALUES ({jobId}, {now}, {response.StatusCode}, {response.Outcome}, {task}, {headers}::jsonb, {body})
+                """);
         }
-        catch (Exception ex) when (ex is DbUpdateException or NpgsqlException)
+        catch (NpgsqlException ex)
         {
             // The verdict, if any, is already stored; a lost delivery record must not turn the answer into a 500.
             logger.LogError(ex, "Could not record a webhook delivery for job {JobId}", jobId);
