@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using JobHub.Core.Persistence;
 using Microsoft.EntityFrameworkCore;
 
@@ -31,6 +32,33 @@ public static class JobEvents
         string? message = null, object? data = null, bool notify = false, string? actor = null) =>
         WriteAsync(db, job.Id, job.UserId, kind, job.Status, null, at, cause, actor, message, data,
             notifyStatus: notify ? job.Status : null);
+
+    /// <summary>
+    /// A conditional <paramref name="update"/> of one job (an <c>UPDATE jobs … WHERE id = … AND …</c> without RETURNING)
+    /// made into one statement with its transition event and its NOTIFY: both happen only when the update changed the
+    /// row, and the statement's count (one or none) says whether it did.
+    /// </summary>
+    internal static FormattableString WithTransition(FormattableString update, Guid jobId, Guid userId, string from, string to, DateTime at,
+        string cause, string? actor = null, string? message = null, object? data = null)
+    {
+        var arguments = update.GetArguments().ToList();
+        string Parameter(object? value)
+        {
+            arguments.Add(value);
+            return "{" + (arguments.Count - 1) + "}";
+        }
+
+        var payload = JobJson.Serialize(new JobChanged(jobId, userId, to, from));
+        var format = $"""
+            WITH changed AS ({update.Format}
+                             RETURNING id, pg_notify({Parameter(Channel)}, {Parameter(payload)}))
+            INSERT INTO job_events (job_id, at, kind, from_status, to_status, cause, actor, message, data)
+            SELECT changed.id, {Parameter(at)}, {Parameter(Transition)}, {Parameter(from)}, {Parameter(to)}, {Parameter(cause)}, {Parameter(actor)},
+                   {Parameter(Truncate(message, 4000))}, {Parameter(data is null ? null : JobJson.Serialize(data))}::jsonb
+            FROM changed
+            """;
+        return FormattableStringFactory.Create(format, [.. arguments]);
+    }
 
     /// <summary>
     /// Raw SQL: the event row and, when pages must hear of it, the NOTIFY go in one round trip inside the caller's

@@ -36,11 +36,11 @@ public sealed class JobLauncher(
     private long nextTicket;
 
     /// <summary>Launches each job in the background.</summary>
-    public void Dispatch(IEnumerable<Job> jobs)
+    public void Dispatch(IEnumerable<Guid> jobIds)
     {
-        foreach (var job in jobs)
+        foreach (var jobId in jobIds)
         {
-            Track(stopping => LaunchAsync(job.Id, stopping));
+            Track(stopping => LaunchAsync(jobId, stopping));
         }
     }
 
@@ -54,12 +54,18 @@ public sealed class JobLauncher(
     public Task WhenIdleAsync() => background.WhenIdleAsync();
 
     /// <summary>Fills free slots from the queue and launches what was promoted (R12; the sweep calls this too).</summary>
-    public async Task<IReadOnlyList<Job>> PromoteAsync(string cause, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<Guid>> PromoteAsync(string cause, CancellationToken cancellationToken = default)
     {
-        IReadOnlyList<Job> promoted;
+        IReadOnlyList<Guid> promoted;
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
-        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
+            // Nothing can start (no free slot or account, or the head backs off): the lock is not taken at all.
+            if (!await SlotAdmission.CouldPromoteAsync(db, options.Value.MaxConcurrent, clock.GetUtcNow().UtcDateTime))
+            {
+                return [];
+            }
+
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             promoted = await SlotAdmission.LockAndPromoteAsync(db, options.Value.MaxConcurrent, clock.GetUtcNow().UtcDateTime, cause);
             await transaction.CommitAsync(cancellationToken);
         }
@@ -154,21 +160,16 @@ public sealed class JobLauncher(
     {
         var now = clock.GetUtcNow().UtcDateTime;
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var running = await JobTransitions.MarkRunningAsync(db, job.Id, taskId, now);
-        if (running is not null)
+        // One statement (the change, its event, the NOTIFY): no transaction of its own needed.
+        if (await JobTransitions.MarkRunningAsync(db, job, taskId, now))
         {
-            await JobEvents.TransitionAsync(db, running, JobStatus.Starting, JobStatus.Running, now, JobCause.System,
-                message: $"RunningHub task {taskId}", data: new { taskId, job.AccountKey });
-            await transaction.CommitAsync(cancellationToken);
             return;
         }
 
         // The job was cancelled or failed while RunningHub was starting it: stop the paid task we no longer want.
-        var current = await db.Set<Job>().Where(j => j.Id == job.Id).Select(j => j.Status).SingleOrDefaultAsync(cancellationToken);
+        var current = (await JobQueries.ById(db, job.Id))?.Status;
         await JobEvents.IgnoredAsync(db, job.Id, current ?? "?", JobStatus.Running, now, JobCause.System,
             $"RunningHub started task {taskId} after the job became {current}; cancelling it at RunningHub", new { taskId });
-        await transaction.CommitAsync(cancellationToken);
         var cancel = await client.CancelAsync(accounts.Get(job.AccountKey!), taskId, CancellationToken.None);
         logger.LogInformation("Cancelled unwanted RunningHub task {TaskId} of job {JobId}: {Outcome}", taskId, job.Id, cancel.Outcome);
     }
@@ -181,15 +182,13 @@ public sealed class JobLauncher(
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
             await SlotAdmission.LockAsync(db);
-            var queued = await JobTransitions.RequeueAsync(db, job.Id, now + delay, now);
-            if (queued is null)
+            if (!await JobTransitions.RequeueAsync(db, job, now + delay, now,
+                    $"RunningHub is at capacity ({result.Code}: {result.Message}); retrying in {delay.TotalSeconds:0} s",
+                    new { result.Code, result.Message, attempt = job.LaunchAttempts + 1 }))
             {
                 return; // cancelled meanwhile; its own path promoted
             }
 
-            await JobEvents.TransitionAsync(db, queued, JobStatus.Starting, JobStatus.Queued, now, JobCause.System,
-                message: $"RunningHub is at capacity ({result.Code}: {result.Message}); retrying in {delay.TotalSeconds:0} s",
-                data: new { result.Code, result.Message, attempt = queued.LaunchAttempts });
             await transaction.CommitAsync(cancellationToken);
         }
 

@@ -27,12 +27,13 @@ public enum TerminationOutcome
     NotFound,
 }
 
-public sealed record TerminationResult(TerminationOutcome Outcome, Job? Job, IReadOnlyList<Job> Promoted, bool Refunded);
+/// <param name="Promoted">The queued jobs the released slot went to (now <c>starting</c>), for the caller to launch.</param>
+public sealed record TerminationResult(TerminationOutcome Outcome, Job? Job, IReadOnlyList<Guid> Promoted, bool Refunded);
 
 /// <summary>
-/// The one way a job reaches a terminal state. In a single transaction: the conditional update, the refund
-/// (R6, exactly once: the update succeeds once, and the ledger's unique key backs it up), the cost (R10) and
-/// the event; then, when the job held a slot, the promotion of the next queued jobs under the slot lock (R12).
+/// The one way a job reaches a terminal state. In a single transaction: the conditional update with its event, the
+/// refund (R6, exactly once: the update succeeds once, and the ledger's unique key backs it up) and the cost (R10);
+/// then, when the job held a slot, the promotion of the next queued jobs under the slot lock (R12).
 /// </summary>
 public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, ToolCatalog catalog, IOptions<JobHubOptions> options, TimeProvider clock)
 {
@@ -42,8 +43,8 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
             (db, job, now) =>
             {
                 var (cost, estimated) = Cost(job, usage, now);
-                return JobTransitions.CompleteAsync(db, jobId, JobJson.Serialize(outputs),
-                    usage is null ? null : JobJson.Serialize(usage), cost, estimated, now);
+                return JobTransitions.CompleteAsync(db, job, JobJson.Serialize(outputs), usage is null ? null : JobJson.Serialize(usage),
+                    cost, estimated, now, cause, actor);
             });
 
     public Task<TerminationResult> FailAsync(Guid jobId, JobFailure failure, string cause, string[]? allowedFrom = null,
@@ -59,11 +60,16 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
         TerminateAsync(jobId, to, allowedFrom, cause, actor, ownerId, cancellationToken, (db, job, now) =>
         {
             var (cost, estimated) = Cost(job, failure.Usage, now);
-            return JobTransitions.EndAsync(db, jobId, to, allowedFrom, failure, cost, estimated, now);
+            return JobTransitions.EndAsync(db, job, to, failure, cost, estimated, now, cause, actor);
         });
 
+    /// <summary>
+    /// Reads the job, then changes it with a statement conditional on the state it was read in (with its event). When
+    /// another path moved the job in between, the statement changes nothing and the job is read again: the change
+    /// happens once, from the state it really left, or is refused and recorded as ignored.
+    /// </summary>
     private async Task<TerminationResult> TerminateAsync(Guid jobId, string to, string[] allowedFrom, string cause, string? actor, Guid? ownerId,
-        CancellationToken cancellationToken, Func<JobHubDbContext, Job, DateTime, Task<Job?>> update)
+        CancellationToken cancellationToken, Func<JobHubDbContext, Job, DateTime, Task<bool>> update)
     {
         Job? current, changed;
         bool refunded;
@@ -71,26 +77,29 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
             var now = clock.GetUtcNow().UtcDateTime;
-            // Raw SQL: the row is locked (EF has no FOR UPDATE) so that the refund and the event follow the one change.
-            current = await db.Set<Job>().FromSql($"SELECT * FROM jobs WHERE id = {jobId} FOR UPDATE").AsNoTracking().FirstRowAsync(cancellationToken);
-            if (current is null || (ownerId is { } owner && current.UserId != owner))
+            while (true)
             {
-                return new TerminationResult(TerminationOutcome.NotFound, null, [], false);
+                current = await JobQueries.ById(db, jobId);
+                if (current is null || (ownerId is { } owner && current.UserId != owner))
+                {
+                    return new TerminationResult(TerminationOutcome.NotFound, null, [], false);
+                }
+
+                if (!allowedFrom.Contains(current.Status))
+                {
+                    await JobEvents.IgnoredAsync(db, jobId, current.Status, to, now, cause, $"{to} refused: the job is {current.Status}");
+                    await transaction.CommitAsync(cancellationToken);
+                    return new TerminationResult(TerminationOutcome.Ignored, current, [], false);
+                }
+
+                if (await update(db, current, now))
+                {
+                    break;
+                }
             }
 
-            changed = allowedFrom.Contains(current.Status) ? await update(db, current, now) : null;
-            if (changed is null)
-            {
-                await JobEvents.IgnoredAsync(db, jobId, current.Status, to, now, cause,
-                    $"{to} refused: the job is {current.Status}");
-                await transaction.CommitAsync(cancellationToken);
-                return new TerminationResult(TerminationOutcome.Ignored, current, [], false);
-            }
-
-            refunded = to != JobStatus.Completed &&
-                await CreditLedger.RefundOnceAsync(db, changed.UserId, changed.Id, $"job {to}", now);
-            await JobEvents.TransitionAsync(db, changed, current.Status, to, now, cause, actor,
-                changed.ErrorMessage, new { changed.ErrorCode, changed.ProviderCode, refunded });
+            refunded = to != JobStatus.Completed && await CreditLedger.RefundOnceAsync(db, current.UserId, current.Id, $"job {to}", now);
+            changed = await JobQueries.ById(db, jobId);
             await transaction.CommitAsync(cancellationToken);
         }
 
@@ -100,17 +109,17 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
         // job running promotes after its own commit, under the lock; if that promotion ran before this release
         // committed, the check below (after it) sees the queued job. Should the process die in between, the promote
         // sweep finishes the step.
-        IReadOnlyList<Job> promoted = JobStatus.InSlot.Contains(current.Status)
+        IReadOnlyList<Guid> promoted = JobStatus.InSlot.Contains(current.Status)
             ? await PromoteAsync(cause, cancellationToken)
             : [];
         return new TerminationResult(TerminationOutcome.Changed, changed, promoted, refunded);
     }
 
-    private async Task<IReadOnlyList<Job>> PromoteAsync(string cause, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<Guid>> PromoteAsync(string cause, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var now = clock.GetUtcNow().UtcDateTime;
-        if (!await SlotAdmission.AnyReadyAsync(db, now))
+        if (!await SlotAdmission.CouldPromoteAsync(db, options.Value.MaxConcurrent, now))
         {
             return [];
         }

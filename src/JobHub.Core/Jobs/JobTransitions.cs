@@ -4,66 +4,61 @@ using Microsoft.EntityFrameworkCore;
 namespace JobHub.Core.Jobs;
 
 /// <summary>
-/// Every status change is one conditional UPDATE that names the states it accepts
-/// (<c>WHERE id = … AND status = ANY(…)</c>) and returns the changed row, or null when the job was not in one of them:
-/// a late or repeated event then changes nothing. Raw SQL (EF's <c>FromSql</c>) because the statement itself must
-/// decide: a read followed by a tracked update would let two paths both see the old state.
+/// Every status change is one conditional UPDATE that names the state it leaves (<c>WHERE id = … AND status = …</c>),
+/// sent as one statement with its event row and its NOTIFY (<see cref="JobEvents.WithTransition"/>); its count says
+/// whether it changed the job: a late or repeated event changes nothing. Raw SQL (EF's <c>ExecuteSql</c>) because the
+/// statement itself must decide: a read followed by a tracked update would let two paths both see the old state.
 /// </summary>
 internal static class JobTransitions
 {
-    public static readonly string[] PromoteFrom = [JobStatus.Queued];
-    public static readonly string[] RunFrom = [JobStatus.Starting];
-    public static readonly string[] RequeueFrom = [JobStatus.Starting];
     public static readonly string[] CompleteFrom = [JobStatus.Running];
     public static readonly string[] FailFrom = [JobStatus.Starting, JobStatus.Running];
     public static readonly string[] CancelFrom = [JobStatus.Queued, JobStatus.Starting, JobStatus.Running];
 
-    public static Task<Job?> PromoteAsync(JobHubDbContext db, Guid id, string account, DateTime now) =>
-        Changed(db, $"""
+    public static Task<bool> PromoteAsync(JobHubDbContext db, Guid id, Guid userId, string account, DateTime now, string cause) =>
+        ChangeAsync(db, JobEvents.WithTransition($"""
             UPDATE jobs SET status = 'starting', starting_at = {now}, account_key = {account}, next_attempt_at = NULL, updated_at = {now}
-            WHERE id = {id} AND status = ANY({PromoteFrom})
-            RETURNING *
-            """);
+            WHERE id = {id} AND status = 'queued'
+            """, id, userId, JobStatus.Queued, JobStatus.Starting, now, cause, message: "promoted from the queue", data: new { account }));
 
-    public static Task<Job?> MarkRunningAsync(JobHubDbContext db, Guid id, string taskId, DateTime now) =>
-        Changed(db, $"""
+    public static Task<bool> MarkRunningAsync(JobHubDbContext db, Job job, string taskId, DateTime now) =>
+        ChangeAsync(db, JobEvents.WithTransition($"""
             UPDATE jobs SET status = 'running', task_id = {taskId}, started_at = {now}, updated_at = {now}
-            WHERE id = {id} AND status = ANY({RunFrom}) AND task_id IS NULL
-            RETURNING *
-            """);
+            WHERE id = {job.Id} AND status = 'starting' AND task_id IS NULL
+            """, job.Id, job.UserId, JobStatus.Starting, JobStatus.Running, now, JobCause.System,
+            message: $"RunningHub task {taskId}", data: new { taskId, job.AccountKey }));
 
     /// <summary>Capacity error: back to the head of the queue (its original place), waiting until <paramref name="notBefore"/>.</summary>
-    public static Task<Job?> RequeueAsync(JobHubDbContext db, Guid id, DateTime notBefore, DateTime now) =>
-        Changed(db, $"""
+    public static Task<bool> RequeueAsync(JobHubDbContext db, Job job, DateTime notBefore, DateTime now, string message, object data) =>
+        ChangeAsync(db, JobEvents.WithTransition($"""
             UPDATE jobs SET status = 'queued', queued_at = coalesce(queued_at, created_at), next_attempt_at = {notBefore},
                             launch_attempts = launch_attempts + 1, account_key = NULL, starting_at = NULL, updated_at = {now}
-            WHERE id = {id} AND status = ANY({RequeueFrom}) AND task_id IS NULL
-            RETURNING *
-            """);
+            WHERE id = {job.Id} AND status = 'starting' AND task_id IS NULL
+            """, job.Id, job.UserId, JobStatus.Starting, JobStatus.Queued, now, JobCause.System, message: message, data: data));
 
-    public static Task<Job?> CompleteAsync(JobHubDbContext db, Guid id, string outputs, string? usage, decimal costMoney, bool costEstimated,
-        DateTime now) =>
-        Changed(db, $"""
+    /// <summary>Completes <paramref name="job"/>, as read under its row lock, from the state it is in.</summary>
+    public static Task<bool> CompleteAsync(JobHubDbContext db, Job job, string outputs, string? usage, decimal costMoney, bool costEstimated,
+        DateTime now, string cause, string? actor) =>
+        ChangeAsync(db, JobEvents.WithTransition($"""
             UPDATE jobs SET status = 'completed', outputs = {outputs}::jsonb, usage = {usage}::jsonb, cost_money = {costMoney},
                             cost_estimated = {costEstimated}, completed_at = {now}, updated_at = {now}
-            WHERE id = {id} AND status = ANY({CompleteFrom})
-            RETURNING *
-            """);
+            WHERE id = {job.Id} AND status = {job.Status}
+            """, job.Id, job.UserId, job.Status, JobStatus.Completed, now, cause, actor));
 
-    public static Task<Job?> EndAsync(JobHubDbContext db, Guid id, string to, string[] from, JobFailure failure, decimal costMoney,
-        bool costEstimated, DateTime now)
+    /// <summary>Fails or cancels <paramref name="job"/>, as read under its row lock, from the state it is in.</summary>
+    public static Task<bool> EndAsync(JobHubDbContext db, Job job, string to, JobFailure failure, decimal costMoney, bool costEstimated,
+        DateTime now, string cause, string? actor)
     {
         var usage = failure.Usage is null ? null : JobJson.Serialize(failure.Usage);
-        return Changed(db, $"""
+        return ChangeAsync(db, JobEvents.WithTransition($"""
             UPDATE jobs SET status = {to}, error_code = {failure.ErrorCode}, error_message = {failure.ErrorMessage},
                             provider_code = {failure.ProviderCode}, provider_message = {failure.ProviderMessage},
                             failed_reason = {failure.FailedReason}::jsonb, usage = coalesce({usage}::jsonb, usage),
                             cost_money = {costMoney}, cost_estimated = {costEstimated}, completed_at = {now}, updated_at = {now}
-            WHERE id = {id} AND status = ANY({from})
-            RETURNING *
-            """);
+            WHERE id = {job.Id} AND status = {job.Status}
+            """, job.Id, job.UserId, job.Status, to, now, cause, actor, failure.ErrorMessage, new { failure.ErrorCode, failure.ProviderCode }));
     }
 
-    private static Task<Job?> Changed(JobHubDbContext db, FormattableString update) =>
-        db.Set<Job>().FromSql(update).AsNoTracking().FirstRowAsync();
+    private static async Task<bool> ChangeAsync(JobHubDbContext db, FormattableString statement) =>
+        await db.Database.ExecuteSqlAsync(statement) == 1;
 }

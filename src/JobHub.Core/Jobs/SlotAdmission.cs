@@ -19,7 +19,7 @@ internal static class SlotAdmission
     /// </summary>
     private const string State = """
         SELECT (SELECT count(*) FROM jobs WHERE status IN ('starting', 'running')) AS in_slot,
-               head.id AS head_id, head.next_attempt_at AS head_not_before,
+               head.id AS head_id, head.user_id AS head_user_id, head.next_attempt_at AS head_not_before,
                (SELECT a.account_key
                 FROM runninghub_accounts a
                 LEFT JOIN (SELECT account_key, count(*) AS n FROM jobs WHERE status IN ('starting', 'running') GROUP BY account_key) load
@@ -28,18 +28,15 @@ internal static class SlotAdmission
                 ORDER BY coalesce(load.n, 0)::float8 / a.max_concurrent, a.account_key
                 LIMIT 1) AS account
         FROM (SELECT 1) AS one
-        LEFT JOIN LATERAL (SELECT id, next_attempt_at FROM jobs WHERE status = 'queued' ORDER BY queued_at, queue_seq LIMIT 1) head ON true
+        LEFT JOIN LATERAL (SELECT id, user_id, next_attempt_at FROM jobs WHERE status = 'queued' ORDER BY queued_at, queue_seq LIMIT 1) head ON true
         """;
 
-    internal sealed record SlotState(long InSlot, Guid? HeadId, DateTime? HeadNotBefore, string? Account)
+    internal sealed record SlotState(long InSlot, Guid? HeadId, Guid? HeadUserId, DateTime? HeadNotBefore, string? Account)
     {
         /// <summary>A slot and an account are free and the head of the queue may start now.</summary>
         public bool CanPromote(int maxConcurrent, DateTime now) =>
             InSlot < maxConcurrent && HeadId is not null && (HeadNotBefore is not { } notBefore || notBefore <= now) && Account is not null;
     }
-
-    private static readonly Func<JobHubDbContext, DateTime, Task<bool>> AnyReady = EF.CompileAsyncQuery((JobHubDbContext db, DateTime now) =>
-        db.Set<Job>().Any(j => j.Status == JobStatus.Queued && (j.NextAttemptAt == null || j.NextAttemptAt <= now)));
 
     public static Task LockAsync(JobHubDbContext db) => db.Database.ExecuteSqlRawAsync(Lock);
 
@@ -53,14 +50,18 @@ internal static class SlotAdmission
         return state.InSlot >= maxConcurrent || state.HeadId is not null ? null : state.Account;
     }
 
-    /// <summary>Whether a queued job could start now (not backing off); read without the lock.</summary>
-    public static Task<bool> AnyReadyAsync(JobHubDbContext db, DateTime now) => AnyReady(db, now);
+    /// <summary>
+    /// Whether the head of the queue could start now (a slot and an account free, not backing off), read without the
+    /// lock: a caller that released a slot or queued a job asks after its commit, and takes the lock only when it could.
+    /// </summary>
+    public static async Task<bool> CouldPromoteAsync(JobHubDbContext db, int maxConcurrent, DateTime now) =>
+        (await ReadAsync(db, State)).CanPromote(maxConcurrent, now);
 
     /// <summary>
     /// Takes the slot lock and promotes, in one round trip when nothing can start (the common case: the lock
     /// is then held only for that round trip and the commit).
     /// </summary>
-    public static async Task<IReadOnlyList<Job>> LockAndPromoteAsync(JobHubDbContext db, int maxConcurrent, DateTime now, string cause)
+    public static async Task<IReadOnlyList<Guid>> LockAndPromoteAsync(JobHubDbContext db, int maxConcurrent, DateTime now, string cause)
     {
         var state = await ReadAsync(db, Lock + State);
         return state.CanPromote(maxConcurrent, now) ? await PromoteAsync(db, state, maxConcurrent, now, cause) : [];
@@ -78,17 +79,14 @@ internal static class SlotAdmission
     /// that is still backing off after a capacity error (it keeps its place: strict FIFO). Returns the
     /// promoted jobs, now <c>starting</c>, for the caller to launch after commit.
     /// </summary>
-    private static async Task<IReadOnlyList<Job>> PromoteAsync(JobHubDbContext db, SlotState state, int maxConcurrent, DateTime now, string cause)
+    private static async Task<IReadOnlyList<Guid>> PromoteAsync(JobHubDbContext db, SlotState state, int maxConcurrent, DateTime now, string cause)
     {
-        var promoted = new List<Job>();
+        var promoted = new List<Guid>();
         while (state.CanPromote(maxConcurrent, now))
         {
-            var job = await JobTransitions.PromoteAsync(db, state.HeadId!.Value, state.Account!, now);
-            if (job is not null)
+            if (await JobTransitions.PromoteAsync(db, state.HeadId!.Value, state.HeadUserId!.Value, state.Account!, now, cause))
             {
-                await JobEvents.TransitionAsync(db, job, JobStatus.Queued, JobStatus.Starting, now, cause,
-                    message: "promoted from the queue", data: new { account = state.Account });
-                promoted.Add(job);
+                promoted.Add(state.HeadId.Value);
             }
 
             // Read again: the slot just taken, the next head (or the same place, when the head left the queue meanwhile).

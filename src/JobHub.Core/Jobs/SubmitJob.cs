@@ -73,27 +73,33 @@ public sealed class SubmitJob(
             return SubmitJobResult.Rejected(SubmitErrors.InputInvalid, inputError);
         }
 
-        var result = await AdmitAsync(request, tool, route, parameters, cancellationToken);
-        if (result.Job is not { } job)
+        var (admitted, refusal) = await AdmitAsync(request, tool, route, parameters, cancellationToken);
+        if (admitted is not { } id)
         {
-            return result;
+            return refusal!;
         }
 
+        // Read after the commit, outside the slot lock: the job as it is now, and its place in the queue.
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var job = (await JobQueries.ById(db, id))!;
         if (job.Status == JobStatus.Starting)
         {
-            launcher.Dispatch([job]);
+            launcher.Dispatch([id]);
         }
-        else if ((await launcher.PromoteAsync(JobCause.System, cancellationToken)).FirstOrDefault(p => p.Id == job.Id) is { } started)
+        else if ((await launcher.PromoteAsync(JobCause.System, cancellationToken)).Contains(id))
         {
             // A slot was released while this job was being queued (see JobTermination): it starts after all.
-            return new SubmitJobResult(started, null, null, null);
+            return new SubmitJobResult((await JobQueries.ById(db, id))!, null, null, null);
         }
 
-        return result;
+        return new SubmitJobResult(job, job.Status == JobStatus.Queued ? await QueueView.PositionAsync(db, id) : null, null, null);
     }
 
-    /// <summary>The admission transaction: under the slot lock, create the job started or queued, and debit its cost.</summary>
-    private async Task<SubmitJobResult> AdmitAsync(SubmitJobRequest request, ToolDefinition tool, WebappRoute route,
+    /// <summary>
+    /// The admission transaction: under the slot lock, create the job started or queued (with its event), and debit its
+    /// cost. Returns the new job's id, or why it was refused (nothing created, nothing charged).
+    /// </summary>
+    private async Task<(Guid? Id, SubmitJobResult? Refusal)> AdmitAsync(SubmitJobRequest request, ToolDefinition tool, WebappRoute route,
         IReadOnlyDictionary<string, string> parameters, CancellationToken cancellationToken)
     {
         var cost = tool.CostFor(parameters);
@@ -104,43 +110,45 @@ public sealed class SubmitJob(
         var queued = account is null;
         var status = queued ? JobStatus.Queued : JobStatus.Starting;
         var id = Guid.CreateVersion7(clock.GetUtcNow());
+        var payload = JobJson.Serialize(new JobChanged(id, request.UserId, status));
+        var message = queued ? "all slots busy or older jobs waiting: queued" : "slot free: starting";
+        var data = JobJson.Serialize(new { cost, account });
 
-        Job job;
         try
         {
-            // Raw SQL: the row comes back as the database made it (the queue number from the sequence) in the same round
-            // trip, and R4's index refuses a second active job in this very statement.
-            job = (await db.Set<Job>().FromSql($"""
-                INSERT INTO jobs (id, user_id, tool_key, status, parameters, inputs, webapp_id, credit_cost, waited_in_queue,
-                                  created_at, queued_at, queue_seq, starting_at, account_key, updated_at)
-                VALUES ({id}, {request.UserId}, {tool.Key}, {status}, {JobJson.Serialize(parameters)}::jsonb,
-                        {JobJson.Serialize(request.Inputs)}::jsonb, {route.WebappId}, {cost}, {queued},
-                        {now}, CASE WHEN {queued} THEN {now} END, nextval('jobs_queue_seq'), CASE WHEN {queued} THEN NULL ELSE {now} END,
-                        {account}, {now})
-                RETURNING *
-                """).AsNoTracking().FirstRowAsync(cancellationToken))!;
+            // Raw SQL, one statement: the job (R4's index refuses a second active one right here), its first event and the
+            // NOTIFY; should the debit below be refused, the transaction is rolled back and all three with it.
+            await db.Database.ExecuteSqlAsync($"""
+                WITH job AS (
+                    INSERT INTO jobs (id, user_id, tool_key, status, parameters, inputs, webapp_id, credit_cost, waited_in_queue,
+                                      created_at, queued_at, queue_seq, starting_at, account_key, updated_at)
+                    VALUES ({id}, {request.UserId}, {tool.Key}, {status}, {JobJson.Serialize(parameters)}::jsonb,
+                            {JobJson.Serialize(request.Inputs)}::jsonb, {route.WebappId}, {cost}, {queued},
+                            {now}, CASE WHEN {queued} THEN {now} END, nextval('jobs_queue_seq'), CASE WHEN {queued} THEN NULL ELSE {now} END,
+                            {account}, {now})
+                    RETURNING id, pg_notify({JobEvents.Channel}, {payload}))
+                INSERT INTO job_events (job_id, at, kind, from_status, to_status, cause, message, data)
+                SELECT job.id, {now}, {JobEvents.Transition}, NULL, {status}, {JobCause.User}, {message}, {data}::jsonb FROM job
+                """, cancellationToken);
         }
         catch (PostgresException ex) when (ex.IsUniqueViolation("jobs_one_active_per_user"))
         {
-            return SubmitJobResult.Rejected(SubmitErrors.ActiveJobExists, SubmitErrors.ActiveJobMessage);
+            return (null, SubmitJobResult.Rejected(SubmitErrors.ActiveJobExists, SubmitErrors.ActiveJobMessage));
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.ForeignKeyViolation)
         {
-            return SubmitJobResult.Rejected(SubmitErrors.UserUnknown, "Your account was not found. Sign in again.");
+            return (null, SubmitJobResult.Rejected(SubmitErrors.UserUnknown, "Your account was not found. Sign in again."));
         }
 
-        if (!await CreditLedger.TryDebitAsync(db, request.UserId, job.Id, cost, now))
+        if (!await CreditLedger.TryDebitAsync(db, request.UserId, id, cost, now))
         {
             var balance = await db.Users.Where(u => u.Id == request.UserId).Select(u => u.CreditBalance).SingleAsync(cancellationToken);
-            return SubmitJobResult.Rejected(SubmitErrors.InsufficientCredits,
-                $"This job costs {cost} credits and you have {balance}. Nothing was charged.", cost.ToString(), balance.ToString());
+            return (null, SubmitJobResult.Rejected(SubmitErrors.InsufficientCredits,
+                $"This job costs {cost} credits and you have {balance}. Nothing was charged.", cost.ToString(), balance.ToString()));
         }
 
-        var position = queued ? await QueueView.PositionAsync(db, job.Id) : null;
-        await JobEvents.TransitionAsync(db, job, null, status, now, JobCause.User,
-            message: queued ? "all slots busy or older jobs waiting: queued" : "slot free: starting", data: new { cost, account });
         await transaction.CommitAsync(cancellationToken);
-        return new SubmitJobResult(job, position, null, null);
+        return (id, null);
     }
 
     /// <summary>Every input of the tool exactly once, each a file JobHub stored and that still is what the input accepts.</summary>

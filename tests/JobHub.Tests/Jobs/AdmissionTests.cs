@@ -117,7 +117,7 @@ public sealed class AdmissionTests : IAsyncLifetime
         var promoted = await h.Launcher.PromoteAsync(JobCause.Sweep);
         await h.Launcher.WhenIdleAsync();
 
-        Assert.Equal([waiting.Job.Id], promoted.Select(j => j.Id));
+        Assert.Equal([waiting.Job.Id], promoted);
         Assert.Equal(JobStatus.Running, (await h.GetJobAsync(waiting.Job.Id)).Status);
     }
 
