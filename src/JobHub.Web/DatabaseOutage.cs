@@ -1,3 +1,4 @@
+using JobHub.Core.Persistence;
 using Npgsql;
 
 namespace JobHub.Web;
@@ -33,7 +34,7 @@ public static class DatabaseOutage
     });
 
     /// <summary>The connection itself is gone (server restarted, backend terminated, socket closed), not a bad statement.</summary>
-    public static bool IsConnectionLoss(Exception ex) => ex switch
+    public static bool IsConnectionLoss(Exception ex) => ex.DatabaseError() switch
     {
         PostgresException pg => pg.SqlState.StartsWith("57P", StringComparison.Ordinal) || pg.SqlState.StartsWith("08", StringComparison.Ordinal),
         NpgsqlException npgsql => npgsql.IsTransient || npgsql.InnerException is IOException or System.Net.Sockets.SocketException,

@@ -4,7 +4,6 @@ using JobHub.Core.Persistence;
 using JobHub.Simulator;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
-using Npgsql;
 
 namespace JobHub.Bench.Load;
 
@@ -65,7 +64,7 @@ public static class BrowserUsers
                     await RunOneJobAsync(page, baseAddress, db, report);
                 }
             }
-            catch (Exception ex) when (ex is PlaywrightException or TimeoutException or NpgsqlException)
+            catch (Exception ex) when (ex is PlaywrightException or TimeoutException || ex.DatabaseError() is not null)
             {
                 // JobHub killed or restarting under the page: start the page again
                 report.Count("browser: page restarted");

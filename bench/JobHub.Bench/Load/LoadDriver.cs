@@ -4,7 +4,6 @@ using JobHub.Core.Jobs;
 using JobHub.Core.Persistence;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
 
 namespace JobHub.Bench.Load;
 
@@ -61,7 +60,7 @@ public static class LoadDriver
                     return true;
                 }
             }
-            catch (NpgsqlException)
+            catch (Exception ex) when (ex.DatabaseError() is not null)
             {
                 // PostgreSQL restarting: ask again
             }

@@ -36,6 +36,12 @@ public static class Database
         return new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
     }
 
+    /// <summary>
+    /// The database's own exception behind <paramref name="ex"/>: EF Core reports a lost connection wrapped in an
+    /// <see cref="InvalidOperationException"/> ("likely due to a transient failure"), Npgsql directly.
+    /// </summary>
+    public static NpgsqlException? DatabaseError(this Exception ex) => ex as NpgsqlException ?? ex.InnerException as NpgsqlException;
+
     /// <summary>True when the exception is a unique-constraint violation on <paramref name="constraint"/>.</summary>
     public static bool IsUniqueViolation(this PostgresException ex, string constraint) =>
         ex.SqlState == PostgresErrorCodes.UniqueViolation && ex.ConstraintName == constraint;

@@ -13,7 +13,7 @@ public sealed class ReadinessCheck(DatabaseMigrations migrations) : IHealthCheck
                 ? HealthCheckResult.Healthy("Database reachable, migrations applied.")
                 : HealthCheckResult.Unhealthy("Database reachable, but migrations are missing.");
         }
-        catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+        catch (Exception ex) when (ex.DatabaseError() is not null || ex is TimeoutException or System.Net.Sockets.SocketException)
         {
             return HealthCheckResult.Unhealthy("Database unreachable.", ex);
         }

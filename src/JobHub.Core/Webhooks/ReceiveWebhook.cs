@@ -4,7 +4,6 @@ using JobHub.Core.Persistence;
 using JobHub.Core.RunningHub;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
-using Npgsql;
 
 namespace JobHub.Core.Webhooks;
 
@@ -200,7 +199,7 @@ public sealed class ReceiveWebhook(IDbContextFactory<JobHubDbContext> contexts, 
                 VALUES ({jobId}, {now}, {response.StatusCode}, {response.Outcome}, {task}, {headers}::jsonb, {body})
                 """);
         }
-        catch (NpgsqlException ex)
+        catch (Exception ex) when (ex.DatabaseError() is not null)
         {
             // The verdict, if any, is already stored; a lost delivery record must not turn the answer into a 500.
             logger.LogError(ex, "Could not record a webhook delivery for job {JobId}", jobId);

@@ -35,6 +35,9 @@ public sealed class DatabaseOutageTests
         new PostgresException("connection failure", "FATAL", "FATAL", "08006"),
         new NpgsqlException("Exception while reading from stream", new IOException("Connection reset")),
         new NpgsqlException("Failed to connect", new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionRefused)),
+        // As EF Core reports it: wrapped, "likely due to a transient failure".
+        new InvalidOperationException("An exception has been raised that is likely due to a transient failure.",
+            new PostgresException("terminating connection due to administrator command", "FATAL", "FATAL", "57P01")),
     };
 
     [Theory]
