@@ -75,8 +75,9 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IMaintenanceTask, CopyOutputsSweep>();
         services.AddSingleton<IMaintenanceTask, RetentionSweep>();
         services.AddSingleton<MaintenanceRunner>();
-        services.AddSingleton<MaintenanceScheduler>();
-        services.AddHostedService(provider => provider.GetRequiredService<MaintenanceScheduler>());
+        services.AddSingleton<MaintenanceSchedule>();
+        services.AddJobHubHangfire(configuration);
+        services.AddHostedService(provider => provider.GetRequiredService<MaintenanceSchedule>());
         return services;
     }
 }

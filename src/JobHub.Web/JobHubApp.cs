@@ -90,6 +90,7 @@ public static class JobHubApp
         app.MapAccountEndpoints();
         app.MapFileEndpoints();
         app.MapJobApiEndpoints();
+        app.MapJobHubHangfireDashboard();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         if (RunningHubAccounts.UsesSimulatorFor(app.Configuration))
         {
@@ -106,6 +107,7 @@ public static class JobHubApp
     {
         app.Services.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>().Validate();
         await app.Services.GetRequiredService<DatabaseMigrations>().MigrateAsync(cancellationToken);
+        _ = app.Services.GetRequiredService<Hangfire.JobStorage>(); // Hangfire's schema, made or upgraded by Hangfire.PostgreSql under its own lock
         var accounts = app.Services.GetRequiredService<JobHub.Core.RunningHub.RunningHubAccounts>();
         await accounts.SyncAsync(app.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<JobHubDbContext>>(), cancellationToken);
         if (!accounts.UsesSimulator)

@@ -45,6 +45,7 @@ public sealed class AdminActions(
     ReconcileJob reconcileJob,
     CancelJob cancelJob,
     MaintenanceRunner maintenance,
+    MaintenanceSchedule schedule,
     TimeProvider clock)
 {
     public const int MaxReason = 500;
@@ -153,8 +154,8 @@ public sealed class AdminActions(
             return AdminResult.Fail(AdminErrors.NoSuchTask);
         }
 
-        var run = await maintenance.RunAsync(taskKey, MaintenanceTriggers.Manual, cancellationToken);
-        await RecordAsync(admin, "run-task", taskKey, reason!, new { run!.Id, run.Outcome });
+        var run = await maintenance.RunNowAsync(taskKey, cancellationToken: cancellationToken);
+        await RecordAsync(admin, "run-task", taskKey, reason!, new { run.Id, run.Outcome });
         return new AdminResult(true, Value: run);
     }
 
@@ -170,7 +171,7 @@ public sealed class AdminActions(
             return AdminResult.Fail(AdminErrors.NoSuchTask);
         }
 
-        await maintenance.SetPausedAsync(taskKey, paused, Email(admin), cancellationToken);
+        await schedule.SetPausedAsync(taskKey, paused, Email(admin), cancellationToken);
         await RecordAsync(admin, paused ? "pause-task" : "resume-task", taskKey, reason!, null);
         return new AdminResult(true);
     }

@@ -21,7 +21,7 @@ public sealed class MaintenanceOptions : IValidatableObject
     /// <summary>Input and output files of jobs that ended longer ago than this are deleted.</summary>
     public TimeSpan FilesRetention { get; set; } = TimeSpan.FromDays(30);
 
-    /// <summary>Webhook deliveries and maintenance runs older than this are deleted.</summary>
+    /// <summary>Webhook deliveries older than this are deleted.</summary>
     public TimeSpan RecordsRetention { get; set; } = TimeSpan.FromDays(90);
 
     /// <summary>Uploaded inputs that no job uses are deleted after this long.</summary>

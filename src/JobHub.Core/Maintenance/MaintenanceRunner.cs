@@ -1,4 +1,8 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
+using Hangfire;
+using Hangfire.States;
+using Hangfire.Storage.Monitoring;
 using JobHub.Core.Jobs;
 using JobHub.Core.Persistence;
 using Microsoft.EntityFrameworkCore;
@@ -12,12 +16,12 @@ public static class MaintenanceTriggers
     public const string Manual = "manual";
 }
 
-/// <summary>One row of <c>maintenance_runs</c>.</summary>
+/// <summary>One run of a sweep, as Hangfire keeps it: its job id, when, where, how it ended and what it counted.</summary>
 public sealed record MaintenanceRun(
-    long Id,
+    string Id,
     string TaskKey,
     string Trigger,
-    string Instance,
+    string? Instance,
     DateTime StartedAt,
     DateTime? FinishedAt,
     string Outcome,
@@ -25,33 +29,51 @@ public sealed record MaintenanceRun(
     string? Error);
 
 /// <summary>
-/// Runs a sweep and records the run in PostgreSQL (start, end, outcome, counts, error) for the admin dashboard.
-/// A scheduled run of a paused task is skipped without a record; "Run now" runs it even when paused. In one
-/// instance a task never overlaps itself; across instances, sweeps are idempotent (see <see cref="IMaintenanceTask"/>).
-/// A failing run is recorded and logged, and the schedule goes on.
+/// Every sweep runs as a Hangfire job (<see cref="RunAsync"/>), on its recurring schedule or when an admin says "Run now";
+/// Hangfire's storage is the one record of the runs (state, instance, duration, the counts the sweep returned, the
+/// exception of a failed one), read back here for the admin pages. A sweep that throws fails its job, which is not
+/// retried: the next tick runs it again. In one instance a sweep never overlaps itself; across instances, sweeps are
+/// idempotent (see <see cref="IMaintenanceTask"/>).
 /// </summary>
-public sealed class MaintenanceRunner(IEnumerable<IMaintenanceTask> tasks, IDbContextFactory<JobHubDbContext> contexts, TimeProvider clock,
-    ILogger<MaintenanceRunner> logger)
+public sealed class MaintenanceRunner(IEnumerable<IMaintenanceTask> tasks, IBackgroundJobClient jobs, JobStorage storage,
+    IDbContextFactory<JobHubDbContext> contexts, ILogger<MaintenanceRunner> logger)
 {
+    /// <summary>The Hangfire queue of the sweeps.</summary>
+    public const string Queue = "maintenance";
+
     private readonly IReadOnlyDictionary<string, IMaintenanceTask> byKey = tasks.ToDictionary(t => t.Key, StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> gates = new(StringComparer.Ordinal);
-
-    public static string Instance { get; } = $"{Environment.MachineName}:{Environment.ProcessId}";
 
     public IReadOnlyCollection<IMaintenanceTask> Tasks => byKey.Values.ToList();
 
     public bool IsKnown(string key) => byKey.ContainsKey(key);
 
-    /// <summary>Runs the task now; null when a scheduled run was skipped (paused, or still running from last time).</summary>
-    public async Task<MaintenanceRun?> RunAsync(string key, string trigger, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The Hangfire job of every sweep. A scheduled run while the previous one still runs in this instance is skipped
+    /// (counted as such); a manual one waits for it.
+    /// </summary>
+    [Queue(Queue)]
+    [AutomaticRetry(Attempts = 0)]
+    [JobDisplayName("{0} ({1})")]
+    public async Task<MaintenanceCounts> RunAsync(string key, string trigger, CancellationToken cancellationToken)
     {
         var task = byKey.TryGetValue(key, out var found) ? found : throw new ArgumentException($"unknown maintenance task '{key}'", nameof(key));
         var gate = gates.GetOrAdd(key, _ => new SemaphoreSlim(1, 1));
         if (trigger == MaintenanceTriggers.Schedule)
         {
-            if (await IsPausedAsync(key, cancellationToken) || !await gate.WaitAsync(0, cancellationToken))
+            // Pausing removes the recurring job; a tick already enqueued (or an instance that re-registered it while the
+            // pause was being set) finds the flag here.
+            await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
             {
-                return null;
+                if (await db.Set<MaintenanceTaskRow>().AnyAsync(t => t.TaskKey == key && t.Paused, cancellationToken))
+                {
+                    return new MaintenanceCounts { ["skipped_paused"] = 1 };
+                }
+            }
+
+            if (!await gate.WaitAsync(0, cancellationToken))
+            {
+                return new MaintenanceCounts { ["skipped_still_running"] = 1 };
             }
         }
         else
@@ -61,7 +83,12 @@ public sealed class MaintenanceRunner(IEnumerable<IMaintenanceTask> tasks, IDbCo
 
         try
         {
-            return await RunRecordedAsync(task, trigger, cancellationToken);
+            return await task.RunAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            logger.LogError(ex, "Maintenance task {Task} failed", key);
+            throw;
         }
         finally
         {
@@ -69,75 +96,102 @@ public sealed class MaintenanceRunner(IEnumerable<IMaintenanceTask> tasks, IDbCo
         }
     }
 
-    public async Task<bool> IsPausedAsync(string key, CancellationToken cancellationToken = default)
-    {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await db.Set<MaintenanceTaskRow>().AnyAsync(t => t.TaskKey == key && t.Paused, cancellationToken);
-    }
-
-    /// <summary>Pauses or resumes a task's schedule in every instance (the flag lives in the database).</summary>
-    public async Task SetPausedAsync(string key, bool paused, string? actor, CancellationToken cancellationToken = default)
+    /// <summary>Enqueues a run now (any instance's Hangfire server takes it); returns its Hangfire job id.</summary>
+    public string Enqueue(string key)
     {
         if (!IsKnown(key))
         {
             throw new ArgumentException($"unknown maintenance task '{key}'", nameof(key));
         }
 
-        var now = clock.GetUtcNow().UtcDateTime;
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        // Raw SQL: two admins (or instances) setting the flag at once must not collide on the first insert; ON CONFLICT decides.
-        await db.Database.ExecuteSqlAsync($"""
-            INSERT INTO maintenance_tasks (task_key, paused, updated_at, updated_by) VALUES ({key}, {paused}, {now}, {actor})
-            ON CONFLICT (task_key) DO UPDATE SET paused = EXCLUDED.paused, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by
-            """, cancellationToken);
+        return jobs.Enqueue<MaintenanceRunner>(runner => runner.RunAsync(key, MaintenanceTriggers.Manual, CancellationToken.None));
     }
 
-    public async Task<IReadOnlyList<MaintenanceRun>> HistoryAsync(string key, int limit = 50, CancellationToken cancellationToken = default)
+    /// <summary>Runs the sweep now through Hangfire and waits for its end (up to <paramref name="timeout"/>); the run as recorded.</summary>
+    public async Task<MaintenanceRun> RunNowAsync(string key, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var rows = await db.Set<MaintenanceRunRow>().AsNoTracking().Where(r => r.TaskKey == key).OrderByDescending(r => r.Id).Take(limit)
-            .ToListAsync(cancellationToken);
-        return rows.Select(Run).ToList();
+        var id = Enqueue(key);
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromMinutes(2));
+        var delay = TimeSpan.FromMilliseconds(20);
+        while (true)
+        {
+            if (Run(id) is { FinishedAt: not null } finished)
+            {
+                return finished;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                return Run(id) ?? throw new TimeoutException($"maintenance run {id} of {key} was not found");
+            }
+
+            await Task.Delay(delay, cancellationToken);
+            delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 250));
+        }
     }
 
-    private async Task<MaintenanceRun> RunRecordedAsync(IMaintenanceTask task, string trigger, CancellationToken cancellationToken)
+    /// <summary>One run by its Hangfire job id; null when Hangfire no longer has it or it is not a sweep.</summary>
+    public MaintenanceRun? Run(string jobId)
     {
-        var row = new MaintenanceRunRow { TaskKey = task.Key, Trigger = trigger, Instance = Instance, StartedAt = clock.GetUtcNow().UtcDateTime,
-            Outcome = "running" };
-        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
-        {
-            db.Add(row);
-            await db.SaveChangesAsync(cancellationToken);
-        }
-
-        MaintenanceCounts? counts = null;
-        string outcome, error = "";
-        try
-        {
-            counts = await task.RunAsync(cancellationToken);
-            outcome = "succeeded";
-        }
-        catch (Exception ex)
-        {
-            outcome = "failed";
-            error = ex is OperationCanceledException && cancellationToken.IsCancellationRequested ? "stopped: the instance is shutting down" : ex.Message;
-            logger.LogError(ex, "Maintenance task {Task} failed", task.Key);
-        }
-
-        // Recorded even when the run was cancelled, so the history never shows a run that is "running" forever.
-        await using (var db = await contexts.CreateDbContextAsync(CancellationToken.None))
-        {
-            row.FinishedAt = clock.GetUtcNow().UtcDateTime;
-            row.Outcome = outcome;
-            row.Counts = counts is null ? null : JobJson.Serialize(counts);
-            row.Error = error.Length == 0 ? null : error;
-            db.Update(row);
-            await db.SaveChangesAsync(CancellationToken.None);
-            // Read back: the counts as the database keeps them (jsonb's own text), as the history shows them.
-            return Run(await db.Set<MaintenanceRunRow>().AsNoTracking().SingleAsync(r => r.Id == row.Id, CancellationToken.None));
-        }
+        var details = storage.GetMonitoringApi().JobDetails(jobId);
+        return details?.Job is { } job && job.Type == typeof(MaintenanceRunner) && job.Args.Count >= 2 && job.Args[0] is string key
+            ? ToRun(jobId, key, job.Args[1] as string ?? MaintenanceTriggers.Schedule, details)
+            : null;
     }
 
-    private static MaintenanceRun Run(MaintenanceRunRow row) =>
-        new(row.Id, row.TaskKey, row.Trigger, row.Instance, row.StartedAt, row.FinishedAt, row.Outcome, row.Counts, row.Error);
+    /// <summary>The task's most recent runs, newest first, from the jobs Hangfire still keeps.</summary>
+    public IReadOnlyList<MaintenanceRun> History(string key, int limit = 50)
+    {
+        var monitoring = storage.GetMonitoringApi();
+        var ids = new List<(string Id, DateTime At)>();
+        void Add(string id, Hangfire.Common.Job? job, DateTime? at)
+        {
+            if (job?.Type == typeof(MaintenanceRunner) && job.Args.Count >= 1 && Equals(job.Args[0], key))
+            {
+                ids.Add((id, at ?? DateTime.MinValue));
+            }
+        }
+
+        foreach (var (id, dto) in monitoring.ProcessingJobs(0, 100))
+        {
+            Add(id, dto.Job, dto.StartedAt);
+        }
+
+        foreach (var (id, dto) in monitoring.SucceededJobs(0, 1000))
+        {
+            Add(id, dto.Job, dto.SucceededAt);
+        }
+
+        foreach (var (id, dto) in monitoring.FailedJobs(0, 200))
+        {
+            Add(id, dto.Job, dto.FailedAt);
+        }
+
+        return ids.OrderByDescending(r => r.At).ThenByDescending(r => long.TryParse(r.Id, out var n) ? n : 0).Take(limit)
+            .Select(r => Run(r.Id)).OfType<MaintenanceRun>().ToList();
+    }
+
+    private static MaintenanceRun ToRun(string id, string key, string trigger, JobDetailsDto details)
+    {
+        var states = details.History.OrderBy(s => s.CreatedAt).ToList();
+        var processing = states.LastOrDefault(s => s.StateName == ProcessingState.StateName);
+        var final = states.LastOrDefault(s => s.StateName == SucceededState.StateName || s.StateName == FailedState.StateName
+            || s.StateName == DeletedState.StateName);
+        var outcome = final?.StateName == SucceededState.StateName ? "succeeded"
+            : final?.StateName == FailedState.StateName ? "failed"
+            : final is not null ? "skipped"
+            : processing is null ? "enqueued" : "running";
+        string? counts = null;
+        if (final?.StateName == SucceededState.StateName && final.Data.TryGetValue("Result", out var result) && !string.IsNullOrEmpty(result))
+        {
+            // Hangfire keeps the returned counts as JSON; shown in JobHub's own compact form.
+            counts = JobJson.Serialize(JsonDocument.Parse(result).RootElement.EnumerateObject()
+                .Where(p => p.Value.ValueKind == JsonValueKind.Number).ToDictionary(p => p.Name, p => p.Value.GetInt32()));
+        }
+
+        var error = final?.StateName == FailedState.StateName && final.Data.TryGetValue("ExceptionMessage", out var message) ? message : null;
+        var instance = processing is not null && processing.Data.TryGetValue("ServerId", out var server) ? server : null;
+        return new MaintenanceRun(id, key, trigger, instance, processing?.CreatedAt ?? details.CreatedAt ?? DateTime.MinValue,
+            final?.CreatedAt, outcome, counts, error);
+    }
 }

@@ -10,7 +10,7 @@ namespace JobHub.Core.Maintenance;
 /// <summary>
 /// Keeps storage and the record tables bounded: deletes the files of jobs that ended longer ago than
 /// <c>FilesRetention</c> (the job rows and their ledger stay), uploads that no job uses, and webhook deliveries
-/// and maintenance runs older than <c>RecordsRetention</c>.
+/// older than <c>RecordsRetention</c> (Hangfire expires its own record of the sweeps' runs).
 /// </summary>
 public sealed class RetentionSweep(IDbContextFactory<JobHubDbContext> contexts, IFileStorage storage, IOptions<MaintenanceOptions> options, TimeProvider clock)
     : IMaintenanceTask
@@ -19,7 +19,7 @@ public sealed class RetentionSweep(IDbContextFactory<JobHubDbContext> contexts, 
 
     public string Key => MaintenanceTaskKeys.Retention;
 
-    public string Description => "Deletes old jobs' files, unused uploads, and old webhook deliveries and maintenance runs.";
+    public string Description => "Deletes old jobs' files, unused uploads and old webhook deliveries.";
 
     public async Task<MaintenanceCounts> RunAsync(CancellationToken cancellationToken)
     {
@@ -63,8 +63,6 @@ public sealed class RetentionSweep(IDbContextFactory<JobHubDbContext> contexts, 
         var recordsCutoff = now - options.Value.RecordsRetention;
         counts.Tally("webhook_deliveries_deleted", await db.Set<WebhookDeliveryRow>().Where(d => d.ReceivedAt < recordsCutoff)
             .ExecuteDeleteAsync(cancellationToken));
-        counts.Tally("maintenance_runs_deleted", await db.Set<MaintenanceRunRow>()
-            .Where(r => r.StartedAt < recordsCutoff && r.Outcome != "running").ExecuteDeleteAsync(cancellationToken));
         return counts;
     }
 }

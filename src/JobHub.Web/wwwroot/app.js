@@ -8,6 +8,7 @@ window.jobhub = {
 // link to a static page) can reach the interactive router before it can render, which moves the address and renders
 // nothing. So, taken before Blazor sees them, these clicks become ordinary navigations (a new document):
 // - every link to the account pages (sign-in, sign-up: static pages that set the cookie on a plain HTTP response);
+// - every link marked data-full-load (a page that is not Blazor's, such as Hangfire's dashboard);
 // - every link clicked before this page's circuit has rendered once (what a browser without Blazor would do).
 // Once the circuit is up, other links are Blazor's (fast in-page navigation).
 window.addEventListener('click', event => {
@@ -22,7 +23,7 @@ window.addEventListener('click', event => {
   if (url.origin !== location.origin || (url.pathname === location.pathname && url.search === location.search && url.hash)) {
     return;
   }
-  if (url.pathname.startsWith('/account/') || document.body.dataset.circuit !== 'on') {
+  if (url.pathname.startsWith('/account/') || link.hasAttribute('data-full-load') || document.body.dataset.circuit !== 'on') {
     event.preventDefault();
     location.assign(url.href);
   }

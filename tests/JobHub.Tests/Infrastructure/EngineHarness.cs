@@ -8,6 +8,7 @@ using JobHub.Simulator;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -46,6 +47,9 @@ public sealed class EngineHarness : IAsyncDisposable
     public StoreInput StoreInput => Services.GetRequiredService<StoreInput>();
     public ReconcileJob Reconcile => Services.GetRequiredService<ReconcileJob>();
     public Core.Maintenance.MaintenanceRunner Maintenance => Services.GetRequiredService<Core.Maintenance.MaintenanceRunner>();
+    public Core.Maintenance.MaintenanceSchedule Schedule => Services.GetRequiredService<Core.Maintenance.MaintenanceSchedule>();
+
+    private Core.Maintenance.HangfireServer HangfireServer => Services.GetRequiredService<Core.Maintenance.HangfireServer>();
 
     /// <summary>A job of a new user that RunningHub is running (task id stored).</summary>
     public async Task<Job> RunningJobAsync(int credits = 10, string toolKey = "pose-changer")
@@ -63,7 +67,8 @@ public sealed class EngineHarness : IAsyncDisposable
             .AddInMemoryCollection(overrides ?? new Dictionary<string, string?>())
             .Build();
 
-    public static async Task<EngineHarness> CreateAsync(IDictionary<string, string?>? settings = null)
+    /// <param name="configure">Services added after JobHub's own (an extra maintenance task, say).</param>
+    public static async Task<EngineHarness> CreateAsync(IDictionary<string, string?>? settings = null, Action<IServiceCollection>? configure = null)
     {
         var database = await TestDatabase.CreateMigratedAsync();
         var storageRoot = Path.Combine(Path.GetTempPath(), "jobhub-tests", Guid.NewGuid().ToString("N"));
@@ -83,15 +88,18 @@ public sealed class EngineHarness : IAsyncDisposable
         var configuration = LoadConfiguration(overrides);
         var runningHub = new FakeRunningHubClient();
         var clock = new TestClock();
-        var services = new ServiceCollection()
+        var collection = new ServiceCollection()
             .AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning))
             .AddJobHubCore(configuration)
             .AddSingleton<IRunningHubClient>(runningHub)
             .AddSingleton<TimeProvider>(clock)
-            .AddSingleton<IConfiguration>(configuration)
-            .BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
+            .AddSingleton<IConfiguration>(configuration);
+        configure?.Invoke(collection);
+        var services = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
         var harness = new EngineHarness(services, database, storageRoot, runningHub, clock);
         await services.GetRequiredService<RunningHubAccounts>().SyncAsync(harness.Db);
+        // This harness's Hangfire server (the sweeps run through it); the schedule itself is started only by the tests of it.
+        await harness.HangfireServer.StartAsync(CancellationToken.None);
         return harness;
     }
 
@@ -169,6 +177,7 @@ public sealed class EngineHarness : IAsyncDisposable
         RunningHub.ReleaseHeldStarts();
         await Launcher.WhenIdleAsync();
         await Services.GetRequiredService<CopyOutputs>().WhenIdleAsync();
+        await HangfireServer.StopAsync(CancellationToken.None);
         await Services.DisposeAsync();
         await TestDatabase.DropAsync(DatabaseName);
         try

@@ -53,6 +53,9 @@ public static class TestDatabase
             await new DatabaseMigrations(dataSource, NullLogger<DatabaseMigrations>.Instance).MigrateAsync();
         }
 
+        // Hangfire's schema too, so that the clones start with it.
+        JobHub.Core.Maintenance.HangfireSetup.CreateStorage(ConnectionStringFor(name));
+
         NpgsqlConnection.ClearAllPools();
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {

@@ -104,19 +104,19 @@ public sealed class CopyOutputsTests : IAsyncLifetime
         Assert.Null(Assert.Single(job.OutputFiles).StoredName); // the page still shows RunningHub's URL
 
         h.Clock.Advance(TimeSpan.FromSeconds(5));
-        await h.Maintenance.RunAsync(MaintenanceTaskKeys.CopyOutputs, MaintenanceTriggers.Manual);
+        await h.Maintenance.RunNowAsync(MaintenanceTaskKeys.CopyOutputs);
         Assert.Equal(1, (await h.GetJobAsync(job.Id)).OutputCopyAttempts); // too fresh: the completing instance may still be copying
 
         h.Clock.Advance(TimeSpan.FromSeconds(10));
-        await h.Maintenance.RunAsync(MaintenanceTaskKeys.CopyOutputs, MaintenanceTriggers.Manual);
+        await h.Maintenance.RunNowAsync(MaintenanceTaskKeys.CopyOutputs);
         Assert.Equal(2, (await h.GetJobAsync(job.Id)).OutputCopyAttempts);
-        var run = await h.Maintenance.RunAsync(MaintenanceTaskKeys.CopyOutputs, MaintenanceTriggers.Manual);
+        var run = await h.Maintenance.RunNowAsync(MaintenanceTaskKeys.CopyOutputs);
 
         var copied = await h.GetJobAsync(job.Id);
         Assert.NotNull(copied.OutputsCopiedAt);
         Assert.Null(copied.OutputCopyError);
         Assert.NotNull(Assert.Single(copied.OutputFiles).StoredName);
-        Assert.Contains("\"copied\": 1", run!.Counts);
+        Assert.Contains("\"copied\":1", run.Counts);
         Assert.Equal(1, await h.ScalarAsync<int>($"SELECT count(*)::int FROM job_events WHERE job_id = {job.Id} AND kind = 'outputs_copied'"));
     }
 
@@ -127,7 +127,7 @@ public sealed class CopyOutputsTests : IAsyncLifetime
         var job = await CompletedJobAsync(baseUrl + "/out/result.png");
         h.Clock.Advance(TimeSpan.FromHours(25));
 
-        await h.Maintenance.RunAsync(MaintenanceTaskKeys.CopyOutputs, MaintenanceTriggers.Manual);
+        await h.Maintenance.RunNowAsync(MaintenanceTaskKeys.CopyOutputs);
 
         Assert.Equal(1, (await h.GetJobAsync(job.Id)).OutputCopyAttempts);
     }

@@ -1,128 +1,154 @@
+using Hangfire;
+using Hangfire.Storage;
 using JobHub.Core.Maintenance;
 using JobHub.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace JobHub.Tests.Maintenance;
 
-/// <summary>Runs are recorded for the dashboard; pause holds the schedule but not "Run now"; a failing sweep is recorded, not fatal.</summary>
+/// <summary>
+/// The sweeps run as Hangfire jobs on PostgreSQL: a run is recorded by Hangfire (trigger, instance, outcome, counts) and
+/// read back for the dashboard; pausing removes the recurring job (a paused sweep runs on no instance) but not
+/// "Run now"; a failing sweep is recorded as failed, not retried, and the next run goes on.
+/// </summary>
 public sealed class MaintenanceRunnerTests : IAsyncLifetime
 {
+    private readonly FlakyTask flaky = new();
     private EngineHarness h = null!;
 
-    public async Task InitializeAsync() => h = await EngineHarness.CreateAsync();
+    public async Task InitializeAsync() => h = await EngineHarness.CreateAsync(configure: services => services.AddSingleton<IMaintenanceTask>(flaky));
 
     public async Task DisposeAsync() => await h.DisposeAsync();
 
-    [Fact]
-    public async Task Run_IsRecordedWithTriggerInstanceOutcomeAndCounts()
+    private IReadOnlyList<string> RecurringJobIds()
     {
-        var run = await h.Maintenance.RunAsync(MaintenanceTaskKeys.PromoteQueue, MaintenanceTriggers.Manual);
-
-        var stored = Assert.Single(await h.Maintenance.HistoryAsync(MaintenanceTaskKeys.PromoteQueue));
-        Assert.Equal(run, stored);
-        Assert.Equal(("manual", "succeeded", MaintenanceRunner.Instance), (stored.Trigger, stored.Outcome, stored.Instance));
-        Assert.NotNull(stored.FinishedAt);
-        Assert.Equal("""{"promoted": 0}""", stored.Counts);
+        using var connection = h.Services.GetRequiredService<JobStorage>().GetConnection();
+        return connection.GetRecurringJobs().Select(r => r.Id).Order(StringComparer.Ordinal).ToList();
     }
 
     [Fact]
-    public async Task Paused_SkipsScheduledRuns_ButRunNowStillRuns_AndResumeRestoresTheSchedule()
+    public async Task RunNow_RunsThroughHangfire_AndTheRunIsReadBackWithTriggerInstanceOutcomeAndCounts()
     {
-        await h.Maintenance.SetPausedAsync(MaintenanceTaskKeys.PromoteQueue, true, "admin@test");
+        var run = await h.Maintenance.RunNowAsync(MaintenanceTaskKeys.PromoteQueue);
 
-        Assert.Null(await h.Maintenance.RunAsync(MaintenanceTaskKeys.PromoteQueue, MaintenanceTriggers.Schedule));
-        Assert.Empty(await h.Maintenance.HistoryAsync(MaintenanceTaskKeys.PromoteQueue));
-        Assert.NotNull(await h.Maintenance.RunAsync(MaintenanceTaskKeys.PromoteQueue, MaintenanceTriggers.Manual));
+        Assert.Equal(("manual", "succeeded", """{"promoted":0}"""), (run.Trigger, run.Outcome, run.Counts));
+        Assert.StartsWith($"{Environment.MachineName}:{Environment.ProcessId}".ToLowerInvariant(), run.Instance!.ToLowerInvariant());
+        Assert.NotNull(run.FinishedAt);
+        Assert.Equal(run, Assert.Single(h.Maintenance.History(MaintenanceTaskKeys.PromoteQueue)));
+        Assert.Empty(h.Maintenance.History(MaintenanceTaskKeys.Retention));
+    }
 
-        await h.Maintenance.SetPausedAsync(MaintenanceTaskKeys.PromoteQueue, false, "admin@test");
-        Assert.NotNull(await h.Maintenance.RunAsync(MaintenanceTaskKeys.PromoteQueue, MaintenanceTriggers.Schedule));
-        Assert.Equal(2, (await h.Maintenance.HistoryAsync(MaintenanceTaskKeys.PromoteQueue)).Count);
+    [Fact]
+    public async Task Pause_RemovesTheRecurringJob_ScheduledRunsAreSkipped_RunNowStillRuns_AndResumeSchedulesItAgain()
+    {
+        await h.Schedule.ApplyAsync();
+        Assert.Contains(MaintenanceTaskKeys.PromoteQueue, RecurringJobIds());
+
+        await h.Schedule.SetPausedAsync(MaintenanceTaskKeys.PromoteQueue, true, "admin@test");
+
+        Assert.DoesNotContain(MaintenanceTaskKeys.PromoteQueue, RecurringJobIds());
+        Assert.Equal(7, RecurringJobIds().Count); // the seven sweeps and this test's flaky one, less the paused one
+        // A tick already on its way when the pause was set does nothing.
+        var skipped = await h.Maintenance.RunAsync(MaintenanceTaskKeys.PromoteQueue, MaintenanceTriggers.Schedule, CancellationToken.None);
+        Assert.Equal(1, skipped["skipped_paused"]);
+        Assert.Equal("succeeded", (await h.Maintenance.RunNowAsync(MaintenanceTaskKeys.PromoteQueue)).Outcome);
+        // An instance starting while it is paused leaves it paused.
+        await h.Schedule.ApplyAsync();
+        Assert.DoesNotContain(MaintenanceTaskKeys.PromoteQueue, RecurringJobIds());
+        Assert.True((await h.Schedule.ListAsync()).Single(t => t.Key == MaintenanceTaskKeys.PromoteQueue).Paused);
+
+        await h.Schedule.SetPausedAsync(MaintenanceTaskKeys.PromoteQueue, false, "admin@test");
+        Assert.Contains(MaintenanceTaskKeys.PromoteQueue, RecurringJobIds());
         Assert.Equal("admin@test", await h.ScalarAsync<string>($"SELECT updated_by FROM maintenance_tasks WHERE task_key = 'promote-queue'"));
     }
 
     [Fact]
     public async Task UnknownTask_IsRefused()
     {
-        await Assert.ThrowsAsync<ArgumentException>(() => h.Maintenance.RunAsync("drop-everything", MaintenanceTriggers.Manual));
-        await Assert.ThrowsAsync<ArgumentException>(() => h.Maintenance.SetPausedAsync("drop-everything", true, null));
+        await Assert.ThrowsAsync<ArgumentException>(() => h.Maintenance.RunNowAsync("drop-everything"));
+        await Assert.ThrowsAsync<ArgumentException>(() => h.Schedule.SetPausedAsync("drop-everything", true, null));
     }
 
     [Fact]
-    public async Task FailingSweep_IsRecordedAsFailed_AndTheNextRunGoesOn()
+    public async Task FailingSweep_IsRecordedAsFailed_IsNotRetried_AndTheNextRunGoesOn()
     {
-        var flaky = new FlakyTask();
-        var runner = new MaintenanceRunner([flaky], h.Db, h.Clock, NullLogger<MaintenanceRunner>.Instance);
+        var failed = await h.Maintenance.RunNowAsync(flaky.Key);
+        var succeeded = await h.Maintenance.RunNowAsync(flaky.Key);
 
-        var failed = await runner.RunAsync(flaky.Key, MaintenanceTriggers.Schedule);
-        var succeeded = await runner.RunAsync(flaky.Key, MaintenanceTriggers.Schedule);
-
-        Assert.Equal(("failed", "the database said no"), (failed!.Outcome, failed.Error));
-        Assert.Equal("succeeded", succeeded!.Outcome);
+        Assert.Equal(("failed", "the database said no"), (failed.Outcome, failed.Error));
+        Assert.Equal("succeeded", succeeded.Outcome);
+        Assert.Equal(2, flaky.Calls);
+        Assert.Equal(["succeeded", "failed"], h.Maintenance.History(flaky.Key).Select(r => r.Outcome));
     }
 
     [Fact]
     public async Task ScheduledRun_IsSkipped_WhileTheSameTaskStillRunsInThisInstance()
     {
         var slow = new SlowTask();
-        var runner = new MaintenanceRunner([slow], h.Db, h.Clock, NullLogger<MaintenanceRunner>.Instance);
+        await using var harness = await EngineHarness.CreateAsync(configure: services => services.AddSingleton<IMaintenanceTask>(slow));
 
-        var first = runner.RunAsync(slow.Key, MaintenanceTriggers.Schedule);
+        var first = harness.Maintenance.RunAsync(slow.Key, MaintenanceTriggers.Schedule, CancellationToken.None);
         await slow.Started.Task;
-        Assert.Null(await runner.RunAsync(slow.Key, MaintenanceTriggers.Schedule));
+        var second = await harness.Maintenance.RunAsync(slow.Key, MaintenanceTriggers.Schedule, CancellationToken.None);
         slow.Release.SetResult();
 
-        Assert.Equal("succeeded", (await first)!.Outcome);
+        Assert.Equal(1, second["skipped_still_running"]);
+        await first;
         Assert.Equal(1, slow.Runs);
     }
 
     [Fact]
-    public async Task Scheduler_RunsEverySweepOnItsInterval_AndListsNextAndLastRun()
+    public async Task Schedule_RunsEverySweepOnItsInterval_OncePerTick_AndListsNextAndLastRun()
     {
         await using var harness = await EngineHarness.CreateAsync(new Dictionary<string, string?>
         {
             // Retention is not named: its own default (1 h, as the README says) applies, not DefaultInterval.
-            ["JobHub:Maintenance:DefaultInterval"] = "00:00:00.300",
+            ["JobHub:Maintenance:DefaultInterval"] = "00:00:01",
         });
-        var scheduler = harness.Services.GetRequiredService<MaintenanceScheduler>();
-        await scheduler.StartAsync(CancellationToken.None);
-        try
+        await harness.Schedule.StartAsync(CancellationToken.None);
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        IReadOnlyList<MaintenanceTaskStatus> tasks;
+        while (true)
         {
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-            while (DateTime.UtcNow < deadline && await harness.ScalarAsync<int>(
-                $"SELECT count(DISTINCT task_key)::int FROM maintenance_runs WHERE trigger = 'schedule' AND outcome = 'succeeded'") < 6)
+            tasks = await harness.Schedule.ListAsync();
+            if (tasks.Count(t => t.LastRun is { Trigger: MaintenanceTriggers.Schedule, Outcome: "succeeded" }) >= 6 || DateTime.UtcNow > deadline)
             {
-                await Task.Delay(100);
+                break;
             }
 
-            var listedAt = DateTimeOffset.UtcNow;
-            var tasks = await scheduler.ListAsync();
-            Assert.Equal(7, tasks.Count);
-            Assert.Equal(6, await harness.ScalarAsync<int>(
-                $"SELECT count(DISTINCT task_key)::int FROM maintenance_runs WHERE trigger = 'schedule' AND outcome = 'succeeded'"));
-            Assert.All(tasks.Where(t => t.Key != MaintenanceTaskKeys.Retention), t => Assert.Contains(t.LastRun?.Outcome, new[] { "succeeded", "running" }));
-            Assert.Null(tasks.Single(t => t.Key == MaintenanceTaskKeys.Retention).LastRun);
-            // Each is scheduled: its next run is now or later (a busy machine can make a 300 ms trigger fire a few seconds late).
-            Assert.All(tasks, t => Assert.True(t.NextRunAt > listedAt - TimeSpan.FromSeconds(5), $"{t.Key}: next run {t.NextRunAt:O}, listed at {listedAt:O}"));
-            Assert.Equal(TimeSpan.FromHours(1), tasks.Single(t => t.Key == MaintenanceTaskKeys.Retention).Interval);
-        }
-        finally
-        {
-            await scheduler.StopAsync(CancellationToken.None);
+            await Task.Delay(200);
         }
 
-        Assert.Equal(0, await harness.ScalarAsync<int>($"SELECT count(*)::int FROM maintenance_runs WHERE outcome = 'running'"));
+        var listedAt = DateTimeOffset.UtcNow;
+        Assert.Equal(7, tasks.Count);
+        Assert.All(tasks.Where(t => t.Key != MaintenanceTaskKeys.Retention),
+            t => Assert.Equal((MaintenanceTriggers.Schedule, "succeeded"), (t.LastRun?.Trigger, t.LastRun?.Outcome)));
+        Assert.Null(tasks.Single(t => t.Key == MaintenanceTaskKeys.Retention).LastRun);
+        Assert.All(tasks, t => Assert.True(t.NextRunAt > listedAt - TimeSpan.FromSeconds(5), $"{t.Key}: next run {t.NextRunAt:O}, listed at {listedAt:O}"));
+        Assert.Equal(TimeSpan.FromHours(1), tasks.Single(t => t.Key == MaintenanceTaskKeys.Retention).Interval);
+        Assert.Equal("*/1 * * * * *", MaintenanceSchedule.CronFor(TimeSpan.FromSeconds(1)));
     }
+
+    [Theory]
+    [InlineData("00:00:00.300", "*/1 * * * * *")]
+    [InlineData("00:00:15", "*/15 * * * * *")]
+    [InlineData("00:00:07", "*/6 * * * * *")]
+    [InlineData("00:05:00", "0 */5 * * * *")]
+    [InlineData("01:00:00", "0 0 */1 * * *")]
+    [InlineData("2.00:00:00", "0 0 0 * * *")]
+    public void Interval_BecomesACronThatRunsAtLeastAsOften(string interval, string cron) =>
+        Assert.Equal(cron, MaintenanceSchedule.CronFor(TimeSpan.Parse(interval)));
 
     private sealed class FlakyTask : IMaintenanceTask
     {
-        private int calls;
+        public int Calls;
 
         public string Key => "flaky";
         public string Description => "fails once";
 
         public Task<MaintenanceCounts> RunAsync(CancellationToken cancellationToken) =>
-            Interlocked.Increment(ref calls) == 1
+            Interlocked.Increment(ref Calls) == 1
                 ? throw new InvalidOperationException("the database said no")
                 : Task.FromResult(new MaintenanceCounts());
     }

@@ -16,7 +16,7 @@ public sealed class SweepTests : IAsyncLifetime
 
     private async Task<MaintenanceRun> RunAsync(string key)
     {
-        var run = await h.Maintenance.RunAsync(key, MaintenanceTriggers.Manual);
+        var run = await h.Maintenance.RunNowAsync(key);
         Assert.NotNull(run);
         Assert.Equal("succeeded", run.Outcome);
         await h.Launcher.WhenIdleAsync();
@@ -43,7 +43,7 @@ public sealed class SweepTests : IAsyncLifetime
         var done = await h.GetJobAsync(job.Id);
         Assert.Equal(JobStatus.Completed, done.Status);
         Assert.Equal("https://rh.test/out.png", Assert.Single(done.OutputFiles).Url);
-        Assert.Contains("\"completed\": 1", run.Counts);
+        Assert.Contains("\"completed\":1", run.Counts);
         Assert.Equal(1, await h.ScalarAsync<int>($"SELECT count(*)::int FROM job_events WHERE job_id = {job.Id} AND to_status = 'completed' AND cause = 'sweep'"));
     }
 
@@ -82,7 +82,7 @@ public sealed class SweepTests : IAsyncLifetime
         Assert.Equal((JobStatus.Failed, JobErrorCodes.Timeout), (failed.Status, failed.ErrorCode));
         Assert.Contains((job.AccountKey!, job.TaskId!), h.RunningHub.Cancels);
         Assert.Equal(10, await h.BalanceAsync(job.UserId));
-        Assert.Contains("\"timed_out\": 3", run.Counts);
+        Assert.Contains("\"timed_out\":3", run.Counts);
         Assert.Equal(JobStatus.Running, (await h.GetJobAsync(waiting.Id)).Status);
         await h.AssertCreditsConsistentAsync();
     }
@@ -118,11 +118,11 @@ public sealed class SweepTests : IAsyncLifetime
         Assert.Single(h.RunningHub.Starts);
 
         h.Clock.Advance(TimeSpan.FromSeconds(60));
-        await h.Maintenance.RunAsync(MaintenanceTaskKeys.OrphanedStarting, MaintenanceTriggers.Manual);
+        await h.Maintenance.RunNowAsync(MaintenanceTaskKeys.OrphanedStarting);
         Assert.Equal(JobStatus.Starting, (await h.GetJobAsync(job.Id)).Status);
 
         h.Clock.Advance(TimeSpan.FromSeconds(31));
-        await h.Maintenance.RunAsync(MaintenanceTaskKeys.OrphanedStarting, MaintenanceTriggers.Manual);
+        await h.Maintenance.RunNowAsync(MaintenanceTaskKeys.OrphanedStarting);
 
         var failed = await h.GetJobAsync(job.Id);
         Assert.Equal((JobStatus.Failed, JobErrorCodes.Orphaned), (failed.Status, failed.ErrorCode));
@@ -161,7 +161,7 @@ public sealed class SweepTests : IAsyncLifetime
         Assert.Equal(10, await h.BalanceAsync(silent.UserId));
         Assert.Equal(JobStatus.Queued, (await h.GetJobAsync(alive.Id)).Status);
         Assert.Equal(1, await h.Queue.PositionAsync(alive.Id));
-        Assert.Contains("\"cancelled\": 1", run.Counts);
+        Assert.Contains("\"cancelled\":1", run.Counts);
 
         // A slot frees: the live job, now the head, starts.
         await h.Finish.CompleteAsync(running[0].Id, [], null, JobCause.Webhook);
@@ -212,7 +212,7 @@ public sealed class SweepTests : IAsyncLifetime
         var run = await RunAsync(MaintenanceTaskKeys.PromoteQueue);
 
         Assert.Equal(JobStatus.Running, (await h.GetJobAsync(waiting.Id)).Status);
-        Assert.Contains("\"promoted\": 1", run.Counts);
+        Assert.Contains("\"promoted\":1", run.Counts);
         Assert.Equal(1, await h.ScalarAsync<int>($"SELECT count(*)::int FROM job_events WHERE job_id = {waiting.Id} AND to_status = 'starting' AND cause = 'sweep'"));
     }
 

@@ -33,8 +33,8 @@ public sealed class PageWalkFixture : IAsyncLifetime
         await Hub.Services.GetRequiredService<CancelJob>().HandleAsync(
             new CancelJobRequest(CancelledJob, other, JobCause.User, JobErrorCodes.CancelledByUser, "changed my mind"));
         var runner = Hub.Services.GetRequiredService<MaintenanceRunner>();
-        await runner.RunAsync(MaintenanceTaskKeys.PromoteQueue, MaintenanceTriggers.Manual);
-        await runner.RunAsync(MaintenanceTaskKeys.Retention, MaintenanceTriggers.Manual);
+        await runner.RunNowAsync(MaintenanceTaskKeys.PromoteQueue);
+        await runner.RunNowAsync(MaintenanceTaskKeys.Retention);
     }
 
     /// <summary>A signed-in HTTP session (pt-BR, the default language) for "user" or "admin"; "anonymous" has no cookie.</summary>

@@ -580,69 +580,6 @@ namespace JobHub.Core.Persistence.Migrations
                         });
                 });
 
-            modelBuilder.Entity("JobHub.Core.Maintenance.MaintenanceRunRow", b =>
-                {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("bigint")
-                        .HasColumnName("id");
-
-                    NpgsqlPropertyBuilderExtensions.UseSerialColumn(b.Property<long>("Id"));
-
-                    b.Property<string>("Counts")
-                        .HasColumnType("jsonb")
-                        .HasColumnName("counts");
-
-                    b.Property<string>("Error")
-                        .HasColumnType("text")
-                        .HasColumnName("error");
-
-                    b.Property<DateTime?>("FinishedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("finished_at");
-
-                    b.Property<string>("Instance")
-                        .IsRequired()
-                        .HasColumnType("text")
-                        .HasColumnName("instance");
-
-                    b.Property<string>("Outcome")
-                        .IsRequired()
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("text")
-                        .HasColumnName("outcome")
-                        .HasDefaultValueSql("'running'::text");
-
-                    b.Property<DateTime>("StartedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("started_at");
-
-                    b.Property<string>("TaskKey")
-                        .IsRequired()
-                        .HasColumnType("text")
-                        .HasColumnName("task_key");
-
-                    b.Property<string>("Trigger")
-                        .IsRequired()
-                        .HasColumnType("text")
-                        .HasColumnName("trigger");
-
-                    b.HasKey("Id")
-                        .HasName("maintenance_runs_pkey");
-
-                    b.HasIndex("StartedAt")
-                        .HasDatabaseName("maintenance_runs_started");
-
-                    b.HasIndex("TaskKey", "Id")
-                        .IsDescending(false, true)
-                        .HasDatabaseName("maintenance_runs_task");
-
-                    b.ToTable("maintenance_runs", null, t =>
-                        {
-                            t.HasCheckConstraint("maintenance_runs_outcome_valid", "outcome IN ('running', 'succeeded', 'failed', 'skipped')");
-                        });
-                });
-
             modelBuilder.Entity("JobHub.Core.Maintenance.MaintenanceTaskRow", b =>
                 {
                     b.Property<string>("TaskKey")

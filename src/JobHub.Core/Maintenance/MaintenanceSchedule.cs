@@ -1,0 +1,133 @@
+using Hangfire;
+using Hangfire.Storage;
+using JobHub.Core.Persistence;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace JobHub.Core.Maintenance;
+
+/// <summary>What the dashboard shows of one sweep.</summary>
+public sealed record MaintenanceTaskStatus(
+    string Key,
+    string Description,
+    TimeSpan Interval,
+    bool Paused,
+    DateTimeOffset? NextRunAt,
+    MaintenanceRun? LastRun);
+
+/// <summary>
+/// Each sweep is a Hangfire recurring job with the task's key as its id and its interval from configuration
+/// (<c>JobHub:Maintenance:Intervals</c>), registered at start-up by every instance that runs maintenance (registering
+/// is idempotent, and Hangfire's scheduler fires each tick once for all instances). Pausing removes the recurring job,
+/// so a paused sweep runs on no instance; the pause flag lives in <c>maintenance_tasks</c>, so an instance that starts
+/// later leaves it paused, and resuming registers it again.
+/// </summary>
+public sealed class MaintenanceSchedule(
+    MaintenanceRunner runner,
+    IRecurringJobManager recurring,
+    JobStorage storage,
+    IDbContextFactory<JobHubDbContext> contexts,
+    IOptions<MaintenanceOptions> options,
+    TimeProvider clock,
+    ILogger<MaintenanceSchedule> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!options.Value.Enabled)
+        {
+            logger.LogInformation("This instance schedules no maintenance (JobHub:Maintenance:Enabled=false)");
+            return;
+        }
+
+        await ApplyAsync(cancellationToken);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Registers every sweep's recurring job with its current interval, or removes it while the sweep is paused.</summary>
+    public async Task ApplyAsync(CancellationToken cancellationToken = default)
+    {
+        var paused = await PausedAsync(cancellationToken);
+        foreach (var task in runner.Tasks)
+        {
+            Apply(task.Key, paused.Contains(task.Key));
+        }
+    }
+
+    /// <summary>
+    /// The cron expression for an interval: Hangfire's six-field form for intervals under a minute. An interval that
+    /// does not divide its unit evenly runs at the nearest that does (every 7 s runs every 6 s), never less often.
+    /// </summary>
+    public static string CronFor(TimeSpan interval)
+    {
+        static int Step(double value, int unit) => Enumerable.Range(1, unit).Where(d => unit % d == 0).Last(d => d <= Math.Max(1, value));
+        return interval switch
+        {
+            { TotalSeconds: < 60 } => $"*/{Step(interval.TotalSeconds, 60)} * * * * *",
+            { TotalMinutes: < 60 } => $"0 */{Step(interval.TotalMinutes, 60)} * * * *",
+            { TotalHours: < 24 } => $"0 0 */{Step(interval.TotalHours, 24)} * * *",
+            _ => "0 0 0 * * *",
+        };
+    }
+
+    public async Task<bool> IsPausedAsync(string key, CancellationToken cancellationToken = default) =>
+        (await PausedAsync(cancellationToken)).Contains(key);
+
+    /// <summary>Pauses or resumes a sweep on every instance.</summary>
+    public async Task SetPausedAsync(string key, bool paused, string? actor, CancellationToken cancellationToken = default)
+    {
+        if (!runner.IsKnown(key))
+        {
+            throw new ArgumentException($"unknown maintenance task '{key}'", nameof(key));
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
+        {
+            // Raw SQL: two admins (or instances) setting the flag at once must not collide on the first insert; ON CONFLICT decides.
+            await db.Database.ExecuteSqlAsync($"""
+                INSERT INTO maintenance_tasks (task_key, paused, updated_at, updated_by) VALUES ({key}, {paused}, {now}, {actor})
+                ON CONFLICT (task_key) DO UPDATE SET paused = EXCLUDED.paused, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by
+                """, cancellationToken);
+        }
+
+        Apply(key, paused);
+    }
+
+    /// <summary>Every sweep with its schedule, pause flag, next run and last run, from Hangfire's storage.</summary>
+    public async Task<IReadOnlyList<MaintenanceTaskStatus>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var paused = await PausedAsync(cancellationToken);
+        using var connection = storage.GetConnection();
+        var scheduled = connection.GetRecurringJobs().ToDictionary(r => r.Id, StringComparer.Ordinal);
+        return runner.Tasks.OrderBy(t => t.Key, StringComparer.Ordinal).Select(task =>
+        {
+            var recurringJob = scheduled.GetValueOrDefault(task.Key);
+            var last = recurringJob?.LastJobId is { } lastId ? runner.Run(lastId) : runner.History(task.Key, 1).FirstOrDefault();
+            DateTimeOffset? next = recurringJob?.NextExecution is { } at ? new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc)) : null;
+            return new MaintenanceTaskStatus(task.Key, task.Description, options.Value.IntervalFor(task.Key), paused.Contains(task.Key), next, last);
+        }).ToList();
+    }
+
+    private void Apply(string key, bool paused)
+    {
+        if (paused)
+        {
+            recurring.RemoveIfExists(key);
+            return;
+        }
+
+        recurring.AddOrUpdate<MaintenanceRunner>(key, MaintenanceRunner.Queue,
+            runner => runner.RunAsync(key, MaintenanceTriggers.Schedule, CancellationToken.None),
+            CronFor(options.Value.IntervalFor(key)), new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+    }
+
+    private async Task<HashSet<string>> PausedAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return (await db.Set<MaintenanceTaskRow>().AsNoTracking().Where(t => t.Paused).Select(t => t.TaskKey).ToListAsync(cancellationToken))
+            .ToHashSet(StringComparer.Ordinal);
+    }
+}
