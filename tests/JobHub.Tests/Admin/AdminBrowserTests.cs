@@ -1,7 +1,9 @@
 using JobHub.Core.Accounts;
 using JobHub.Core.Jobs;
+using JobHub.Core.Maintenance;
 using JobHub.Simulator;
 using JobHub.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace JobHub.Tests.Admin;
@@ -23,7 +25,7 @@ public sealed class AdminBrowserTests(AdminHostFixture fixture) : IClassFixture<
     public static readonly TheoryData<string> Pages = new()
     {
         "admin", "admin/queue", "admin/jobs", $"admin/jobs/{Guid.Empty}", "admin/failures", "admin/maintenance", "admin/users",
-        $"admin/users/{Guid.Empty}", "admin/actions", "admin/invariants",
+        $"admin/users/{Guid.Empty}", "admin/actions", "admin/invariants", "admin/hangfire", "admin/hangfire/recurring",
     };
 
     private LiveJobHub Hub => fixture.Hub;
@@ -140,6 +142,29 @@ public sealed class AdminBrowserTests(AdminHostFixture fixture) : IClassFixture<
         });
         Assert.Equal(["run-task", "pause-task", "resume-task"],
             await Hub.QueryAsync<string>($"SELECT action FROM admin_actions WHERE target = 'orphaned-starting' ORDER BY id"));
+    }
+
+    [Fact]
+    public async Task Admin_ReachesHangfiresDashboard_FromTheAdminNavigation_AndSeesEverySweepAsARecurringJob()
+    {
+        await Hub.Services.GetRequiredService<MaintenanceSchedule>().ApplyAsync();
+        await using var context = await (await Browser.GetAsync()).NewContextAsync();
+        var page = await SignedInAsync(context, DemoAccounts.AdminEmail, DemoAccounts.AdminPassword);
+        await ScreenshotOnFailureAsync(page, "hangfire", async () =>
+        {
+            await page.GotoAsync(Url("admin"));
+            await BrowserPages.WaitForCircuitAsync(page);
+            await page.ClickAsync("#admin-hangfire");
+            await page.WaitForURLAsync(url => url.Contains("/admin/hangfire"));
+            await Assertions.Expect(page.Locator("body")).ToContainTextAsync("JobHub · Hangfire");
+
+            var response = await page.GotoAsync(Url("admin/hangfire/recurring"));
+            Assert.Equal(200, response!.Status);
+            foreach (var key in Hub.Services.GetRequiredService<MaintenanceRunner>().Tasks.Select(t => t.Key))
+            {
+                await Assertions.Expect(page.Locator("table")).ToContainTextAsync(key);
+            }
+        });
     }
 
     [Fact]

@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace JobHub.Tests.Maintenance;
 
 /// <summary>
-/// R7 and R8 end to end: JobHub on Kestrel with the Quartz schedule running, against its simulator over HTTP.
+/// R7 and R8 end to end: JobHub on Kestrel with its Hangfire schedule running, against its simulator over HTTP.
 /// The pose changer is configured to reconcile after 2 s and time out after 6 s; sweeps run every 500 ms.
 /// </summary>
 public sealed class SimulatorSweepTests
