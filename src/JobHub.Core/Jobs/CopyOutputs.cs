@@ -81,24 +81,18 @@ public sealed partial class CopyOutputs(
 
         var now = clock.GetUtcNow().UtcDateTime;
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
-        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
-            // Raw SQL: the first copy stored wins, decided by this one conditional statement, which returns the row for the event.
-            var stored = await db.Set<Job>().FromSql($"""
+            // Raw SQL: the first copy stored wins, decided by this one conditional statement (with its event and NOTIFY).
+            var stored = await db.Database.ExecuteSqlAsync(JobEvents.WithNote($"""
                 UPDATE jobs SET outputs = {JobJson.Serialize(copies)}::jsonb, outputs_copied_at = {now},
                                 output_copy_attempts = output_copy_attempts + 1, output_copy_error = NULL, updated_at = {now}
                 WHERE id = {jobId} AND status = 'completed' AND outputs_copied_at IS NULL
-                RETURNING *
-                """).AsNoTracking().FirstRowAsync(cancellationToken);
-            if (stored is null)
+                """, job, "outputs_copied", now, JobCause.System, $"{copies.Count} result file(s) copied into JobHub's storage"), cancellationToken);
+            if (stored == 0)
             {
                 DeleteAll(saved); // another instance stored its copy first
                 return false;
             }
-
-            await JobEvents.NoteAsync(db, stored, "outputs_copied", now, JobCause.System,
-                $"{copies.Count} result file(s) copied into JobHub's storage", notify: true);
-            await transaction.CommitAsync(cancellationToken);
         }
 
         return true;

@@ -11,9 +11,9 @@ namespace JobHub.Core.Jobs;
 public sealed class FinishJob(JobTermination termination, JobLauncher launcher, CopyOutputs copyOutputs)
 {
     public async Task<TerminationResult> CompleteAsync(Guid jobId, IReadOnlyList<JobOutput> outputs, TaskUsage? usage, string cause,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, Job? known = null)
     {
-        var result = await termination.CompleteAsync(jobId, outputs, usage, cause, cancellationToken: cancellationToken);
+        var result = await termination.CompleteAsync(jobId, outputs, usage, cause, known: known, cancellationToken: cancellationToken);
         launcher.Dispatch(result.Promoted);
         if (result.Outcome == TerminationOutcome.Changed)
         {
@@ -24,9 +24,9 @@ public sealed class FinishJob(JobTermination termination, JobLauncher launcher, 
     }
 
     public async Task<TerminationResult> FailAsync(Guid jobId, JobFailure failure, string cause, string[]? allowedFrom = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, Job? known = null)
     {
-        var result = await termination.FailAsync(jobId, failure, cause, allowedFrom, cancellationToken: cancellationToken);
+        var result = await termination.FailAsync(jobId, failure, cause, allowedFrom, known: known, cancellationToken: cancellationToken);
         launcher.Dispatch(result.Promoted);
         return result;
     }
@@ -37,13 +37,15 @@ public sealed class FinishJob(JobTermination termination, JobLauncher launcher, 
     /// "task not found" fails it <c>RUNNINGHUB_TASK_NOT_FOUND</c>. Anything else (still queued or running, an
     /// undocumented status, a request that failed) decides nothing and returns null.
     /// </summary>
-    public Task<TerminationResult>? ApplyAsync(Guid jobId, TaskQueryResult verdict, string cause, CancellationToken cancellationToken = default)
+    /// <param name="known">The job as the caller just read it, if it did (see <see cref="JobTermination"/>).</param>
+    public Task<TerminationResult>? ApplyAsync(Guid jobId, TaskQueryResult verdict, string cause, CancellationToken cancellationToken = default,
+        Job? known = null)
     {
         if (verdict.Outcome == CallOutcome.NotFound)
         {
             return FailAsync(jobId, new JobFailure(JobErrorCodes.RunningHubTaskNotFound,
                 "RunningHub has no record of this task, so it cannot finish. Your credits were returned.",
-                verdict.Code, verdict.Message), cause, JobTransitions.CompleteFrom, cancellationToken);
+                verdict.Code, verdict.Message), cause, JobTransitions.CompleteFrom, cancellationToken, known);
         }
 
         if (verdict.Outcome != CallOutcome.Success)
@@ -54,11 +56,11 @@ public sealed class FinishJob(JobTermination termination, JobLauncher launcher, 
         return verdict.Status switch
         {
             RemoteTaskStatus.Success => CompleteAsync(jobId,
-                verdict.Outputs.Select(o => new JobOutput(o.Url, o.NodeId, o.OutputType)).ToList(), verdict.Usage, cause, cancellationToken),
-            RemoteTaskStatus.Failed => FailAsync(jobId, Failure(verdict), cause, JobTransitions.CompleteFrom, cancellationToken),
+                verdict.Outputs.Select(o => new JobOutput(o.Url, o.NodeId, o.OutputType)).ToList(), verdict.Usage, cause, cancellationToken, known),
+            RemoteTaskStatus.Failed => FailAsync(jobId, Failure(verdict), cause, JobTransitions.CompleteFrom, cancellationToken, known),
             RemoteTaskStatus.Cancelled => FailAsync(jobId, new JobFailure(JobErrorCodes.RunningHubError,
                 "RunningHub cancelled this task. Your credits were returned.", verdict.ErrorCode, verdict.ErrorMessage ?? verdict.RawStatus,
-                Raw(verdict.FailedReason), verdict.Usage), cause, JobTransitions.CompleteFrom, cancellationToken),
+                Raw(verdict.FailedReason), verdict.Usage), cause, JobTransitions.CompleteFrom, cancellationToken, known),
             _ => null,
         };
     }

@@ -39,7 +39,15 @@ public static class JobEvents
     /// row, and the statement's count (one or none) says whether it did.
     /// </summary>
     internal static FormattableString WithTransition(FormattableString update, Guid jobId, Guid userId, string from, string to, DateTime at,
-        string cause, string? actor = null, string? message = null, object? data = null)
+        string cause, string? actor = null, string? message = null, object? data = null) =>
+        WithEvent(update, jobId, userId, Transition, from, to, new JobChanged(jobId, userId, to, from), at, cause, actor, message, data);
+
+    /// <summary>As <see cref="WithTransition"/>, for a change that is not a transition (a note of <paramref name="kind"/>; pages are told).</summary>
+    internal static FormattableString WithNote(FormattableString update, Job job, string kind, DateTime at, string cause, string? message = null) =>
+        WithEvent(update, job.Id, job.UserId, kind, job.Status, null, new JobChanged(job.Id, job.UserId, job.Status), at, cause, null, message, null);
+
+    private static FormattableString WithEvent(FormattableString update, Guid jobId, Guid userId, string kind, string? from, string? to,
+        JobChanged changed, DateTime at, string cause, string? actor, string? message, object? data)
     {
         var arguments = update.GetArguments().ToList();
         string Parameter(object? value)
@@ -48,12 +56,12 @@ public static class JobEvents
             return "{" + (arguments.Count - 1) + "}";
         }
 
-        var payload = JobJson.Serialize(new JobChanged(jobId, userId, to, from));
+        var payload = JobJson.Serialize(changed);
         var format = $"""
             WITH changed AS ({update.Format}
                              RETURNING id, pg_notify({Parameter(Channel)}, {Parameter(payload)}))
             INSERT INTO job_events (job_id, at, kind, from_status, to_status, cause, actor, message, data)
-            SELECT changed.id, {Parameter(at)}, {Parameter(Transition)}, {Parameter(from)}, {Parameter(to)}, {Parameter(cause)}, {Parameter(actor)},
+            SELECT changed.id, {Parameter(at)}, {Parameter(kind)}, {Parameter(from)}, {Parameter(to)}, {Parameter(cause)}, {Parameter(actor)},
                    {Parameter(Truncate(message, 4000))}, {Parameter(data is null ? null : JobJson.Serialize(data))}::jsonb
             FROM changed
             """;

@@ -37,9 +37,10 @@ public sealed record TerminationResult(TerminationOutcome Outcome, Job? Job, IRe
 /// </summary>
 public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, ToolCatalog catalog, IOptions<JobHubOptions> options, TimeProvider clock)
 {
+    /// <param name="known">The job as the caller just read it, if it did: the first attempt starts from it instead of reading it again.</param>
     public Task<TerminationResult> CompleteAsync(Guid jobId, IReadOnlyList<JobOutput> outputs, TaskUsage? usage, string cause,
-        string? actor = null, CancellationToken cancellationToken = default) =>
-        TerminateAsync(jobId, JobStatus.Completed, JobTransitions.CompleteFrom, cause, actor, null, cancellationToken,
+        string? actor = null, Job? known = null, CancellationToken cancellationToken = default) =>
+        TerminateAsync(jobId, JobStatus.Completed, JobTransitions.CompleteFrom, cause, actor, null, known, cancellationToken,
             (db, job, now) =>
             {
                 var (cost, estimated) = Cost(job, usage, now);
@@ -48,16 +49,16 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
             });
 
     public Task<TerminationResult> FailAsync(Guid jobId, JobFailure failure, string cause, string[]? allowedFrom = null,
-        string? actor = null, CancellationToken cancellationToken = default) =>
-        EndAsync(jobId, JobStatus.Failed, allowedFrom ?? JobTransitions.FailFrom, failure, cause, actor, cancellationToken);
+        string? actor = null, Job? known = null, CancellationToken cancellationToken = default) =>
+        EndAsync(jobId, JobStatus.Failed, allowedFrom ?? JobTransitions.FailFrom, failure, cause, actor, cancellationToken, known: known);
 
     public Task<TerminationResult> CancelAsync(Guid jobId, JobFailure reason, string cause, string[]? allowedFrom = null, Guid? ownerId = null,
         string? actor = null, CancellationToken cancellationToken = default) =>
         EndAsync(jobId, JobStatus.Cancelled, allowedFrom ?? JobTransitions.CancelFrom, reason, cause, actor, cancellationToken, ownerId);
 
     private Task<TerminationResult> EndAsync(Guid jobId, string to, string[] allowedFrom, JobFailure failure, string cause, string? actor,
-        CancellationToken cancellationToken, Guid? ownerId = null) =>
-        TerminateAsync(jobId, to, allowedFrom, cause, actor, ownerId, cancellationToken, (db, job, now) =>
+        CancellationToken cancellationToken, Guid? ownerId = null, Job? known = null) =>
+        TerminateAsync(jobId, to, allowedFrom, cause, actor, ownerId, known, cancellationToken, (db, job, now) =>
         {
             var (cost, estimated) = Cost(job, failure.Usage, now);
             return JobTransitions.EndAsync(db, job, to, failure, cost, estimated, now, cause, actor);
@@ -69,7 +70,7 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
     /// happens once, from the state it really left, or is refused and recorded as ignored.
     /// </summary>
     private async Task<TerminationResult> TerminateAsync(Guid jobId, string to, string[] allowedFrom, string cause, string? actor, Guid? ownerId,
-        CancellationToken cancellationToken, Func<JobHubDbContext, Job, DateTime, Task<bool>> update)
+        Job? known, CancellationToken cancellationToken, Func<JobHubDbContext, Job, DateTime, Task<bool>> update)
     {
         Job? current, changed;
         bool refunded;
@@ -79,7 +80,8 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
             var now = clock.GetUtcNow().UtcDateTime;
             while (true)
             {
-                current = await JobQueries.ById(db, jobId);
+                current = known?.Id == jobId ? known : await JobQueries.ById(db, jobId);
+                known = null;
                 if (current is null || (ownerId is { } owner && current.UserId != owner))
                 {
                     return new TerminationResult(TerminationOutcome.NotFound, null, [], false);

@@ -59,7 +59,7 @@ public sealed class ReconcileJob(
         var answer = await client.QueryAsync(accounts.Get(job.AccountKey), job.TaskId, cancellationToken);
         await RecordCheckAsync(job, answer, cause, actor, cancellationToken);
 
-        var applied = finish.ApplyAsync(job.Id, answer, cause, cancellationToken);
+        var applied = finish.ApplyAsync(job.Id, answer, cause, cancellationToken, known: job);
         if (applied is null)
         {
             var unanswered = answer.Outcome != CallOutcome.Success || answer.Status == RemoteTaskStatus.Unknown;

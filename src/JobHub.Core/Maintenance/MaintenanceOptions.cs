@@ -7,7 +7,11 @@ public sealed class MaintenanceOptions : IValidatableObject
 {
     public const string Section = "JobHub:Maintenance";
 
-    /// <summary>Runs the sweeps on a schedule in this instance; off, they run only when asked (tests, a web-only node).</summary>
+    /// <summary>
+    /// This instance registers the sweeps' recurring jobs at start-up (any instance may: registering is idempotent, and
+    /// Hangfire runs each tick once for all). Off (tests, a web-only node), it registers none; its Hangfire server still
+    /// takes "Run now" and whatever other instances scheduled.
+    /// </summary>
     public bool Enabled { get; set; } = true;
 
     /// <summary>How often each sweep runs, by task key; a task not named here uses <see cref="DefaultInterval"/>.</summary>
@@ -51,9 +55,10 @@ public sealed class MaintenanceOptions : IValidatableObject
     {
         foreach (var (key, interval) in Intervals.Append(new KeyValuePair<string, TimeSpan>(nameof(DefaultInterval), DefaultInterval)))
         {
-            if (interval < TimeSpan.FromMilliseconds(100) || interval > TimeSpan.FromDays(7))
+            // A sweep is a Hangfire recurring job on a cron with seconds: a second is the finest step.
+            if (interval < TimeSpan.FromSeconds(1) || interval > TimeSpan.FromDays(7))
             {
-                yield return new ValidationResult($"Maintenance interval '{key}' must be between 100 ms and 7 days (was {interval}).");
+                yield return new ValidationResult($"Maintenance interval '{key}' must be between 1 second and 7 days (was {interval}).");
             }
         }
 

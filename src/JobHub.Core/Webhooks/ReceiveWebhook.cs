@@ -67,17 +67,18 @@ public sealed class ReceiveWebhook(IDbContextFactory<JobHubDbContext> contexts, 
             return new(401, WebhookOutcomes.BadToken, "The token does not match this job.");
         }
 
-        string? jobTaskId;
+        Job? job;
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         {
-            var job = await JobQueries.ById(db, id);
-            if (job is null)
-            {
-                return new(404, WebhookOutcomes.UnknownJob, "No such job.");
-            }
-
-            jobTaskId = job.TaskId;
+            job = await JobQueries.ById(db, id);
         }
+
+        if (job is null)
+        {
+            return new(404, WebhookOutcomes.UnknownJob, "No such job.");
+        }
+
+        var jobTaskId = job.TaskId;
 
         if (request.TooLarge)
         {
@@ -106,7 +107,7 @@ public sealed class ReceiveWebhook(IDbContextFactory<JobHubDbContext> contexts, 
             return new(400, WebhookOutcomes.UnknownStatus, $"TASK_END with status '{verdict.RawStatus ?? "(none)"}' decides nothing.");
         }
 
-        var result = await finish.ApplyAsync(id, verdict, JobCause.Webhook, cancellationToken)!;
+        var result = await finish.ApplyAsync(id, verdict, JobCause.Webhook, cancellationToken, known: job)!;
         return result.Outcome == TerminationOutcome.Changed
             ? new(200, WebhookOutcomes.Finished, $"The job is {result.Job!.Status}.")
             : new(200, WebhookOutcomes.Duplicate, $"The job was already {result.Job?.Status}; nothing changed.");

@@ -19,7 +19,7 @@ public sealed class LoadScenarioTests
         await using var hub = await LiveJobHub.StartAsync(new Dictionary<string, string?>
         {
             ["JobHub:Maintenance:Enabled"] = "true",
-            ["JobHub:Maintenance:DefaultInterval"] = "00:00:00.500",
+            ["JobHub:Maintenance:DefaultInterval"] = "00:00:01",
             ["JobHub:Maintenance:RecheckAfter"] = "00:00:00.500",
             ["JobHub:RunningHub:CallTimeout"] = "00:00:01",
             ["JobHub:OrphanAfter"] = "00:00:03",

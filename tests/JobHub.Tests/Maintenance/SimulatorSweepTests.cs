@@ -20,7 +20,7 @@ public sealed class SimulatorSweepTests
         var settings = new Dictionary<string, string?>
         {
             ["JobHub:Maintenance:Enabled"] = "true",
-            ["JobHub:Maintenance:DefaultInterval"] = "00:00:00.500",
+            ["JobHub:Maintenance:DefaultInterval"] = "00:00:01",
             ["JobHub:Maintenance:RecheckAfter"] = "00:00:00.500",
             ["JobHub:Tools:pose-changer:ReconcileAfter"] = "00:00:02",
             ["JobHub:Tools:pose-changer:HardTimeout"] = "00:00:06",

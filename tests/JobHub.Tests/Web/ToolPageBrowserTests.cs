@@ -171,7 +171,7 @@ public sealed class ToolPageBrowserTests
         await using var hub = await LiveJobHub.StartAsync(Settings(new()
         {
             ["JobHub:Maintenance:Enabled"] = "true",
-            ["JobHub:Maintenance:DefaultInterval"] = "00:00:00.500",
+            ["JobHub:Maintenance:DefaultInterval"] = "00:00:01",
             ["JobHub:Maintenance:RecheckAfter"] = "00:00:00.500",
             [$"JobHub:Tools:{tool}:ReconcileAfter"] = "00:00:02",
         }), Quick with { WebhookLostRate = 1 });
