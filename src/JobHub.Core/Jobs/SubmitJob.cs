@@ -73,33 +73,32 @@ public sealed class SubmitJob(
             return SubmitJobResult.Rejected(SubmitErrors.InputInvalid, inputError);
         }
 
-        var (admitted, refusal) = await AdmitAsync(request, tool, route, parameters, cancellationToken);
-        if (admitted is not { } id)
+        var result = await AdmitAsync(request, tool, route, parameters, cancellationToken);
+        if (result.Job is not { } job)
         {
-            return refusal!;
+            return result;
         }
 
-        // Read after the commit, outside the slot lock: the job as it is now, and its place in the queue.
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var job = (await JobQueries.ById(db, id))!;
         if (job.Status == JobStatus.Starting)
         {
-            launcher.Dispatch([id]);
+            launcher.Dispatch([job.Id]);
         }
-        else if ((await launcher.PromoteAsync(JobCause.System, cancellationToken)).Contains(id))
+        else if (result.QueuePosition == 1 && (await launcher.PromoteAsync(JobCause.System, cancellationToken)).Contains(job.Id))
         {
-            // A slot was released while this job was being queued (see JobTermination): it starts after all.
-            return new SubmitJobResult((await JobQueries.ById(db, id))!, null, null, null);
+            // A slot was released while this job was being queued (see JobTermination): it starts after all. Only the head
+            // can: behind older queued jobs, a released slot goes to them first, and whoever releases it promotes them.
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            return new SubmitJobResult((await JobQueries.ById(db, job.Id))!, null, null, null);
         }
 
-        return new SubmitJobResult(job, job.Status == JobStatus.Queued ? await QueueView.PositionAsync(db, id) : null, null, null);
+        return result;
     }
 
     /// <summary>
     /// The admission transaction: under the slot lock, create the job started or queued (with its event), and debit its
-    /// cost. Returns the new job's id, or why it was refused (nothing created, nothing charged).
+    /// cost. Returns the new job and its place in the queue, or why it was refused (nothing created, nothing charged).
     /// </summary>
-    private async Task<(Guid? Id, SubmitJobResult? Refusal)> AdmitAsync(SubmitJobRequest request, ToolDefinition tool, WebappRoute route,
+    private async Task<SubmitJobResult> AdmitAsync(SubmitJobRequest request, ToolDefinition tool, WebappRoute route,
         IReadOnlyDictionary<string, string> parameters, CancellationToken cancellationToken)
     {
         var cost = tool.CostFor(parameters);
@@ -113,43 +112,73 @@ public sealed class SubmitJob(
         var payload = JobJson.Serialize(new JobChanged(id, request.UserId, status));
         var message = queued ? "all slots busy or older jobs waiting: queued" : "slot free: starting";
         var data = JobJson.Serialize(new { cost, account });
+        var parametersJson = JobJson.Serialize(parameters);
+        var inputsJson = JobJson.Serialize(request.Inputs);
 
+        Admitted admitted;
         try
         {
-            // Raw SQL, one statement: the job (R4's index refuses a second active one right here), its first event and the
-            // NOTIFY; should the debit below be refused, the transaction is rolled back and all three with it.
-            await db.Database.ExecuteSqlAsync($"""
+            // Raw SQL, one statement: the job (R4's index refuses a second active one right here), its first event, the
+            // NOTIFY, and the job's place in the queue (the jobs queued ahead of it; its own row is not in the statement's
+            // snapshot). Should the debit below be refused, the transaction is rolled back, and all of it with it.
+            admitted = (await db.Database.SqlQuery<Admitted>($"""
                 WITH job AS (
                     INSERT INTO jobs (id, user_id, tool_key, status, parameters, inputs, webapp_id, credit_cost, waited_in_queue,
                                       created_at, queued_at, queue_seq, starting_at, account_key, updated_at)
-                    VALUES ({id}, {request.UserId}, {tool.Key}, {status}, {JobJson.Serialize(parameters)}::jsonb,
-                            {JobJson.Serialize(request.Inputs)}::jsonb, {route.WebappId}, {cost}, {queued},
-                            {now}, CASE WHEN {queued} THEN {now} END, nextval('jobs_queue_seq'), CASE WHEN {queued} THEN NULL ELSE {now} END,
-                            {account}, {now})
-                    RETURNING id, pg_notify({JobEvents.Channel}, {payload}))
-                INSERT INTO job_events (job_id, at, kind, from_status, to_status, cause, message, data)
-                SELECT job.id, {now}, {JobEvents.Transition}, NULL, {status}, {JobCause.User}, {message}, {data}::jsonb FROM job
-                """, cancellationToken);
+                    VALUES ({id}, {request.UserId}, {tool.Key}, {status}, {parametersJson}::jsonb, {inputsJson}::jsonb, {route.WebappId},
+                            {cost}, {queued}, {now}, CASE WHEN {queued} THEN {now} END, nextval('jobs_queue_seq'),
+                            CASE WHEN {queued} THEN NULL ELSE {now} END, {account}, {now})
+                    RETURNING id, status, queued_at, queue_seq, pg_notify({JobEvents.Channel}, {payload})),
+                event AS (
+                    INSERT INTO job_events (job_id, at, kind, from_status, to_status, cause, message, data)
+                    SELECT job.id, {now}, {JobEvents.Transition}, NULL, {status}, {JobCause.User}, {message}, {data}::jsonb FROM job)
+                SELECT job.queue_seq,
+                       CASE WHEN job.status = 'queued' THEN
+                           (SELECT count(*) FROM jobs q WHERE q.status = 'queued' AND (q.queued_at, q.queue_seq) < (job.queued_at, job.queue_seq))::int + 1
+                       END AS position
+                FROM job
+                """).FirstRowAsync(cancellationToken))!;
         }
         catch (PostgresException ex) when (ex.IsUniqueViolation("jobs_one_active_per_user"))
         {
-            return (null, SubmitJobResult.Rejected(SubmitErrors.ActiveJobExists, SubmitErrors.ActiveJobMessage));
+            return SubmitJobResult.Rejected(SubmitErrors.ActiveJobExists, SubmitErrors.ActiveJobMessage);
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.ForeignKeyViolation)
         {
-            return (null, SubmitJobResult.Rejected(SubmitErrors.UserUnknown, "Your account was not found. Sign in again."));
+            return SubmitJobResult.Rejected(SubmitErrors.UserUnknown, "Your account was not found. Sign in again.");
         }
 
         if (!await CreditLedger.TryDebitAsync(db, request.UserId, id, cost, now))
         {
             var balance = await db.Users.Where(u => u.Id == request.UserId).Select(u => u.CreditBalance).SingleAsync(cancellationToken);
-            return (null, SubmitJobResult.Rejected(SubmitErrors.InsufficientCredits,
-                $"This job costs {cost} credits and you have {balance}. Nothing was charged.", cost.ToString(), balance.ToString()));
+            return SubmitJobResult.Rejected(SubmitErrors.InsufficientCredits,
+                $"This job costs {cost} credits and you have {balance}. Nothing was charged.", cost.ToString(), balance.ToString());
         }
 
         await transaction.CommitAsync(cancellationToken);
-        return (id, null);
+        // The row as the statement wrote it (the columns it left to their defaults are the class's defaults too).
+        var job = new Job
+        {
+            Id = id,
+            UserId = request.UserId,
+            ToolKey = tool.Key,
+            Status = status,
+            Parameters = parametersJson,
+            Inputs = inputsJson,
+            WebappId = route.WebappId,
+            CreditCost = cost,
+            WaitedInQueue = queued,
+            CreatedAt = now,
+            QueuedAt = queued ? now : null,
+            QueueSeq = admitted.QueueSeq,
+            StartingAt = queued ? null : now,
+            AccountKey = account,
+            UpdatedAt = now,
+        };
+        return new SubmitJobResult(job, admitted.Position, null, null);
     }
+
+    internal sealed record Admitted(long QueueSeq, int? Position);
 
     /// <summary>Every input of the tool exactly once, each a file JobHub stored and that still is what the input accepts.</summary>
     private string? CheckInputs(ToolDefinition tool, IReadOnlyList<StoredInput> inputs)

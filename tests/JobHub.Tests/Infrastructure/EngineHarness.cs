@@ -34,6 +34,8 @@ public sealed class EngineHarness : IAsyncDisposable
 
     public ServiceProvider Services { get; }
     public string DatabaseName { get; }
+
+    private bool OwnsDatabase { get; init; }
     public FakeRunningHubClient RunningHub { get; }
     public TestClock Clock { get; }
 
@@ -68,9 +70,11 @@ public sealed class EngineHarness : IAsyncDisposable
             .Build();
 
     /// <param name="configure">Services added after JobHub's own (an extra maintenance task, say).</param>
-    public static async Task<EngineHarness> CreateAsync(IDictionary<string, string?>? settings = null, Action<IServiceCollection>? configure = null)
+    /// <param name="sharedDatabase">Another harness's database: this one is then a second instance on it (and leaves it to its owner).</param>
+    public static async Task<EngineHarness> CreateAsync(IDictionary<string, string?>? settings = null, Action<IServiceCollection>? configure = null,
+        string? sharedDatabase = null)
     {
-        var database = await TestDatabase.CreateMigratedAsync();
+        var database = sharedDatabase ?? await TestDatabase.CreateMigratedAsync();
         var storageRoot = Path.Combine(Path.GetTempPath(), "jobhub-tests", Guid.NewGuid().ToString("N"));
         var overrides = new Dictionary<string, string?>
         {
@@ -96,7 +100,7 @@ public sealed class EngineHarness : IAsyncDisposable
             .AddSingleton<IConfiguration>(configuration);
         configure?.Invoke(collection);
         var services = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
-        var harness = new EngineHarness(services, database, storageRoot, runningHub, clock);
+        var harness = new EngineHarness(services, database, storageRoot, runningHub, clock) { OwnsDatabase = sharedDatabase is null };
         await services.GetRequiredService<RunningHubAccounts>().SyncAsync(harness.Db);
         // This harness's Hangfire server (the sweeps run through it); the schedule itself is started only by the tests of it.
         await harness.HangfireServer.StartAsync(CancellationToken.None);
@@ -179,7 +183,10 @@ public sealed class EngineHarness : IAsyncDisposable
         await Services.GetRequiredService<CopyOutputs>().WhenIdleAsync();
         await HangfireServer.StopAsync(CancellationToken.None);
         await Services.DisposeAsync();
-        await TestDatabase.DropAsync(DatabaseName);
+        if (OwnsDatabase)
+        {
+            await TestDatabase.DropAsync(DatabaseName);
+        }
         try
         {
             Directory.Delete(storageRoot, recursive: true);
