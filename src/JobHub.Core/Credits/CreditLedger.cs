@@ -19,23 +19,19 @@ public static class LedgerKinds
 public static class CreditLedger
 {
     /// <summary>
-    /// Debits the job's cost. Returns false, changing nothing, when the balance is too low. Raw SQL, one statement: lock
-    /// the balance, append the debit when it covers the cost, update the balance; the check and the change cannot part.
+    /// The debit as steps of a caller's statement (<c>WITH …, </c> these, then the caller's own): lock the balance, append
+    /// the debit when it covers the cost, update the balance. Its last step, <c>paid</c>, has a row only when the debit
+    /// was made; the job (<paramref name="jobId"/>) may be inserted by the same statement.
     /// </summary>
-    public static async Task<bool> TryDebitAsync(JobHubDbContext db, Guid userId, Guid jobId, int cost, DateTime at)
-    {
-        // The statement's count is the balance rows it updated: one when the debit was appended, none when it was refused.
-        var debited = await db.Database.ExecuteSqlAsync($"""
-            WITH balance AS (SELECT credit_balance FROM users WHERE id = {userId} FOR UPDATE),
-                 debit AS (
-                     INSERT INTO credit_ledger (user_id, job_id, kind, amount, balance_after, reason, actor, created_at)
-                     SELECT {userId}, {jobId}, 'debit', -{cost}, balance.credit_balance - {cost}, NULL, NULL, {at} FROM balance
-                     WHERE balance.credit_balance >= {cost}
-                     RETURNING balance_after)
-            UPDATE users SET credit_balance = debit.balance_after FROM debit WHERE users.id = {userId}
-            """);
-        return debited == 1;
-    }
+    internal static FormattableString DebitSteps(Guid userId, Guid jobId, int cost, DateTime at) => $"""
+        balance AS (SELECT credit_balance FROM users WHERE id = {userId} FOR UPDATE),
+        debit AS (
+            INSERT INTO credit_ledger (user_id, job_id, kind, amount, balance_after, reason, actor, created_at)
+            SELECT {userId}, {jobId}, 'debit', -{cost}, balance.credit_balance - {cost}, NULL, NULL, {at} FROM balance
+            WHERE balance.credit_balance >= {cost}
+            RETURNING balance_after),
+        paid AS (UPDATE users SET credit_balance = debit.balance_after FROM debit WHERE users.id = {userId} RETURNING users.id)
+        """;
 
     /// <summary>
     /// Refunds the job's debit once; a second call changes nothing and returns false. Raw SQL, one statement: lock the

@@ -119,9 +119,9 @@ public sealed class SubmitJob(
         try
         {
             // Raw SQL, one statement: the job (R4's index refuses a second active one right here), its first event, the
-            // NOTIFY, and the job's place in the queue (the jobs queued ahead of it; its own row is not in the statement's
-            // snapshot). Should the debit below be refused, the transaction is rolled back, and all of it with it.
-            admitted = (await db.Database.SqlQuery<Admitted>($"""
+            // NOTIFY, the debit (R6, the ledger's own steps) and the job's place in the queue (the jobs queued ahead of it;
+            // its own row is not in the statement's snapshot). A refused debit rolls all of it back.
+            admitted = (await db.Database.SqlQuery<Admitted>(RawSql.Concat($"""
                 WITH job AS (
                     INSERT INTO jobs (id, user_id, tool_key, status, parameters, inputs, webapp_id, credit_cost, waited_in_queue,
                                       created_at, queued_at, queue_seq, starting_at, account_key, updated_at)
@@ -131,13 +131,15 @@ public sealed class SubmitJob(
                     RETURNING id, status, queued_at, queue_seq, pg_notify({JobEvents.Channel}, {payload})),
                 event AS (
                     INSERT INTO job_events (job_id, at, kind, from_status, to_status, cause, message, data)
-                    SELECT job.id, {now}, {JobEvents.Transition}, NULL, {status}, {JobCause.User}, {message}, {data}::jsonb FROM job)
+                    SELECT job.id, {now}, {JobEvents.Transition}, NULL, {status}, {JobCause.User}, {message}, {data}::jsonb FROM job),
+                """, CreditLedger.DebitSteps(request.UserId, id, cost, now), $"""
                 SELECT job.queue_seq,
                        CASE WHEN job.status = 'queued' THEN
                            (SELECT count(*) FROM jobs q WHERE q.status = 'queued' AND (q.queued_at, q.queue_seq) < (job.queued_at, job.queue_seq))::int + 1
-                       END AS position
+                       END AS position,
+                       EXISTS (SELECT 1 FROM paid) AS paid
                 FROM job
-                """).FirstRowAsync(cancellationToken))!;
+                """)).FirstRowAsync(cancellationToken))!;
         }
         catch (PostgresException ex) when (ex.IsUniqueViolation("jobs_one_active_per_user"))
         {
@@ -148,7 +150,7 @@ public sealed class SubmitJob(
             return SubmitJobResult.Rejected(SubmitErrors.UserUnknown, "Your account was not found. Sign in again.");
         }
 
-        if (!await CreditLedger.TryDebitAsync(db, request.UserId, id, cost, now))
+        if (!admitted.Paid)
         {
             var balance = await db.Users.Where(u => u.Id == request.UserId).Select(u => u.CreditBalance).SingleAsync(cancellationToken);
             return SubmitJobResult.Rejected(SubmitErrors.InsufficientCredits,
@@ -178,7 +180,7 @@ public sealed class SubmitJob(
         return new SubmitJobResult(job, admitted.Position, null, null);
     }
 
-    internal sealed record Admitted(long QueueSeq, int? Position);
+    internal sealed record Admitted(long QueueSeq, int? Position, bool Paid);
 
     /// <summary>Every input of the tool exactly once, each a file JobHub stored and that still is what the input accepts.</summary>
     private string? CheckInputs(ToolDefinition tool, IReadOnlyList<StoredInput> inputs)

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 
 namespace JobHub.Core.Persistence;
@@ -8,8 +10,29 @@ namespace JobHub.Core.Persistence;
 /// <c>UPDATE … RETURNING</c> and which cannot hold several statements; this enumerates instead (<c>ToListAsync</c> never
 /// composes, so it serves for every row).
 /// </summary>
-public static class RawSql
+public static partial class RawSql
 {
+    /// <summary>
+    /// One statement from pieces that each keep their own values as parameters (a feature's SQL written beside it, joined
+    /// into a caller's statement): the pieces' placeholders are renumbered in order.
+    /// </summary>
+    public static FormattableString Concat(params FormattableString[] parts)
+    {
+        var format = new System.Text.StringBuilder();
+        var arguments = new List<object?>();
+        foreach (var part in parts)
+        {
+            var offset = arguments.Count;
+            format.Append(Placeholder().Replace(part.Format, m => m.Groups[1].Success ? "{" + (int.Parse(m.Groups[1].Value) + offset) : m.Value));
+            arguments.AddRange(part.GetArguments());
+        }
+
+        return FormattableStringFactory.Create(format.ToString(), [.. arguments]);
+    }
+
+    [GeneratedRegex(@"\{\{|\}\}|\{(\d+)")]
+    private static partial Regex Placeholder();
+
     /// <summary>The first row, or the default when there is none.</summary>
     public static async Task<T?> FirstRowAsync<T>(this IQueryable<T> query, CancellationToken cancellationToken = default)
     {
