@@ -17,6 +17,11 @@ namespace JobHub.Core.Jobs;
 /// fails it with RunningHub's words and refunds.
 /// Delivery: launches run in the background after the admitting transaction commits; if this process dies
 /// first, the job stays <c>starting</c> without a task id and the orphan sweep (R8) fails and refunds it.
+/// Launches stay in this process, not in Hangfire: a launch must begin within milliseconds of a slot being freed
+/// (p99 ≤ 100 ms), which an enqueue, a pick-up by a worker and a job activation would spend; and a launch whose start
+/// call's outcome is unknown must never be retried (RunningHub would run, and charge, the task twice), which is what
+/// a durable queue does with work whose process died. The orphan sweep is the durable part: it settles what a dead
+/// launch left, with a refund, exactly once.
 /// </summary>
 public sealed class JobLauncher(
     IDbContextFactory<JobHubDbContext> contexts,
