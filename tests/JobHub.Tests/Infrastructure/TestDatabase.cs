@@ -71,6 +71,18 @@ public static class TestDatabase
         return name;
     }
 
+    /// <summary>Cuts every connection to the database (what a PostgreSQL restart does to them); returns how many were cut.</summary>
+    public static async Task<int> TerminateConnectionsAsync(string database)
+    {
+        await using var connection = new NpgsqlConnection(AdminConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int FROM pg_stat_activity WHERE datname = @database AND pid <> pg_backend_pid()",
+            connection);
+        command.Parameters.AddWithValue("database", database);
+        return (int)(await command.ExecuteScalarAsync())!;
+    }
+
     private static string NewName(string kind) => $"jobhub_{kind}_{Guid.NewGuid():N}"[..40];
 
     private static async Task AdminExecuteAsync(string sql)
