@@ -38,6 +38,7 @@ internal static class SlotAdmission
             InSlot < maxConcurrent && HeadId is not null && (HeadNotBefore is not { } notBefore || notBefore <= now) && Account is not null;
     }
 
+    /// <summary>Takes the slot lock alone (raw SQL: EF has no advisory locks).</summary>
     public static Task LockAsync(JobHubDbContext db) => db.Database.ExecuteSqlRawAsync(Lock);
 
     /// <summary>
