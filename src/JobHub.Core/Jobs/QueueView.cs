@@ -30,9 +30,6 @@ public sealed class QueueView(IDbContextFactory<JobHubDbContext> contexts, IOpti
                 ValueTuple.Create(q.QueuedAt, q.QueueSeq), ValueTuple.Create(me.QueuedAt, me.QueueSeq))) + 1)
             .FirstOrDefault());
 
-    /// <summary>The position read in a context the caller already holds (inside its transaction, on its connection).</summary>
-    public static Task<int?> PositionAsync(JobHubDbContext db, Guid jobId) => Position(db, jobId);
-
     /// <summary>The positions of several jobs in one read; a job that is not queued is missing from the answer.</summary>
     public async Task<IReadOnlyDictionary<Guid, int>> PositionsAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken = default)
     {
