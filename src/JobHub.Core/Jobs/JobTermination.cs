@@ -107,9 +107,10 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
 
         // R12: the slot this job held is refilled in the same call, right after the release is committed. Promoting
         // after the commit keeps the slot lock out of this transaction, and when nobody waits (the common case) the
-        // lock is not taken at all. No job is stranded by that: a submission that queued because it still saw this
-        // job running promotes after its own commit, under the lock; if that promotion ran before this release
-        // committed, the check below (after it) sees the queued job. Should the process die in between, the promote
+        // lock is not taken at all. No job is stranded by that: a submission that queued at the head of the queue because
+        // it still saw this job running looks for a slot after its own commit; if that look came before this release
+        // committed, the check below (after it) sees the queued job. (Behind older queued jobs, a new one needs no look
+        // of its own: the slot goes to the head first.) Should the process die in between, the promote
         // sweep finishes the step.
         IReadOnlyList<Guid> promoted = JobStatus.InSlot.Contains(current.Status)
             ? await PromoteAsync(cause, cancellationToken)
