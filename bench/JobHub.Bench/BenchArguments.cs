@@ -3,11 +3,11 @@ using JobHub.Bench.Load;
 
 namespace JobHub.Bench;
 
-/// <summary>The options after the benchmark's name: <c>--users N --seconds S --faults lost,kill --browsers K --pages P</c>.</summary>
-public sealed record BenchArguments(int? Users, int? Seconds, Faults? Faults, int? Browsers, int? Pages, IReadOnlyList<string>? Tools = null)
+/// <summary>The options after the benchmark's name: <c>--users N --seconds S --faults lost,kill --browsers K --pages P --instances I</c>.</summary>
+public sealed record BenchArguments(int? Users, int? Seconds, Faults? Faults, int? Browsers, int? Pages, IReadOnlyList<string>? Tools = null, int? Instances = null)
 {
     public const string Usage =
-        "usage: ./jobhub bench [engine|webhook|memory|chaos|load|all] [--users N] [--seconds S] [--faults lost,duplicate,failures,capacity,unknown-start,kill,pg-restart|all|none] [--browsers K] [--pages P] [--tools image-upscaler,video-upscaler,pose-changer,virtual-try-on]";
+        "usage: ./jobhub bench [engine|webhook|memory|chaos|load|all] [--users N] [--seconds S] [--faults lost,duplicate,failures,capacity,unknown-start,kill,pg-restart|all|none] [--browsers K] [--pages P] [--tools image-upscaler,video-upscaler,pose-changer,virtual-try-on] [--instances N]";
 
     public static readonly string[] ToolKeys = ["image-upscaler", "video-upscaler", "pose-changer", "virtual-try-on"];
 
@@ -24,6 +24,7 @@ public sealed record BenchArguments(int? Users, int? Seconds, Faults? Faults, in
                 "--browsers" => options with { Browsers = Positive(args[i], value, allowZero: true) },
                 "--pages" => options with { Pages = Positive(args[i], value) },
                 "--tools" => options with { Tools = ParseTools(value) },
+                "--instances" => options with { Instances = Positive(args[i], value) is var n and <= 8 ? n : throw new ArgumentException("--instances takes 1 to 8") },
                 "--faults" => options with { Faults = FaultNames.Parse(value) ?? throw new ArgumentException($"unknown fault in '{value}'") },
                 _ => throw new ArgumentException($"unknown option '{args[i]}'"),
             };

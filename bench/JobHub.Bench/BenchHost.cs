@@ -15,9 +15,11 @@ internal sealed class BenchHost : IAsyncDisposable
     private readonly string adminConnectionString;
     private readonly string database;
     private readonly string storage;
+    private readonly bool ownsDatabase;
 
-    private BenchHost(WebApplication app, string baseUrl, string adminConnectionString, string database, string storage)
+    private BenchHost(WebApplication app, string baseUrl, string adminConnectionString, string database, string storage, bool ownsDatabase)
     {
+        this.ownsDatabase = ownsDatabase;
         App = app;
         BaseUrl = baseUrl;
         this.adminConnectionString = adminConnectionString;
@@ -26,13 +28,15 @@ internal sealed class BenchHost : IAsyncDisposable
     }
 
     public WebApplication App { get; }
+    public string Database => database;
     public string BaseUrl { get; }
     public SimulatorState Simulator => App.Services.GetRequiredService<SimulatorState>();
     public IDbContextFactory<JobHubDbContext> Db => App.Services.GetRequiredService<IDbContextFactory<JobHubDbContext>>();
 
-    public static async Task<BenchHost> StartAsync(string adminConnectionString, Dictionary<string, string?> settings)
+    /// <param name="sharedDatabase">Another host's database: this host is then a second instance on it (and leaves it to its owner).</param>
+    public static async Task<BenchHost> StartAsync(string adminConnectionString, Dictionary<string, string?> settings, string? sharedDatabase = null)
     {
-        var database = await BenchDatabase.CreateAsync(adminConnectionString, "jobhub_bench");
+        var database = sharedDatabase ?? await BenchDatabase.CreateAsync(adminConnectionString, "jobhub_bench");
         var port = Load.JobHubProcess.FreePort();
         var baseUrl = $"http://127.0.0.1:{port}";
         var storage = Path.Combine(Path.GetTempPath(), "jobhub-bench", database);
@@ -52,7 +56,7 @@ internal sealed class BenchHost : IAsyncDisposable
         });
         await JobHubApp.PrepareAsync(app);
         await app.StartAsync();
-        return new BenchHost(app, baseUrl, adminConnectionString, database, storage);
+        return new BenchHost(app, baseUrl, adminConnectionString, database, storage, ownsDatabase: sharedDatabase is null);
     }
 
     /// <summary>Users with a granted balance of 100, made in one statement (raw SQL: thousands of them are set up per run).</summary>
@@ -103,6 +107,9 @@ internal sealed class BenchHost : IAsyncDisposable
     {
         await App.StopAsync();
         await App.DisposeAsync();
-        await BenchDatabase.DropAsync(adminConnectionString, database, storage);
+        if (ownsDatabase)
+        {
+            await BenchDatabase.DropAsync(adminConnectionString, database, storage);
+        }
     }
 }

@@ -29,8 +29,9 @@ public static class BrowserUsers
         }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-status'] });
         """;
 
-    public static async Task RunAsync(Uri baseAddress, IDbContextFactory<JobHubDbContext> db, IReadOnlyList<string> emails, string password, DateTime stopAt,
-        LoadReport report, CancellationToken cancellationToken)
+    /// <param name="baseAddresses">The JobHub instances: browser user i uses instance i mod their count.</param>
+    public static async Task RunAsync(IReadOnlyList<Uri> baseAddresses, IDbContextFactory<JobHubDbContext> db, IReadOnlyList<string> emails, string password,
+        DateTime stopAt, LoadReport report, CancellationToken cancellationToken)
     {
         if (emails.Count == 0)
         {
@@ -45,7 +46,8 @@ public static class BrowserUsers
             Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--no-first-run", "--disable-quic"],
         });
-        await Task.WhenAll(emails.Select(email => SessionAsync(browser, baseAddress, db, email, password, stopAt, report, cancellationToken)));
+        await Task.WhenAll(emails.Select((email, i) =>
+            SessionAsync(browser, baseAddresses[i % baseAddresses.Count], db, email, password, stopAt, report, cancellationToken)));
     }
 
     private static async Task SessionAsync(IBrowser browser, Uri baseAddress, IDbContextFactory<JobHubDbContext> db, string email, string password,

@@ -22,7 +22,8 @@ public static class ChaosScenarios
         var lines = new List<string>
         {
             "Each run: simulated users over HTTP for the given time, one job at a time each, over the four tools; then no new",
-            "jobs, the system left to settle (every job terminal), and the invariant checker run on the database.",
+            "jobs, the system left to settle (every job terminal), the invariant checker run on the database, and every completed",
+            "job's result files checked to be copied (a job without them counts as a violation).",
             "",
             "| scenario | users × time | jobs | completed / failed / cancelled | settled in | violations | submit p50 / p99 |",
             "|---|---|---|---|---|---|---|",
@@ -31,7 +32,7 @@ public static class ChaosScenarios
         {
             var submit = r.Figures.FirstOrDefault(f => f.Name.Contains(": submit", StringComparison.Ordinal));
             lines.Add(string.Create(CultureInfo.InvariantCulture,
-                $"| {r.Scenario.Name} | {r.Scenario.Plan.Users} × {r.Scenario.Plan.Duration.TotalSeconds:0} s | {r.Outcomes.Jobs} | {r.Outcomes.Completed} / {r.Outcomes.Failed} / {r.Outcomes.Cancelled} | {(r.Settled ? $"{r.SettleTime.TotalSeconds:0.0} s" : "**not settled**")} | {(r.Violations.Count == 0 ? "0" : $"**{r.Violations.Count}**")} | {(submit is null ? "-" : $"{submit.P50:0} / {submit.P99:0} ms")} |"));
+                $"| {r.Scenario.Name} | {r.Scenario.Plan.Users} × {r.Scenario.Plan.Duration.TotalSeconds:0} s{(r.Scenario.Instances > 1 ? $", {r.Scenario.Instances} instances" : "")} | {r.Outcomes.Jobs} | {r.Outcomes.Completed} / {r.Outcomes.Failed} / {r.Outcomes.Cancelled} | {(r.Settled ? $"{r.SettleTime.TotalSeconds:0.0} s" : "**not settled**")} | {(r.Violations.Count == 0 ? "0" : $"**{r.Violations.Count}**")} | {(submit is null ? "-" : $"{submit.P50:0} / {submit.P99:0} ms")} |"));
         }
 
         lines.AddRange(Details(results));
@@ -44,7 +45,7 @@ public static class ChaosScenarios
         var lines = new List<string>
         {
             string.Create(CultureInfo.InvariantCulture,
-                $"{r.Scenario.Plan.Users} simulated users over HTTP and {r.Scenario.Browsers} in Chromium for {r.Scenario.Plan.Duration.TotalMinutes:0.#} minutes, with {FaultNames.Describe(r.Scenario.Faults)}: 30 % webhooks lost, 30 % duplicated, 10 % provider failures, 10 % capacity errors, 5 % starts with unknown outcome, JobHub killed with SIGKILL {r.Scenario.Kills} times and restarted, PostgreSQL restarted once. MaxConcurrent 3; tasks take 1.2 s at the simulator."),
+                $"{r.Scenario.Plan.Users} simulated users over HTTP and {r.Scenario.Browsers} in Chromium for {r.Scenario.Plan.Duration.TotalMinutes:0.#} minutes, with {FaultNames.Describe(r.Scenario.Faults)}: 30 % webhooks lost, 30 % duplicated, 10 % provider failures, 10 % capacity errors, 5 % starts with unknown outcome, JobHub{(r.Scenario.Instances > 1 ? $" ({r.Scenario.Instances} instances on one database, one of them each time)" : "")} killed with SIGKILL {r.Scenario.Kills} times and restarted, PostgreSQL restarted once. MaxConcurrent 3; tasks take 1.2 s at the simulator."),
             "",
             string.Create(CultureInfo.InvariantCulture,
                 $"- Jobs: {o.Jobs} ({o.Completed} completed, {o.Failed} failed, {o.Cancelled} cancelled); {(r.Settled ? $"settled {r.SettleTime.TotalSeconds:0.0} s after the users stopped" : "**did not settle**")}."),

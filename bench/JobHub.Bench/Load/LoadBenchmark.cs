@@ -14,7 +14,8 @@ using Npgsql;
 namespace JobHub.Bench.Load;
 
 /// <summary>One run: who loads the system, for how long, with which faults.</summary>
-public sealed record Scenario(string Name, LoadPlan Plan, Faults Faults, int Kills = 2, int Browsers = 0);
+/// <param name="Instances">JobHub processes on the one database, the users spread over them; a kill kills one of them.</param>
+public sealed record Scenario(string Name, LoadPlan Plan, Faults Faults, int Kills = 2, int Browsers = 0, int Instances = 1);
 
 /// <summary>What a run showed: the users' and the database's figures, the outcome of every job, and the checker's verdict.</summary>
 public sealed record ScenarioResult(
@@ -55,13 +56,21 @@ public static class LoadBenchmark
         }
 
         await using var simulator = await StartSimulatorAsync(FaultNames.Simulator(scenario.Faults, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1)), report);
-        var webUrl = new Uri($"http://127.0.0.1:{JobHubProcess.FreePort()}/");
-        var settings = Settings(connectionString, webUrl, storage, simulator.Urls.First());
-        var log = Path.Combine(Path.GetTempPath(), "jobhub-load", $"{database}.log");
-        Directory.CreateDirectory(Path.GetDirectoryName(log)!);
-        await using var jobhub = new JobHubProcess(webExecutable, webUrl, settings, log);
-        await jobhub.StartAsync();
-        Note($"JobHub started (pid {jobhub.Pid}), {scenario.Plan.Users} users, {FaultNames.Describe(scenario.Faults)}");
+        // Each instance calls RunningHub back on its own address (as behind a load balancer that keeps a job's webhook on
+        // any live instance, the lost ones are caught by reconciliation); all share the database and the file storage.
+        var webUrls = Enumerable.Range(0, scenario.Instances).Select(_ => new Uri($"http://127.0.0.1:{JobHubProcess.FreePort()}/")).ToList();
+        var settings = Settings(connectionString, webUrls[0], storage, simulator.Urls.First());
+        Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "jobhub-load"));
+        var instances = webUrls.Select((url, i) => new JobHubProcess(webExecutable, url,
+            new Dictionary<string, string?>(settings) { ["JobHub:PublicBaseUrl"] = url.ToString().TrimEnd('/') },
+            Path.Combine(Path.GetTempPath(), "jobhub-load", scenario.Instances == 1 ? $"{database}.log" : $"{database}-{i + 1}.log"))).ToList();
+        await using var stopInstances = new AsyncDisposables(instances);
+        foreach (var instance in instances)
+        {
+            await instance.StartAsync();
+        }
+
+        Note($"JobHub started (pid {string.Join(", ", instances.Select(i => i.Pid))}), {scenario.Plan.Users} users, {FaultNames.Describe(scenario.Faults)}");
 
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
         var db = JobHubDbContext.FactoryFor(dataSource);
@@ -70,9 +79,9 @@ public static class LoadBenchmark
             ? await LoadDriver.CreateUsersAsync(db, scenario.Plan with { Users = scenario.Browsers }, "browser")
             : [];
         var stopAt = DateTime.UtcNow + scenario.Plan.Duration;
-        var users = LoadDriver.RunAsync(webUrl, db, scenario.Plan, report, stop.Token);
-        var browsers = BrowserUsers.RunAsync(webUrl, db, browserEmails, scenario.Plan.Password, stopAt, report, stop.Token);
-        var chaos = ChaosAsync(scenario, jobhub, Note);
+        var users = LoadDriver.RunAsync(webUrls, db, scenario.Plan, report, stop.Token);
+        var browsers = BrowserUsers.RunAsync(webUrls, db, browserEmails, scenario.Plan.Password, stopAt, report, stop.Token);
+        var chaos = ChaosAsync(scenario, instances, Note);
 
         await chaos;
         var drive = Task.WhenAll(users, browsers);
@@ -96,10 +105,14 @@ public static class LoadBenchmark
         var settled = await LoadDriver.SettleAsync(db, TimeSpan.FromMinutes(5));
         Note(settled ? $"settled after {settling.Elapsed.TotalSeconds:0.0} s" : "NOT settled within 5 minutes");
         var settleTime = settling.Elapsed;
-        await Task.Delay(TimeSpan.FromSeconds(3)); // let the copies started by the last transitions finish
 
         var checker = Checker(settings);
-        var violations = await checker.CheckAsync();
+        var violations = (await checker.CheckAsync()).ToList();
+        // Nothing lost in the background either: every completed job's result files copied (a copy in flight on a killed
+        // instance is taken up by another, or by the restarted one, once its fetch times out).
+        var uncopied = await LoadDriver.WaitForCopiesAsync(db, TimeSpan.FromMinutes(3));
+        violations.AddRange(uncopied.Select(id => new Violation("copies", id.ToString(), "completed, its result files never copied")));
+        Note(uncopied.Count == 0 ? "every completed job's outputs copied" : $"{uncopied.Count} completed job(s) without their outputs copied");
         Note($"invariant checker: {violations.Count} violation(s)");
         LoadFigures.Outcomes outcomes;
         var figures = new List<Figure>();
@@ -117,7 +130,7 @@ public static class LoadBenchmark
             Add(figures, $"{label}: page update (change committed → shown in the browser)", report.Samples("page update"), null);
         }
 
-        await jobhub.DisposeAsync();
+        await stopInstances.DisposeAsync();
         await simulator.StopAsync();
         await Cleanup(adminConnectionString, database, storage, keep: violations.Count > 0 || !settled, Note);
         return new ScenarioResult(scenario, report, outcomes, violations, settled, clock.Elapsed, settleTime, figures, events);
@@ -131,8 +144,8 @@ public static class LoadBenchmark
         }
     }
 
-    /// <summary>The kills and the PostgreSQL restart, spread over the run.</summary>
-    private static async Task ChaosAsync(Scenario scenario, JobHubProcess jobhub, Action<string> note)
+    /// <summary>The kills (of each instance in turn) and the PostgreSQL restart, spread over the run.</summary>
+    private static async Task ChaosAsync(Scenario scenario, IReadOnlyList<JobHubProcess> instances, Action<string> note)
     {
         var kills = scenario.Faults.HasFlag(Faults.Kill) ? scenario.Kills : 0;
         var restartPostgres = scenario.Faults.HasFlag(Faults.PostgresRestart);
@@ -148,6 +161,7 @@ public static class LoadBenchmark
         }
 
         var started = DateTime.UtcNow;
+        var killed = 0;
         foreach (var (at, what) in moments.OrderBy(m => m.At))
         {
             var when = started + scenario.Plan.Duration * at;
@@ -158,12 +172,15 @@ public static class LoadBenchmark
 
             if (what == "kill")
             {
+                var number = killed++ % instances.Count;
+                var jobhub = instances[number];
+                var which = instances.Count == 1 ? "JobHub" : $"JobHub instance {number + 1}";
                 var pid = jobhub.Pid;
                 jobhub.Kill();
-                note($"JobHub (pid {pid}) killed with SIGKILL");
+                note($"{which} (pid {pid}) killed with SIGKILL");
                 await Task.Delay(TimeSpan.FromSeconds(2));
                 await jobhub.StartAsync();
-                note($"JobHub started again (pid {jobhub.Pid})");
+                note($"{which} started again (pid {jobhub.Pid})");
             }
             else if (PrivateCluster.IsAvailable)
             {
@@ -242,6 +259,18 @@ public static class LoadBenchmark
             }
         };
         return app;
+    }
+
+    /// <summary>Disposes the instances however the run ends.</summary>
+    private sealed class AsyncDisposables(IEnumerable<IAsyncDisposable> items) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var item in items)
+            {
+                await item.DisposeAsync();
+            }
+        }
     }
 
     private static async Task Cleanup(string adminConnectionString, string database, string storage, bool keep, Action<string> note)

@@ -14,12 +14,15 @@ namespace JobHub.Bench.Load;
 /// </summary>
 public static class LoadDriver
 {
-    public static async Task RunAsync(Uri baseAddress, IDbContextFactory<JobHubDbContext> db, LoadPlan plan, LoadReport report, CancellationToken cancellationToken = default)
+    /// <param name="baseAddresses">The JobHub instances: user i uses instance i mod their count.</param>
+    public static async Task RunAsync(IReadOnlyList<Uri> baseAddresses, IDbContextFactory<JobHubDbContext> db, LoadPlan plan, LoadReport report,
+        CancellationToken cancellationToken = default)
     {
         var emails = await CreateUsersAsync(db, plan);
         var stopSubmittingAt = DateTime.UtcNow + plan.Duration;
         await Task.WhenAll(emails.Select((email, i) => Task.Run(() =>
-            new LoadUser(baseAddress, email, plan, report, seed: 1000 + i).RunAsync(stopSubmittingAt, cancellationToken), cancellationToken)));
+            new LoadUser(baseAddresses[i % baseAddresses.Count], email, plan, report, seed: 1000 + i).RunAsync(stopSubmittingAt, cancellationToken),
+            cancellationToken)));
     }
 
     /// <summary>The plan's users, each with enough credits for every job it could make, ledgered as a grant.</summary>
@@ -69,5 +72,34 @@ public static class LoadDriver
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Waits until every completed job's outputs are copied or the copy was given up (its attempts used up, the reason
+    /// recorded); the completed jobs still without a copy after <paramref name="timeout"/>.
+    /// </summary>
+    public static async Task<IReadOnlyList<Guid>> WaitForCopiesAsync(IDbContextFactory<JobHubDbContext> db, TimeSpan timeout, int maxAttempts = 8)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            try
+            {
+                await using var context = await db.CreateDbContextAsync();
+                var uncopied = await context.Set<Job>()
+                    .Where(j => j.Status == JobStatus.Completed && j.OutputsCopiedAt == null && j.OutputCopyAttempts < maxAttempts)
+                    .Select(j => j.Id).ToListAsync();
+                if (uncopied.Count == 0 || DateTime.UtcNow > deadline)
+                {
+                    return uncopied;
+                }
+            }
+            catch (Exception ex) when (ex.DatabaseError() is not null)
+            {
+                // PostgreSQL restarting: ask again
+            }
+
+            await Task.Delay(500);
+        }
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Hangfire;
 using JobHub.Core.Maintenance;
 using JobHub.Core.Persistence;
 using JobHub.Core.Storage;
@@ -10,15 +11,22 @@ namespace JobHub.Core.Jobs;
 
 /// <summary>
 /// Copies a completed job's result files from RunningHub (whose URLs expire after 24 h) into JobHub's storage.
-/// Until the copy is stored, the job shows RunningHub's URL; afterwards both. Delivery: at least once; the
-/// copy is started right after the job completes and retried by the <c>copy-outputs</c> sweep until it
-/// succeeds or the URLs have expired. Two copies of one job may race; the first stored wins and the other
-/// deletes its files, so a job never points at a half-written or missing file.
+/// Until the copy is stored, the job shows RunningHub's URL; afterwards both.
+/// <para>
+/// Each copy is a Hangfire background job in the <c>outputs</c> queue, enqueued right after the job completes and kept in
+/// the database, so any instance's Hangfire server runs it, and one that dies mid-copy leaves it to another. A failed
+/// attempt is retried with back-off (twice the wait each time) while attempts remain and RunningHub's URLs are valid; a
+/// refused URL, the last attempt or expired URLs end it, recorded on the job and as a failed Hangfire job. The
+/// <c>copy-outputs</c> sweep enqueues again what has no live Hangfire job (an instance that died between the completion
+/// and the enqueue, a job deleted on the dashboard). Copying is idempotent: two copies of one job may race; the first
+/// stored wins and the other deletes its files, so a job never points at a half-written or missing file.
+/// </para>
 /// </summary>
 public sealed partial class CopyOutputs(
     IDbContextFactory<JobHubDbContext> contexts,
     IFileStorage storage,
     IHttpClientFactory httpClients,
+    IBackgroundJobClient hangfire,
     IOptions<MaintenanceOptions> options,
     OutputUrlPolicy policy,
     TimeProvider clock,
@@ -26,19 +34,61 @@ public sealed partial class CopyOutputs(
 {
     public const string HttpClientName = "jobhub-outputs";
 
-    private readonly BackgroundWork background = new(logger, "output copy");
+    /// <summary>The Hangfire queue of the copies (served by its own workers, so long downloads never hold up the sweeps).</summary>
+    public const string Queue = "outputs";
 
-    /// <summary>Starts copying in the background (once per job at a time in this instance).</summary>
-    public void Enqueue(Guid jobId) => background.Run(jobId, stopping => CopyAsync(jobId, stopping));
+    private static readonly TimeSpan LongestRetryDelay = TimeSpan.FromHours(1);
 
-    /// <summary>Shutdown: abandons copies under way (the sweep retries them) and waits for them to unwind.</summary>
+    private readonly BackgroundWork background = new(logger, "output copy enqueue");
+
+    /// <summary>
+    /// Enqueues the copy of a job that just completed, off the caller's path (the webhook answers without waiting for
+    /// Hangfire). Should this instance die before the enqueue, the sweep enqueues it.
+    /// </summary>
+    public void Enqueue(Guid jobId) => background.Run(jobId, cancellationToken => EnqueueAsync(jobId, replacing: null, cancellationToken));
+
+    /// <summary>
+    /// Enqueues a copy and records its Hangfire job on the job, unless another one was recorded meanwhile
+    /// (<paramref name="replacing"/> is the one the caller saw); the Hangfire job id.
+    /// </summary>
+    public async Task<string> EnqueueAsync(Guid jobId, string? replacing, CancellationToken cancellationToken = default)
+    {
+        var id = hangfire.Enqueue<CopyOutputs>(copy => copy.RunAsync(jobId, CancellationToken.None));
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await db.Set<Job>().Where(j => j.Id == jobId && j.OutputCopyJobId == replacing)
+            .ExecuteUpdateAsync(set => set.SetProperty(j => j.OutputCopyJobId, id), cancellationToken);
+        return id;
+    }
+
+    /// <summary>Shutdown: waits for enqueues under way (copies themselves stop with the Hangfire server, which requeues them).</summary>
     public Task StopAsync() => background.StopAsync();
 
-    /// <summary>Completes when no copy of this instance is under way.</summary>
+    /// <summary>Completes when no enqueue of this instance is under way.</summary>
     public Task WhenIdleAsync() => background.WhenIdleAsync();
 
-    /// <summary>Copies the outputs of one completed job; true when they are now all in storage.</summary>
-    public async Task<bool> CopyAsync(Guid jobId, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The Hangfire job of one copy: done, nothing to do, or given up (a failed Hangfire job saying why); a failure
+    /// that may pass throws <see cref="OutputCopyRetryException"/>, which <see cref="OutputCopyRetryAttribute"/>
+    /// turns into a retry after the wait it names.
+    /// </summary>
+    [Queue(Queue)]
+    [AutomaticRetry(Attempts = 0)]
+    [OutputCopyRetry]
+    [JobDisplayName("copy outputs of job {0}")]
+    public async Task<string> RunAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        var attempt = await CopyAsync(jobId, cancellationToken);
+        return attempt.Outcome switch
+        {
+            CopyOutcome.Copied => "copied",
+            CopyOutcome.NothingToCopy => "nothing to copy",
+            CopyOutcome.RetryLater => throw new OutputCopyRetryException(attempt.Error!, attempt.RetryIn),
+            _ => throw new OutputCopyGaveUpException(attempt.Error!),
+        };
+    }
+
+    /// <summary>One attempt at copying the outputs of one completed job.</summary>
+    public async Task<CopyAttempt> CopyAsync(Guid jobId, CancellationToken cancellationToken = default)
     {
         Job? job;
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
@@ -46,9 +96,15 @@ public sealed partial class CopyOutputs(
             job = await JobQueries.ById(db, jobId);
         }
 
-        if (job is not { Status: JobStatus.Completed, OutputsCopiedAt: null })
+        if (job is not { Status: JobStatus.Completed, OutputsCopiedAt: null } || job.OutputCopyAttempts >= options.Value.OutputCopyMaxAttempts)
         {
-            return false;
+            return new CopyAttempt(CopyOutcome.NothingToCopy);
+        }
+
+        var expiresAt = (job.CompletedAt ?? job.UpdatedAt) + options.Value.OutputUrlLifetime;
+        if (clock.GetUtcNow().UtcDateTime >= expiresAt)
+        {
+            return await FailedAsync(job, "RunningHub's result links expired before the files could be copied", final: true, cancellationToken);
         }
 
         var saved = new List<string>();
@@ -72,11 +128,17 @@ public sealed partial class CopyOutputs(
             (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
             DeleteAll(saved);
-            // A refused URL stays refused: no retries; the job keeps RunningHub's link and the reason is recorded.
+            // A refused URL stays refused and a file over the limit stays too large: no retries; the job keeps RunningHub's
+            // link and the reason is recorded.
             var refusal = ex as OutputUrlRefusedException ?? ex.InnerException as OutputUrlRefusedException;
-            await RecordFailureAsync(job, refusal is null ? ex.Message : "refused: " + refusal.Message, final: refusal is not null, cancellationToken);
             logger.LogWarning("Could not copy the outputs of job {JobId} (attempt {Attempt}): {Error}", jobId, job.OutputCopyAttempts + 1, ex.Message);
-            return false;
+            return await FailedAsync(job, refusal is null ? ex.Message : "refused: " + refusal.Message,
+                final: refusal is not null || ex is InvalidDataException, cancellationToken);
+        }
+        catch
+        {
+            DeleteAll(saved);
+            throw;
         }
 
         var now = clock.GetUtcNow().UtcDateTime;
@@ -90,12 +152,36 @@ public sealed partial class CopyOutputs(
                 """, job, "outputs_copied", now, JobCause.System, $"{copies.Count} result file(s) copied into JobHub's storage"), cancellationToken);
             if (stored == 0)
             {
-                DeleteAll(saved); // another instance stored its copy first
-                return false;
+                DeleteAll(saved); // another copy stored its files first
+                return new CopyAttempt(CopyOutcome.NothingToCopy);
             }
         }
 
-        return true;
+        return new CopyAttempt(CopyOutcome.Copied);
+    }
+
+    /// <summary>The wait before the attempt after <paramref name="attemptsMade"/>: the first retry delay, doubled each time, at most an hour.</summary>
+    public TimeSpan RetryDelay(int attemptsMade)
+    {
+        var delay = options.Value.OutputCopyRetryDelay * Math.Pow(2, Math.Clamp(attemptsMade - 1, 0, 20));
+        return delay < LongestRetryDelay ? delay : LongestRetryDelay;
+    }
+
+    /// <summary>Records a failed attempt; retried later unless final, out of attempts, or the URLs would expire first.</summary>
+    private async Task<CopyAttempt> FailedAsync(Job job, string error, bool final, CancellationToken cancellationToken)
+    {
+        var maxAttempts = options.Value.OutputCopyMaxAttempts;
+        var attempts = job.OutputCopyAttempts + 1;
+        var retryIn = RetryDelay(attempts);
+        var expiresAt = (job.CompletedAt ?? job.UpdatedAt) + options.Value.OutputUrlLifetime;
+        final = final || attempts >= maxAttempts || clock.GetUtcNow().UtcDateTime + retryIn >= expiresAt;
+        error = error.Length > 1000 ? error[..1000] : error;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        // A final failure uses up the attempts, so that neither a retry nor the sweep tries again.
+        await db.Set<Job>().Where(j => j.Id == job.Id && j.OutputsCopiedAt == null).ExecuteUpdateAsync(set => set
+            .SetProperty(j => j.OutputCopyAttempts, j => final ? Math.Max(j.OutputCopyAttempts + 1, maxAttempts) : j.OutputCopyAttempts + 1)
+            .SetProperty(j => j.OutputCopyError, error), cancellationToken);
+        return final ? new CopyAttempt(CopyOutcome.GaveUp, error) : new CopyAttempt(CopyOutcome.RetryLater, error, retryIn);
     }
 
     private async Task<string> DownloadAsync(string url, string? accountKey, CancellationToken cancellationToken)
@@ -171,16 +257,6 @@ public sealed partial class CopyOutputs(
         };
     }
 
-    private async Task RecordFailureAsync(Job job, string error, bool final, CancellationToken cancellationToken)
-    {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var maxAttempts = options.Value.OutputCopyMaxAttempts;
-        error = error.Length > 1000 ? error[..1000] : error;
-        await db.Set<Job>().Where(j => j.Id == job.Id && j.OutputsCopiedAt == null).ExecuteUpdateAsync(set => set
-            .SetProperty(j => j.OutputCopyAttempts, j => final ? Math.Max(j.OutputCopyAttempts + 1, maxAttempts) : j.OutputCopyAttempts + 1)
-            .SetProperty(j => j.OutputCopyError, error), cancellationToken);
-    }
-
     private void DeleteAll(IEnumerable<string> storedNames)
     {
         foreach (var name in storedNames)
@@ -192,3 +268,14 @@ public sealed partial class CopyOutputs(
     [GeneratedRegex("^[a-z0-9]{1,5}$")]
     private static partial Regex SafeExtension();
 }
+
+public enum CopyOutcome
+{
+    Copied,
+    NothingToCopy,
+    RetryLater,
+    GaveUp,
+}
+
+/// <summary>What one copy attempt did; after a failure, the error and (when it may pass) the wait before the next attempt.</summary>
+public sealed record CopyAttempt(CopyOutcome Outcome, string? Error = null, TimeSpan RetryIn = default);

@@ -6,7 +6,7 @@ namespace JobHub.Core.Jobs;
 /// <summary>
 /// Ends a running job with RunningHub's verdict (from the webhook, reconciliation or a sweep). Idempotent:
 /// a repeated or late verdict finds the job terminal and changes nothing. The freed slot is refilled at once,
-/// and a completed job's outputs are copied into JobHub's storage after the verdict is stored.
+/// and the copy of a completed job's outputs into JobHub's storage is enqueued after the verdict is stored.
 /// </summary>
 public sealed class FinishJob(JobTermination termination, JobLauncher launcher, CopyOutputs copyOutputs)
 {

@@ -111,6 +111,9 @@ public sealed class Job
     public DateTime? OutputsCopiedAt { get; init; }
     public int OutputCopyAttempts { get; init; }
     public string? OutputCopyError { get; init; }
+
+    /// <summary>The Hangfire job that copies the outputs (its retries included); null until one was enqueued.</summary>
+    public string? OutputCopyJobId { get; init; }
     public DateTime? FilesDeletedAt { get; init; }
     public DateTime UpdatedAt { get; init; }
 

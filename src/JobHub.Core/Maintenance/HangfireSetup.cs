@@ -3,10 +3,12 @@ using Hangfire.AspNetCore;
 using Hangfire.Dashboard;
 using Hangfire.PostgreSql;
 using Hangfire.PostgreSql.Factories;
+using JobHub.Core.Jobs;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace JobHub.Core.Maintenance;
 
@@ -25,8 +27,10 @@ public static class HangfireSetup
         PrepareSchemaIfNecessary = true,
         EnableLongPolling = true,
         QueuePollInterval = TimeSpan.FromSeconds(1),
+        // A running job's fetch is kept alive while its instance lives; a job of an instance that died (SIGKILL) is taken
+        // up by another a minute later.
         UseSlidingInvisibilityTimeout = true,
-        InvisibilityTimeout = TimeSpan.FromMinutes(5),
+        InvisibilityTimeout = TimeSpan.FromMinutes(1),
     };
 
     static HangfireSetup()
@@ -56,35 +60,56 @@ public static class HangfireSetup
     }
 }
 
-/// <summary>This instance's Hangfire server: the sweeps' queue and the default one, jobs activated from this provider.</summary>
-public sealed class HangfireServer(JobStorage storage, IServiceScopeFactory scopes) : IHostedService, IDisposable
+/// <summary>
+/// This instance's Hangfire servers, jobs activated from this provider: one for the sweeps (and the recurring and delayed
+/// schedulers), one for the output copies with workers of their own, so that long downloads never hold up a sweep.
+/// </summary>
+public sealed class HangfireServer(JobStorage storage, IServiceScopeFactory scopes, IOptions<MaintenanceOptions> options) : IHostedService, IDisposable
 {
-    private BackgroundJobServer? server;
+    private readonly List<BackgroundJobServer> servers = [];
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        server = new BackgroundJobServer(new BackgroundJobServerOptions
+        var name = $"{Environment.MachineName}:{Environment.ProcessId}";
+        servers.Add(new BackgroundJobServer(new BackgroundJobServerOptions
         {
-            ServerName = $"{Environment.MachineName}:{Environment.ProcessId}",
+            ServerName = name,
             Queues = [MaintenanceRunner.Queue, "default"],
             WorkerCount = Math.Max(4, Environment.ProcessorCount * 2),
-            // The recurring scheduler looks for due sweeps this often: sweeps run every few seconds.
+            // The recurring scheduler looks for due sweeps this often (sweeps run every few seconds), the delayed one for
+            // copies whose retry is due.
             SchedulePollingInterval = TimeSpan.FromSeconds(1),
             Activator = new AspNetCoreJobActivator(scopes),
-        }, storage);
+        }, storage));
+        if (options.Value.OutputCopyWorkers > 0)
+        {
+            servers.Add(new BackgroundJobServer(new BackgroundJobServerOptions
+            {
+                ServerName = name + ":outputs",
+                Queues = [CopyOutputs.Queue],
+                WorkerCount = options.Value.OutputCopyWorkers,
+                Activator = new AspNetCoreJobActivator(scopes),
+            }, storage));
+        }
+
         return Task.CompletedTask;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (server is null)
+        foreach (var server in servers)
         {
-            return;
+            server.SendStop();
         }
 
-        server.SendStop();
-        await server.WaitForShutdownAsync(cancellationToken);
+        await Task.WhenAll(servers.Select(server => server.WaitForShutdownAsync(cancellationToken)));
     }
 
-    public void Dispose() => server?.Dispose();
+    public void Dispose()
+    {
+        foreach (var server in servers)
+        {
+            server.Dispose();
+        }
+    }
 }

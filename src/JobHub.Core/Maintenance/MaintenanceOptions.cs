@@ -31,8 +31,19 @@ public sealed class MaintenanceOptions : IValidatableObject
     /// <summary>Uploaded inputs that no job uses are deleted after this long.</summary>
     public TimeSpan UnusedInputsAfter { get; set; } = TimeSpan.FromDays(1);
 
-    [Range(1, 100)]
+    /// <summary>Attempts at copying one job's outputs before giving up (each retry waits twice as long as the one before).</summary>
+    [Range(1, 20)]
     public int OutputCopyMaxAttempts { get; set; } = 8;
+
+    /// <summary>The wait before the first retry of a failed copy; it doubles with each attempt, up to an hour.</summary>
+    public TimeSpan OutputCopyRetryDelay { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Copies this instance runs at once (its Hangfire server for the <c>outputs</c> queue); 0: none, the other instances
+    /// take the copies this one enqueues.
+    /// </summary>
+    [Range(0, 64)]
+    public int OutputCopyWorkers { get; set; } = 4;
 
     /// <summary>RunningHub's output URLs stay valid this long; copying stops trying after it.</summary>
     public TimeSpan OutputUrlLifetime { get; set; } = TimeSpan.FromHours(24);
@@ -60,6 +71,11 @@ public sealed class MaintenanceOptions : IValidatableObject
             {
                 yield return new ValidationResult($"Maintenance interval '{key}' must be between 1 second and 7 days (was {interval}).");
             }
+        }
+
+        if (OutputCopyRetryDelay <= TimeSpan.Zero || OutputCopyRetryDelay > TimeSpan.FromHours(1))
+        {
+            yield return new ValidationResult($"OutputCopyRetryDelay must be more than zero and at most one hour (was {OutputCopyRetryDelay}).");
         }
 
         if (FilesRetention < TimeSpan.FromHours(1) || RecordsRetention < TimeSpan.FromHours(1))

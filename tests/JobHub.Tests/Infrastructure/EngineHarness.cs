@@ -107,6 +107,23 @@ public sealed class EngineHarness : IAsyncDisposable
         return harness;
     }
 
+    /// <summary>Polls <paramref name="condition"/> until it holds (true) or <paramref name="timeout"/> (20 s) passes (false).</summary>
+    public static async Task<bool> WaitUntilAsync(Func<Task<bool>> condition, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(50);
+        }
+
+        return true;
+    }
+
     public int MaxConcurrent => Services.GetRequiredService<IOptions<JobHubOptions>>().Value.MaxConcurrent;
 
     public Task<Guid> CreateUserAsync(int credits = 100) => TestUsers.CreateAsync(Db, credits, Clock.GetUtcNow().UtcDateTime);

@@ -3,23 +3,20 @@ using System.Net.Sockets;
 using JobHub.Core.Jobs;
 using JobHub.Core.Maintenance;
 using JobHub.Core.Storage;
-using JobHub.Simulator;
 using JobHub.Tests.Infrastructure;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
+using Hangfire;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace JobHub.Tests.Jobs;
 
-/// <summary>Result files are copied into JobHub's storage after completion, retried by the sweep when the first copy fails.</summary>
+/// <summary>
+/// Result files are copied into JobHub's storage after completion by a Hangfire job, retried with back-off while the
+/// URLs are valid; the sweep enqueues what has no live copy job.
+/// </summary>
 public sealed class CopyOutputsTests : IAsyncLifetime
 {
-    private static readonly byte[] Image = SampleMedia.Png(20, 20, 7);
     private EngineHarness h = null!;
-    private WebApplication files = null!;
-    private int failuresLeft;
+    private OutputFileServer files = null!;
     private string baseUrl = "";
 
     // A listener where no request may ever arrive: the address a hostile TASK_END names.
@@ -37,26 +34,15 @@ public sealed class CopyOutputsTests : IAsyncLifetime
                 Interlocked.Increment(ref forbiddenConnections);
             }
         });
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        files = builder.Build();
-        files.MapGet("/out/result.png", () => Interlocked.Decrement(ref failuresLeft) >= 0
-            ? Results.StatusCode(503)
-            : Results.Bytes(Image, "image/png"));
-        files.MapGet("/out/huge.bin", () => Results.Bytes(new byte[200_000], "application/octet-stream"));
-        files.MapGet("/out/moved.png", () => Results.Redirect("/out/result.png"));
-        files.MapGet("/out/elsewhere.png", () => Results.Redirect(ForbiddenUrl));
-        await files.StartAsync();
-        baseUrl = files.Urls.First();
+        files = await OutputFileServer.StartAsync(() => ForbiddenUrl);
+        baseUrl = files.BaseUrl;
         // The test file server is an allowed output host (as the simulator's base address is); "localhost" is allowed by
         // name only, so what it resolves to (loopback) must still be refused when the connection is opened.
-        h = await EngineHarness.CreateAsync(new Dictionary<string, string?>
-        {
-            ["JobHub:Maintenance:MaxOutputBytes"] = "100000",
-            ["JobHub:RunningHub:OutputHosts:0"] = new Uri(baseUrl).Authority,
-            ["JobHub:RunningHub:OutputHosts:1"] = "localhost",
-        });
+        var settings = files.AllowedHostSettings();
+        settings["JobHub:RunningHub:OutputHosts:1"] = "localhost";
+        settings["JobHub:Maintenance:MaxOutputBytes"] = "100000";
+        settings["JobHub:Maintenance:OutputCopyRetryDelay"] = "00:00:00.100";
+        h = await EngineHarness.CreateAsync(settings);
     }
 
     private string ForbiddenUrl => $"http://127.0.0.1:{((IPEndPoint)forbidden.LocalEndpoint).Port}/result.png";
@@ -70,13 +56,19 @@ public sealed class CopyOutputsTests : IAsyncLifetime
 
     private CopyOutputs Copy => h.Services.GetRequiredService<CopyOutputs>();
 
+    /// <summary>A job completed with one output at <paramref name="url"/>, after its copy's first attempt.</summary>
     private async Task<Job> CompletedJobAsync(string url)
     {
         var job = await h.RunningJobAsync();
         await h.Finish.CompleteAsync(job.Id, [new JobOutput(url, "9", "image")], null, JobCause.Webhook);
-        await Copy.WhenIdleAsync();
+        Assert.True(await EngineHarness.WaitUntilAsync(async () => await h.GetJobAsync(job.Id) is { } j && (j.OutputsCopiedAt is not null || j.OutputCopyAttempts > 0)),
+            "the copy was not attempted");
         return await h.GetJobAsync(job.Id);
     }
+
+    private IReadOnlyList<string> HangfireStates(string copyJobId, EngineHarness? on = null) =>
+        (on ?? h).Services.GetRequiredService<JobStorage>().GetMonitoringApi().JobDetails(copyJobId).History
+            .OrderBy(s => s.CreatedAt).Select(s => s.StateName).ToList();
 
     [Fact]
     public async Task Completion_CopiesTheResultFile_AndKeepsRunningHubsUrl()
@@ -90,46 +82,126 @@ public sealed class CopyOutputsTests : IAsyncLifetime
         await using var stored = h.Services.GetRequiredService<IFileStorage>().OpenRead(output.StoredName!);
         using var copy = new MemoryStream();
         await stored.CopyToAsync(copy);
-        Assert.Equal(Image, copy.ToArray());
+        Assert.Equal(OutputFileServer.Image, copy.ToArray());
+        Assert.NotNull(job.OutputCopyJobId);
+        Assert.True(await EngineHarness.WaitUntilAsync(() => Task.FromResult(HangfireStates(job.OutputCopyJobId!)[^1] == "Succeeded")));
     }
 
     [Fact]
-    public async Task FailedCopy_IsRecorded_ThenTheSweepRetriesIt_UntilItSucceeds()
+    public async Task FailedCopy_IsRecorded_ThenRetriedByHangfire_WithBackOff_UntilItSucceeds()
     {
-        failuresLeft = 2;
+        files.FailuresLeft = 2;
         var job = await CompletedJobAsync(baseUrl + "/out/result.png");
-        Assert.Null(job.OutputsCopiedAt);
+        Assert.True(job.OutputsCopiedAt is null, "copied at the first attempt, though the file server answered 503");
         Assert.Equal(1, job.OutputCopyAttempts);
         Assert.Contains("503", job.OutputCopyError);
         Assert.Null(Assert.Single(job.OutputFiles).StoredName); // the page still shows RunningHub's URL
 
-        h.Clock.Advance(TimeSpan.FromSeconds(5));
-        await h.Maintenance.RunNowAsync(MaintenanceTaskKeys.CopyOutputs);
-        Assert.Equal(1, (await h.GetJobAsync(job.Id)).OutputCopyAttempts); // too fresh: the completing instance may still be copying
-
-        h.Clock.Advance(TimeSpan.FromSeconds(10));
-        await h.Maintenance.RunNowAsync(MaintenanceTaskKeys.CopyOutputs);
-        Assert.Equal(2, (await h.GetJobAsync(job.Id)).OutputCopyAttempts);
-        var run = await h.Maintenance.RunNowAsync(MaintenanceTaskKeys.CopyOutputs);
+        Assert.True(await EngineHarness.WaitUntilAsync(async () => (await h.GetJobAsync(job.Id)).OutputsCopiedAt is not null), "never copied");
 
         var copied = await h.GetJobAsync(job.Id);
-        Assert.NotNull(copied.OutputsCopiedAt);
+        Assert.Equal(3, copied.OutputCopyAttempts);
         Assert.Null(copied.OutputCopyError);
         Assert.NotNull(Assert.Single(copied.OutputFiles).StoredName);
-        Assert.Contains("\"copied\":1", run.Counts);
+        Assert.Equal(3, files.Requests);
         Assert.Equal(1, await h.ScalarAsync<int>($"SELECT count(*)::int FROM job_events WHERE job_id = {job.Id} AND kind = 'outputs_copied'"));
+        // One Hangfire job, retried twice through Hangfire's scheduled state.
+        Assert.True(await EngineHarness.WaitUntilAsync(() => Task.FromResult(HangfireStates(copied.OutputCopyJobId!)[^1] == "Succeeded")));
+        var states = HangfireStates(copied.OutputCopyJobId!);
+        Assert.Equal(2, states.Count(s => s == "Scheduled"));
+        Assert.Equal("Succeeded", states[^1]);
     }
 
     [Fact]
-    public async Task CopySweep_GivesUp_AfterTheUrlsExpired()
+    public void RetryWaits_DoubleWithEachAttempt_UpToAnHour()
     {
-        failuresLeft = 1000;
+        Assert.Equal(TimeSpan.FromMilliseconds(100), Copy.RetryDelay(1));
+        Assert.Equal(TimeSpan.FromMilliseconds(200), Copy.RetryDelay(2));
+        Assert.Equal(TimeSpan.FromMilliseconds(800), Copy.RetryDelay(4));
+        Assert.Equal(TimeSpan.FromHours(1), Copy.RetryDelay(40));
+    }
+
+    [Fact]
+    public async Task Copying_GivesUp_WhenTheUrlsExpire_AndTheSweepLeavesItBe()
+    {
+        files.FailuresLeft = 1000;
         var job = await CompletedJobAsync(baseUrl + "/out/result.png");
         h.Clock.Advance(TimeSpan.FromHours(25));
 
-        await h.Maintenance.RunNowAsync(MaintenanceTaskKeys.CopyOutputs);
+        Assert.True(await EngineHarness.WaitUntilAsync(async () => (await h.GetJobAsync(job.Id)).OutputCopyError?.Contains("expired") == true),
+            "the retry did not give up");
+        var requests = files.Requests;
+        var ended = await h.GetJobAsync(job.Id);
+        Assert.Equal(8, ended.OutputCopyAttempts); // attempts used up
+        Assert.Null(ended.OutputsCopiedAt);
+        Assert.True(await EngineHarness.WaitUntilAsync(() => Task.FromResult(HangfireStates(ended.OutputCopyJobId!)[^1] == "Failed")));
+        var run = await h.Maintenance.RunNowAsync(MaintenanceTaskKeys.CopyOutputs);
+        Assert.DoesNotContain("enqueued", run.Counts ?? "");
+        await Task.Delay(300);
+        Assert.Equal(requests, files.Requests);
+    }
 
-        Assert.Equal(1, (await h.GetJobAsync(job.Id)).OutputCopyAttempts);
+    [Fact]
+    public async Task Copying_GivesUp_AfterTheLastAttempt()
+    {
+        files.FailuresLeft = 1000;
+        var job = await CompletedJobAsync(baseUrl + "/out/result.png");
+
+        Assert.True(await EngineHarness.WaitUntilAsync(async () => HangfireStates((await h.GetJobAsync(job.Id)).OutputCopyJobId!)[^1] == "Failed",
+            TimeSpan.FromSeconds(60)), "the copy was not given up");
+
+        var ended = await h.GetJobAsync(job.Id);
+        Assert.Equal(8, ended.OutputCopyAttempts);
+        Assert.Equal(8, files.Requests);
+        Assert.Contains("503", ended.OutputCopyError);
+    }
+
+    [Fact]
+    public async Task TheSweep_EnqueuesTheCopy_OfACompletedJobThatHasNone()
+    {
+        // The instance that completed the job died before enqueueing its copy: the job is completed, nothing copies it.
+        var running = await h.RunningJobAsync();
+        await h.Services.GetRequiredService<JobTermination>().CompleteAsync(running.Id, [new JobOutput(baseUrl + "/out/result.png", "9", "image")],
+            null, JobCause.Webhook);
+        h.Clock.Advance(TimeSpan.FromSeconds(5));
+        var fresh = await h.Maintenance.RunNowAsync(MaintenanceTaskKeys.CopyOutputs);
+        Assert.Equal("{}", fresh.Counts); // too fresh: the completing instance may still be enqueueing
+
+        h.Clock.Advance(TimeSpan.FromSeconds(10));
+        var run = await h.Maintenance.RunNowAsync(MaintenanceTaskKeys.CopyOutputs);
+
+        Assert.Contains("\"enqueued\":1", run.Counts);
+        Assert.True(await EngineHarness.WaitUntilAsync(async () => (await h.GetJobAsync(running.Id)).OutputsCopiedAt is not null), "never copied");
+        Assert.Equal("{}", (await h.Maintenance.RunNowAsync(MaintenanceTaskKeys.CopyOutputs)).Counts); // nothing left to copy
+    }
+
+    [Fact]
+    public async Task TheSweep_LeavesACopyUnderWay_AndReplacesOneDeletedOnTheDashboard()
+    {
+        // An instance of its own (on a database of its own): any instance's Hangfire server runs the sweeps and copies, and
+        // this one's retries wait ten minutes.
+        files.FailuresLeft = 1;
+        await using var slow = await EngineHarness.CreateAsync(new Dictionary<string, string?>(files.AllowedHostSettings())
+        {
+            ["JobHub:Maintenance:OutputCopyRetryDelay"] = "00:10:00",
+        });
+        var running = await slow.RunningJobAsync();
+        await slow.Finish.CompleteAsync(running.Id, [new JobOutput(baseUrl + "/out/result.png", "9", "image")], null, JobCause.Webhook);
+        Assert.True(await EngineHarness.WaitUntilAsync(async () => (await slow.GetJobAsync(running.Id)).OutputCopyAttempts == 1));
+        var scheduled = (await slow.GetJobAsync(running.Id)).OutputCopyJobId!;
+        Assert.True(await EngineHarness.WaitUntilAsync(() => Task.FromResult(HangfireStates(scheduled, slow)[^1] == "Scheduled")));
+        slow.Clock.Advance(TimeSpan.FromSeconds(15));
+
+        var left = await slow.Maintenance.RunNowAsync(MaintenanceTaskKeys.CopyOutputs);
+        Assert.Contains("\"under_way\":1", left.Counts);
+        Assert.Equal(scheduled, (await slow.GetJobAsync(running.Id)).OutputCopyJobId);
+
+        slow.Services.GetRequiredService<IBackgroundJobClient>().Delete(scheduled);
+        var replaced = await slow.Maintenance.RunNowAsync(MaintenanceTaskKeys.CopyOutputs);
+
+        Assert.Contains("\"enqueued\":1", replaced.Counts);
+        Assert.True(await EngineHarness.WaitUntilAsync(async () => (await slow.GetJobAsync(running.Id)).OutputsCopiedAt is not null), "never copied");
+        Assert.NotEqual(scheduled, (await slow.GetJobAsync(running.Id)).OutputCopyJobId);
     }
 
     [Theory]
@@ -149,12 +221,13 @@ public sealed class CopyOutputsTests : IAsyncLifetime
     [Fact]
     public async Task TwoCopiesAtOnce_StoreOneSetOfFiles()
     {
-        failuresLeft = 1;
+        files.FailuresLeft = 1;
         var job = await CompletedJobAsync(baseUrl + "/out/result.png");
+        h.Services.GetRequiredService<IBackgroundJobClient>().Delete(job.OutputCopyJobId); // its retry would join the race
 
         var results = await Task.WhenAll(Copy.CopyAsync(job.Id), Copy.CopyAsync(job.Id), Copy.CopyAsync(job.Id));
 
-        Assert.Single(results, copied => copied);
+        Assert.Single(results, attempt => attempt.Outcome == CopyOutcome.Copied);
         var stored = h.Services.GetRequiredService<IFileStorage>().ListOlderThan("outputs", DateTime.MaxValue, 10);
         Assert.Equal(Assert.Single((await h.GetJobAsync(job.Id)).OutputFiles).StoredName, Assert.Single(stored));
     }

@@ -43,7 +43,7 @@ public sealed class LoadScenarioTests
         };
         var report = new LoadReport();
 
-        var run = LoadDriver.RunAsync(hub.BaseAddress, hub.Db, plan, report);
+        var run = LoadDriver.RunAsync([hub.BaseAddress], hub.Db, plan, report);
         Assert.Same(run, await Task.WhenAny(run, Task.Delay(TimeSpan.FromMinutes(8))));
         await run;
         Assert.True(await LoadDriver.SettleAsync(hub.Db, TimeSpan.FromMinutes(1)), "jobs were still active a minute after the users stopped");

@@ -1,3 +1,4 @@
+using JobHub.Core.Jobs;
 using JobHub.Core.Maintenance;
 using JobHub.Tests.Infrastructure;
 
@@ -6,16 +7,21 @@ namespace JobHub.Tests.Maintenance;
 /// <summary>
 /// What a PostgreSQL restart does to Hangfire, on this instance's database: every connection is cut, the LISTEN one
 /// included (Hangfire.PostgreSql#410: that one is not re-established). Recurring sweeps resume within a few intervals,
-/// and enqueued work is still picked up, by the poll.
+/// and enqueued work (a "Run now", an output copy) is still picked up, by the poll.
 /// </summary>
 public sealed class HangfireConnectionLossTests
 {
     [Fact]
     public async Task AfterEveryConnectionIsCut_RecurringSweepsResume_AndEnqueuedWorkIsStillPickedUp()
     {
-        await using var h = await EngineHarness.CreateAsync(new Dictionary<string, string?> { ["JobHub:Maintenance:DefaultInterval"] = "00:00:01" });
+        await using var files = await OutputFileServer.StartAsync();
+        await using var h = await EngineHarness.CreateAsync(new Dictionary<string, string?>(files.AllowedHostSettings())
+        {
+            ["JobHub:Maintenance:DefaultInterval"] = "00:00:01",
+        });
         await h.Schedule.StartAsync(CancellationToken.None);
         await WaitForScheduledRunAfterAsync(h, DateTime.UtcNow);
+        var running = await h.RunningJobAsync();
 
         var cut = await TestDatabase.TerminateConnectionsAsync(h.DatabaseName);
         Assert.True(cut > 0, "no connection to cut");
@@ -28,6 +34,10 @@ public sealed class HangfireConnectionLossTests
         // Within 5 s: Hangfire.PostgreSql's default poll (15 s) would not do; JobHub polls every second.
         var run = await h.Maintenance.RunNowAsync(MaintenanceTaskKeys.Retention, TimeSpan.FromSeconds(5));
         Assert.Equal("succeeded", run.Outcome);
+        // Background work too: a copy enqueued after the cut is done within 5 s.
+        await h.Finish.CompleteAsync(running.Id, [new JobOutput(files.BaseUrl + "/out/result.png", "9", "image")], null, JobCause.Webhook);
+        Assert.True(await EngineHarness.WaitUntilAsync(async () => (await h.GetJobAsync(running.Id)).OutputsCopiedAt is not null, TimeSpan.FromSeconds(5)),
+            "the copy enqueued after the cut was not done within 5 s");
     }
 
     private static async Task<MaintenanceRun> WaitForScheduledRunAfterAsync(EngineHarness h, DateTime after)

@@ -1,4 +1,5 @@
 using Hangfire;
+using JobHub.Core.Jobs;
 using JobHub.Core.Maintenance;
 using JobHub.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -7,7 +8,8 @@ namespace JobHub.Tests.Maintenance;
 
 /// <summary>
 /// Two JobHub instances on one database, each with its Hangfire server, both registering the schedule: every sweep
-/// runs once per tick, not once per instance, and "Run now" asked of one instance is done by either.
+/// runs once per tick, not once per instance, and "Run now" asked of one instance is done by either. Output copies are
+/// Hangfire jobs in the database: one instance's copies are done by another when it stops, before or during the copy.
 /// </summary>
 public sealed class TwoInstancesTests
 {
@@ -20,7 +22,8 @@ public sealed class TwoInstancesTests
         await using var second = await EngineHarness.CreateAsync(EverySecond, sharedDatabase: first.DatabaseName);
         await first.Schedule.StartAsync(CancellationToken.None);
         await second.Schedule.StartAsync(CancellationToken.None);
-        Assert.Equal(2, first.Services.GetRequiredService<JobStorage>().GetMonitoringApi().Servers().Count);
+        // Two Hangfire servers an instance: the sweeps' and the copies'.
+        Assert.Equal(4, first.Services.GetRequiredService<JobStorage>().GetMonitoringApi().Servers().Count);
 
         var since = DateTime.UtcNow;
         await Task.Delay(TimeSpan.FromSeconds(8));
@@ -48,5 +51,51 @@ public sealed class TwoInstancesTests
 
         Assert.All(runs, run => Assert.Equal("succeeded", run.Outcome));
         Assert.Equal(runs.Select(r => r.Id).Order(), second.Maintenance.History(MaintenanceTaskKeys.PromoteQueue).Select(r => r.Id).Order());
+    }
+
+    [Fact]
+    public async Task ACopy_EnqueuedByAnInstanceThatStops_IsDoneByAnother()
+    {
+        await using var files = await OutputFileServer.StartAsync();
+        var copiesNothing = new Dictionary<string, string?>(files.AllowedHostSettings()) { ["JobHub:Maintenance:OutputCopyWorkers"] = "0" };
+        await using var owner = await EngineHarness.CreateAsync(copiesNothing); // keeps the database; copies nothing either
+        var completing = await EngineHarness.CreateAsync(copiesNothing, sharedDatabase: owner.DatabaseName);
+        var job = await completing.RunningJobAsync();
+        await completing.Finish.CompleteAsync(job.Id, [new JobOutput(files.BaseUrl + "/out/result.png", "9", "image")], null, JobCause.Webhook);
+        await completing.Services.GetRequiredService<CopyOutputs>().WhenIdleAsync(); // the copy is enqueued
+        await completing.DisposeAsync(); // and the instance that enqueued it is gone
+
+        await Task.Delay(1500);
+        var waiting = await owner.GetJobAsync(job.Id);
+        Assert.NotNull(waiting.OutputCopyJobId);
+        Assert.True(waiting.OutputsCopiedAt is null && files.Requests == 0, "copied by an instance without copy workers");
+
+        await using var other = await EngineHarness.CreateAsync(files.AllowedHostSettings(), sharedDatabase: owner.DatabaseName);
+        Assert.True(await EngineHarness.WaitUntilAsync(async () => (await owner.GetJobAsync(job.Id)).OutputsCopiedAt is not null), "never copied");
+        Assert.Equal(1, files.Requests);
+    }
+
+    [Fact]
+    public async Task ACopy_UnderWayWhenItsInstanceStops_IsFinishedByAnother()
+    {
+        await using var files = await OutputFileServer.StartAsync();
+        await using var owner = await EngineHarness.CreateAsync(new Dictionary<string, string?>(files.AllowedHostSettings())
+        {
+            ["JobHub:Maintenance:OutputCopyWorkers"] = "0",
+        });
+        var copying = await EngineHarness.CreateAsync(files.AllowedHostSettings(), sharedDatabase: owner.DatabaseName);
+        var job = await copying.RunningJobAsync();
+        await copying.Finish.CompleteAsync(job.Id, [new JobOutput(files.BaseUrl + "/out/held.png", "9", "image")], null, JobCause.Webhook);
+        Assert.True(await EngineHarness.WaitUntilAsync(() => Task.FromResult(files.HeldRequests == 1)), "the copy did not start");
+
+        await copying.DisposeAsync(); // mid-download
+        Assert.True((await owner.GetJobAsync(job.Id)).OutputsCopiedAt is null);
+        files.Release();
+        await using var other = await EngineHarness.CreateAsync(files.AllowedHostSettings(), sharedDatabase: owner.DatabaseName);
+
+        Assert.True(await EngineHarness.WaitUntilAsync(async () => (await owner.GetJobAsync(job.Id)).OutputsCopiedAt is not null), "never copied");
+        var copied = await owner.GetJobAsync(job.Id);
+        Assert.Equal(1, copied.OutputCopyAttempts); // the stopped attempt is not counted as a failed one
+        Assert.Equal(2, files.HeldRequests);
     }
 }

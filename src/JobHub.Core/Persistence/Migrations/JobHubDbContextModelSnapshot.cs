@@ -382,6 +382,10 @@ namespace JobHub.Core.Persistence.Migrations
                         .HasColumnType("text")
                         .HasColumnName("output_copy_error");
 
+                    b.Property<string>("OutputCopyJobId")
+                        .HasColumnType("text")
+                        .HasColumnName("output_copy_job_id");
+
                     b.Property<string>("Outputs")
                         .IsRequired()
                         .ValueGeneratedOnAdd()
