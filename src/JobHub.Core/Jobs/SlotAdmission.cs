@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using JobHub.Core.Persistence;
 using Microsoft.EntityFrameworkCore;
 
@@ -42,14 +43,14 @@ internal static class SlotAdmission
     public static Task LockAsync(JobHubDbContext db) => db.Database.ExecuteSqlRawAsync(Lock);
 
     /// <summary>
-    /// Takes the slot lock and decides where a new job goes, in one round trip: the account it starts on, or null when it
-    /// must queue (R1 full, R2 older jobs wait, R11 no account has room).
+    /// The head of an admission statement: takes the slot lock, then (a statement of its own, whose snapshot is taken once
+    /// the lock is held) opens a <c>WITH</c> whose <c>decision</c> row names the account a new job starts on, or null when
+    /// it must queue (R1 full, R2 older jobs wait, R11 no account has room). The caller continues the <c>WITH</c> with
+    /// the job's insert, so that the whole admission is one round trip under the lock.
     /// </summary>
-    public static async Task<string?> LockAndAdmitAsync(JobHubDbContext db, int maxConcurrent)
-    {
-        var state = await ReadAsync(db, Lock + State);
-        return state.InSlot >= maxConcurrent || state.HeadId is not null ? null : state.Account;
-    }
+    public static FormattableString LockAndDecide(int maxConcurrent) => RawSql.Concat(
+        FormattableStringFactory.Create(Lock + "WITH state AS (\n" + State + "),\n", []),
+        $"decision AS (SELECT CASE WHEN state.in_slot < {maxConcurrent} AND state.head_id IS NULL THEN state.account END AS account FROM state),\n");
 
     /// <summary>
     /// Whether the head of the queue could start now (a slot and an account free, not backing off), read without the

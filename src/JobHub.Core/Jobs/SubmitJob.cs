@@ -104,36 +104,40 @@ public sealed class SubmitJob(
         var cost = tool.CostFor(parameters);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var account = await SlotAdmission.LockAndAdmitAsync(db, options.Value.MaxConcurrent);
         var now = clock.GetUtcNow().UtcDateTime;
-        var queued = account is null;
-        var status = queued ? JobStatus.Queued : JobStatus.Starting;
         var id = Guid.CreateVersion7(clock.GetUtcNow());
-        var payload = JobJson.Serialize(new JobChanged(id, request.UserId, status));
-        var message = queued ? "all slots busy or older jobs waiting: queued" : "slot free: starting";
-        var data = JobJson.Serialize(new { cost, account });
         var parametersJson = JobJson.Serialize(parameters);
         var inputsJson = JobJson.Serialize(request.Inputs);
 
         Admitted admitted;
         try
         {
-            // Raw SQL, one statement: the job (R4's index refuses a second active one right here), its first event, the
-            // NOTIFY, the debit (R6, the ledger's own steps) and the job's place in the queue (the jobs queued ahead of it;
-            // its own row is not in the statement's snapshot). A refused debit rolls all of it back.
-            admitted = (await db.Database.SqlQuery<Admitted>(RawSql.Concat($"""
-                WITH job AS (
+            // Raw SQL, one round trip under the slot lock: the lock and the decision (SlotAdmission), then one statement with
+            // the job started or queued (R4's index refuses a second active one right here), its first event, the NOTIFY,
+            // the debit (R6, the ledger's own steps) and the job's place in the queue (the jobs queued ahead of it; its own
+            // row is not in the statement's snapshot). A refused debit rolls all of it back.
+            admitted = (await db.Database.SqlQuery<Admitted>(RawSql.Concat(SlotAdmission.LockAndDecide(options.Value.MaxConcurrent), $"""
+                job AS (
                     INSERT INTO jobs (id, user_id, tool_key, status, parameters, inputs, webapp_id, credit_cost, waited_in_queue,
                                       created_at, queued_at, queue_seq, starting_at, account_key, updated_at)
-                    VALUES ({id}, {request.UserId}, {tool.Key}, {status}, {parametersJson}::jsonb, {inputsJson}::jsonb, {route.WebappId},
-                            {cost}, {queued}, {now}, CASE WHEN {queued} THEN {now} END, nextval('jobs_queue_seq'),
-                            CASE WHEN {queued} THEN NULL ELSE {now} END, {account}, {now})
-                    RETURNING id, status, queued_at, queue_seq, pg_notify({JobEvents.Channel}, {payload})),
+                    SELECT {id}, {request.UserId}, {tool.Key}, CASE WHEN decision.account IS NULL THEN 'queued' ELSE 'starting' END,
+                           {parametersJson}::jsonb, {inputsJson}::jsonb, {route.WebappId}, {cost}, decision.account IS NULL,
+                           {now}, CASE WHEN decision.account IS NULL THEN {now} END, nextval('jobs_queue_seq'),
+                           CASE WHEN decision.account IS NULL THEN NULL ELSE {now} END, decision.account, {now}
+                    FROM decision
+                    RETURNING id, status, account_key, queued_at, queue_seq,
+                              pg_notify({JobEvents.Channel}, CASE WHEN account_key IS NULL
+                                  THEN {JobJson.Serialize(new JobChanged(id, request.UserId, JobStatus.Queued))}
+                                  ELSE {JobJson.Serialize(new JobChanged(id, request.UserId, JobStatus.Starting))} END)),
                 event AS (
                     INSERT INTO job_events (job_id, at, kind, from_status, to_status, cause, message, data)
-                    SELECT job.id, {now}, {JobEvents.Transition}, NULL, {status}, {JobCause.User}, {message}, {data}::jsonb FROM job),
+                    SELECT job.id, {now}, {JobEvents.Transition}, NULL, job.status, {JobCause.User},
+                           CASE WHEN job.account_key IS NULL THEN 'all slots busy or older jobs waiting: queued' ELSE 'slot free: starting' END,
+                           CASE WHEN job.account_key IS NULL THEN jsonb_build_object('cost', {cost})
+                                ELSE jsonb_build_object('cost', {cost}, 'account', job.account_key) END
+                    FROM job),
                 """, CreditLedger.DebitSteps(request.UserId, id, cost, now), $"""
-                SELECT job.queue_seq,
+                SELECT job.queue_seq, job.status, job.account_key AS account,
                        CASE WHEN job.status = 'queued' THEN
                            (SELECT count(*) FROM jobs q WHERE q.status = 'queued' AND (q.queued_at, q.queue_seq) < (job.queued_at, job.queue_seq))::int + 1
                        END AS position,
@@ -158,6 +162,9 @@ public sealed class SubmitJob(
         }
 
         await transaction.CommitAsync(cancellationToken);
+        var status = admitted.Status;
+        var queued = status == JobStatus.Queued;
+        var account = admitted.Account;
         // The row as the statement wrote it (the columns it left to their defaults are the class's defaults too).
         var job = new Job
         {
@@ -180,7 +187,7 @@ public sealed class SubmitJob(
         return new SubmitJobResult(job, admitted.Position, null, null);
     }
 
-    internal sealed record Admitted(long QueueSeq, int? Position, bool Paid);
+    internal sealed record Admitted(long QueueSeq, string Status, string? Account, int? Position, bool Paid);
 
     /// <summary>Every input of the tool exactly once, each a file JobHub stored and that still is what the input accepts.</summary>
     private string? CheckInputs(ToolDefinition tool, IReadOnlyList<StoredInput> inputs)

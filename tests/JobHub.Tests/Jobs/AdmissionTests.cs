@@ -140,3 +140,41 @@ public sealed class AdmissionTests : IAsyncLifetime
         Assert.Equal(3, h.RunningHub.Starts.Count);
     }
 }
+
+/// <summary>R1 on its own: the accounts together have room for six, JobHub's limit is three, and it holds under concurrent submissions.</summary>
+public sealed class GlobalSlotLimitTests : IAsyncLifetime
+{
+    private EngineHarness h = null!;
+
+    public async Task InitializeAsync() => h = await EngineHarness.CreateAsync(new Dictionary<string, string?>
+    {
+        ["JobHub:MaxConcurrent"] = "3",
+        ["JobHub:RunningHub:Accounts:0:Key"] = "primary",
+        ["JobHub:RunningHub:Accounts:0:ApiKey"] = "key-primary",
+        ["JobHub:RunningHub:Accounts:0:MaxConcurrent"] = "3",
+        ["JobHub:RunningHub:Accounts:1:Key"] = "secondary",
+        ["JobHub:RunningHub:Accounts:1:ApiKey"] = "key-secondary",
+        ["JobHub:RunningHub:Accounts:1:MaxConcurrent"] = "3",
+    });
+
+    public async Task DisposeAsync() => await h.DisposeAsync();
+
+    [Fact]
+    public async Task ConcurrentSubmissions_NeverFillMoreThanMaxConcurrentSlots_ThoughTheAccountsHaveRoomForMore()
+    {
+        var users = new List<Guid>();
+        for (var i = 0; i < 12; i++)
+        {
+            users.Add(await h.CreateUserAsync());
+        }
+
+        var results = await Task.WhenAll(users.Select(user => Task.Run(() => h.SubmitAsync(user))));
+        await h.Launcher.WhenIdleAsync();
+
+        Assert.All(results, r => Assert.True(r.Succeeded, r.ErrorMessage));
+        Assert.Equal(3, results.Count(r => r.Job!.Status == JobStatus.Starting));
+        Assert.Equal(Enumerable.Range(1, 9), results.Where(r => r.QueuePosition is not null).Select(r => r.QueuePosition!.Value).Order());
+        Assert.Equal(3, await h.ScalarAsync<int>($"SELECT count(*)::int FROM jobs WHERE status IN ('starting', 'running')"));
+        Assert.Equal(3, await h.MaxInSlotFromEventsAsync());
+    }
+}
