@@ -47,7 +47,7 @@ if (which is "engine" or "all")
 
 if (which is "webhook" or "all")
 {
-    report.Write("webhook", "Webhook endpoint (real Kestrel, over HTTP)", FigureTable(await WebhookBenchmark.RunAsync(admin)));
+    report.Write("webhook", "Webhook endpoint (real Kestrel, over HTTP)", FigureTable(await WebhookBenchmark.RunAsync(admin, string.IsNullOrEmpty(web) ? null : web)));
 }
 
 if (which is "memory" or "all")

@@ -5,9 +5,9 @@ using JobHub.Tests.Infrastructure;
 namespace JobHub.Tests.Maintenance;
 
 /// <summary>
-/// What a PostgreSQL restart does to Hangfire, on this instance's database: every connection is cut, the LISTEN one
-/// included (Hangfire.PostgreSql#410: that one is not re-established). Recurring sweeps resume within a few intervals,
-/// and enqueued work (a "Run now", an output copy) is still picked up, by the poll.
+/// What a PostgreSQL restart does to Hangfire, on this instance's database: every connection is cut, the workers' and
+/// schedulers' included. Recurring sweeps resume within a few intervals, and enqueued work (a "Run now", an output copy)
+/// is still picked up.
 /// </summary>
 public sealed class HangfireConnectionLossTests
 {
@@ -30,8 +30,8 @@ public sealed class HangfireConnectionLossTests
         // Recurring: a scheduled run started after the cut, within a few intervals.
         var resumed = await WaitForScheduledRunAfterAsync(h, afterCut);
         Assert.True(resumed.StartedAt - afterCut < TimeSpan.FromSeconds(15), $"first run after the cut started {resumed.StartedAt - afterCut} later");
-        // Enqueued: "Run now" is taken and done, though the LISTEN connection that would announce it is gone.
-        // Within 5 s: Hangfire.PostgreSql's default poll (15 s) would not do; JobHub polls every second.
+        // Enqueued: "Run now" is taken and done within 5 s (Hangfire.PostgreSql's default poll, 15 s, would not do; JobHub's
+        // sweep workers poll every 500 ms).
         var run = await h.Maintenance.RunNowAsync(MaintenanceTaskKeys.Retention, TimeSpan.FromSeconds(5));
         Assert.Equal("succeeded", run.Outcome);
         // Background work too: a copy enqueued after the cut is done within 5 s.
