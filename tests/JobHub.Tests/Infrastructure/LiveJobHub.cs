@@ -98,21 +98,7 @@ public sealed class LiveJobHub : IAsyncDisposable
         }
     }
 
-    public async Task<bool> WaitUntilAsync(Func<Task<bool>> condition, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                return false;
-            }
-
-            await Task.Delay(50);
-        }
-
-        return true;
-    }
+    public Task<bool> WaitUntilAsync(Func<Task<bool>> condition, TimeSpan? timeout = null) => EngineHarness.WaitUntilAsync(condition, timeout);
 
     public async ValueTask DisposeAsync()
     {
