@@ -104,6 +104,21 @@ internal sealed class BenchHost : IAsyncDisposable
         return await db.Set<Core.Jobs.Job>().CountAsync(condition);
     }
 
+    /// <summary>Waits until the completed ones of <paramref name="jobIds"/> have their outputs copied (their Hangfire copy jobs done).</summary>
+    public async Task WaitForCopiesAsync(Guid[] jobIds, string? whereToLook = null)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (await CountAsync(j => jobIds.Contains(j.Id) && j.Status == Core.Jobs.JobStatus.Completed && j.OutputsCopiedAt == null) > 0)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"the outputs were not copied within 2 minutes{(whereToLook is null ? "" : $" (see {whereToLook})")}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await App.StopAsync();

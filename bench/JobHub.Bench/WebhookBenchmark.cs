@@ -95,16 +95,7 @@ public static class WebhookBenchmark
         }
 
         // The successes' copies (Hangfire jobs) end before the next figure starts.
-        var copyDeadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
-        while (await host.CountAsync(j => ids.Contains(j.Id) && j.Status == JobStatus.Completed && j.OutputsCopiedAt == null) > 0)
-        {
-            if (DateTime.UtcNow > copyDeadline)
-            {
-                throw new TimeoutException("the outputs were not copied within 2 minutes");
-            }
-
-            await Task.Delay(100);
-        }
+        await host.WaitForCopiesAsync(ids);
         return Figure.From($"webhook latency, {jobs} deliveries from {senders} concurrent senders ({jobs / elapsed.TotalSeconds:0} deliveries/s; target ≥ 1,000/s)",
             samples, targetP99: 50);
     }
@@ -171,16 +162,7 @@ public static class WebhookBenchmark
         }
 
         var ids = running.Select(r => r.Id).ToArray();
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
-        while (await enqueuing.CountAsync(j => ids.Contains(j.Id) && j.OutputsCopiedAt == null) > 0)
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"the outputs were not copied within 2 minutes (see {log})");
-            }
-
-            await Task.Delay(100);
-        }
+        await enqueuing.WaitForCopiesAsync(ids, log);
 
         List<string> copyJobs;
         await using (var db = await enqueuing.Db.CreateDbContextAsync())

@@ -101,8 +101,7 @@ public sealed partial class CopyOutputs(
             return new CopyAttempt(CopyOutcome.NothingToCopy);
         }
 
-        var expiresAt = (job.CompletedAt ?? job.UpdatedAt) + options.Value.OutputUrlLifetime;
-        if (clock.GetUtcNow().UtcDateTime >= expiresAt)
+        if (clock.GetUtcNow().UtcDateTime >= UrlsExpireAt(job))
         {
             return await FailedAsync(job, "RunningHub's result links expired before the files could be copied", final: true, cancellationToken);
         }
@@ -167,14 +166,16 @@ public sealed partial class CopyOutputs(
         return delay < LongestRetryDelay ? delay : LongestRetryDelay;
     }
 
+    /// <summary>When RunningHub's result links of a completed job stop working.</summary>
+    private DateTime UrlsExpireAt(Job job) => (job.CompletedAt ?? job.UpdatedAt) + options.Value.OutputUrlLifetime;
+
     /// <summary>Records a failed attempt; retried later unless final, out of attempts, or the URLs would expire first.</summary>
     private async Task<CopyAttempt> FailedAsync(Job job, string error, bool final, CancellationToken cancellationToken)
     {
         var maxAttempts = options.Value.OutputCopyMaxAttempts;
         var attempts = job.OutputCopyAttempts + 1;
         var retryIn = RetryDelay(attempts);
-        var expiresAt = (job.CompletedAt ?? job.UpdatedAt) + options.Value.OutputUrlLifetime;
-        final = final || attempts >= maxAttempts || clock.GetUtcNow().UtcDateTime + retryIn >= expiresAt;
+        final = final || attempts >= maxAttempts || clock.GetUtcNow().UtcDateTime + retryIn >= UrlsExpireAt(job);
         error = error.Length > 1000 ? error[..1000] : error;
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         // A final failure uses up the attempts, so that neither a retry nor the sweep tries again.
