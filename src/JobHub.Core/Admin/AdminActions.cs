@@ -84,7 +84,7 @@ public sealed class AdminActions(
 
         if (result.Outcome != TerminationOutcome.Changed)
         {
-            return AdminResult.Fail(AdminErrors.JobAlreadyEnded, result.Job?.Status ?? ""); // refused: nothing done, nothing recorded
+            return AdminResult.Fail(AdminErrors.JobAlreadyEnded, result.Status ?? ""); // refused: nothing done, nothing recorded
         }
 
         await RecordAsync(admin, "cancel", jobId.ToString(), reason!, new { outcome = result.Outcome.ToString(), result.Refunded });

@@ -34,24 +34,21 @@ public static class CreditLedger
         """;
 
     /// <summary>
-    /// Refunds the job's debit once; a second call changes nothing and returns false. Raw SQL, one statement: lock the
-    /// balance, append (the ledger's unique (job, kind) key refuses a second refund), update.
+    /// The refund of a job's debit as steps of a caller's statement, after a step <c>changed</c> whose row (when it has one)
+    /// names the user (<c>user_id</c>): lock the balance, append the refund (the ledger's unique (job, kind) key refuses a
+    /// second one, so a job is refunded once), update the balance. Its last step, <c>refunded</c>, has a row only when the
+    /// refund was made.
     /// </summary>
-    public static async Task<bool> RefundOnceAsync(JobHubDbContext db, Guid userId, Guid jobId, string reason, DateTime at)
-    {
-        // As above: one balance row updated when the refund was appended.
-        var refunded = await db.Database.ExecuteSqlAsync($"""
-            WITH balance AS (SELECT credit_balance FROM users WHERE id = {userId} FOR UPDATE),
-                 debit AS (SELECT -amount AS amount FROM credit_ledger WHERE job_id = {jobId} AND kind = 'debit'),
-                 refund AS (
-                     INSERT INTO credit_ledger (user_id, job_id, kind, amount, balance_after, reason, created_at)
-                     SELECT {userId}, {jobId}, 'refund', debit.amount, balance.credit_balance + debit.amount, {reason}, {at} FROM balance, debit
-                     ON CONFLICT (job_id, kind) WHERE job_id IS NOT NULL DO NOTHING
-                     RETURNING amount, balance_after)
-            UPDATE users SET credit_balance = refund.balance_after FROM refund WHERE users.id = {userId}
-            """);
-        return refunded == 1;
-    }
+    internal static FormattableString RefundSteps(Guid jobId, string reason, DateTime at) => $"""
+        balance AS (SELECT id, credit_balance FROM users WHERE id = (SELECT user_id FROM changed) FOR UPDATE),
+        debit AS (SELECT -amount AS amount FROM credit_ledger WHERE job_id = {jobId} AND kind = 'debit'),
+        refund AS (
+            INSERT INTO credit_ledger (user_id, job_id, kind, amount, balance_after, reason, created_at)
+            SELECT balance.id, {jobId}, 'refund', debit.amount, balance.credit_balance + debit.amount, {reason}, {at} FROM balance, debit
+            ON CONFLICT (job_id, kind) WHERE job_id IS NOT NULL DO NOTHING
+            RETURNING user_id, balance_after),
+        refunded AS (UPDATE users SET credit_balance = refund.balance_after FROM refund WHERE users.id = refund.user_id RETURNING users.id)
+        """;
 
     /// <summary>A grant (sign-up) or an admin adjustment; an adjustment below zero balance is refused.</summary>
     public static async Task<int?> AddAsync(JobHubDbContext db, Guid userId, string kind, int amount, string reason, string? actor, DateTime at)

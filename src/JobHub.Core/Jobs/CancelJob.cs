@@ -22,7 +22,7 @@ public sealed class CancelJob(JobTermination termination, JobLauncher launcher, 
             request.AllowedFrom, request.OwnerId, request.Actor, cancellationToken);
         launcher.Dispatch(result.Promoted);
 
-        if (result is { Outcome: TerminationOutcome.Changed, Job: { TaskId: { } taskId, AccountKey: { } accountKey } })
+        if (result is { Outcome: TerminationOutcome.Changed, TaskId: { } taskId, AccountKey: { } accountKey })
         {
             var cancel = await client.CancelAsync(accounts.Get(accountKey), taskId, CancellationToken.None);
             logger.LogInformation("Cancelled RunningHub task {TaskId} of job {JobId}: {Outcome}", taskId, request.JobId, cancel.Outcome);

@@ -11,9 +11,9 @@ namespace JobHub.Core.Jobs;
 public sealed class FinishJob(JobTermination termination, JobLauncher launcher, CopyOutputs copyOutputs)
 {
     public async Task<TerminationResult> CompleteAsync(Guid jobId, IReadOnlyList<JobOutput> outputs, TaskUsage? usage, string cause,
-        CancellationToken cancellationToken = default, Job? known = null)
+        CancellationToken cancellationToken = default, TerminationStep? step = null)
     {
-        var result = await termination.CompleteAsync(jobId, outputs, usage, cause, known: known, cancellationToken: cancellationToken);
+        var result = await termination.CompleteAsync(jobId, outputs, usage, cause, step: step, cancellationToken: cancellationToken);
         launcher.Dispatch(result.Promoted);
         if (result.Outcome == TerminationOutcome.Changed)
         {
@@ -24,9 +24,9 @@ public sealed class FinishJob(JobTermination termination, JobLauncher launcher, 
     }
 
     public async Task<TerminationResult> FailAsync(Guid jobId, JobFailure failure, string cause, string[]? allowedFrom = null,
-        CancellationToken cancellationToken = default, Job? known = null)
+        CancellationToken cancellationToken = default, TerminationStep? step = null)
     {
-        var result = await termination.FailAsync(jobId, failure, cause, allowedFrom, known: known, cancellationToken: cancellationToken);
+        var result = await termination.FailAsync(jobId, failure, cause, allowedFrom, step: step, cancellationToken: cancellationToken);
         launcher.Dispatch(result.Promoted);
         return result;
     }
@@ -37,15 +37,15 @@ public sealed class FinishJob(JobTermination termination, JobLauncher launcher, 
     /// "task not found" fails it <c>RUNNINGHUB_TASK_NOT_FOUND</c>. Anything else (still queued or running, an
     /// undocumented status, a request that failed) decides nothing and returns null.
     /// </summary>
-    /// <param name="known">The job as the caller just read it, if it did (see <see cref="JobTermination"/>).</param>
+    /// <param name="step">What the caller adds to the termination's statement (see <see cref="TerminationStep"/>).</param>
     public Task<TerminationResult>? ApplyAsync(Guid jobId, TaskQueryResult verdict, string cause, CancellationToken cancellationToken = default,
-        Job? known = null)
+        TerminationStep? step = null)
     {
         if (verdict.Outcome == CallOutcome.NotFound)
         {
             return FailAsync(jobId, new JobFailure(JobErrorCodes.RunningHubTaskNotFound,
                 "RunningHub has no record of this task, so it cannot finish. Your credits were returned.",
-                verdict.Code, verdict.Message), cause, JobTransitions.CompleteFrom, cancellationToken, known);
+                verdict.Code, verdict.Message), cause, JobTransitions.CompleteFrom, cancellationToken, step);
         }
 
         if (verdict.Outcome != CallOutcome.Success)
@@ -56,11 +56,11 @@ public sealed class FinishJob(JobTermination termination, JobLauncher launcher, 
         return verdict.Status switch
         {
             RemoteTaskStatus.Success => CompleteAsync(jobId,
-                verdict.Outputs.Select(o => new JobOutput(o.Url, o.NodeId, o.OutputType)).ToList(), verdict.Usage, cause, cancellationToken, known),
-            RemoteTaskStatus.Failed => FailAsync(jobId, Failure(verdict), cause, JobTransitions.CompleteFrom, cancellationToken, known),
+                verdict.Outputs.Select(o => new JobOutput(o.Url, o.NodeId, o.OutputType)).ToList(), verdict.Usage, cause, cancellationToken, step),
+            RemoteTaskStatus.Failed => FailAsync(jobId, Failure(verdict), cause, JobTransitions.CompleteFrom, cancellationToken, step),
             RemoteTaskStatus.Cancelled => FailAsync(jobId, new JobFailure(JobErrorCodes.RunningHubError,
                 "RunningHub cancelled this task. Your credits were returned.", verdict.ErrorCode, verdict.ErrorMessage ?? verdict.RawStatus,
-                Raw(verdict.FailedReason), verdict.Usage), cause, JobTransitions.CompleteFrom, cancellationToken, known),
+                Raw(verdict.FailedReason), verdict.Usage), cause, JobTransitions.CompleteFrom, cancellationToken, step),
             _ => null,
         };
     }

@@ -58,7 +58,8 @@ public static class JobEvents
                     {(data is null ? null : JobJson.Serialize(data))}::jsonb)
             """);
 
-    private static string? Truncate(string? value, int length) => value is null || value.Length <= length ? value : value[..length];
+    /// <summary>An event's message as stored (at most 4,000 characters).</summary>
+    internal static string? Truncate(string? value, int length = 4000) => value is null || value.Length <= length ? value : value[..length];
 }
 
 /// <summary>The NOTIFY payload: which job changed, whose, its new status and, for a transition, the status it left.</summary>

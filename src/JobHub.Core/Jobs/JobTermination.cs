@@ -27,95 +27,162 @@ public enum TerminationOutcome
     NotFound,
 }
 
+/// <param name="Status">The job's status after the call (null when not found).</param>
+/// <param name="TaskId">The job's RunningHub task, if it has one.</param>
+/// <param name="AccountKey">The RunningHub account the job started on, if it started.</param>
 /// <param name="Promoted">The queued jobs the released slot went to (now <c>starting</c>), for the caller to launch.</param>
-public sealed record TerminationResult(TerminationOutcome Outcome, Job? Job, IReadOnlyList<Guid> Promoted, bool Refunded);
+/// <param name="Note">The value of <see cref="TerminationStep.Note"/>, when the caller added a step.</param>
+public sealed record TerminationResult(TerminationOutcome Outcome, string? Status, string? TaskId, string? AccountKey, IReadOnlyList<Guid> Promoted,
+    bool Refunded, string? Note = null);
 
 /// <summary>
-/// The one way a job reaches a terminal state. In a single transaction: the conditional update with its event, the
-/// refund (R6, exactly once: the update succeeds once, and the ledger's unique key backs it up) and the cost (R10);
-/// then, when the job held a slot, the promotion of the next queued jobs under the slot lock (R12).
+/// What a caller adds to a termination's statement. The change applies only when the job's RunningHub task is
+/// <see cref="TaskId"/> (otherwise nothing changes and nothing is recorded as ignored); <see cref="Steps"/> are further
+/// <c>WITH</c> steps (joined with a comma, none after the last) that may read <c>old</c> (the job as locked: no row when there is no such job)
+/// and <c>changed</c> (a row when the job was changed now); <see cref="Note"/> is a text value the statement returns.
+/// </summary>
+public sealed record TerminationStep(string TaskId, FormattableString Steps, FormattableString Note);
+
+/// <summary>
+/// The one way a job reaches a terminal state: one statement, its own transaction, that locks the job's row, changes it
+/// when it is in a state the change accepts (with its event and NOTIFY) or records the attempt as ignored, refunds the
+/// debit (R6, exactly once: the change happens once, and the ledger's unique key backs it up) and sets the cost (R10);
+/// then, when the job held a slot, the next queued jobs are promoted under the slot lock (R12).
 /// </summary>
 public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, ToolCatalog catalog, IOptions<JobHubOptions> options, TimeProvider clock)
 {
-    /// <param name="known">The job as the caller just read it, if it did: the first attempt starts from it instead of reading it again.</param>
+    private static readonly FormattableString Nothing = $"";
+
+    /// <summary>Each tool's estimated cost per second of run time (R10), as the statement reads it.</summary>
+    private readonly string rates = JobJson.Serialize(catalog.All.ToDictionary(t => t.Key, t => t.CostPerSecond));
+
     public Task<TerminationResult> CompleteAsync(Guid jobId, IReadOnlyList<JobOutput> outputs, TaskUsage? usage, string cause,
-        string? actor = null, Job? known = null, CancellationToken cancellationToken = default) =>
-        TerminateAsync(jobId, JobStatus.Completed, JobTransitions.CompleteFrom, cause, actor, null, known, cancellationToken,
-            (db, job, now) =>
-            {
-                var (cost, estimated) = Cost(job, usage, now);
-                return JobTransitions.CompleteAsync(db, job, JobJson.Serialize(outputs), usage is null ? null : JobJson.Serialize(usage),
-                    cost, estimated, now, cause, actor);
-            });
+        string? actor = null, TerminationStep? step = null, CancellationToken cancellationToken = default)
+    {
+        var usageJson = usage is null ? null : JobJson.Serialize(usage);
+        return TerminateAsync(new Change(jobId, JobStatus.Completed, JobTransitions.CompleteFrom, cause, actor, null, usage?.ConsumeMoney,
+            $"outputs = {JobJson.Serialize(outputs)}::jsonb, usage = {usageJson}::jsonb", null, null, step), cancellationToken);
+    }
 
     public Task<TerminationResult> FailAsync(Guid jobId, JobFailure failure, string cause, string[]? allowedFrom = null,
-        string? actor = null, Job? known = null, CancellationToken cancellationToken = default) =>
-        EndAsync(jobId, JobStatus.Failed, allowedFrom ?? JobTransitions.FailFrom, failure, cause, actor, cancellationToken, known: known);
+        string? actor = null, TerminationStep? step = null, CancellationToken cancellationToken = default) =>
+        EndAsync(jobId, JobStatus.Failed, allowedFrom ?? JobTransitions.FailFrom, failure, cause, actor, null, step, cancellationToken);
 
     public Task<TerminationResult> CancelAsync(Guid jobId, JobFailure reason, string cause, string[]? allowedFrom = null, Guid? ownerId = null,
         string? actor = null, CancellationToken cancellationToken = default) =>
-        EndAsync(jobId, JobStatus.Cancelled, allowedFrom ?? JobTransitions.CancelFrom, reason, cause, actor, cancellationToken, ownerId);
+        EndAsync(jobId, JobStatus.Cancelled, allowedFrom ?? JobTransitions.CancelFrom, reason, cause, actor, ownerId, null, cancellationToken);
 
     private Task<TerminationResult> EndAsync(Guid jobId, string to, string[] allowedFrom, JobFailure failure, string cause, string? actor,
-        CancellationToken cancellationToken, Guid? ownerId = null, Job? known = null) =>
-        TerminateAsync(jobId, to, allowedFrom, cause, actor, ownerId, known, cancellationToken, (db, job, now) =>
-        {
-            var (cost, estimated) = Cost(job, failure.Usage, now);
-            return JobTransitions.EndAsync(db, job, to, failure, cost, estimated, now, cause, actor);
-        });
-
-    /// <summary>
-    /// Reads the job, then changes it with a statement conditional on the state it was read in (with its event). When
-    /// another path moved the job in between, the statement changes nothing and the job is read again: the change
-    /// happens once, from the state it really left, or is refused and recorded as ignored.
-    /// </summary>
-    private async Task<TerminationResult> TerminateAsync(Guid jobId, string to, string[] allowedFrom, string cause, string? actor, Guid? ownerId,
-        Job? known, CancellationToken cancellationToken, Func<JobHubDbContext, Job, DateTime, Task<bool>> update)
+        Guid? ownerId, TerminationStep? step, CancellationToken cancellationToken)
     {
-        Job? current, changed;
-        bool refunded;
+        var usage = failure.Usage is null ? null : JobJson.Serialize(failure.Usage);
+        return TerminateAsync(new Change(jobId, to, allowedFrom, cause, actor, ownerId, failure.Usage?.ConsumeMoney, $"""
+            error_code = {failure.ErrorCode}, error_message = {failure.ErrorMessage}, provider_code = {failure.ProviderCode},
+                            provider_message = {failure.ProviderMessage}, failed_reason = {failure.FailedReason}::jsonb,
+                            usage = coalesce({usage}::jsonb, jobs.usage)
+            """, failure.ErrorMessage, new { failure.ErrorCode, failure.ProviderCode }, step), cancellationToken);
+    }
+
+    /// <param name="Set">The columns the change sets besides status, cost and times.</param>
+    /// <param name="Money">RunningHub's own cost figure, when it gave one.</param>
+    private sealed record Change(Guid JobId, string To, string[] AllowedFrom, string Cause, string? Actor, Guid? OwnerId, decimal? Money,
+        FormattableString Set, string? Message, object? Data, TerminationStep? Step);
+
+    /// <summary>What the statement returns: the job as it was locked (nulls when not found) and what changed.</summary>
+    private sealed record Terminated(string? Status, string? TaskId, string? AccountKey, string? LeftStatus, bool Refunded, string? Note);
+
+    private async Task<TerminationResult> TerminateAsync(Change change, CancellationToken cancellationToken)
+    {
+        Terminated row;
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
-        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
-            var now = clock.GetUtcNow().UtcDateTime;
-            while (true)
-            {
-                current = known?.Id == jobId ? known : await JobQueries.ById(db, jobId);
-                known = null;
-                if (current is null || (ownerId is { } owner && current.UserId != owner))
-                {
-                    return new TerminationResult(TerminationOutcome.NotFound, null, [], false);
-                }
+            // Raw SQL, one statement and so one round trip and one commit: the row lock, the decision, the change with its
+            // event and NOTIFY, or the ignored attempt, the refund and the caller's step. EF cannot say "change it only if it
+            // is still in this state" and return what it was; the lock makes the state it left the one the event records.
+            row = (await db.Database.SqlQuery<Terminated>(Statement(change, clock.GetUtcNow().UtcDateTime)).FirstRowAsync(cancellationToken))!;
+        }
 
-                if (!allowedFrom.Contains(current.Status))
-                {
-                    await JobEvents.IgnoredAsync(db, jobId, current.Status, to, now, cause, $"{to} refused: the job is {current.Status}");
-                    await transaction.CommitAsync(cancellationToken);
-                    return new TerminationResult(TerminationOutcome.Ignored, current, [], false);
-                }
+        if (row.Status is null)
+        {
+            return new TerminationResult(TerminationOutcome.NotFound, null, null, null, [], false, row.Note);
+        }
 
-                if (await update(db, current, now))
-                {
-                    break;
-                }
-            }
-
-            refunded = to != JobStatus.Completed && await CreditLedger.RefundOnceAsync(db, current.UserId, current.Id, $"job {to}", now);
-            changed = await JobQueries.ById(db, jobId);
-            await transaction.CommitAsync(cancellationToken);
+        if (row.LeftStatus is null)
+        {
+            return new TerminationResult(TerminationOutcome.Ignored, row.Status, row.TaskId, row.AccountKey, [], false, row.Note);
         }
 
         // R12: the slot this job held is refilled in the same call, right after the release is committed. Promoting
-        // after the commit keeps the slot lock out of this transaction, and when nobody waits (the common case) the
+        // after the commit keeps the slot lock out of this statement, and when nobody waits (the common case) the
         // lock is not taken at all. No job is stranded by that: a submission that queued at the head of the queue because
         // it still saw this job running looks for a slot after its own commit; if that look came before this release
         // committed, the check below (after it) sees the queued job. (Behind older queued jobs, a new one needs no look
         // of its own: the slot goes to the head first.) Should the process die in between, the promote
         // sweep finishes the step.
-        IReadOnlyList<Guid> promoted = JobStatus.InSlot.Contains(current.Status)
-            ? await PromoteAsync(cause, cancellationToken)
+        IReadOnlyList<Guid> promoted = JobStatus.InSlot.Contains(row.LeftStatus)
+            ? await PromoteAsync(change.Cause, cancellationToken)
             : [];
-        return new TerminationResult(TerminationOutcome.Changed, changed, promoted, refunded);
+        return new TerminationResult(TerminationOutcome.Changed, change.To, row.TaskId, row.AccountKey, promoted, row.Refunded, row.Note);
+    }
+
+    /// <summary>
+    /// The termination as one statement. <c>old</c> locks the job's row: a change committed meanwhile by another path is
+    /// waited for and seen, so <c>target</c> (the job when this change applies to it) decides on its latest state, and the
+    /// conditional UPDATE changes it at most once. Cost (R10): RunningHub's figure when given, otherwise run time × the
+    /// tool's rate.
+    /// </summary>
+    private FormattableString Statement(Change change, DateTime now)
+    {
+        var owner = change.OwnerId is { } ownerId ? (FormattableString)$" AND user_id = {ownerId}" : Nothing;
+        var task = change.Step is { } step ? (FormattableString)$" AND task_id = {step.TaskId}" : Nothing;
+        var steps = RawSql.Concat(
+            $"""
+            WITH old AS (SELECT id, user_id, status, task_id, account_key, started_at, tool_key FROM jobs WHERE id = {change.JobId}
+            """, owner, $"""
+             FOR UPDATE),
+            target AS (SELECT * FROM old WHERE status = ANY({change.AllowedFrom})
+            """, task, $"""
+            ),
+            changed AS (
+                UPDATE jobs SET status = {change.To}, 
+            """, change.Set, $"""
+            ,
+                                cost_money = coalesce({change.Money}::numeric, CASE WHEN target.started_at IS NULL THEN 0 ELSE
+                                    round(greatest(0, extract(epoch FROM {now}::timestamptz - target.started_at))
+                                          * coalesce(({rates}::jsonb ->> target.tool_key)::numeric, 0), 4) END),
+                                cost_estimated = {change.Money}::numeric IS NULL, completed_at = {now}, updated_at = {now}
+                FROM target WHERE jobs.id = target.id
+                RETURNING target.user_id, target.status AS left_status,
+                          pg_notify({JobEvents.Channel}, json_build_object('jobId', target.id, 'userId', target.user_id,
+                                                                           'status', {change.To}, 'from', target.status)::text)),
+            event AS (
+                INSERT INTO job_events (job_id, at, kind, from_status, to_status, cause, actor, message, data)
+                SELECT {change.JobId}, {now}, {JobEvents.Transition}, left_status, {change.To}, {change.Cause}, {change.Actor},
+                       {JobEvents.Truncate(change.Message)}, {(change.Data is null ? null : JobJson.Serialize(change.Data))}::jsonb
+                FROM changed
+                UNION ALL
+                SELECT {change.JobId}, {now}, {JobEvents.Ignored}, status, {change.To}, {change.Cause}, NULL,
+                       concat({change.To}::text, ' refused: the job is ', status), NULL
+                FROM old WHERE status <> ALL({change.AllowedFrom})
+            """, task, $")");
+        if (change.To != JobStatus.Completed)
+        {
+            steps = RawSql.Concat(steps, $",\n", CreditLedger.RefundSteps(change.JobId, $"job {change.To}", now));
+        }
+
+        if (change.Step is { } added)
+        {
+            steps = RawSql.Concat(steps, $",\n", added.Steps);
+        }
+
+        return RawSql.Concat(steps, $"""
+
+            SELECT old.status, old.task_id, old.account_key, changed.left_status,
+            """, change.To != JobStatus.Completed ? (FormattableString)$" EXISTS (SELECT 1 FROM refunded)" : $" false", $" AS refunded, ",
+            change.Step?.Note ?? (FormattableString)$"NULL::text", $"""
+             AS note
+            FROM (SELECT 1) AS one LEFT JOIN old ON true LEFT JOIN changed ON true
+            """);
     }
 
     private async Task<IReadOnlyList<Guid>> PromoteAsync(string cause, CancellationToken cancellationToken)
@@ -131,22 +198,5 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
         var promoted = await SlotAdmission.LockAndPromoteAsync(db, options.Value.MaxConcurrent, clock.GetUtcNow().UtcDateTime, cause);
         await transaction.CommitAsync(cancellationToken);
         return promoted;
-    }
-
-    /// <summary>R10: RunningHub's own money figure when given, otherwise run time × the tool's rate.</summary>
-    private (decimal Cost, bool Estimated) Cost(Job job, TaskUsage? usage, DateTime now)
-    {
-        if (usage?.ConsumeMoney is { } money)
-        {
-            return (money, false);
-        }
-
-        if (job.StartedAt is not { } started)
-        {
-            return (0m, true);
-        }
-
-        var rate = catalog.Find(job.ToolKey)?.CostPerSecond ?? 0m;
-        return (Math.Round((decimal)Math.Max(0, (now - started).TotalSeconds) * rate, 4), true);
     }
 }

@@ -36,29 +36,6 @@ internal static class JobTransitions
             WHERE id = {job.Id} AND status = 'starting' AND task_id IS NULL
             """, job.Id, job.UserId, JobStatus.Starting, JobStatus.Queued, now, JobCause.System, message: message, data: data));
 
-    /// <summary>Completes <paramref name="job"/>, as read under its row lock, from the state it is in.</summary>
-    public static Task<bool> CompleteAsync(JobHubDbContext db, Job job, string outputs, string? usage, decimal costMoney, bool costEstimated,
-        DateTime now, string cause, string? actor) =>
-        ChangeAsync(db, JobEvents.WithTransition($"""
-            UPDATE jobs SET status = 'completed', outputs = {outputs}::jsonb, usage = {usage}::jsonb, cost_money = {costMoney},
-                            cost_estimated = {costEstimated}, completed_at = {now}, updated_at = {now}
-            WHERE id = {job.Id} AND status = {job.Status}
-            """, job.Id, job.UserId, job.Status, JobStatus.Completed, now, cause, actor));
-
-    /// <summary>Fails or cancels <paramref name="job"/>, as read under its row lock, from the state it is in.</summary>
-    public static Task<bool> EndAsync(JobHubDbContext db, Job job, string to, JobFailure failure, decimal costMoney, bool costEstimated,
-        DateTime now, string cause, string? actor)
-    {
-        var usage = failure.Usage is null ? null : JobJson.Serialize(failure.Usage);
-        return ChangeAsync(db, JobEvents.WithTransition($"""
-            UPDATE jobs SET status = {to}, error_code = {failure.ErrorCode}, error_message = {failure.ErrorMessage},
-                            provider_code = {failure.ProviderCode}, provider_message = {failure.ProviderMessage},
-                            failed_reason = {failure.FailedReason}::jsonb, usage = coalesce({usage}::jsonb, usage),
-                            cost_money = {costMoney}, cost_estimated = {costEstimated}, completed_at = {now}, updated_at = {now}
-            WHERE id = {job.Id} AND status = {job.Status}
-            """, job.Id, job.UserId, job.Status, to, now, cause, actor, failure.ErrorMessage, new { failure.ErrorCode, failure.ProviderCode }));
-    }
-
     private static async Task<bool> ChangeAsync(JobHubDbContext db, FormattableString statement) =>
         await db.Database.ExecuteSqlAsync(statement) == 1;
 }

@@ -59,7 +59,7 @@ public sealed class ReconcileJob(
         var answer = await client.QueryAsync(accounts.Get(job.AccountKey), job.TaskId, cancellationToken);
         await RecordCheckAsync(job, answer, cause, actor, cancellationToken);
 
-        var applied = finish.ApplyAsync(job.Id, answer, cause, cancellationToken, known: job);
+        var applied = finish.ApplyAsync(job.Id, answer, cause, cancellationToken);
         if (applied is null)
         {
             var unanswered = answer.Outcome != CallOutcome.Success || answer.Status == RemoteTaskStatus.Unknown;
@@ -75,7 +75,7 @@ public sealed class ReconcileJob(
 
         var result = await applied;
         return new ReconcileResult(result.Outcome == TerminationOutcome.Changed ? ReconcileOutcome.Finished : ReconcileOutcome.AlreadyFinished,
-            result.Job ?? await LoadAsync(jobId, cancellationToken));
+            await LoadAsync(jobId, cancellationToken));
     }
 
     private async Task<Job?> LoadAsync(Guid jobId, CancellationToken cancellationToken)

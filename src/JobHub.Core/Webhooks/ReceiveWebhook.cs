@@ -40,12 +40,26 @@ public sealed class ReceiveWebhook(IDbContextFactory<JobHubDbContext> contexts, 
     public const int MaxBodyBytes = 256 * 1024;
     private const int StoredBodyChars = 64 * 1024;
 
+    /// <summary>The outcomes a verdict's statement decides, each with its HTTP status (<see cref="Answer"/>).</summary>
+    private static readonly string[] VerdictOutcomes =
+        [WebhookOutcomes.UnknownJob, WebhookOutcomes.NotStarted, WebhookOutcomes.TaskMismatch, WebhookOutcomes.Finished, WebhookOutcomes.Duplicate];
+
     public async Task<WebhookResponse> HandleAsync(WebhookRequest request, CancellationToken cancellationToken = default)
     {
         var jobId = Guid.TryParse(request.JobId, out var id) ? id : (Guid?)null;
-        string? taskId = null;
-        var response = await DecideAsync(request, jobId, value => taskId = value, cancellationToken);
-        await RecordAsync(request, jobId, taskId, response);
+        WebhookResponse response;
+        if (jobId is { } verified && await tokens.VerifyAsync(verified, request.Token) && !request.TooLarge &&
+            TryRead(request.Body, out var taskId, out var verdict, out _) && Decides(verdict))
+        {
+            response = await FinishAsync(request, verified, taskId, verdict, cancellationToken);
+        }
+        else
+        {
+            string? seenTask = null;
+            response = await RefuseAsync(request, jobId, value => seenTask = value, cancellationToken);
+            await RecordAsync(request, jobId, seenTask, response);
+        }
+
         if (response.StatusCode >= 400)
         {
             logger.LogWarning("Webhook for job {JobId} refused with {Status}: {Outcome}", jobId?.ToString() ?? "(invalid id)", response.StatusCode,
@@ -55,11 +69,56 @@ public sealed class ReceiveWebhook(IDbContextFactory<JobHubDbContext> contexts, 
         return response;
     }
 
-    private async Task<WebhookResponse> DecideAsync(WebhookRequest request, Guid? jobId, Action<string?> seenTask, CancellationToken cancellationToken)
+    private static bool Decides(TaskQueryResult verdict) =>
+        verdict.Status is RemoteTaskStatus.Success or RemoteTaskStatus.Failed or RemoteTaskStatus.Cancelled;
+
+    /// <summary>
+    /// A TASK_END with a verdict, for a job whose token matched: one statement (<see cref="JobTermination"/>) that ends the
+    /// job when the task is its own and it is running, and records the delivery with the outcome it decided.
+    /// </summary>
+    private async Task<WebhookResponse> FinishAsync(WebhookRequest request, Guid jobId, string taskId, TaskQueryResult verdict,
+        CancellationToken cancellationToken)
+    {
+        var (headers, body) = Stored(request);
+        var statusCodes = VerdictOutcomes.Select(outcome => (FormattableString)$" WHEN {outcome} THEN {Answer(outcome, null).StatusCode}");
+        // Raw SQL, steps of the termination's statement: the outcome (as RefuseAsync decides it for a body without a verdict)
+        // and the delivery record, so that the verdict and its record are one commit.
+        var steps = RawSql.Concat([$"""
+            verdict AS (
+                SELECT CASE WHEN old.id IS NULL THEN {WebhookOutcomes.UnknownJob}
+                            WHEN old.task_id IS NULL THEN {WebhookOutcomes.NotStarted}
+                            WHEN old.task_id <> {taskId} THEN {WebhookOutcomes.TaskMismatch}
+                            WHEN changed.left_status IS NOT NULL THEN {WebhookOutcomes.Finished}
+                            ELSE {WebhookOutcomes.Duplicate} END AS outcome
+                FROM (SELECT 1) AS one LEFT JOIN old ON true LEFT JOIN changed ON true),
+            delivery AS (
+                INSERT INTO webhook_deliveries (job_id, received_at, http_status, outcome, task_id, headers, body)
+                SELECT {jobId}, {clock.GetUtcNow().UtcDateTime}, CASE verdict.outcome
+            """, .. statusCodes, $"""
+             END, verdict.outcome, {taskId}, {headers}::jsonb, {body} FROM verdict
+                RETURNING outcome)
+            """]);
+        var result = await finish.ApplyAsync(jobId, verdict, JobCause.Webhook, cancellationToken,
+            new TerminationStep(taskId, steps, $"(SELECT outcome FROM delivery)"))!;
+        return Answer(result.Note!, result.Status);
+    }
+
+    private static WebhookResponse Answer(string outcome, string? status) => outcome switch
+    {
+        WebhookOutcomes.UnknownJob => new(404, outcome, "No such job."),
+        // RunningHub's answer to the start may not be stored yet; a retried delivery or reconciliation will find it.
+        WebhookOutcomes.NotStarted => new(409, outcome, "The job has no RunningHub task yet; deliver again later."),
+        WebhookOutcomes.TaskMismatch => new(400, outcome, "The task id is not this job's task."),
+        WebhookOutcomes.Finished => new(200, outcome, $"The job is {status}."),
+        _ => new(200, WebhookOutcomes.Duplicate, $"The job was already {status}; nothing changed."),
+    };
+
+    /// <summary>Why a delivery without a usable verdict is refused, in the order the checks apply.</summary>
+    private async Task<WebhookResponse> RefuseAsync(WebhookRequest request, Guid? jobId, Action<string?> seenTask, CancellationToken cancellationToken)
     {
         if (jobId is not { } id)
         {
-            return new(404, WebhookOutcomes.UnknownJob, "No such job.");
+            return Answer(WebhookOutcomes.UnknownJob, null);
         }
 
         if (!await tokens.VerifyAsync(id, request.Token))
@@ -67,18 +126,12 @@ public sealed class ReceiveWebhook(IDbContextFactory<JobHubDbContext> contexts, 
             return new(401, WebhookOutcomes.BadToken, "The token does not match this job.");
         }
 
-        Job? job;
-        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
-        {
-            job = await JobQueries.ById(db, id);
-        }
-
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var job = await db.Set<Job>().AsNoTracking().Where(j => j.Id == id).Select(j => new { j.TaskId }).FirstOrDefaultAsync(cancellationToken);
         if (job is null)
         {
-            return new(404, WebhookOutcomes.UnknownJob, "No such job.");
+            return Answer(WebhookOutcomes.UnknownJob, null);
         }
-
-        var jobTaskId = job.TaskId;
 
         if (request.TooLarge)
         {
@@ -91,26 +144,17 @@ public sealed class ReceiveWebhook(IDbContextFactory<JobHubDbContext> contexts, 
         }
 
         seenTask(taskId);
-        if (jobTaskId is null)
+        if (job.TaskId is null)
         {
-            // RunningHub's answer to the start may not be stored yet; a retried delivery or reconciliation will find it.
-            return new(409, WebhookOutcomes.NotStarted, "The job has no RunningHub task yet; deliver again later.");
+            return Answer(WebhookOutcomes.NotStarted, null);
         }
 
-        if (!string.Equals(taskId, jobTaskId, StringComparison.Ordinal))
+        if (!string.Equals(taskId, job.TaskId, StringComparison.Ordinal))
         {
-            return new(400, WebhookOutcomes.TaskMismatch, "The task id is not this job's task.");
+            return Answer(WebhookOutcomes.TaskMismatch, null);
         }
 
-        if (verdict.Status is not (RemoteTaskStatus.Success or RemoteTaskStatus.Failed or RemoteTaskStatus.Cancelled))
-        {
-            return new(400, WebhookOutcomes.UnknownStatus, $"TASK_END with status '{verdict.RawStatus ?? "(none)"}' decides nothing.");
-        }
-
-        var result = await finish.ApplyAsync(id, verdict, JobCause.Webhook, cancellationToken, known: job)!;
-        return result.Outcome == TerminationOutcome.Changed
-            ? new(200, WebhookOutcomes.Finished, $"The job is {result.Job!.Status}.")
-            : new(200, WebhookOutcomes.Duplicate, $"The job was already {result.Job?.Status}; nothing changed.");
+        return new(400, WebhookOutcomes.UnknownStatus, $"TASK_END with status '{verdict.RawStatus ?? "(none)"}' decides nothing.");
     }
 
     /// <summary>Reads <c>{event:"TASK_END", taskId, eventData}</c>, with eventData as a JSON string (legacy) or an object (v2).</summary>
@@ -185,16 +229,20 @@ public sealed class ReceiveWebhook(IDbContextFactory<JobHubDbContext> contexts, 
     /// <summary>PostgreSQL text cannot hold NUL; a forged body may contain it.</summary>
     private static string Printable(string value) => value.Contains('\0') ? value.Replace("\0", "\\0") : value;
 
+    /// <summary>The headers and the body as a delivery record keeps them.</summary>
+    private static (string Headers, string Body) Stored(WebhookRequest request) => (
+        JobJson.Serialize(request.Headers.ToDictionary(h => h.Key, h => Printable(h.Value))),
+        Printable(request.Body.Length > StoredBodyChars ? request.Body[..StoredBodyChars] : request.Body));
+
     private async Task RecordAsync(WebhookRequest request, Guid? jobId, string? taskId, WebhookResponse response)
     {
         try
         {
             var now = clock.GetUtcNow().UtcDateTime;
             var task = taskId is { Length: > 64 } ? taskId[..64] : taskId;
-            var headers = JobJson.Serialize(request.Headers.ToDictionary(h => h.Key, h => Printable(h.Value)));
-            var body = Printable(request.Body.Length > StoredBodyChars ? request.Body[..StoredBodyChars] : request.Body);
+            var (headers, body) = Stored(request);
             await using var db = await contexts.CreateDbContextAsync();
-            // Raw SQL: one row on the webhook's hot path, written without change tracking (a fraction of SaveChanges' cost).
+            // Raw SQL: one row, written without change tracking (a fraction of SaveChanges' cost).
             await db.Database.ExecuteSqlAsync($"""
                 INSERT INTO webhook_deliveries (job_id, received_at, http_status, outcome, task_id, headers, body)
                 VALUES ({jobId}, {now}, {response.StatusCode}, {response.Outcome}, {task}, {headers}::jsonb, {body})
@@ -202,7 +250,7 @@ public sealed class ReceiveWebhook(IDbContextFactory<JobHubDbContext> contexts, 
         }
         catch (Exception ex) when (ex.DatabaseError() is not null)
         {
-            // The verdict, if any, is already stored; a lost delivery record must not turn the answer into a 500.
+            // Nothing else was changed; a lost record of a refusal must not turn the answer into a 500.
             logger.LogError(ex, "Could not record a webhook delivery for job {JobId}", jobId);
         }
     }

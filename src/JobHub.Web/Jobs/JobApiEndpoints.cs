@@ -181,15 +181,17 @@ public static class JobApiEndpoints
         return job is null ? NotFound() : Results.Json(await ViewAsync(job, queueView));
     }
 
-    private static async Task<IResult> CancelAsync(Guid jobId, ClaimsPrincipal principal, CancelJob cancelJob)
+    private static async Task<IResult> CancelAsync(Guid jobId, ClaimsPrincipal principal, CancelJob cancelJob, JobQueries queries)
     {
         var result = await cancelJob.HandleAsync(new CancelJobRequest(jobId, UserId(principal), JobCause.User, JobErrorCodes.CancelledByUser,
             "Cancelled by you. Your credits were returned."), CancellationToken.None);
         return result.Outcome switch
         {
             TerminationOutcome.NotFound => NotFound(),
-            TerminationOutcome.Changed => Results.Json(View(result.Job!, null)), // the job as this cancellation left it
-            _ => Problem(StatusCodes.Status409Conflict, "NOT_ACTIVE", $"The job has already ended ({result.Job?.Status})."),
+            // The job as this cancellation left it (a cancelled job changes no more).
+            TerminationOutcome.Changed when await queries.GetAsync(jobId, UserId(principal)) is { } job => Results.Json(View(job, null)),
+            TerminationOutcome.Changed => NotFound(), // deleted in between
+            _ => Problem(StatusCodes.Status409Conflict, "NOT_ACTIVE", $"The job has already ended ({result.Status})."),
         };
     }
 
