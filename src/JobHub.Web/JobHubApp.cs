@@ -10,7 +10,7 @@ using JobHub.Web.Jobs;
 using JobHub.Web.Realtime;
 using JobHub.Web.Webhooks;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using Radzen;
+using MudBlazor.Services;
 
 namespace JobHub.Web;
 
@@ -36,7 +36,7 @@ public static class JobHubApp
     {
         builder.Services.AddJobHubCore(builder.Configuration);
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
-        builder.Services.AddRadzenComponents();
+        builder.Services.AddMudServices();
         builder.Services.AddJobHubAccounts();
         builder.Services.AddScoped<JobRunnerFactory>();
         builder.Services.AddSingleton<JobNotifications>();

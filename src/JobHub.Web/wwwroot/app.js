@@ -2,6 +2,14 @@
 window.jobhub = {
   // Called once the interactive circuit has rendered: tests and styles can tell prerendered markup apart.
   markInteractive: () => { document.body.dataset.circuit = 'on'; },
+  // The light or dark palette: the person's last choice, kept in this browser, else the system's preference.
+  theme: {
+    isDark: () => {
+      const chosen = localStorage.getItem('jobhub-theme');
+      return chosen ? chosen === 'dark' : window.matchMedia('(prefers-color-scheme: dark)').matches;
+    },
+    remember: dark => localStorage.setItem('jobhub-theme', dark ? 'dark' : 'light'),
+  },
 };
 
 // A link must never "lead nowhere". Left to Blazor, a click made while the page's circuit is still starting (or on a

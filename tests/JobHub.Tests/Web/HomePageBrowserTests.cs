@@ -8,7 +8,7 @@ namespace JobHub.Tests.Web;
 public sealed class HomePageBrowserTests
 {
     [Fact]
-    public async Task HomePage_RendersWithRadzenStyles_ListsTheTools_AndFollowsTheActiveJobLive()
+    public async Task HomePage_RendersWithMudBlazorStyles_ListsTheTools_AndFollowsTheActiveJobLive()
     {
         await using var hub = await LiveJobHub.StartAsync(new Dictionary<string, string?> { ["JobHub:SeedDemoUsers"] = "true" },
             new SimulatorSettings { RunFor = TimeSpan.FromSeconds(3) });
@@ -24,15 +24,16 @@ public sealed class HomePageBrowserTests
         try
         {
             await page.WaitForFunctionAsync(
-                "() => [...document.styleSheets].some(s => (s.href || '').includes('Radzen.Blazor/css/') && s.cssRules.length > 0)",
+                "() => [...document.styleSheets].some(s => (s.href || '').includes('_content/MudBlazor/') && s.cssRules.length > 0)",
                 null, new() { Timeout = 20000 });
         }
         catch (TimeoutException)
         {
-            Assert.Fail("the Radzen stylesheet did not load: " + string.Join("; ", problems));
+            Assert.Fail("the MudBlazor stylesheet did not load: " + string.Join("; ", problems));
         }
 
         await Assertions.Expect(page.Locator(".jobhub-tool-card")).ToHaveCountAsync(4);
+        await Assertions.Expect(page.Locator("header.mud-appbar")).ToBeVisibleAsync();
         await page.ClickAsync("#home-login");
         await page.FillAsync("#email", DemoAccounts.UserEmail);
         await page.FillAsync("#password", DemoAccounts.UserPassword);

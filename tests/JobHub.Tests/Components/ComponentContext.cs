@@ -1,0 +1,36 @@
+using Bunit;
+using JobHub.Core.Tools;
+using JobHub.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using MudBlazor.Services;
+
+namespace JobHub.Tests.Components;
+
+/// <summary>
+/// A bUnit context (a test holds one and disposes it asynchronously: MudBlazor's services are only IAsyncDisposable) with what JobHub's components need around them: MudBlazor's services, the localizer over JobHub's
+/// resources (in <paramref name="culture"/>), and the shipped tool catalog. JavaScript calls answer nothing (loose mode).
+/// </summary>
+public sealed class ComponentContext : BunitContext
+{
+    public ComponentContext(string culture = "en")
+    {
+        System.Globalization.CultureInfo.CurrentCulture = System.Globalization.CultureInfo.CurrentUICulture =
+            System.Globalization.CultureInfo.GetCultureInfo(culture);
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Services.AddMudServices();
+        Services.AddLocalization(options => options.ResourcesPath = "Resources");
+        Services.AddSingleton(Catalog);
+    }
+
+    /// <summary>The tools as appsettings.json ships them.</summary>
+    public static ToolCatalog Catalog { get; } = LoadCatalog();
+
+    private static ToolCatalog LoadCatalog()
+    {
+        var options = new ToolsOptions();
+        EngineHarness.LoadConfiguration().GetSection(ToolsOptions.Section).Bind(options.Tools);
+        return new ToolCatalog(Options.Create(options));
+    }
+}

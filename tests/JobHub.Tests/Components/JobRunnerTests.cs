@@ -1,0 +1,177 @@
+using System.Security.Claims;
+using Bunit;
+using JobHub.Core.Jobs;
+using JobHub.Tests.Infrastructure;
+using JobHub.Web.Components.Jobs;
+using JobHub.Web.Jobs;
+using JobHub.Web.Realtime;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace JobHub.Tests.Components;
+
+/// <summary>
+/// The tool page's <see cref="JobRunner"/> (bUnit) on the real engine: PostgreSQL, the job engine with its fake RunningHub
+/// client. Each phase a person meets: ready, queued with a position, running, completed, failed with the refund note,
+/// cancelled (asked first while queued), and another tool's job in progress.
+/// </summary>
+public sealed class JobRunnerTests : IAsyncLifetime
+{
+    private EngineHarness h = null!;
+    private readonly ComponentContext ui = new();
+
+    public async Task InitializeAsync()
+    {
+        h = await EngineHarness.CreateAsync(configure: services => services
+            .AddSingleton<JobRunnerFactory>()
+            .AddSingleton<JobNotifications>()
+            .AddSingleton<QueuePositionFeed>());
+        ui.Services.AddFallbackServiceProvider(h.Services);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await ui.DisposeAsync();
+        await h.DisposeAsync();
+    }
+
+    private IRenderedComponent<JobRunner> RenderFor(Guid user, string toolKey = "pose-changer")
+    {
+        ui.AddAuthorization().SetAuthorized("person@example.com").SetClaims(new Claim(ClaimTypes.NameIdentifier, user.ToString()));
+        return ui.Render<JobRunner>(ps => ps.Add(p => p.ToolKey, toolKey));
+    }
+
+    private static void WaitForPhase(IRenderedComponent<JobRunner> cut, RunnerPhase phase) =>
+        cut.WaitForAssertion(() => Assert.Equal(phase.ToString(), cut.Find(".jobhub-runner").GetAttribute("data-phase")), TimeSpan.FromSeconds(10));
+
+    private Task PublishAsync(Job job, string status) =>
+        h.Services.GetRequiredService<JobNotifications>().PublishAsync(new JobChange(job.Id, job.UserId, status));
+
+    [Fact]
+    public async Task Ready_OffersAFileInputPerInput_TheCost_AndRun()
+    {
+        var user = await h.CreateUserAsync(10);
+
+        var cut = RenderFor(user);
+
+        WaitForPhase(cut, RunnerPhase.Ready);
+        Assert.NotNull(cut.Find("input#input-person[type=file]"));
+        Assert.NotNull(cut.Find("input#input-pose[type=file]"));
+        Assert.Contains("3", cut.Find("#cost").TextContent);
+        Assert.False(cut.Find("button#run").HasAttribute("disabled"));
+        Assert.Empty(cut.FindAll("#job"));
+    }
+
+    [Fact]
+    public async Task AQueuedJob_ShowsItsPlace_AndMovesUpWhenTheQueueMoves()
+    {
+        h.RunningHub.HoldStarts(); // the three slots stay taken (starting) until released
+        try
+        {
+            await QueuedBehindAsync();
+        }
+        finally
+        {
+            h.RunningHub.ReleaseHeldStarts();
+        }
+    }
+
+    private async Task QueuedBehindAsync()
+    {
+        for (var i = 0; i < h.MaxConcurrent; i++)
+        {
+            await h.SubmitAsync(await h.CreateUserAsync(10));
+        }
+
+        var ahead = (await h.SubmitAsync(await h.CreateUserAsync(10))).Job!;
+        var user = await h.CreateUserAsync(10);
+        var mine = (await h.SubmitAsync(user)).Job!;
+        Assert.Equal(JobStatus.Queued, mine.Status);
+
+        var cut = RenderFor(user);
+
+        WaitForPhase(cut, RunnerPhase.Active);
+        Assert.Equal(JobStatus.Queued, cut.Find("#job").GetAttribute("data-status"));
+        Assert.Contains("position 2", cut.Find("#job-status").TextContent);
+
+        await h.Cancel.HandleAsync(new CancelJobRequest(ahead.Id, null, JobCause.Admin, JobErrorCodes.CancelledByAdmin, "test"));
+        await h.Services.GetRequiredService<QueuePositionFeed>().QueueChangedAsync();
+
+        cut.WaitForAssertion(() => Assert.Contains("position 1", cut.Find("#job-status").TextContent), TimeSpan.FromSeconds(10));
+
+        // Giving up a place in the queue is asked first (SPEC.md), then done and refunded.
+        cut.Find("button#cancel").Click();
+        Assert.NotNull(cut.Find("#cancel-question"));
+        Assert.Equal(JobStatus.Queued, (await h.GetJobAsync(mine.Id)).Status);
+        cut.Find("button#cancel-confirm").Click();
+        cut.WaitForAssertion(() => Assert.Equal(JobStatus.Cancelled, cut.Find("#job").GetAttribute("data-status")), TimeSpan.FromSeconds(10));
+        Assert.NotNull(cut.Find("#refund-note"));
+        Assert.Equal(10, await h.BalanceAsync(user));
+    }
+
+    [Fact]
+    public async Task ARunningJob_ShowsProgress_CheckNow_AndCancel_ThenTheResultWhenItCompletes()
+    {
+        var job = await h.RunningJobAsync(credits: 10);
+
+        var cut = RenderFor(job.UserId);
+
+        WaitForPhase(cut, RunnerPhase.Active);
+        Assert.Equal(JobStatus.Running, cut.Find("#job").GetAttribute("data-status"));
+        Assert.NotNull(cut.Find("#job .mud-progress-linear"));
+        Assert.NotNull(cut.Find("button#check-now"));
+        Assert.NotNull(cut.Find("button#cancel"));
+
+        await h.Finish.CompleteAsync(job.Id, [new JobOutput("https://rh.example/o.png", "9", "png")], null, JobCause.Webhook);
+        await PublishAsync(job, JobStatus.Completed);
+
+        cut.WaitForAssertion(() => Assert.Equal(JobStatus.Completed, cut.Find("#job").GetAttribute("data-status")), TimeSpan.FromSeconds(10));
+        Assert.NotNull(cut.Find("#result"));
+        Assert.Empty(cut.FindAll("#job .mud-progress-linear"));
+        Assert.NotNull(cut.Find("button#run-again"));
+    }
+
+    [Fact]
+    public async Task AFailedJob_SaysRunningHubsWords_AndThatTheCreditsCameBack()
+    {
+        var job = await h.RunningJobAsync(credits: 10);
+        var cut = RenderFor(job.UserId);
+        WaitForPhase(cut, RunnerPhase.Active);
+
+        await h.Finish.FailAsync(job.Id, new JobFailure(JobErrorCodes.RunningHubError, "CUDA out of memory", "805", "CUDA out of memory"),
+            JobCause.Webhook, [JobStatus.Running]);
+        await PublishAsync(job, JobStatus.Failed);
+
+        WaitForPhase(cut, RunnerPhase.Finished);
+        Assert.Equal(JobStatus.Failed, cut.Find("#job").GetAttribute("data-status"));
+        Assert.Contains("CUDA out of memory", cut.Find("#job-error").TextContent);
+        Assert.Contains("3 credits were returned", cut.Find("#refund-note").TextContent);
+        Assert.Equal(10, await h.BalanceAsync(job.UserId));
+    }
+
+    [Fact]
+    public async Task CancellingARunningJob_CancelsAndRefunds()
+    {
+        var job = await h.RunningJobAsync(credits: 10);
+        var cut = RenderFor(job.UserId);
+        WaitForPhase(cut, RunnerPhase.Active);
+
+        cut.Find("button#cancel").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal(JobStatus.Cancelled, cut.Find("#job").GetAttribute("data-status")), TimeSpan.FromSeconds(10));
+        Assert.NotNull(cut.Find("#refund-note"));
+        Assert.Equal(JobStatus.Cancelled, (await h.GetJobAsync(job.Id)).Status);
+        Assert.Equal(10, await h.BalanceAsync(job.UserId));
+    }
+
+    [Fact]
+    public async Task AnotherToolsJobInProgress_IsShownWithALinkToItsPage_AndNoForm()
+    {
+        var job = await h.RunningJobAsync(credits: 10, toolKey: "pose-changer");
+
+        var cut = RenderFor(job.UserId, "image-upscaler");
+
+        WaitForPhase(cut, RunnerPhase.Active);
+        Assert.Equal("/tools/pose-changer", cut.Find("#other-tool-job a").GetAttribute("href"));
+        Assert.Empty(cut.FindAll("#tool-form"));
+    }
+}
