@@ -2,6 +2,8 @@
 window.jobhub = {
   // Called once the interactive circuit has rendered: tests and styles can tell prerendered markup apart.
   markInteractive: () => { document.body.dataset.circuit = 'on'; },
+  // The person's time zone (IANA id), for times shown in it.
+  timeZone: () => Intl.DateTimeFormat().resolvedOptions().timeZone || null,
   // The light or dark palette: the person's last choice, kept in this browser, else the system's preference.
   theme: {
     isDark: () => {

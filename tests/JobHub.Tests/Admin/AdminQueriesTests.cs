@@ -151,6 +151,25 @@ public sealed class AdminQueriesTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData(0.04, 1)] // a few cents: bars in cents, a tick each cent
+    [InlineData(0.37, 10)]
+    [InlineData(1.5, 50)]
+    [InlineData(250, 10000)]
+    public void CostChart_DrawsCents_WithAboutFourTicksOnARoundStep(double highestDollars, int tickCents)
+    {
+        var series = new List<JobHub.Web.Components.Pages.Admin.CostSeries>
+        {
+            new("pose-changer", [new("24/11", (decimal)highestDollars), new("25/11", 0m)]),
+        };
+
+        var axis = JobHub.Web.Components.Pages.Admin.CostChart.Axis(series);
+
+        Assert.Equal(tickCents, axis.YAxisTicks);
+        Assert.Equal((highestDollars * 100).ToString("0"), JobHub.Web.Components.Pages.Admin.CostChart.Cents((decimal)highestDollars).ToString("0"));
+        Assert.Equal(1.5.ToString("0.00", System.Globalization.CultureInfo.CurrentCulture), axis.YAxisToStringFunc!(150));
+    }
+
+    [Theory]
     [InlineData("7", 7)]
     [InlineData("+15", 15)]
     [InlineData(" -3 ", -3)]

@@ -28,9 +28,9 @@ public sealed class AccountBrowserTests(AccountHostFixture fixture) : IClassFixt
 
     private static string NewEmail() => $"{Guid.NewGuid():N}@example.test";
 
-    private async Task<(IBrowserContext Context, IPage Page)> NewPageAsync()
+    private async Task<(IBrowserContext Context, IPage Page)> NewPageAsync(string? timeZone = null)
     {
-        var context = await (await Browser.GetAsync()).NewContextAsync();
+        var context = await (await Browser.GetAsync()).NewContextAsync(new() { TimezoneId = timeZone });
         return (context, await context.NewPageAsync());
     }
 
@@ -219,9 +219,9 @@ public sealed class AccountBrowserTests(AccountHostFixture fixture) : IClassFixt
     }
 
     [Fact]
-    public async Task History_ShowsTheUsersJobsAndLedger_Only()
+    public async Task History_ShowsTheUsersJobsAndLedger_Only_InTheBrowsersTimeZone()
     {
-        var (context, page) = await NewPageAsync();
+        var (context, page) = await NewPageAsync("America/Sao_Paulo");
         await using var _ = context;
         var email = NewEmail();
         await SignUpAsync(page, email, "a-long-password-1");
@@ -235,6 +235,13 @@ public sealed class AccountBrowserTests(AccountHostFixture fixture) : IClassFixt
         await Assertions.Expect(page.Locator("#jobs tbody tr")).ToHaveCountAsync(1);
         Assert.Equal(mine.Id.ToString(), await page.Locator("#jobs tbody tr").GetAttributeAsync("data-job"));
         await Assertions.Expect(page.Locator("#ledger tbody tr")).ToHaveCountAsync(2); // grant and debit
+
+        // Times are in the person's zone (Brazil, UTC−3 all year), which the page names; UTC stays in the markup.
+        await Assertions.Expect(page.Locator("#time-zone-note")).ToContainTextAsync("America/Sao_Paulo");
+        var created = page.Locator("#jobs tbody tr td time").First;
+        await Assertions.Expect(created).ToHaveAttributeAsync("data-zone", "America/Sao_Paulo");
+        var utc = DateTime.Parse((await created.GetAttributeAsync("datetime"))!, null, System.Globalization.DateTimeStyles.RoundtripKind);
+        Assert.Equal(utc.ToUniversalTime().AddHours(-3).ToString("g", System.Globalization.CultureInfo.GetCultureInfo("pt-BR")), await created.TextContentAsync());
     }
 
     [Fact]

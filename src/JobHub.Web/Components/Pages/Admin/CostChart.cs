@@ -1,5 +1,6 @@
 using System.Globalization;
 using JobHub.Core.Admin;
+using MudBlazor;
 
 namespace JobHub.Web.Components.Pages.Admin;
 
@@ -26,4 +27,34 @@ public static class CostChart
     }
 
     public static string Label(DateTime day) => day.ToString("dd/MM", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The chart's vertical axis. MudBlazor spaces its ticks in whole units of the data, and a day's cost is often a few
+    /// cents, so the bars are drawn in cents (<see cref="Cents"/>), with about four ticks on a round step, labelled in
+    /// dollars.
+    /// </summary>
+    public static BarChartOptions Axis(IReadOnlyList<CostSeries> series)
+    {
+        var highest = series.SelectMany(s => s.Bars).Select(b => Cents(b.Cost)).DefaultIfEmpty(0).Max();
+        return new BarChartOptions
+        {
+            YAxisTicks = Step(highest / 4),
+            YAxisToStringFunc = cents => (cents / 100).ToString("0.00", CultureInfo.CurrentCulture),
+            ShowToolTips = false,
+        };
+    }
+
+    public static double Cents(decimal dollars) => (double)(dollars * 100);
+
+    /// <summary>The round step (1, 2 or 5 times a power of ten, at least 1) nearest above <paramref name="rough"/>.</summary>
+    public static int Step(double rough)
+    {
+        var step = 1;
+        while (step < rough)
+        {
+            step = step.ToString(CultureInfo.InvariantCulture)[0] == '2' ? step / 2 * 5 : step * 2;
+        }
+
+        return step;
+    }
 }

@@ -1,0 +1,33 @@
+namespace JobHub.Web.Components.Layout;
+
+/// <summary>
+/// The person's time zone, as their browser names it (IANA id), cascaded by <see cref="MainLayout"/> to every page once
+/// the circuit has asked the browser; UTC until then (the prerendered page) or when the browser's zone is unknown here.
+/// </summary>
+public sealed record BrowserTimeZone(TimeZoneInfo Zone)
+{
+    public static readonly BrowserTimeZone Utc = new(TimeZoneInfo.Utc);
+
+    /// <summary>The zone of <paramref name="id"/>, or UTC when it is empty or not a zone this server knows.</summary>
+    public static BrowserTimeZone From(string? id)
+    {
+        if (string.IsNullOrWhiteSpace(id) || id.Length > 64)
+        {
+            return Utc;
+        }
+
+        try
+        {
+            return new BrowserTimeZone(TimeZoneInfo.FindSystemTimeZoneById(id));
+        }
+        catch (Exception ex) when (ex is TimeZoneNotFoundException or InvalidTimeZoneException)
+        {
+            return Utc;
+        }
+    }
+
+    /// <summary>The zone as people read it: its IANA id (UTC for UTC).</summary>
+    public string Name => Zone == TimeZoneInfo.Utc ? "UTC" : Zone.Id;
+
+    public DateTime ToLocal(DateTime utc) => TimeZoneInfo.ConvertTimeFromUtc(DateTime.SpecifyKind(utc, DateTimeKind.Utc), Zone);
+}
