@@ -10,7 +10,10 @@ window.jobhub = {
       const chosen = localStorage.getItem('jobhub-theme');
       return chosen ? chosen === 'dark' : window.matchMedia('(prefers-color-scheme: dark)').matches;
     },
-    remember: dark => localStorage.setItem('jobhub-theme', dark ? 'dark' : 'light'),
+    remember: dark => {
+      localStorage.setItem('jobhub-theme', dark ? 'dark' : 'light');
+      document.documentElement.classList.toggle('jobhub-dark', dark);
+    },
   },
 };
 
@@ -38,3 +41,10 @@ window.addEventListener('click', event => {
     location.assign(url.href);
   }
 }, true);
+
+// A static page loaded by enhanced navigation gets its <html> from the server: keep the palette's class on it.
+window.addEventListener('load', () => {
+  if (window.Blazor && Blazor.addEventListener) {
+    Blazor.addEventListener('enhancedload', () => document.documentElement.classList.toggle('jobhub-dark', jobhub.theme.isDark()));
+  }
+});

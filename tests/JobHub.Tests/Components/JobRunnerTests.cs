@@ -92,6 +92,11 @@ public sealed class JobRunnerTests : IAsyncLifetime
         WaitForPhase(cut, RunnerPhase.Active);
         Assert.Equal(JobStatus.Queued, cut.Find("#job").GetAttribute("data-status"));
         Assert.Contains("position 2", cut.Find("#job-status").TextContent);
+        Assert.NotEmpty(cut.Find("#queue-message").TextContent);
+        Assert.Contains("more than 2 minutes", cut.Find("#heartbeat-note").TextContent); // the default QueueHeartbeatTimeout
+        var firstMessage = cut.Find("#queue-message").TextContent;
+        h.Clock.Advance(TimeSpan.FromSeconds(8));
+        cut.WaitForAssertion(() => Assert.NotEqual(firstMessage, cut.Find("#queue-message").TextContent), TimeSpan.FromSeconds(5));
 
         await h.Cancel.HandleAsync(new CancelJobRequest(ahead.Id, null, JobCause.Admin, JobErrorCodes.CancelledByAdmin, "test"));
         await h.Services.GetRequiredService<QueuePositionFeed>().QueueChangedAsync();
@@ -118,6 +123,7 @@ public sealed class JobRunnerTests : IAsyncLifetime
         WaitForPhase(cut, RunnerPhase.Active);
         Assert.Equal(JobStatus.Running, cut.Find("#job").GetAttribute("data-status"));
         Assert.NotNull(cut.Find("#job .mud-progress-linear"));
+        Assert.Empty(cut.FindAll("#queue-message"));
         Assert.NotNull(cut.Find("button#check-now"));
         Assert.NotNull(cut.Find("button#cancel"));
 

@@ -71,6 +71,29 @@ public sealed class HomePageBrowserTests
     }
 
     [Fact]
+    public async Task ThePalette_FollowsTheSystemAtFirst_SwitchesLive_AndIsRememberedOnEveryPage()
+    {
+        await using var hub = await LiveJobHub.StartAsync(new Dictionary<string, string?> { ["JobHub:SeedDemoUsers"] = "true" });
+        await using var context = await (await Browser.GetAsync()).NewContextAsync(new() { ColorScheme = ColorScheme.Dark });
+        var page = await BrowserPages.SignedInAsync(context, hub.BaseAddress, DemoAccounts.UserEmail, DemoAccounts.UserPassword);
+        await BrowserPages.WaitForCircuitAsync(page);
+        var html = page.Locator("html");
+        const string Background = "() => getComputedStyle(document.documentElement).getPropertyValue('--mud-palette-background').trim()";
+        await Assertions.Expect(html).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("jobhub-dark"));
+        var dark = await page.EvaluateAsync<string>(Background);
+
+        await page.ClickAsync("#theme-toggle");
+
+        await Assertions.Expect(html).Not.ToHaveClassAsync(new System.Text.RegularExpressions.Regex("jobhub-dark"));
+        Assert.NotEqual(dark, await page.EvaluateAsync<string>(Background));
+        await page.GotoAsync(new Uri(hub.BaseAddress, "history").ToString());
+        await BrowserPages.WaitForCircuitAsync(page);
+        await Assertions.Expect(html).Not.ToHaveClassAsync(new System.Text.RegularExpressions.Regex("jobhub-dark"));
+        await page.GotoAsync(new Uri(hub.BaseAddress, "account/login").ToString()); // a static page
+        await Assertions.Expect(html).Not.ToHaveClassAsync(new System.Text.RegularExpressions.Regex("jobhub-dark"));
+    }
+
+    [Fact]
     public async Task AnyLinkClickedBeforeTheCircuitIsUp_LoadsItsPageAsANewDocument()
     {
         await using var hub = await LiveJobHub.StartAsync(new Dictionary<string, string?> { ["JobHub:SeedDemoUsers"] = "true" });
