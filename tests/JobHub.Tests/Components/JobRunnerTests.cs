@@ -26,6 +26,8 @@ public sealed class JobRunnerTests : IAsyncLifetime
             .AddSingleton<JobNotifications>()
             .AddSingleton<QueuePositionFeed>());
         ui.Services.AddFallbackServiceProvider(h.Services);
+        ui.Services.AddSingleton<TimeProvider>(h.Clock); // bUnit brings a clock of its own; the page must read the engine's
+
     }
 
     public async Task DisposeAsync()

@@ -4,14 +4,9 @@ using Microsoft.Extensions.Localization;
 
 namespace JobHub.Web.Components.Pages.Admin;
 
-/// <summary>How the dashboard writes times and durations.</summary>
+/// <summary>How the dashboard writes durations (times are <c>LocalTime</c>, in the person's time zone).</summary>
 public static class AdminFormat
 {
-    public static string Time(DateTime? utc) =>
-        utc is { } value ? DateTime.SpecifyKind(value, DateTimeKind.Utc).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) : "–";
-
-    public static string Time(DateTimeOffset? value) => value is { } v ? Time(v.UtcDateTime) : "–";
-
     public static string Age(DateTime? since, DateTime now) => since is { } value ? Duration(now - value) : "–";
 
     public static string Duration(TimeSpan span) =>
