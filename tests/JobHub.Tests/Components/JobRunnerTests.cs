@@ -1,7 +1,5 @@
-using System.Security.Claims;
 using Bunit;
 using JobHub.Core.Jobs;
-using JobHub.Tests.Infrastructure;
 using JobHub.Web.Components.Jobs;
 using JobHub.Web.Jobs;
 using JobHub.Web.Realtime;
@@ -14,44 +12,21 @@ namespace JobHub.Tests.Components;
 /// client. Each phase a person meets: ready, queued with a position, running, completed, failed with the refund note,
 /// cancelled (asked first while queued), and another tool's job in progress.
 /// </summary>
-public sealed class JobRunnerTests : IAsyncLifetime
+public sealed class JobRunnerTests : EngineComponentTests
 {
-    private EngineHarness h = null!;
-    private readonly ComponentContext ui = new();
-
-    public async Task InitializeAsync()
-    {
-        h = await EngineHarness.CreateAsync(configure: services => services
-            .AddSingleton<JobRunnerFactory>()
-            .AddSingleton<JobNotifications>()
-            .AddSingleton<QueuePositionFeed>());
-        ui.Services.AddFallbackServiceProvider(h.Services);
-        ui.Services.AddSingleton<TimeProvider>(h.Clock); // bUnit brings a clock of its own; the page must read the engine's
-
-    }
-
-    public async Task DisposeAsync()
-    {
-        await ui.DisposeAsync();
-        await h.DisposeAsync();
-    }
-
     private IRenderedComponent<JobRunner> RenderFor(Guid user, string toolKey = "pose-changer")
     {
-        ui.AddAuthorization().SetAuthorized("person@example.com").SetClaims(new Claim(ClaimTypes.NameIdentifier, user.ToString()));
-        return ui.Render<JobRunner>(ps => ps.Add(p => p.ToolKey, toolKey));
+        SignIn(user);
+        return Ui.Render<JobRunner>(ps => ps.Add(p => p.ToolKey, toolKey));
     }
 
     private static void WaitForPhase(IRenderedComponent<JobRunner> cut, RunnerPhase phase) =>
         cut.WaitForAssertion(() => Assert.Equal(phase.ToString(), cut.Find(".jobhub-runner").GetAttribute("data-phase")), TimeSpan.FromSeconds(10));
 
-    private Task PublishAsync(Job job, string status) =>
-        h.Services.GetRequiredService<JobNotifications>().PublishAsync(new JobChange(job.Id, job.UserId, status));
-
     [Fact]
     public async Task Ready_OffersAFileInputPerInput_TheCost_AndRun()
     {
-        var user = await h.CreateUserAsync(10);
+        var user = await H.CreateUserAsync(10);
 
         var cut = RenderFor(user);
 
@@ -66,27 +41,27 @@ public sealed class JobRunnerTests : IAsyncLifetime
     [Fact]
     public async Task AQueuedJob_ShowsItsPlace_AndMovesUpWhenTheQueueMoves()
     {
-        h.RunningHub.HoldStarts(); // the three slots stay taken (starting) until released
+        H.RunningHub.HoldStarts(); // the three slots stay taken (starting) until released
         try
         {
             await QueuedBehindAsync();
         }
         finally
         {
-            h.RunningHub.ReleaseHeldStarts();
+            H.RunningHub.ReleaseHeldStarts();
         }
     }
 
     private async Task QueuedBehindAsync()
     {
-        for (var i = 0; i < h.MaxConcurrent; i++)
+        for (var i = 0; i < H.MaxConcurrent; i++)
         {
-            await h.SubmitAsync(await h.CreateUserAsync(10));
+            await H.SubmitAsync(await H.CreateUserAsync(10));
         }
 
-        var ahead = (await h.SubmitAsync(await h.CreateUserAsync(10))).Job!;
-        var user = await h.CreateUserAsync(10);
-        var mine = (await h.SubmitAsync(user)).Job!;
+        var ahead = (await H.SubmitAsync(await H.CreateUserAsync(10))).Job!;
+        var user = await H.CreateUserAsync(10);
+        var mine = (await H.SubmitAsync(user)).Job!;
         Assert.Equal(JobStatus.Queued, mine.Status);
 
         var cut = RenderFor(user);
@@ -97,28 +72,28 @@ public sealed class JobRunnerTests : IAsyncLifetime
         Assert.NotEmpty(cut.Find("#queue-message").TextContent);
         Assert.Contains("more than 2 minutes", cut.Find("#heartbeat-note").TextContent); // the default QueueHeartbeatTimeout
         var firstMessage = cut.Find("#queue-message").TextContent;
-        h.Clock.Advance(TimeSpan.FromSeconds(8));
+        H.Clock.Advance(TimeSpan.FromSeconds(8));
         cut.WaitForAssertion(() => Assert.NotEqual(firstMessage, cut.Find("#queue-message").TextContent), TimeSpan.FromSeconds(5));
 
-        await h.Cancel.HandleAsync(new CancelJobRequest(ahead.Id, null, JobCause.Admin, JobErrorCodes.CancelledByAdmin, "test"));
-        await h.Services.GetRequiredService<QueuePositionFeed>().QueueChangedAsync();
+        await H.Cancel.HandleAsync(new CancelJobRequest(ahead.Id, null, JobCause.Admin, JobErrorCodes.CancelledByAdmin, "test"));
+        await H.Services.GetRequiredService<QueuePositionFeed>().QueueChangedAsync();
 
         cut.WaitForAssertion(() => Assert.Contains("position 1", cut.Find("#job-status").TextContent), TimeSpan.FromSeconds(10));
 
         // Giving up a place in the queue is asked first (SPEC.md), then done and refunded.
         cut.Find("button#cancel").Click();
         Assert.NotNull(cut.Find("#cancel-question"));
-        Assert.Equal(JobStatus.Queued, (await h.GetJobAsync(mine.Id)).Status);
+        Assert.Equal(JobStatus.Queued, (await H.GetJobAsync(mine.Id)).Status);
         cut.Find("button#cancel-confirm").Click();
         cut.WaitForAssertion(() => Assert.Equal(JobStatus.Cancelled, cut.Find("#job").GetAttribute("data-status")), TimeSpan.FromSeconds(10));
         Assert.NotNull(cut.Find("#refund-note"));
-        Assert.Equal(10, await h.BalanceAsync(user));
+        Assert.Equal(10, await H.BalanceAsync(user));
     }
 
     [Fact]
     public async Task ARunningJob_ShowsProgress_CheckNow_AndCancel_ThenTheResultWhenItCompletes()
     {
-        var job = await h.RunningJobAsync(credits: 10);
+        var job = await H.RunningJobAsync(credits: 10);
 
         var cut = RenderFor(job.UserId);
 
@@ -129,7 +104,7 @@ public sealed class JobRunnerTests : IAsyncLifetime
         Assert.NotNull(cut.Find("button#check-now"));
         Assert.NotNull(cut.Find("button#cancel"));
 
-        await h.Finish.CompleteAsync(job.Id, [new JobOutput("https://rh.example/o.png", "9", "png")], null, JobCause.Webhook);
+        await H.Finish.CompleteAsync(job.Id, [new JobOutput("https://rh.example/o.png", "9", "png")], null, JobCause.Webhook);
         await PublishAsync(job, JobStatus.Completed);
 
         cut.WaitForAssertion(() => Assert.Equal(JobStatus.Completed, cut.Find("#job").GetAttribute("data-status")), TimeSpan.FromSeconds(10));
@@ -141,11 +116,11 @@ public sealed class JobRunnerTests : IAsyncLifetime
     [Fact]
     public async Task AFailedJob_SaysRunningHubsWords_AndThatTheCreditsCameBack()
     {
-        var job = await h.RunningJobAsync(credits: 10);
+        var job = await H.RunningJobAsync(credits: 10);
         var cut = RenderFor(job.UserId);
         WaitForPhase(cut, RunnerPhase.Active);
 
-        await h.Finish.FailAsync(job.Id, new JobFailure(JobErrorCodes.RunningHubError, "CUDA out of memory", "805", "CUDA out of memory"),
+        await H.Finish.FailAsync(job.Id, new JobFailure(JobErrorCodes.RunningHubError, "CUDA out of memory", "805", "CUDA out of memory"),
             JobCause.Webhook, [JobStatus.Running]);
         await PublishAsync(job, JobStatus.Failed);
 
@@ -153,13 +128,13 @@ public sealed class JobRunnerTests : IAsyncLifetime
         Assert.Equal(JobStatus.Failed, cut.Find("#job").GetAttribute("data-status"));
         Assert.Contains("CUDA out of memory", cut.Find("#job-error").TextContent);
         Assert.Contains("3 credits were returned", cut.Find("#refund-note").TextContent);
-        Assert.Equal(10, await h.BalanceAsync(job.UserId));
+        Assert.Equal(10, await H.BalanceAsync(job.UserId));
     }
 
     [Fact]
     public async Task CancellingARunningJob_CancelsAndRefunds()
     {
-        var job = await h.RunningJobAsync(credits: 10);
+        var job = await H.RunningJobAsync(credits: 10);
         var cut = RenderFor(job.UserId);
         WaitForPhase(cut, RunnerPhase.Active);
 
@@ -167,14 +142,14 @@ public sealed class JobRunnerTests : IAsyncLifetime
 
         cut.WaitForAssertion(() => Assert.Equal(JobStatus.Cancelled, cut.Find("#job").GetAttribute("data-status")), TimeSpan.FromSeconds(10));
         Assert.NotNull(cut.Find("#refund-note"));
-        Assert.Equal(JobStatus.Cancelled, (await h.GetJobAsync(job.Id)).Status);
-        Assert.Equal(10, await h.BalanceAsync(job.UserId));
+        Assert.Equal(JobStatus.Cancelled, (await H.GetJobAsync(job.Id)).Status);
+        Assert.Equal(10, await H.BalanceAsync(job.UserId));
     }
 
     [Fact]
     public async Task AnotherToolsJobInProgress_IsShownWithALinkToItsPage_AndNoForm()
     {
-        var job = await h.RunningJobAsync(credits: 10, toolKey: "pose-changer");
+        var job = await H.RunningJobAsync(credits: 10, toolKey: "pose-changer");
 
         var cut = RenderFor(job.UserId, "image-upscaler");
 
