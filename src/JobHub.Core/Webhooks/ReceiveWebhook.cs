@@ -47,17 +47,18 @@ public sealed class ReceiveWebhook(IDbContextFactory<JobHubDbContext> contexts, 
     public async Task<WebhookResponse> HandleAsync(WebhookRequest request, CancellationToken cancellationToken = default)
     {
         var jobId = Guid.TryParse(request.JobId, out var id) ? id : (Guid?)null;
+        // The token and the body are checked once; what the database must say comes after, in one of the two paths.
+        var tokenMatches = jobId is { } candidate && await tokens.VerifyAsync(candidate, request.Token);
+        var body = tokenMatches && !request.TooLarge ? Read(request.Body) : null;
         WebhookResponse response;
-        if (jobId is { } verified && await tokens.VerifyAsync(verified, request.Token) && !request.TooLarge &&
-            TryRead(request.Body, out var taskId, out var verdict, out _) && Decides(verdict))
+        if (body is { Problem: null, Verdict: var verdict } && Decides(verdict))
         {
-            response = await FinishAsync(request, verified, taskId, verdict, cancellationToken);
+            response = await FinishAsync(request, jobId!.Value, body.TaskId, verdict, cancellationToken);
         }
         else
         {
-            string? seenTask = null;
-            response = await RefuseAsync(request, jobId, value => seenTask = value, cancellationToken);
-            await RecordAsync(request, jobId, seenTask, response);
+            response = await RefuseAsync(request, jobId, tokenMatches, body, cancellationToken);
+            await RecordAsync(request, jobId, body?.Problem is null ? body?.TaskId : null, response);
         }
 
         if (response.StatusCode >= 400)
@@ -113,15 +114,19 @@ public sealed class ReceiveWebhook(IDbContextFactory<JobHubDbContext> contexts, 
         _ => new(200, WebhookOutcomes.Duplicate, $"The job was already {status}; nothing changed."),
     };
 
-    /// <summary>Why a delivery without a usable verdict is refused, in the order the checks apply.</summary>
-    private async Task<WebhookResponse> RefuseAsync(WebhookRequest request, Guid? jobId, Action<string?> seenTask, CancellationToken cancellationToken)
+    /// <summary>
+    /// Why a delivery without a usable verdict is refused, in the order the checks apply (<paramref name="body"/> is the
+    /// body as read, null when it was too large or the token did not match).
+    /// </summary>
+    private async Task<WebhookResponse> RefuseAsync(WebhookRequest request, Guid? jobId, bool tokenMatches, ReadBody? body,
+        CancellationToken cancellationToken)
     {
         if (jobId is not { } id)
         {
             return Answer(WebhookOutcomes.UnknownJob, null);
         }
 
-        if (!await tokens.VerifyAsync(id, request.Token))
+        if (!tokenMatches)
         {
             return new(401, WebhookOutcomes.BadToken, "The token does not match this job.");
         }
@@ -133,29 +138,34 @@ public sealed class ReceiveWebhook(IDbContextFactory<JobHubDbContext> contexts, 
             return Answer(WebhookOutcomes.UnknownJob, null);
         }
 
-        if (request.TooLarge)
+        if (request.TooLarge || body is null)
         {
             return new(413, WebhookOutcomes.TooLarge, $"The body is larger than {MaxBodyBytes} bytes.");
         }
 
-        if (!TryRead(request.Body, out var taskId, out var verdict, out var problem))
+        if (body.Problem is { } problem)
         {
             return new(400, WebhookOutcomes.Malformed, problem);
         }
 
-        seenTask(taskId);
         if (job.TaskId is null)
         {
             return Answer(WebhookOutcomes.NotStarted, null);
         }
 
-        if (!string.Equals(taskId, job.TaskId, StringComparison.Ordinal))
+        if (!string.Equals(body.TaskId, job.TaskId, StringComparison.Ordinal))
         {
             return Answer(WebhookOutcomes.TaskMismatch, null);
         }
 
-        return new(400, WebhookOutcomes.UnknownStatus, $"TASK_END with status '{verdict.RawStatus ?? "(none)"}' decides nothing.");
+        return new(400, WebhookOutcomes.UnknownStatus, $"TASK_END with status '{body.Verdict.RawStatus ?? "(none)"}' decides nothing.");
     }
+
+    /// <summary>A body as read: its task and verdict, or why it is not a TASK_END (<see cref="Problem"/>).</summary>
+    private sealed record ReadBody(string TaskId, TaskQueryResult Verdict, string? Problem);
+
+    private static ReadBody Read(string body) =>
+        TryRead(body, out var taskId, out var verdict, out var problem) ? new(taskId, verdict, null) : new(taskId, verdict, problem);
 
     /// <summary>Reads <c>{event:"TASK_END", taskId, eventData}</c>, with eventData as a JSON string (legacy) or an object (v2).</summary>
     private static bool TryRead(string body, out string taskId, out TaskQueryResult verdict, out string problem)
