@@ -221,15 +221,23 @@ public sealed class CopyOutputsTests : IAsyncLifetime
     [Fact]
     public async Task TwoCopiesAtOnce_StoreOneSetOfFiles()
     {
+        // An instance whose retry waits ten minutes, so that only the three copies below race (with this class's 100 ms
+        // delay, Hangfire's retry could copy the files before the race began).
         files.FailuresLeft = 1;
-        var job = await CompletedJobAsync(baseUrl + "/out/result.png");
-        h.Services.GetRequiredService<IBackgroundJobClient>().Delete(job.OutputCopyJobId); // its retry would join the race
+        await using var slow = await EngineHarness.CreateAsync(new Dictionary<string, string?>(files.AllowedHostSettings())
+        {
+            ["JobHub:Maintenance:OutputCopyRetryDelay"] = "00:10:00",
+        });
+        var running = await slow.RunningJobAsync();
+        await slow.Finish.CompleteAsync(running.Id, [new JobOutput(baseUrl + "/out/result.png", "9", "image")], null, JobCause.Webhook);
+        Assert.True(await EngineHarness.WaitUntilAsync(async () => (await slow.GetJobAsync(running.Id)).OutputCopyAttempts == 1));
+        var copy = slow.Services.GetRequiredService<CopyOutputs>();
 
-        var results = await Task.WhenAll(Copy.CopyAsync(job.Id), Copy.CopyAsync(job.Id), Copy.CopyAsync(job.Id));
+        var results = await Task.WhenAll(copy.CopyAsync(running.Id), copy.CopyAsync(running.Id), copy.CopyAsync(running.Id));
 
         Assert.Single(results, attempt => attempt.Outcome == CopyOutcome.Copied);
-        var stored = h.Services.GetRequiredService<IFileStorage>().ListOlderThan("outputs", DateTime.MaxValue, 10);
-        Assert.Equal(Assert.Single((await h.GetJobAsync(job.Id)).OutputFiles).StoredName, Assert.Single(stored));
+        var stored = slow.Services.GetRequiredService<IFileStorage>().ListOlderThan("outputs", DateTime.MaxValue, 10);
+        Assert.Equal(Assert.Single((await slow.GetJobAsync(running.Id)).OutputFiles).StoredName, Assert.Single(stored));
     }
 
     [Fact]
