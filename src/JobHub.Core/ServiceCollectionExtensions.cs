@@ -52,6 +52,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<ReconcileJob>();
         services.AddSingleton<QueueHeartbeat>();
         services.AddSingleton<JobQueries>();
+        services.AddSingleton<RunTimes>();
         services.AddSingleton<Admin.AdminQueries>();
         services.AddSingleton<Admin.AdminActions>();
         services.AddSingleton<Invariants.InvariantChecker>();

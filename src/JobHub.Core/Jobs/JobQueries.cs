@@ -8,6 +8,30 @@ public sealed record LedgerEntry(long Id, Guid? JobId, string Kind, int Amount, 
 
 public sealed record JobPage(IReadOnlyList<Job> Jobs, int Total);
 
+/// <summary>What the History page asks for: a page, its size, the sort, and the filters (each null: any).</summary>
+public sealed record HistoryQuery(
+    int Page = 0,
+    int PageSize = 20,
+    HistorySort SortBy = HistorySort.Created,
+    bool Descending = true,
+    string? ToolKey = null,
+    string? Status = null,
+    DateTime? CreatedFrom = null,
+    DateTime? CreatedBefore = null)
+{
+    /// <summary>The state filter for every active state (queued, starting, running).</summary>
+    public const string InProgress = "in-progress";
+}
+
+public enum HistorySort
+{
+    Created,
+    Ended,
+    Tool,
+    Status,
+    Credits,
+}
+
 /// <summary>
 /// What the pages read about a user's jobs and credits (EF Core, no tracking: each call takes a context from the pooled
 /// factory and gives it back). Every read is scoped to its owner: another user's job is simply not found.
@@ -39,13 +63,54 @@ public sealed class JobQueries(IDbContextFactory<JobHubDbContext> contexts)
             .SingleOrDefaultAsync(j => j.UserId == ownerId && JobStatus.Active.Contains(j.Status), cancellationToken);
     }
 
-    public async Task<JobPage> HistoryAsync(Guid ownerId, int page, int pageSize, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// One page of a user's jobs, filtered (tool, state, created from/to) and sorted (by <see cref="HistorySort"/>; newest
+    /// first by default), with the number of jobs that match. Served by the jobs_user_created index.
+    /// </summary>
+    public async Task<JobPage> HistoryAsync(Guid ownerId, HistoryQuery query, CancellationToken cancellationToken = default)
     {
-        pageSize = Math.Clamp(pageSize, 1, 100);
-        page = Math.Max(page, 0);
+        var pageSize = Math.Clamp(query.PageSize, 1, 100);
+        var page = Math.Max(query.Page, 0);
         await using var context = await contexts.CreateDbContextAsync(cancellationToken);
         var mine = context.Set<Job>().AsNoTracking().Where(j => j.UserId == ownerId);
-        var jobs = await mine.OrderByDescending(j => j.CreatedAt).ThenByDescending(j => j.Id).Skip(page * pageSize).Take(pageSize)
+        if (query.ToolKey is { } tool)
+        {
+            mine = mine.Where(j => j.ToolKey == tool);
+        }
+
+        if (query.Status is HistoryQuery.InProgress)
+        {
+            mine = mine.Where(j => JobStatus.Active.Contains(j.Status));
+        }
+        else if (query.Status is { } status)
+        {
+            mine = mine.Where(j => j.Status == status);
+        }
+
+        if (query.CreatedFrom is { } from)
+        {
+            mine = mine.Where(j => j.CreatedAt >= from);
+        }
+
+        if (query.CreatedBefore is { } before)
+        {
+            mine = mine.Where(j => j.CreatedAt < before);
+        }
+
+        var sorted = (query.SortBy, query.Descending) switch
+        {
+            (HistorySort.Tool, false) => mine.OrderBy(j => j.ToolKey),
+            (HistorySort.Tool, true) => mine.OrderByDescending(j => j.ToolKey),
+            (HistorySort.Status, false) => mine.OrderBy(j => j.Status),
+            (HistorySort.Status, true) => mine.OrderByDescending(j => j.Status),
+            (HistorySort.Ended, false) => mine.OrderBy(j => j.CompletedAt == null).ThenBy(j => j.CompletedAt),
+            (HistorySort.Ended, true) => mine.OrderBy(j => j.CompletedAt == null).ThenByDescending(j => j.CompletedAt),
+            (HistorySort.Credits, false) => mine.OrderBy(j => j.CreditCost),
+            (HistorySort.Credits, true) => mine.OrderByDescending(j => j.CreditCost),
+            (HistorySort.Created, false) => mine.OrderBy(j => j.CreatedAt),
+            _ => mine.OrderByDescending(j => j.CreatedAt),
+        };
+        var jobs = await sorted.ThenByDescending(j => j.CreatedAt).ThenByDescending(j => j.Id).Skip(page * pageSize).Take(pageSize)
             .ToListAsync(cancellationToken);
         return new JobPage(jobs, await mine.CountAsync(cancellationToken));
     }

@@ -63,25 +63,19 @@ public static class MediaInspector
             return (null, new("INPUT_UNREADABLE", "The file's dimensions could not be read."));
         }
 
-        if ((input.MaxWidth > 0 && width > input.MaxWidth) || (input.MaxHeight > 0 && height > input.MaxHeight))
+        if (CheckDimensions(input, width, height) is { } tooBig)
         {
-            return (null, new("INPUT_TOO_BIG", $"The file is {width}×{height}; the limit is {input.MaxWidth}×{input.MaxHeight}.",
-                $"{width}×{height}", $"{input.MaxWidth}×{input.MaxHeight}"));
+            return (null, tooBig);
         }
 
-        if (input.Kind == InputKinds.Video)
+        if (input.Kind == InputKinds.Video && duration is null or <= 0)
         {
-            if (duration is null or <= 0)
-            {
-                return (null, new("INPUT_UNREADABLE", "The video's duration could not be read."));
-            }
+            return (null, new("INPUT_UNREADABLE", "The video's duration could not be read."));
+        }
 
-            if (input.MaxDurationSeconds > 0 && duration > input.MaxDurationSeconds)
-            {
-                return (null, new("INPUT_TOO_LONG", $"The video lasts {duration:0.#} s; the limit is {input.MaxDurationSeconds:0.#} s.",
-                    duration.Value.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture),
-                    input.MaxDurationSeconds.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture)));
-            }
+        if (CheckDuration(input, duration) is { } tooLong)
+        {
+            return (null, tooLong);
         }
 
         if (decode && input.Kind == InputKinds.Image && !ImageDecoding.DecodesCompletely(content, MediaTypes.Canonical(mime)))
@@ -124,6 +118,24 @@ public static class MediaInspector
 
         return (0, 0, null);
     }
+
+    /// <summary>
+    /// The input's limit on a file's dimensions. The server checks it on the content; the tool page checks it on what the
+    /// browser measured, before uploading anything.
+    /// </summary>
+    public static MediaRejection? CheckDimensions(InputDefinition input, int width, int height) =>
+        (input.MaxWidth > 0 && width > input.MaxWidth) || (input.MaxHeight > 0 && height > input.MaxHeight)
+            ? new("INPUT_TOO_BIG", $"The file is {width}×{height}; the limit is {input.MaxWidth}×{input.MaxHeight}.",
+                $"{width}×{height}", $"{input.MaxWidth}×{input.MaxHeight}")
+            : null;
+
+    /// <summary>The input's limit on a video's duration (as <see cref="CheckDimensions"/>, on the server and in the browser).</summary>
+    public static MediaRejection? CheckDuration(InputDefinition input, double? duration) =>
+        input.Kind == InputKinds.Video && input.MaxDurationSeconds > 0 && duration > input.MaxDurationSeconds
+            ? new("INPUT_TOO_LONG", $"The video lasts {duration:0.#} s; the limit is {input.MaxDurationSeconds:0.#} s.",
+                duration.Value.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture),
+                input.MaxDurationSeconds.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture))
+            : null;
 
     private static string Megabytes(long bytes) => (bytes / 1024d / 1024d).ToString("0.#", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -1,5 +1,7 @@
+using JobHub.Core;
 using JobHub.Core.Jobs;
 using JobHub.Core.Tools;
+using Microsoft.Extensions.Options;
 
 namespace JobHub.Web.Jobs;
 
@@ -16,5 +18,7 @@ public sealed class JobRunnerFactory(IServiceProvider services)
         services.GetRequiredService<ReconcileJob>(),
         services.GetRequiredService<QueueHeartbeat>(),
         services.GetRequiredService<QueueView>(),
+        services.GetRequiredService<RunTimes>(),
+        services.GetRequiredService<IOptions<JobHubOptions>>().Value.MaxConcurrent,
         services.GetRequiredService<TimeProvider>());
 }

@@ -54,6 +54,15 @@ public sealed record RunnerMessage(string Key, params string[] Arguments)
             : null;
     }
 
+    /// <summary>
+    /// The browser's measure of a picked file (its dimensions; a video's duration) against the input's limits: the same
+    /// checks, with the same words, as the server's on the content.
+    /// </summary>
+    public static RunnerMessage? CheckMeasured(InputDefinition input, int width, int height, double? duration) =>
+        (MediaInspector.CheckDimensions(input, width, height) ?? MediaInspector.CheckDuration(input, duration)) is { } rejection
+            ? ForInput(rejection.Code, input, rejection.Arguments)
+            : null;
+
     private static string Megabytes(long bytes) => (bytes / 1024d / 1024d).ToString("0.#", System.Globalization.CultureInfo.CurrentCulture);
 }
 
@@ -75,9 +84,12 @@ public sealed class JobRunnerModel(
     ReconcileJob reconcileJob,
     QueueHeartbeat heartbeat,
     QueueView queueView,
+    RunTimes runTimes,
+    int slots,
     TimeProvider clock)
 {
     private int busy;
+    private int changedWhileBusy;
 
     public ToolDefinition Tool => tool;
     public RunnerPhase Phase { get; private set; } = RunnerPhase.Loading;
@@ -101,6 +113,21 @@ public sealed class JobRunnerModel(
     /// <summary>Raised after every change of state; the component re-renders.</summary>
     public event Action? Changed;
 
+    /// <summary>
+    /// Raised when the job this page was following ends (completed, failed, or cancelled by anyone but this page's own
+    /// Cancel): the page plays a sound and, when allowed, shows a browser notification.
+    /// </summary>
+    public event Action<Job>? Ended;
+
+    /// <summary>Recent run times (read while a job is active; shared by every page for a minute).</summary>
+    public RecentRunTimes RunTimes { get; private set; } = RecentRunTimes.None;
+
+    /// <summary>The queued job's estimated wait, from its position, the slots and recent run times; null without either.</summary>
+    public TimeSpan? EstimatedWait => Job is { Status: JobStatus.Queued } && QueuePosition is { } position ? RunTimes.QueueWait(position, slots) : null;
+
+    /// <summary>How long a run of the shown job's tool usually takes: recent runs, else the tool's own estimate.</summary>
+    public TimeSpan? UsualRun { get; private set; }
+
     public TimeSpan? Elapsed => Job is null ? null
         : (Job.CompletedAt ?? clock.GetUtcNow().UtcDateTime) - (Job.StartedAt ?? Job.StartingAt ?? Job.CreatedAt);
 
@@ -122,6 +149,29 @@ public sealed class JobRunnerModel(
             return false;
         }
 
+        bool ran;
+        try
+        {
+            ran = await RunOnceAsync(files, parameters, cancellationToken);
+        }
+        finally
+        {
+            Volatile.Write(ref busy, 0);
+        }
+
+        // The job may have moved on while the run settled its state (it starts at once when a slot is free): the
+        // changes heard meanwhile are read now, so the page never stays on a state the job has left.
+        if (Interlocked.Exchange(ref changedWhileBusy, 0) == 1)
+        {
+            await RefreshAsync(cancellationToken);
+        }
+
+        return ran;
+    }
+
+    private async Task<bool> RunOnceAsync(IReadOnlyList<UploadItem> files, IReadOnlyDictionary<string, string?> parameters,
+        CancellationToken cancellationToken)
+    {
         try
         {
             if (IsActive)
@@ -172,10 +222,6 @@ public sealed class JobRunnerModel(
             Phase = RunnerPhase.Ready;
             Notify();
             return false;
-        }
-        finally
-        {
-            Volatile.Write(ref busy, 0);
         }
     }
 
@@ -253,7 +299,8 @@ public sealed class JobRunnerModel(
     {
         if (IsBusy)
         {
-            return; // the run under way settles the state itself
+            Interlocked.Exchange(ref changedWhileBusy, 1); // read once the run under way has settled
+            return;
         }
 
         if (change.IsResync || change.JobId == Job?.Id || (Job is null || !IsActive) && JobStatus.Active.Contains(change.Status))
@@ -343,11 +390,11 @@ public sealed class JobRunnerModel(
 
         await cancelJob.HandleAsync(new CancelJobRequest(Job.Id, userId, JobCause.User, JobErrorCodes.CancelledByUser,
             "Cancelled by you. Your credits were returned."), cancellationToken);
-        await RefreshAsync(cancellationToken);
+        await RefreshAsync(cancellationToken, announceEnd: false);
     }
 
-    /// <summary>Shows a refusal the page found itself (a picked file the browser's checks refused).</summary>
-    public void Refuse(RunnerMessage message)
+    /// <summary>Shows a refusal the page found itself (a picked file the browser's checks refused), or clears it (null).</summary>
+    public void Refuse(RunnerMessage? message)
     {
         Error = message;
         Notify();
@@ -370,12 +417,19 @@ public sealed class JobRunnerModel(
         Notify();
     }
 
-    public async Task RefreshAsync(CancellationToken cancellationToken = default)
+    public Task RefreshAsync(CancellationToken cancellationToken = default) => RefreshAsync(cancellationToken, announceEnd: true);
+
+    private async Task RefreshAsync(CancellationToken cancellationToken, bool announceEnd)
     {
+        var followed = IsActive ? Job : null;
         Job = Job is null || !IsActive && Phase == RunnerPhase.Ready
             ? await queries.ActiveAsync(userId, cancellationToken)
             : await queries.GetAsync(Job.Id, userId, cancellationToken) ?? await queries.ActiveAsync(userId, cancellationToken);
         await SettleAsync(cancellationToken, keepError: true);
+        if (announceEnd && followed is not null && Job is { } now && now.Id == followed.Id && JobStatus.Terminal.Contains(now.Status))
+        {
+            Ended?.Invoke(now);
+        }
     }
 
     private async Task SettleAsync(CancellationToken cancellationToken, bool keepError = false)
@@ -391,6 +445,12 @@ public sealed class JobRunnerModel(
         }
 
         QueuePosition = Job is { Status: JobStatus.Queued } queued ? await queueView.PositionAsync(queued.Id, cancellationToken) : null;
+        if (IsActive)
+        {
+            RunTimes = await runTimes.GetAsync(cancellationToken);
+            UsualRun = RunTimes.For(Job!.ToolKey) ?? (Job.ToolKey == tool.Key ? tool.EstimateFor(Job.ParameterValues) : null);
+        }
+
         Phase = Job is null ? RunnerPhase.Ready : IsActive ? RunnerPhase.Active : RunnerPhase.Finished;
         Notify();
     }

@@ -15,7 +15,140 @@ window.jobhub = {
       document.documentElement.classList.toggle('jobhub-dark', dark);
     },
   },
+  // What the browser can tell of the file picked in a file input before anything is uploaded: a local address to show
+  // it, its dimensions and, for a video, its duration. A file the browser cannot open (a format it does not play) has
+  // no preview; the server still checks it by its content.
+  preview: async inputId => {
+    const input = document.getElementById(inputId);
+    const file = input && input.files && input.files[0];
+    if (!file) {
+      return null;
+    }
+    const url = URL.createObjectURL(file);
+    const video = file.type.startsWith('video/');
+    try {
+      const measured = await Promise.race([
+        video ? jobhub.measureVideo(url) : jobhub.measureImage(url),
+        new Promise((_, fail) => setTimeout(() => fail(new Error('timeout')), 8000)),
+      ]);
+      return { url, ...measured };
+    } catch {
+      URL.revokeObjectURL(url);
+      return { url: null, width: 0, height: 0, duration: null };
+    }
+  },
+  measureImage: async url => {
+    const image = new Image();
+    image.src = url;
+    await image.decode();
+    return { width: image.naturalWidth, height: image.naturalHeight, duration: null };
+  },
+  measureVideo: url => new Promise((done, fail) => {
+    const video = document.createElement('video');
+    video.preload = 'metadata';
+    video.muted = true;
+    video.onloadedmetadata = () => done({ width: video.videoWidth, height: video.videoHeight, duration: video.duration });
+    video.onerror = () => fail(new Error('unreadable'));
+    video.src = url;
+  }),
+  forget: url => { if (url) URL.revokeObjectURL(url); },
+  // Asked when a job is run (a click: browsers only ask then): may JobHub say when the job ends?
+  askToNotify: () => {
+    if ('Notification' in window && Notification.permission === 'default') {
+      Notification.requestPermission().catch(() => {});
+    }
+  },
+  // A job ended: a short tone, and a notification when the page is not in view and notifications are allowed.
+  jobEnded: (title, body) => {
+    try {
+      const audio = new AudioContext();
+      const tone = audio.createOscillator();
+      const volume = audio.createGain();
+      tone.frequency.value = 880;
+      volume.gain.setValueAtTime(0.12, audio.currentTime);
+      volume.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.5);
+      tone.connect(volume).connect(audio.destination);
+      tone.start();
+      tone.stop(audio.currentTime + 0.5);
+      tone.onended = () => audio.close();
+    } catch {
+      // no sound where audio is not available
+    }
+    if ('Notification' in window && Notification.permission === 'granted' && document.visibilityState !== 'visible') {
+      new Notification(title, { body, icon: '/favicon.svg' });
+    }
+  },
 };
+
+// An image pasted anywhere on a tool page goes into its first image input that is still empty (else its first), as if
+// it had been chosen there: the page previews and checks it the same way.
+document.addEventListener('paste', event => {
+  const file = [...(event.clipboardData ? event.clipboardData.files : [])].find(f => f.type.startsWith('image/'));
+  const inputs = [...document.querySelectorAll('input[type=file][data-paste]:not([disabled])')];
+  const target = inputs.find(input => input.files.length === 0) || inputs[0];
+  if (!file || !target) {
+    return;
+  }
+  event.preventDefault();
+  const chosen = new DataTransfer();
+  chosen.items.add(file);
+  target.files = chosen.files;
+  target.dispatchEvent(new Event('change', { bubbles: true }));
+});
+
+// The before/after comparison's zoom (1× to 6×) and pan, all in the browser: the buttons, Ctrl + wheel (a trackpad's
+// pinch), and dragging the zoomed image. The server renders neither, so its updates never undo them.
+(() => {
+  const Max = 6;
+  const state = box => ({ zoom: Number(box.dataset.zoom || 1), x: Number(box.dataset.panX || 0), y: Number(box.dataset.panY || 0) });
+  const apply = (box, zoom, x, y) => {
+    zoom = Math.min(Max, Math.max(1, Math.round(zoom * 2) / 2));
+    const stage = box.querySelector('.jobhub-compare-stage');
+    const limitX = (stage.clientWidth * (zoom - 1)) / 2;
+    const limitY = (stage.clientHeight * (zoom - 1)) / 2;
+    x = Math.min(limitX, Math.max(-limitX, x));
+    y = Math.min(limitY, Math.max(-limitY, y));
+    Object.assign(box.dataset, { zoom, panX: x, panY: y });
+    stage.style.transform = `translate(${x}px, ${y}px) scale(${zoom})`;
+    const label = box.querySelector('.jobhub-zoom-level');
+    if (label) {
+      label.textContent = `${zoom}×`;
+    }
+  };
+  document.addEventListener('click', event => {
+    const button = event.target instanceof Element ? event.target.closest('[data-zoom-step]') : null;
+    const box = button && button.closest('.jobhub-compare-box');
+    if (box) {
+      const { zoom, x, y } = state(box);
+      const step = Number(button.dataset.zoomStep);
+      apply(box, step === 0 ? 1 : zoom + step, step === 0 ? 0 : x, step === 0 ? 0 : y);
+    }
+  });
+  document.addEventListener('wheel', event => {
+    const box = event.ctrlKey && event.target instanceof Element ? event.target.closest('.jobhub-compare-box') : null;
+    if (box) {
+      event.preventDefault();
+      const { zoom, x, y } = state(box);
+      apply(box, zoom * (event.deltaY < 0 ? 1.25 : 0.8), x, y);
+    }
+  }, { passive: false });
+  let drag = null;
+  document.addEventListener('pointerdown', event => {
+    const stage = event.target instanceof Element ? event.target.closest('.jobhub-compare-stage') : null;
+    const box = stage && stage.closest('.jobhub-compare-box');
+    if (box && state(box).zoom > 1) {
+      const { x, y } = state(box);
+      drag = { box, startX: event.clientX - x, startY: event.clientY - y };
+      event.preventDefault();
+    }
+  });
+  document.addEventListener('pointermove', event => {
+    if (drag) {
+      apply(drag.box, state(drag.box).zoom, event.clientX - drag.startX, event.clientY - drag.startY);
+    }
+  });
+  document.addEventListener('pointerup', () => { drag = null; });
+})();
 
 // A link must never "lead nowhere". Left to Blazor, a click made while the page's circuit is still starting (or on a
 // link to a static page) can reach the interactive router before it can render, which moves the address and renders

@@ -1,5 +1,8 @@
 using Bunit;
 using JobHub.Core.Jobs;
+using JobHub.Simulator;
+using Microsoft.AspNetCore.Components.Forms;
+using MudBlazor;
 using JobHub.Web.Components.Jobs;
 using JobHub.Web.Jobs;
 using JobHub.Web.Realtime;
@@ -64,7 +67,9 @@ public sealed class JobRunnerTests : EngineComponentTests
         var mine = (await H.SubmitAsync(user)).Job!;
         Assert.Equal(JobStatus.Queued, mine.Status);
 
-        var cut = RenderFor(user);
+        SignIn(user);
+        var dialogs = Ui.Render<MudDialogProvider>();
+        var cut = Ui.Render<JobRunner>(ps => ps.Add(p => p.ToolKey, "pose-changer"));
 
         WaitForPhase(cut, RunnerPhase.Active);
         Assert.Equal(JobStatus.Queued, cut.Find("#job").GetAttribute("data-status"));
@@ -80,11 +85,14 @@ public sealed class JobRunnerTests : EngineComponentTests
 
         cut.WaitForAssertion(() => Assert.Contains("position 1", cut.Find("#job-status").TextContent), TimeSpan.FromSeconds(10));
 
-        // Giving up a place in the queue is asked first (SPEC.md), then done and refunded.
+        // Giving up a place in the queue is asked first (SPEC.md), in a dialog: "no" keeps the place, "yes" cancels and refunds.
         cut.Find("button#cancel").Click();
-        Assert.NotNull(cut.Find("#cancel-question"));
+        dialogs.WaitForAssertion(() => Assert.NotNull(dialogs.Find(".mud-dialog #confirm-question")));
+        dialogs.Find("button#confirm-no").Click();
+        dialogs.WaitForAssertion(() => Assert.Empty(dialogs.FindAll(".mud-dialog")));
         Assert.Equal(JobStatus.Queued, (await H.GetJobAsync(mine.Id)).Status);
-        cut.Find("button#cancel-confirm").Click();
+        cut.Find("button#cancel").Click();
+        dialogs.WaitForAssertion(() => dialogs.Find("button#confirm-yes").Click());
         cut.WaitForAssertion(() => Assert.Equal(JobStatus.Cancelled, cut.Find("#job").GetAttribute("data-status")), TimeSpan.FromSeconds(10));
         Assert.NotNull(cut.Find("#refund-note"));
         Assert.Equal(10, await H.BalanceAsync(user));
@@ -129,6 +137,39 @@ public sealed class JobRunnerTests : EngineComponentTests
         Assert.Contains("CUDA out of memory", cut.Find("#job-error").TextContent);
         Assert.Contains("3 credits were returned", cut.Find("#refund-note").TextContent);
         Assert.Equal(10, await H.BalanceAsync(job.UserId));
+        // Announced: a tone and, when allowed, a notification (the browser's part), and a snackbar on the page.
+        cut.WaitForAssertion(() => Assert.Contains("your job failed", Assert.Single(Ui.JSInterop.Invocations["jobhub.jobEnded"]).Arguments[1] as string ?? ""));
+        Assert.Contains(Ui.Services.GetRequiredService<ISnackbar>().ShownSnackbars, shown => shown.Message?.Contains("your job failed") == true);
+    }
+
+    [Fact]
+    public async Task AChosenFile_IsPreviewedWithWhatItMeasures_AndOneOverTheLimits_IsRefusedBeforeAnyUpload()
+    {
+        var user = await H.CreateUserAsync(10);
+        // What the browser measures of the chosen files (app.js jobhub.preview).
+        Ui.JSInterop.Setup<FileDrop.FilePreview?>("jobhub.preview", "input-person").SetResult(new("blob:person", 9000, 600, null));
+        Ui.JSInterop.Setup<FileDrop.FilePreview?>("jobhub.preview", "input-pose").SetResult(new("blob:pose", 640, 480, null));
+        var cut = RenderFor(user);
+        WaitForPhase(cut, RunnerPhase.Ready);
+        Assert.Contains("paste", cut.Find("#drop-person").TextContent);
+        Assert.Equal("image", cut.Find("input#input-person").GetAttribute("data-paste"));
+
+        var inputs = cut.FindComponents<InputFile>();
+        inputs[0].UploadFiles(InputFileContent.CreateFromBinary(SampleMedia.Png(4, 4), "person.png", contentType: "image/png"));
+        inputs[1].UploadFiles(InputFileContent.CreateFromBinary(SampleMedia.Png(4, 4, 2), "pose.png", contentType: "image/png"));
+
+        cut.WaitForAssertion(() => Assert.Equal("blob:pose", cut.Find("img#preview-pose").GetAttribute("src")));
+        Assert.Contains("640 × 480 px", cut.Find("#facts-pose").TextContent);
+        Assert.Contains("9000×600", cut.Find("#input-error-person").TextContent); // the server's words for the same limit
+        Assert.Contains("8192×8192", cut.Find("#input-error-person").TextContent);
+        Assert.Contains("jobhub-drop-refused", cut.Find("#drop-person").ClassList);
+
+        await cut.Find("form#tool-form").SubmitAsync();
+
+        Assert.Contains("9000×600", cut.Find("#runner-error").TextContent);
+        Assert.Empty(cut.FindAll("#upload-progress"));
+        Assert.Null(await H.Services.GetRequiredService<JobQueries>().ActiveAsync(user));
+        Assert.Equal(10, await H.BalanceAsync(user));
     }
 
     [Fact]

@@ -232,8 +232,8 @@ public sealed class AccountBrowserTests(AccountHostFixture fixture) : IClassFixt
         await page.GotoAsync(Url("history"));
         await BrowserPages.WaitForCircuitAsync(page);
 
-        await Assertions.Expect(page.Locator("#jobs tbody tr")).ToHaveCountAsync(1);
-        Assert.Equal(mine.Id.ToString(), await page.Locator("#jobs tbody tr").GetAttributeAsync("data-job"));
+        await Assertions.Expect(page.Locator("#jobs tbody tr .job-link")).ToHaveCountAsync(1);
+        Assert.Equal(mine.Id.ToString(), await page.Locator("#jobs tbody tr .job-link").GetAttributeAsync("data-job"));
         await Assertions.Expect(page.Locator("#ledger tbody tr")).ToHaveCountAsync(2); // grant and debit
 
         // Times are in the person's zone (Brazil, UTC−3 all year), which the page names; UTC stays in the markup.

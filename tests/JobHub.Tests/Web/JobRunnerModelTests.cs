@@ -22,7 +22,7 @@ public sealed class JobRunnerModelTests : IAsyncLifetime
 
     private JobRunnerModel Model(Guid user, string tool = "pose-changer") => new(Tool(tool), user,
         h.Services.GetRequiredService<JobQueries>(), h.StoreInput, h.Submit, h.Cancel, h.Reconcile,
-        h.Services.GetRequiredService<QueueHeartbeat>(), h.Queue, h.Clock);
+        h.Services.GetRequiredService<QueueHeartbeat>(), h.Queue, h.Services.GetRequiredService<RunTimes>(), h.MaxConcurrent, h.Clock);
 
     private static UploadItem File(string key, byte[] bytes, string type = "image/png", Func<Stream>? open = null) =>
         new(key, $"{key}.png", bytes.Length, type, _ => open?.Invoke() ?? new MemoryStream(bytes));
@@ -76,9 +76,43 @@ public sealed class JobRunnerModelTests : IAsyncLifetime
         await model.PollAsync();
         Assert.Equal(h.Clock.GetUtcNow().UtcDateTime, (await h.GetJobAsync(model.Job.Id)).LastHeartbeatAt);
 
+        var ended = new List<Job>();
+        model.Ended += ended.Add;
         await model.CancelAsync();
         Assert.Equal((RunnerPhase.Finished, JobStatus.Cancelled, JobErrorCodes.CancelledByUser), (model.Phase, model.Job!.Status, model.Job.ErrorCode));
         Assert.Equal(10, await h.BalanceAsync(user));
+        Assert.Empty(ended); // the page's own cancel is no news to the person who clicked it
+    }
+
+    [Fact]
+    public async Task AJobThatEnds_WhileThePageFollowsIt_IsAnnouncedOnce_WithTheWaitAndRunEstimatedBefore()
+    {
+        // Recent history: one pose-changer run of two minutes.
+        var earlier = await h.RunningJobAsync();
+        h.Clock.Advance(TimeSpan.FromMinutes(2));
+        await h.Finish.CompleteAsync(earlier.Id, [new JobOutput("https://rh.test/o.png", "9", "png")], null, JobCause.Webhook);
+        h.Clock.Advance(RunTimes.KeepFor);
+        for (var i = 0; i < h.MaxConcurrent; i++)
+        {
+            await h.RunningJobAsync();
+        }
+
+        var user = await h.CreateUserAsync(10);
+        var model = Model(user);
+        var ended = new List<Job>();
+        model.Ended += ended.Add;
+        await model.InitializeAsync();
+        await model.RunAsync(PoseFiles(), NoParameters);
+        Assert.Equal((JobStatus.Queued, 1), (model.Job!.Status, model.QueuePosition));
+        Assert.Equal(TimeSpan.FromMinutes(2), model.EstimatedWait); // one run of the slots ahead
+        Assert.Equal(TimeSpan.FromMinutes(2), model.UsualRun);
+
+        await h.Cancel.HandleAsync(new CancelJobRequest(model.Job.Id, null, JobCause.Admin, JobErrorCodes.CancelledByAdmin, "test"));
+        await model.OnJobChangedAsync(new JobChange(model.Job.Id, user, JobStatus.Cancelled));
+        await model.OnJobChangedAsync(new JobChange(model.Job.Id, user, JobStatus.Cancelled)); // the same news twice
+
+        Assert.Equal(JobStatus.Cancelled, Assert.Single(ended).Status);
+        Assert.Null(model.EstimatedWait);
     }
 
     [Fact]

@@ -53,6 +53,13 @@ public sealed class ToolPageBrowserTests
         }
     }
 
+    /// <summary>Chooses a value of a choice parameter: its chip.</summary>
+    private static async Task ChooseAsync(IPage page, string parameter, string value)
+    {
+        await page.ClickAsync($"#param-{parameter} [data-value='{value}']");
+        await Assertions.Expect(page.Locator($"#param-{parameter} [data-value='{value}']")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("mud-chip-selected"));
+    }
+
     private static Task ExpectStatusAsync(IPage page, string status, float timeout = 30000) =>
         Assertions.Expect(page.Locator("#job")).ToHaveAttributeAsync("data-status", status, new() { Timeout = timeout });
 
@@ -156,8 +163,8 @@ public sealed class ToolPageBrowserTests
             await ExpectStatusAsync(page, JobStatus.Queued);
             await Assertions.Expect(page.Locator("#job-status")).ToContainTextAsync("1");
             await page.ClickAsync("#cancel");
-            await Assertions.Expect(page.Locator("#cancel-question")).ToBeVisibleAsync();
-            await page.ClickAsync("#cancel-confirm");
+            await Assertions.Expect(page.Locator(".mud-dialog #confirm-question")).ToBeVisibleAsync();
+            await page.ClickAsync("#confirm-yes");
 
             await ExpectStatusAsync(page, JobStatus.Cancelled);
             Assert.Equal(20, await hub.BalanceAsync(await DemoUserAsync(hub)));
@@ -243,6 +250,61 @@ public sealed class ToolPageBrowserTests
     }
 
     [Fact]
+    public async Task ChosenAndPastedImages_ArePreviewed_OneTooLargeIsRefusedBeforeUpload_TheEndIsAnnounced_AndTheResultZoomsToSix()
+    {
+        await using var hub = await LiveJobHub.StartAsync(Settings(), Quick);
+        await WithBrowserAsync("preview-paste-zoom", async context =>
+        {
+            // The browser's notifications, recorded; the page is out of view when the job ends (another tab in front).
+            await context.AddInitScriptAsync("""
+                window.__notices = [];
+                window.Notification = class { constructor(title, options) { window.__notices.push(title + ' | ' + options.body); }
+                    static get permission() { return 'granted'; } static requestPermission() { return Promise.resolve('granted'); } };
+                """);
+            var page = await SignedInPageAsync(hub, context);
+            await OpenToolAsync(hub, page, "pose-changer");
+
+            await page.Locator("#input-person").SetInputFilesAsync(new FilePayload { Name = "wide.png", MimeType = "image/png", Buffer = SampleMedia.Png(9000, 8) });
+            await Assertions.Expect(page.Locator("#input-error-person")).ToContainTextAsync("9000×8");
+            await page.Locator("#input-person").SetInputFilesAsync(new FilePayload { Name = "person.png", MimeType = "image/png", Buffer = SampleMedia.Png(320, 240, 1) });
+            await Assertions.Expect(page.Locator("#preview-person")).ToBeVisibleAsync();
+            await Assertions.Expect(page.Locator("#facts-person")).ToContainTextAsync("320 × 240 px");
+            await Assertions.Expect(page.Locator("#input-error-person")).ToHaveCountAsync(0);
+
+            // An image pasted anywhere on the page goes to the first image input still empty: the pose.
+            await page.EvaluateAsync("""
+                async base64 => {
+                    const bytes = Uint8Array.from(atob(base64), c => c.charCodeAt(0));
+                    const pasted = new DataTransfer();
+                    pasted.items.add(new File([bytes], 'pasted.png', { type: 'image/png' }));
+                    document.body.dispatchEvent(new ClipboardEvent('paste', { clipboardData: pasted, bubbles: true }));
+                }
+                """, Convert.ToBase64String(SampleMedia.Png(64, 48, 2)));
+            await Assertions.Expect(page.Locator("#facts-pose")).ToContainTextAsync("64 × 48 px");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(Browser.ScreenshotFolder, "tool-page-form.png") });
+
+            await page.ClickAsync("#run");
+            await ExpectStatusAsync(page, JobStatus.Running);
+            await page.EvaluateAsync("() => Object.defineProperty(document, 'visibilityState', { get: () => 'hidden' })");
+            await ExpectStatusAsync(page, JobStatus.Completed);
+            await Assertions.Expect(page.Locator(".mud-snackbar")).ToContainTextAsync("seu trabalho terminou"); // the page is in Portuguese (the default)
+            Assert.Contains("seu trabalho terminou", await page.EvaluateAsync<string>("() => window.__notices.join('\\n')"));
+            await Assertions.Expect(page.Locator("#timeline [data-state=completed]")).ToHaveClassAsync("jobhub-timeline-current");
+
+            var stage = page.Locator("#compare-box .jobhub-compare-stage");
+            for (var i = 0; i < 7; i++)
+            {
+                await page.ClickAsync("#zoom-in");
+            }
+
+            await Assertions.Expect(page.Locator("#zoom-level")).ToHaveTextAsync("6×");
+            Assert.StartsWith("matrix(6, 0, 0, 6,", await stage.EvaluateAsync<string>("e => getComputedStyle(e).transform"));
+            await page.ClickAsync("#zoom-reset");
+            await Assertions.Expect(page.Locator("#zoom-level")).ToHaveTextAsync("1×");
+        });
+    }
+
+    [Fact]
     public async Task UpscalerForm_ShowsEachControlOnlyWhereItsAppTakesIt_WithTheCostAndTheEstimatedTime()
     {
         await using var hub = await LiveJobHub.StartAsync(Settings(), Quick);
@@ -264,27 +326,28 @@ public sealed class ToolPageBrowserTests
             await Assertions.Expect(page.Locator("#estimate")).ToContainTextAsync("2 min 20 s");
             await Assertions.Expect(page.Locator("#scale-note-image")).ToContainTextAsync("1536");
 
-            await page.SelectOptionAsync("#param-version", "pro");
+            await ChooseAsync(page, "version", "pro");
             await ExpectFieldsAsync("framing", "resolution", "detail", "editing", "prompt");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(Browser.ScreenshotFolder, "upscaler-form.png"), FullPage = true });
             await Assertions.Expect(page.Locator("#cost")).ToContainTextAsync("4");
             await Assertions.Expect(page.Locator("#estimate")).ToContainTextAsync("3 min 30 s");
             await Assertions.Expect(page.Locator("#param-detail")).ToHaveAttributeAsync("max", "1");
             await Assertions.Expect(page.Locator("#param-detail")).ToHaveValueAsync("0.15");
 
-            await page.SelectOptionAsync("#param-framing", "far");
+            await ChooseAsync(page, "framing", "far");
             await ExpectFieldsAsync("framing", "resolution");
 
-            await page.SelectOptionAsync("#param-category", "food");
+            await ChooseAsync(page, "category", "food");
             await ExpectFieldsAsync("detail");
-            await Assertions.Expect(page.Locator("#param-detail")).ToHaveAttributeAsync("min", "0.7");
+            await Assertions.Expect(page.Locator("#param-detail")).ToHaveAttributeAsync("min", new System.Text.RegularExpressions.Regex(@"^0\.70?$")); // the slider's own format
             await Assertions.Expect(page.Locator("#param-detail")).ToHaveValueAsync("0.85");
 
-            await page.SelectOptionAsync("#param-category", "old_photo");
+            await ChooseAsync(page, "category", "old_photo");
             await ExpectFieldsAsync();
 
-            await page.SelectOptionAsync("#param-category", "logo");
+            await ChooseAsync(page, "category", "logo");
             await ExpectFieldsAsync("detail");
-            await page.SelectOptionAsync("#param-version", "standard");
+            await ChooseAsync(page, "version", "standard");
             await ExpectFieldsAsync();
         });
     }

@@ -30,4 +30,16 @@ public sealed record BrowserTimeZone(TimeZoneInfo Zone)
     public string Name => Zone == TimeZoneInfo.Utc ? "UTC" : Zone.Id;
 
     public DateTime ToLocal(DateTime utc) => TimeZoneInfo.ConvertTimeFromUtc(DateTime.SpecifyKind(utc, DateTimeKind.Utc), Zone);
+
+    /// <summary>The UTC moment of a wall-clock time in this zone (a time skipped by a clock change moves forward by it).</summary>
+    public DateTime ToUtc(DateTime local)
+    {
+        var unspecified = DateTime.SpecifyKind(local, DateTimeKind.Unspecified);
+        while (Zone.IsInvalidTime(unspecified))
+        {
+            unspecified = unspecified.AddMinutes(30);
+        }
+
+        return TimeZoneInfo.ConvertTimeToUtc(unspecified, Zone);
+    }
 }

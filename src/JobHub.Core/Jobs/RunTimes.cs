@@ -1,0 +1,85 @@
+using JobHub.Core.Persistence;
+using Microsoft.EntityFrameworkCore;
+
+namespace JobHub.Core.Jobs;
+
+/// <summary>How long runs took lately: the median run time (running → completed) per tool and over all tools.</summary>
+public sealed record RecentRunTimes(IReadOnlyDictionary<string, TimeSpan> ByTool, TimeSpan? AllTools, DateTime ReadAt)
+{
+    public static readonly RecentRunTimes None = new(new Dictionary<string, TimeSpan>(), null, DateTime.MinValue);
+
+    /// <summary>How long a run of <paramref name="toolKey"/> usually takes lately, if any ran.</summary>
+    public TimeSpan? For(string toolKey) => ByTool.TryGetValue(toolKey, out var median) ? median : null;
+
+    /// <summary>
+    /// An estimate of the wait of the job at <paramref name="position"/> in the queue: the jobs ahead of it and itself
+    /// start as slots free, <paramref name="slots"/> at a time, each slot freed after about one recent run. An estimate,
+    /// said as one: the jobs ahead may be of any tool, and runs vary.
+    /// </summary>
+    public TimeSpan? QueueWait(int position, int slots) =>
+        AllTools is { } run && position > 0 && slots > 0 ? run * Math.Ceiling(position / (double)slots) : null;
+}
+
+/// <summary>
+/// The recent run times the tool pages show (the queue's estimated wait, a run's usual length), read from the last
+/// <see cref="Sample"/> completed jobs and kept for a minute: every page shares one read, however many are open.
+/// </summary>
+public sealed class RunTimes(IDbContextFactory<JobHubDbContext> contexts, TimeProvider clock)
+{
+    /// <summary>How many of the latest completed jobs the medians are taken from.</summary>
+    public const int Sample = 200;
+
+    /// <summary>How long one read serves every page.</summary>
+    public static readonly TimeSpan KeepFor = TimeSpan.FromMinutes(1);
+
+    private readonly SemaphoreSlim reading = new(1, 1);
+    private volatile RecentRunTimes latest = RecentRunTimes.None;
+
+    public async Task<RecentRunTimes> GetAsync(CancellationToken cancellationToken = default)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (now - latest.ReadAt < KeepFor)
+        {
+            return latest;
+        }
+
+        await reading.WaitAsync(cancellationToken);
+        try
+        {
+            if (now - latest.ReadAt >= KeepFor)
+            {
+                latest = await ReadAsync(now, cancellationToken);
+            }
+
+            return latest;
+        }
+        finally
+        {
+            reading.Release();
+        }
+    }
+
+    private async Task<RecentRunTimes> ReadAsync(DateTime now, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        // Raw SQL: medians are an ordered-set aggregate (EF has none). The newest jobs come from the jobs_created index, so
+        // the read stays as short with a million jobs in history as with a hundred.
+        var rows = await db.Database.SqlQuery<ToolMedian>($"""
+            WITH recent AS (
+                SELECT tool_key, extract(epoch FROM completed_at - started_at)::float8 AS seconds
+                FROM jobs
+                WHERE status = 'completed' AND started_at IS NOT NULL AND completed_at > started_at
+                ORDER BY created_at DESC
+                LIMIT {Sample})
+            SELECT tool_key, percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) AS seconds FROM recent GROUP BY tool_key
+            UNION ALL
+            SELECT NULL, percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) FROM recent HAVING count(*) > 0
+            """).ToListAsync(cancellationToken);
+        return new RecentRunTimes(
+            rows.Where(r => r.ToolKey is not null).ToDictionary(r => r.ToolKey!, r => TimeSpan.FromSeconds(Math.Round(r.Seconds))),
+            rows.FirstOrDefault(r => r.ToolKey is null) is { } all ? TimeSpan.FromSeconds(Math.Round(all.Seconds)) : null,
+            now);
+    }
+
+    private sealed record ToolMedian(string? ToolKey, double Seconds);
+}
