@@ -83,6 +83,15 @@ public sealed class AdminBrowserTests(AdminHostFixture fixture) : IClassFixture<
         Assert.Contains("/account/login", response.Headers.Location!.ToString());
     }
 
+    /// <summary>Confirms the open dialog with <paramref name="reason"/> (its button waits for one).</summary>
+    private static async Task ConfirmAsync(IPage page, string reason)
+    {
+        await Assertions.Expect(page.Locator(".mud-dialog #confirm-yes")).ToBeDisabledAsync();
+        await page.FillAsync("#confirm-reason", reason);
+        await page.ClickAsync("#confirm-yes");
+        await Assertions.Expect(page.Locator(".mud-dialog")).ToHaveCountAsync(0);
+    }
+
     [Fact]
     public async Task Admin_SeesAStuckJobInTheQueue_ReconcilesIt_AndWatchesItComplete()
     {
@@ -101,12 +110,15 @@ public sealed class AdminBrowserTests(AdminHostFixture fixture) : IClassFixture<
 
             await row.Locator("a").ClickAsync();
             await Assertions.Expect(page.Locator("#job-facts")).ToHaveAttributeAsync("data-status", JobStatus.Running);
+            // Asked first, with the reason required; going back does nothing.
             await page.ClickAsync("#reconcile-now");
-            await Assertions.Expect(page.Locator("#action-message")).ToHaveClassAsync("jobhub-error"); // no reason given
+            await Assertions.Expect(page.Locator(".mud-dialog #confirm-yes")).ToBeDisabledAsync();
+            await page.ClickAsync("#confirm-no");
+            await Assertions.Expect(page.Locator(".mud-dialog")).ToHaveCountAsync(0);
             Assert.Equal(JobStatus.Running, (await Hub.GetJobAsync(job.Id)).Status);
 
-            await page.FillAsync("#reason", "webhook never came");
             await page.ClickAsync("#reconcile-now");
+            await ConfirmAsync(page, "webhook never came");
             await Assertions.Expect(page.Locator("#job-facts")).ToHaveAttributeAsync("data-status", JobStatus.Completed, new() { Timeout = 15000 });
             await Assertions.Expect(page.Locator("#events tr[data-cause='admin'][data-kind='transition']")).ToHaveCountAsync(1);
             await page.ScreenshotAsync(new() { Path = Path.Combine(Browser.ScreenshotFolder, "admin-job.png"), FullPage = false });
@@ -130,14 +142,16 @@ public sealed class AdminBrowserTests(AdminHostFixture fixture) : IClassFixture<
             var task = page.Locator("#tasks tr[data-task='orphaned-starting']");
             await Assertions.Expect(page.Locator("#tasks tbody tr")).ToHaveCountAsync(7);
 
-            await page.FillAsync("#reason", "checking the orphan sweep");
             await task.Locator(".run-now").ClickAsync();
+            await ConfirmAsync(page, "checking the orphan sweep");
             await Assertions.Expect(page.Locator("#runs tr[data-trigger='manual']")).ToHaveCountAsync(1);
             await Assertions.Expect(task.Locator(".outcome")).ToContainTextAsync("concluída");
 
             await task.Locator(".pause").ClickAsync();
+            await ConfirmAsync(page, "pausing for a test");
             await Assertions.Expect(task).ToHaveAttributeAsync("data-paused", "true");
             await task.Locator(".pause").ClickAsync();
+            await ConfirmAsync(page, "resuming after a test");
             await Assertions.Expect(task).ToHaveAttributeAsync("data-paused", "false");
         });
         Assert.Equal(["run-task", "pause-task", "resume-task"],
@@ -182,33 +196,34 @@ public sealed class AdminBrowserTests(AdminHostFixture fixture) : IClassFixture<
             await page.ClickAsync("#user-search-apply");
             await page.Locator($"#user-list tr[data-user='{user}'] a").ClickAsync();
 
+            // The reason is asked in the dialog, and required there; going back changes nothing.
             await page.FillAsync("#adjust-amount", "15");
             await page.ClickAsync("#adjust-submit");
-            await Assertions.Expect(page.Locator("#action-message")).ToHaveClassAsync("jobhub-error"); // the reason is mandatory
+            await Assertions.Expect(page.Locator(".mud-dialog #confirm-question")).ToContainTextAsync("+15");
+            await Assertions.Expect(page.Locator(".mud-dialog #confirm-yes")).ToBeDisabledAsync();
+            await page.ClickAsync("#confirm-no");
             Assert.Equal(10, await Hub.BalanceAsync(user));
 
-            // A value typed after a refusal is the one applied or refused, never the earlier one.
-            await page.FillAsync("#adjust-amount", "7");
-            await page.ClickAsync("#adjust-submit");
-            await Assertions.Expect(page.Locator("#action-message")).ToContainTextAsync("Informe um motivo");
+            // An amount that is not one is refused before anything is asked; a value typed after a refusal is the one
+            // applied or refused, never the earlier one.
             await page.FillAsync("#adjust-amount", "99999999999");
-            await page.FillAsync("#reason", "a typo");
             await page.ClickAsync("#adjust-submit");
             await Assertions.Expect(page.Locator("#action-message")).ToContainTextAsync("100000");
             await page.FillAsync("#adjust-amount", "seven");
             await page.ClickAsync("#adjust-submit");
             await Assertions.Expect(page.Locator("#action-message")).ToContainTextAsync("não é um número inteiro");
+            await Assertions.Expect(page.Locator(".mud-dialog")).ToHaveCountAsync(0);
             Assert.Equal(10, await Hub.BalanceAsync(user));
 
             await page.FillAsync("#adjust-amount", "-50");
-            await page.FillAsync("#reason", "too much");
             await page.ClickAsync("#adjust-submit");
+            await ConfirmAsync(page, "too much");
             await Assertions.Expect(page.Locator("#action-message")).ToHaveClassAsync("jobhub-error"); // never below zero
             Assert.Equal(10, await Hub.BalanceAsync(user));
 
             await page.FillAsync("#adjust-amount", "15");
-            await page.FillAsync("#reason", "goodwill after an outage");
             await page.ClickAsync("#adjust-submit");
+            await ConfirmAsync(page, "goodwill after an outage");
             await Assertions.Expect(page.Locator("#user-balance")).ToContainTextAsync("25");
             await Assertions.Expect(page.Locator("#user-ledger tr[data-kind='adjustment']")).ToContainTextAsync("goodwill after an outage");
         });
