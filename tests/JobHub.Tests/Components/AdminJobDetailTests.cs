@@ -1,0 +1,68 @@
+using Bunit;
+using JobHub.Core.Jobs;
+using JobHub.Web.Components.Pages.Admin;
+using MudBlazor;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace JobHub.Tests.Components;
+
+/// <summary>
+/// The admin job page (bUnit, real engine): what RunningHub said and what the job holds shown as fields, never raw JSON;
+/// an action offered only where it can apply; each action confirmed in a dialog that asks for its reason.
+/// </summary>
+public sealed class AdminJobDetailTests : EngineComponentTests
+{
+    private async Task<(IRenderedComponent<MudDialogProvider> Dialogs, IRenderedComponent<AdminJobDetail> Page)> RenderForAsync(Guid jobId)
+    {
+        SignIn(await H.CreateUserAsync(0), admin: true); // the audit log names a real admin
+        var dialogs = Ui.Render<MudDialogProvider>();
+        var page = Ui.Render<AdminJobDetail>(ps => ps.Add(p => p.JobId, jobId));
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("#job-facts")), TimeSpan.FromSeconds(10));
+        return (dialogs, page);
+    }
+
+    [Fact]
+    public async Task AFailedJob_ShowsItsParametersInputsAndRunningHubsReason_AsFields_AndOffersNoAction()
+    {
+        var job = await H.RunningJobAsync(credits: 10);
+        await H.Finish.FailAsync(job.Id, new JobFailure(JobErrorCodes.RunningHubError, "CUDA out of memory", "805", "CUDA out of memory",
+            """{"node_name":"KSampler","exception_message":"CUDA out of memory","traceback":["line 1","line 2"]}"""), JobCause.Webhook);
+
+        var (_, page) = await RenderForAsync(job.Id);
+
+        var facts = page.Find("#job-facts");
+        Assert.Empty(facts.QuerySelectorAll("code"));
+        Assert.DoesNotContain("{\"", facts.TextContent);
+        var reason = page.Find("#job-failed-reason");
+        Assert.Equal(["exception_message", "node_name", "traceback.0", "traceback.1"], reason.QuerySelectorAll("dt").Select(dt => dt.TextContent).Order());
+        Assert.Contains("KSampler", reason.TextContent);
+        Assert.Equal(2, page.FindAll("#job-inputs [data-input]").Count); // the pose changer's person and pose
+        Assert.Contains("px", page.Find("#job-inputs [data-input=person]").TextContent);
+        Assert.Empty(page.FindAll("#admin-cancel"));
+        Assert.Empty(page.FindAll("#reconcile-now"));
+    }
+
+    [Fact]
+    public async Task ARunningJob_OffersReconcileAndCancel_EachAskedWithItsReason()
+    {
+        var job = await H.RunningJobAsync(credits: 10);
+        var (dialogs, page) = await RenderForAsync(job.Id);
+
+        page.Find("#admin-cancel").Click();
+        dialogs.WaitForAssertion(() => Assert.True(dialogs.Find("button#confirm-yes").HasAttribute("disabled")));
+        dialogs.Find("button#confirm-no").Click();
+        dialogs.WaitForAssertion(() => Assert.Empty(dialogs.FindAll(".mud-dialog")));
+        Assert.Equal(JobStatus.Running, (await H.GetJobAsync(job.Id)).Status);
+
+        page.Find("#admin-cancel").Click();
+        dialogs.WaitForAssertion(() => dialogs.Find("#confirm-reason").Input("the person asked by email"));
+        dialogs.Find("button#confirm-yes").Click();
+
+        page.WaitForAssertion(() => Assert.Equal(JobStatus.Cancelled, page.Find("#job-facts").GetAttribute("data-status")), TimeSpan.FromSeconds(10));
+        Assert.Equal(JobStatus.Cancelled, (await H.GetJobAsync(job.Id)).Status);
+        Assert.Equal(10, await H.BalanceAsync(job.UserId));
+        Assert.Equal(["cancel|the person asked by email"],
+            await H.QueryAsync<string>($"SELECT action || '|' || reason FROM admin_actions WHERE target = {job.Id.ToString()}"));
+        Assert.Empty(page.FindAll("#admin-cancel")); // nothing left to cancel
+    }
+}
