@@ -37,6 +37,7 @@ public static class JobHubApp
         builder.Services.AddJobHubCore(builder.Configuration);
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
+        builder.Services.AddTransient<MudBlazor.MudLocalizer, JobHub.Web.Components.Layout.MudTexts>(); // MudBlazor's own texts in the page's language
         builder.Services.AddSingleton<JobHub.Web.Components.Layout.ThemeStyles>();
         builder.Services.AddJobHubAccounts();
         builder.Services.AddScoped<JobRunnerFactory>();

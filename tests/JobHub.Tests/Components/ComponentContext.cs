@@ -20,6 +20,7 @@ public sealed class ComponentContext : BunitContext
             System.Globalization.CultureInfo.GetCultureInfo(culture);
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();
+        Services.AddTransient<MudBlazor.MudLocalizer, JobHub.Web.Components.Layout.MudTexts>();
         Services.AddLocalization(options => options.ResourcesPath = "Resources");
         Services.AddSingleton(Catalog);
     }

@@ -235,6 +235,7 @@ public sealed class AccountBrowserTests(AccountHostFixture fixture) : IClassFixt
         await Assertions.Expect(page.Locator("#jobs tbody tr .job-link")).ToHaveCountAsync(1);
         Assert.Equal(mine.Id.ToString(), await page.Locator("#jobs tbody tr .job-link").GetAttributeAsync("data-job"));
         await Assertions.Expect(page.Locator("#ledger tbody tr")).ToHaveCountAsync(2); // grant and debit
+        await Assertions.Expect(page.Locator("#history-pager")).ToContainTextAsync("1–1 de 1"); // MudBlazor's pager in Portuguese too
 
         // Times are in the person's zone (Brazil, UTC−3 all year), which the page names; UTC stays in the markup.
         await Assertions.Expect(page.Locator("#time-zone-note")).ToContainTextAsync("America/Sao_Paulo");
