@@ -255,6 +255,10 @@ public sealed class AdminBrowserTests(AdminHostFixture fixture) : IClassFixture<
             await Assertions.Expect(page.Locator("#slots")).ToContainTextAsync("/ 3");
             var failed = await Hub.ScalarAsync<int>($"SELECT count(*)::int FROM jobs WHERE status = 'failed'");
             await Assertions.Expect(page.Locator("#states tr[data-status='failed'] .count")).ToHaveTextAsync(failed.ToString());
+            // The same figures drawn: slots in use, free and the queue as a ring; jobs per state as bars.
+            await Assertions.Expect(page.Locator("#slots-chart svg")).ToBeVisibleAsync();
+            await Assertions.Expect(page.Locator("#states-chart svg")).ToBeVisibleAsync();
+            await Assertions.Expect(page.Locator("#states-chart")).ToContainTextAsync("Falhou");
             await Assertions.Expect(page.Locator("#last-day tbody tr")).ToHaveCountAsync(4);
             await page.ClickAsync("#check-balances");
             await Assertions.Expect(page.Locator("#accounts tr[data-account='simulator'] .balance")).ToContainTextAsync("moedas");
