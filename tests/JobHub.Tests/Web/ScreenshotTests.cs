@@ -1,0 +1,76 @@
+using JobHub.Core.Accounts;
+using JobHub.Core.Jobs;
+using JobHub.Simulator;
+using JobHub.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+
+namespace JobHub.Tests.Web;
+
+/// <summary>
+/// The README's screenshots, taken at a desktop's width (1280 px) and a phone's (360 px): a tool page with a queued job,
+/// a finished image job with its comparison, History and the admin overview. At each width every one of these pages must
+/// fit: nothing wider than the window (a table scrolls inside its own box).
+/// </summary>
+public sealed class ScreenshotTests
+{
+    private static readonly SimulatorSettings Quick = new() { QueuedFor = TimeSpan.FromMilliseconds(200), RunFor = TimeSpan.FromSeconds(6) };
+
+    public static readonly TheoryData<int, int> Widths = new() { { 1280, 900 }, { 360, 740 } };
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public async Task TheMainPages_FitTheWindow_AndAreShotForTheReadme(int width, int height)
+    {
+        await using var hub = await LiveJobHub.StartAsync(new Dictionary<string, string?>
+        {
+            ["JobHub:SeedDemoUsers"] = "true",
+            ["JobHub:MaxConcurrent"] = "1",
+        }, Quick);
+
+        var browser = await Browser.GetAsync();
+        await using var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = width, Height = height }, IsMobile = width < 600 });
+        var page = await BrowserPages.SignedInAsync(context, hub.BaseAddress, DemoAccounts.UserEmail, DemoAccounts.UserPassword);
+        try
+        {
+            await page.GotoAsync(new Uri(hub.BaseAddress, "tools/pose-changer").ToString());
+            await BrowserPages.WaitForCircuitAsync(page);
+            await page.Locator("#input-person").SetInputFilesAsync(new FilePayload { Name = "person.png", MimeType = "image/png", Buffer = SampleMedia.Png(480, 640, 1) });
+            await page.Locator("#input-pose").SetInputFilesAsync(new FilePayload { Name = "pose.png", MimeType = "image/png", Buffer = SampleMedia.Png(480, 640, 2) });
+            await Assertions.Expect(page.Locator("#preview-pose")).ToBeVisibleAsync();
+            var blocker = await hub.SubmitAsync(await hub.CreateUserAsync()); // someone else's job holds the only slot for a while
+            await hub.WaitForJobAsync(blocker.Id, j => j.Status == JobStatus.Running);
+            await page.ClickAsync("#run");
+            await Assertions.Expect(page.Locator("#job")).ToHaveAttributeAsync("data-status", JobStatus.Queued, new() { Timeout = 30000 });
+            await ShootAsync(page, "tool-queued", width);
+
+            await Assertions.Expect(page.Locator("#job")).ToHaveAttributeAsync("data-status", JobStatus.Completed, new() { Timeout = 30000 });
+            await Assertions.Expect(page.Locator("#compare-box")).ToBeVisibleAsync();
+            await ShootAsync(page, "tool-result", width);
+
+            await page.GotoAsync(new Uri(hub.BaseAddress, "history").ToString());
+            await BrowserPages.WaitForCircuitAsync(page);
+            await Assertions.Expect(page.Locator("#jobs .job-link")).ToHaveCountAsync(1);
+            await ShootAsync(page, "history", width);
+
+            var admin = await BrowserPages.SignedInAsync(context, hub.BaseAddress, DemoAccounts.AdminEmail, DemoAccounts.AdminPassword);
+            await admin.GotoAsync(new Uri(hub.BaseAddress, "admin").ToString());
+            await BrowserPages.WaitForCircuitAsync(admin);
+            await Assertions.Expect(admin.Locator("#slots-chart svg")).ToBeVisibleAsync();
+            await ShootAsync(admin, "admin-overview", width);
+        }
+        catch
+        {
+            await page.ScreenshotAsync(new() { Path = Path.Combine(Browser.ScreenshotFolder, $"screenshots-failed-{width}.png"), FullPage = true });
+            throw;
+        }
+    }
+
+    /// <summary>Checks that nothing on the page is wider than the window, then keeps its screenshot (top of the page).</summary>
+    private static async Task ShootAsync(IPage page, string name, int width)
+    {
+        var overflow = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - window.innerWidth");
+        Assert.True(overflow <= 0, $"{name} at {width} px is {overflow} px wider than the window");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Browser.ScreenshotFolder, $"{name}-{width}.png") });
+    }
+}
