@@ -102,7 +102,8 @@ public sealed class HistoryTests : EngineComponentTests
         var cut = Ui.Render<History>();
 
         cut.WaitForAssertion(() => Assert.Contains("not run any job", cut.Find("#no-jobs").TextContent), TimeSpan.FromSeconds(10));
-        Assert.NotEmpty(cut.FindAll("#ledger tbody tr"));
+        // Read beside the grid's own load; the stored reason ("test grant") is shown in the page's words.
+        cut.WaitForAssertion(() => Assert.Contains("Sign-up grant", cut.Find("#ledger tbody tr[data-kind=grant]").TextContent), TimeSpan.FromSeconds(10));
     }
 
     [Fact]

@@ -304,6 +304,66 @@ public sealed class ToolPageBrowserTests
         });
     }
 
+    /// <summary>
+    /// WCAG's contrast ratio of each element's text against the first background behind it (AA: at least 4.5 to 1), in
+    /// the browser; answers the elements that fall short.
+    /// </summary>
+    private const string LowContrast = """
+        selectors => {
+            const rgb = c => (c.match(/[\d.]+/g) || []).map(Number);
+            const luminance = ([r, g, b]) => [r, g, b].map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+                .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+            const background = element => {
+                for (let e = element; e; e = e.parentElement) {
+                    const c = rgb(getComputedStyle(e).backgroundColor);
+                    if (c.length >= 3 && (c.length === 3 || c[3] > 0.5)) return c;
+                }
+                return [255, 255, 255];
+            };
+            const failing = [];
+            for (const selector of selectors) {
+                for (const element of document.querySelectorAll(selector)) {
+                    if (!element.textContent.trim() || element.offsetParent === null) continue;
+                    const [r, g, b, a = 1] = rgb(getComputedStyle(element).color);
+                    const behind = background(element);
+                    const text = [r, g, b].map((v, i) => v * a + behind[i] * (1 - a));
+                    const [light, dark] = [luminance(text), luminance(behind)].sort((x, y) => y - x);
+                    const ratio = (light + 0.05) / (dark + 0.05);
+                    if (ratio < 4.5) failing.push(`${selector} "${element.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
+                }
+            }
+            return failing;
+        }
+        """;
+
+    [Fact]
+    public async Task TheToolForm_WorksWithTheKeyboard_AndItsTextsMeetAAContrast_InBothPalettes()
+    {
+        await using var hub = await LiveJobHub.StartAsync(Settings(), Quick);
+        await WithBrowserAsync("keyboard-contrast", async context =>
+        {
+            var page = await SignedInPageAsync(hub, context);
+            await OpenToolAsync(hub, page, "image-upscaler");
+
+            // A choice is a chip reached with Tab and chosen with Enter; a number moves with the arrow keys.
+            await page.FocusAsync("#param-version [data-value='standard']");
+            await page.Keyboard.PressAsync("Tab");
+            await page.Keyboard.PressAsync("Enter");
+            await Assertions.Expect(page.Locator("#param-version [data-value='pro']")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("mud-chip-selected"));
+            await page.FocusAsync("#param-detail");
+            await page.Keyboard.PressAsync("ArrowRight");
+            await Assertions.Expect(page.Locator("#value-detail")).ToHaveTextAsync("0.16");
+            await Assertions.Expect(page.Locator("#input-image")).ToHaveAttributeAsync("aria-label", new System.Text.RegularExpressions.Regex("."));
+
+            string[] texts = ["h1", "label.jobhub-label", ".jobhub-limits", ".jobhub-drop-prompt", "#cost", "#estimate", ".mud-chip-content", "#run",
+                ".mud-appbar a", "#signed-in-as", ".mud-nav-link-text"];
+            Assert.Empty(await page.EvaluateAsync<string[]>(LowContrast, texts));
+            await page.ClickAsync("#theme-toggle");
+            await Assertions.Expect(page.Locator("html")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("jobhub-dark"));
+            Assert.Empty(await page.EvaluateAsync<string[]>(LowContrast, texts));
+        });
+    }
+
     [Fact]
     public async Task UpscalerForm_ShowsEachControlOnlyWhereItsAppTakesIt_WithTheCostAndTheEstimatedTime()
     {
