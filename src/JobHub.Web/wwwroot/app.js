@@ -1,18 +1,51 @@
 // JobHub's small browser helpers.
 window.jobhub = {
   // Called once the interactive circuit has rendered: tests and styles can tell prerendered markup apart.
-  markInteractive: () => { document.body.dataset.circuit = 'on'; },
+  markInteractive: () => {
+    document.body.dataset.circuit = 'on';
+    jobhub.theme.label();
+    jobhub.nav.sync();
+  },
   // The person's time zone (IANA id), for times shown in it.
   timeZone: () => Intl.DateTimeFormat().resolvedOptions().timeZone || null,
   // The light or dark palette: the person's last choice, kept in this browser, else the system's preference.
+  // (The palette starts before the first paint: App.razor's head script sets html.jobhub-dark.)
   theme: {
-    isDark: () => {
-      const chosen = localStorage.getItem('jobhub-theme');
-      return chosen ? chosen === 'dark' : window.matchMedia('(prefers-color-scheme: dark)').matches;
-    },
+    isDark: () => document.documentElement.classList.contains('jobhub-dark'),
     remember: dark => {
-      localStorage.setItem('jobhub-theme', dark ? 'dark' : 'light');
+      try { localStorage.setItem('jobhub-theme', dark ? 'dark' : 'light'); } catch { /* private mode: this page only */ }
       document.documentElement.classList.toggle('jobhub-dark', dark);
+      jobhub.theme.label();
+    },
+    // The switch is named after the palette it switches to.
+    label: () => {
+      const button = document.getElementById('theme-toggle');
+      if (button) {
+        const label = jobhub.theme.isDark() ? button.dataset.labelLight : button.dataset.labelDark;
+        button.setAttribute('aria-label', label);
+        button.setAttribute('title', label);
+      }
+    },
+  },
+  // The navigation drawer, opened and closed in the browser alone (MainLayout; the classes are app.css's).
+  nav: {
+    overPage: () => window.matchMedia('(max-width: 959.98px)').matches,
+    isOpen: () => jobhub.nav.overPage()
+      ? document.documentElement.classList.contains('jobhub-nav-shown')
+      : !document.documentElement.classList.contains('jobhub-nav-folded'),
+    toggle: () => {
+      document.documentElement.classList.toggle(jobhub.nav.overPage() ? 'jobhub-nav-shown' : 'jobhub-nav-folded');
+      jobhub.nav.sync();
+    },
+    close: () => {
+      document.documentElement.classList.remove('jobhub-nav-shown');
+      jobhub.nav.sync();
+    },
+    sync: () => {
+      const button = document.getElementById('nav-toggle');
+      if (button) {
+        button.setAttribute('aria-expanded', String(jobhub.nav.isOpen()));
+      }
     },
   },
   // What the browser can tell of the file picked in a file input before anything is uploaded: a local address to show
@@ -181,3 +214,27 @@ window.addEventListener('load', () => {
     Blazor.addEventListener('enhancedload', () => document.documentElement.classList.toggle('jobhub-dark', jobhub.theme.isDark()));
   }
 });
+
+// The app bar's buttons and the drawer work before the circuit is up and cost it nothing (see MainLayout).
+document.addEventListener('click', event => {
+  const target = event.target instanceof Element ? event.target : null;
+  if (!target) {
+    return;
+  }
+  if (target.closest('[data-theme-toggle]')) {
+    jobhub.theme.remember(!jobhub.theme.isDark());
+  } else if (target.closest('[data-nav-toggle]')) {
+    jobhub.nav.toggle();
+  } else if (target.closest('[data-nav-close]') || (target.closest('#nav-drawer a') && jobhub.nav.overPage())) {
+    jobhub.nav.close();
+  }
+});
+document.addEventListener('keydown', event => {
+  if (event.key === 'Escape' && document.documentElement.classList.contains('jobhub-nav-shown')) {
+    jobhub.nav.close();
+  }
+});
+// The switches' labels in step with the palette and the drawer: for the page as served, and again once the circuit has
+// drawn it (markInteractive).
+jobhub.theme.label();
+jobhub.nav.sync();

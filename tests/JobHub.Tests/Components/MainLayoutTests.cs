@@ -1,6 +1,7 @@
 using Bunit;
 using JobHub.Web.Components.Layout;
 using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace JobHub.Tests.Components;
 
@@ -56,18 +57,46 @@ public sealed class MainLayoutTests : IAsyncLifetime
     }
 
     [Fact]
-    public void ThePalette_StartsAsTheBrowserRemembers_AndTheToggleRemembersTheNewChoice()
+    public void TheDrawer_MarksThePageShown_AndOnlyIt()
     {
-        ui.AddAuthorization();
-        ui.JSInterop.Setup<bool>("jobhub.theme.isDark").SetResult(true);
-        var remembered = ui.JSInterop.SetupVoid("jobhub.theme.remember", _ => true);
+        ui.AddAuthorization().SetAuthorized("ana@example.com").SetRoles("admin");
+        ui.Services.GetRequiredService<NavigationManager>().NavigateTo("/admin/jobs?status=failed");
 
         var cut = RenderLayout();
-        cut.WaitForAssertion(() => Assert.Contains("Light", cut.Find("#theme-toggle").GetAttribute("aria-label")));
 
-        cut.Find("#theme-toggle").Click();
+        Assert.Contains("active", cut.Find("#nav-admin").ClassList);
+        Assert.Equal("page", cut.Find("#nav-admin").GetAttribute("aria-current"));
+        Assert.DoesNotContain("active", cut.Find("#nav-tools").ClassList);
+        Assert.DoesNotContain("active", cut.Find("#nav-history").ClassList);
+        Assert.Null(cut.Find("#nav-tools").GetAttribute("aria-current"));
+    }
 
-        Assert.Equal(false, remembered.Invocations.Single().Arguments[0]);
-        Assert.Contains("Dark", cut.Find("#theme-toggle").GetAttribute("aria-label"));
+    [Fact]
+    public void TheHomePage_MarksOnlyTools()
+    {
+        ui.AddAuthorization().SetAuthorized("bia@example.com");
+
+        var cut = RenderLayout();
+
+        Assert.Contains("active", cut.Find("#nav-tools").ClassList);
+        Assert.DoesNotContain("active", cut.Find("#nav-history").ClassList);
+    }
+
+    [Fact]
+    public void TheSwitches_WorkInTheBrowser_AndNameWhatTheyDo()
+    {
+        ui.AddAuthorization().SetAuthorized("bia@example.com");
+
+        var cut = RenderLayout();
+
+        // Drawn by the server once; the browser (app.js) opens the drawer and switches the palette without a round trip.
+        var menu = cut.Find("#nav-toggle");
+        Assert.True(menu.HasAttribute("data-nav-toggle"));
+        Assert.Equal("nav-drawer", menu.GetAttribute("aria-controls"));
+        Assert.Equal("Menu", menu.GetAttribute("aria-label"));
+        var palette = cut.Find("#theme-toggle");
+        Assert.True(palette.HasAttribute("data-theme-toggle"));
+        Assert.Equal("Dark theme", palette.GetAttribute("data-label-dark"));
+        Assert.Equal("Light theme", palette.GetAttribute("data-label-light"));
     }
 }

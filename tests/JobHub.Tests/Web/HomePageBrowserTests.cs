@@ -82,15 +82,77 @@ public sealed class HomePageBrowserTests
         await Assertions.Expect(html).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("jobhub-dark"));
         var dark = await page.EvaluateAsync<string>(Background);
 
+        await Assertions.Expect(page.Locator("#theme-toggle")).ToHaveAttributeAsync("aria-label", "Tema claro");
+
         await page.ClickAsync("#theme-toggle");
 
         await Assertions.Expect(html).Not.ToHaveClassAsync(new System.Text.RegularExpressions.Regex("jobhub-dark"));
         Assert.NotEqual(dark, await page.EvaluateAsync<string>(Background));
+        await Assertions.Expect(page.Locator("#theme-toggle")).ToHaveAttributeAsync("aria-label", "Tema escuro");
         await page.GotoAsync(new Uri(hub.BaseAddress, "history").ToString());
         await BrowserPages.WaitForCircuitAsync(page);
         await Assertions.Expect(html).Not.ToHaveClassAsync(new System.Text.RegularExpressions.Regex("jobhub-dark"));
         await page.GotoAsync(new Uri(hub.BaseAddress, "account/login").ToString()); // a static page
         await Assertions.Expect(html).Not.ToHaveClassAsync(new System.Text.RegularExpressions.Regex("jobhub-dark"));
+    }
+
+    [Theory]
+    [InlineData(1280, false)]
+    [InlineData(360, true)]
+    public async Task TheDrawer_IsBesideThePageOnADesktop_AndOverItOnAPhone(int width, bool phone)
+    {
+        await using var hub = await LiveJobHub.StartAsync(new Dictionary<string, string?> { ["JobHub:SeedDemoUsers"] = "true" });
+        await using var context = await (await Browser.GetAsync()).NewContextAsync(new() { ViewportSize = new() { Width = width, Height = 800 }, IsMobile = phone });
+        var page = await BrowserPages.SignedInAsync(context, hub.BaseAddress, DemoAccounts.UserEmail, DemoAccounts.UserPassword);
+        await BrowserPages.WaitForCircuitAsync(page);
+        var drawer = page.Locator("#nav-drawer");
+        var toggle = page.Locator("#nav-toggle");
+        var scrim = page.Locator(".jobhub-nav-scrim");
+        const string ContentLeft = "() => document.querySelector('.mud-main-content').getBoundingClientRect().left";
+
+        if (phone)
+        {
+            // Below MudBlazor's md breakpoint the page has the whole width and the drawer waits for the menu button.
+            await Assertions.Expect(drawer).Not.ToBeVisibleAsync();
+            await Assertions.Expect(toggle).ToHaveAttributeAsync("aria-expanded", "false");
+            Assert.Equal(0, await page.EvaluateAsync<double>(ContentLeft));
+
+            await toggle.ClickAsync();
+            await Assertions.Expect(drawer).ToBeVisibleAsync();
+            await Assertions.Expect(scrim).ToBeVisibleAsync();
+            await Assertions.Expect(toggle).ToHaveAttributeAsync("aria-expanded", "true");
+            Assert.Equal(0, await page.EvaluateAsync<double>(ContentLeft)); // over the page, not beside it
+
+            await page.Keyboard.PressAsync("Escape");
+            await Assertions.Expect(drawer).Not.ToBeVisibleAsync();
+            await toggle.ClickAsync();
+            await page.ClickAsync("#nav-history"); // a link takes the person to its page and closes the drawer
+            await page.WaitForURLAsync(new Uri(hub.BaseAddress, "history").ToString());
+            await Assertions.Expect(drawer).Not.ToBeVisibleAsync();
+            await Assertions.Expect(scrim).Not.ToBeVisibleAsync();
+        }
+        else
+        {
+            await Assertions.Expect(drawer).ToBeVisibleAsync();
+            await Assertions.Expect(scrim).Not.ToBeVisibleAsync();
+            await Assertions.Expect(toggle).ToHaveAttributeAsync("aria-expanded", "true");
+            var besideDrawer = await page.EvaluateAsync<double>(ContentLeft);
+            Assert.True(besideDrawer >= 200, $"the page starts at {besideDrawer} px, under the drawer");
+
+            await toggle.ClickAsync();
+            await Assertions.Expect(drawer).Not.ToBeVisibleAsync();
+            await Assertions.Expect(toggle).ToHaveAttributeAsync("aria-expanded", "false");
+            await page.WaitForFunctionAsync($"() => ({ContentLeft})() === 0");
+
+            await toggle.ClickAsync();
+            await Assertions.Expect(drawer).ToBeVisibleAsync();
+            await page.ClickAsync("#nav-history");
+            await page.WaitForURLAsync(new Uri(hub.BaseAddress, "history").ToString());
+            await Assertions.Expect(drawer).ToBeVisibleAsync(); // beside the page, it stays
+        }
+
+        await Assertions.Expect(page.Locator("#nav-history")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex(@"\bactive\b"));
+        await Assertions.Expect(page.Locator("#nav-tools")).Not.ToHaveClassAsync(new System.Text.RegularExpressions.Regex(@"\bactive\b"));
     }
 
     [Fact]
