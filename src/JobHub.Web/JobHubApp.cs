@@ -39,6 +39,7 @@ public static class JobHubApp
         builder.Services.AddMudServices();
         builder.Services.AddTransient<MudBlazor.MudLocalizer, JobHub.Web.Components.Layout.MudTexts>(); // MudBlazor's own texts in the page's language
         builder.Services.AddSingleton<JobHub.Web.Components.Layout.ThemeStyles>();
+        JobHub.Web.Components.Layout.BrowserTimeZone.AddBrowserTimeZone(builder.Services);
         builder.Services.AddJobHubAccounts();
         builder.Services.AddScoped<JobRunnerFactory>();
         builder.Services.AddSingleton<JobNotifications>();

@@ -23,6 +23,8 @@ public sealed class ComponentContext : BunitContext
         Services.AddTransient<MudBlazor.MudLocalizer, JobHub.Web.Components.Layout.MudTexts>();
         Services.AddLocalization(options => options.ResourcesPath = "Resources");
         Services.AddSingleton(Catalog);
+        JobHub.Web.Components.Layout.BrowserTimeZone.AddBrowserTimeZone(Services);
+        Services.AddSingleton<Microsoft.AspNetCore.Components.Forms.AntiforgeryStateProvider, FixedAntiforgery>();
     }
 
     /// <summary>The tools as appsettings.json ships them.</summary>
@@ -34,4 +36,12 @@ public sealed class ComponentContext : BunitContext
         EngineHarness.LoadConfiguration().GetSection(ToolsOptions.Section).Bind(options.Tools);
         return new ToolCatalog(Options.Create(options));
     }
+}
+
+/// <summary>The anti-forgery token a page's forms carry, fixed for component tests.</summary>
+public sealed class FixedAntiforgery : Microsoft.AspNetCore.Components.Forms.AntiforgeryStateProvider
+{
+    public const string Token = "test-antiforgery-token";
+
+    public override Microsoft.AspNetCore.Components.Forms.AntiforgeryRequestToken GetAntiforgeryToken() => new(Token, "__RequestVerificationToken");
 }

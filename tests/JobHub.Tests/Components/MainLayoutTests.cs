@@ -29,6 +29,7 @@ public sealed class MainLayoutTests : IAsyncLifetime
         Assert.NotNull(cut.Find("#nav-drawer #nav-history"));
         Assert.NotNull(cut.Find("#nav-drawer #nav-admin"));
         Assert.Equal("ana@example.com", cut.Find("#signed-in-as").TextContent);
+        Assert.Equal(FixedAntiforgery.Token, cut.Find("form[action='/account/logout'] input[name='__RequestVerificationToken']").GetAttribute("value"));
         Assert.NotNull(cut.Find("#page"));
     }
 

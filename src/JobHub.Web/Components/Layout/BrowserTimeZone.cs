@@ -1,12 +1,22 @@
+using Microsoft.AspNetCore.Components;
+
 namespace JobHub.Web.Components.Layout;
 
 /// <summary>
-/// The person's time zone, as their browser names it (IANA id), cascaded by <see cref="MainLayout"/> to every page once
+/// The person's time zone, as their browser names it (IANA id), cascaded to every component of a circuit (a root-level
+/// cascading value, <see cref="AddBrowserTimeZone"/>: no component of its own) and set by <see cref="MainLayout"/> once
 /// the circuit has asked the browser; UTC until then (the prerendered page) or when the browser's zone is unknown here.
 /// </summary>
 public sealed record BrowserTimeZone(TimeZoneInfo Zone)
 {
     public static readonly BrowserTimeZone Utc = new(TimeZoneInfo.Utc);
+
+    /// <summary>One source per circuit (scoped), which the layout updates and every [CascadingParameter] of the type reads.</summary>
+    public static void AddBrowserTimeZone(IServiceCollection services)
+    {
+        services.AddScoped(_ => new CascadingValueSource<BrowserTimeZone>(Utc, isFixed: false));
+        services.AddCascadingValue(provider => provider.GetRequiredService<CascadingValueSource<BrowserTimeZone>>());
+    }
 
     /// <summary>The zone of <paramref name="id"/>, or UTC when it is empty or not a zone this server knows.</summary>
     public static BrowserTimeZone From(string? id)
