@@ -21,7 +21,9 @@ namespace JobHub.Bench;
 /// </summary>
 public static class EngineBenchmark
 {
-    public static async Task<IReadOnlyList<Figure>> RunAsync(string adminConnectionString)
+    private static readonly TimeSpan ReferenceTime = TimeSpan.FromSeconds(10);
+
+    public static async Task<BenchResult> RunAsync(string adminConnectionString)
     {
         var database = $"jobhub_bench_{Guid.NewGuid():N}"[..30];
         await BenchDatabase.ExecuteAsync(adminConnectionString, $"CREATE DATABASE \"{database}\"");
@@ -55,13 +57,20 @@ public static class EngineBenchmark
             // Warm-up, not measured: JIT, EF Core's query compilation and model, the connection pool.
             await SubmitLatencyAsync(bench, inputs, submitters: 1, perSubmitter: 20);
             await bench.ResetAsync();
-            figures.Add(await SubmitLatencyAsync(bench, inputs, submitters: 1, perSubmitter: 300));
+            var one = await SubmitLatencyAsync(bench, inputs, submitters: 1, perSubmitter: 300);
+            figures.Add(one);
             await bench.ResetAsync();
-            figures.Add(await SubmitLatencyAsync(bench, inputs, submitters: 50, perSubmitter: 20));
+            var fifty = await SubmitLatencyAsync(bench, inputs, submitters: 50, perSubmitter: 20);
+            figures.Add(fifty);
             await bench.ResetAsync();
             figures.Add(await PromotionLatencyAsync(bench, inputs, rounds: 200));
             Directory.Delete(storage, recursive: true);
-            return figures;
+            // After JobHub's figures, never beside them: the reference has the cluster to itself, as JobHub had.
+            return new BenchResult(figures, PgReference.Table(
+            [
+                ("submit, 1 submitter", one.PerSecond!.Value, await PgReference.RunAsync(adminConnectionString, PgReference.Admission, 1, ReferenceTime)),
+                ("submit, 50 concurrent submitters", fifty.PerSecond!.Value, await PgReference.RunAsync(adminConnectionString, PgReference.Admission, 50, ReferenceTime)),
+            ]));
         }
         finally
         {
@@ -92,7 +101,7 @@ public static class EngineBenchmark
         var elapsed = clock.Elapsed;
         await bench.Services.GetRequiredService<JobLauncher>().WhenIdleAsync();
         return Figure.From($"submit latency, {submitters} concurrent submitter{(submitters == 1 ? "" : "s")} ({samples.Count} jobs, {samples.Count / elapsed.TotalSeconds:0} submits/s)",
-            samples, targetP99: submitters == 1 ? 25 : 100);
+            samples, targetP99: submitters == 1 ? 25 : 100) with { PerSecond = samples.Count / elapsed.TotalSeconds };
     }
 
     private static async Task<Figure> PromotionLatencyAsync(Context bench, IReadOnlyList<StoredInput> inputs, int rounds)

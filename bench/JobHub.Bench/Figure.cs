@@ -5,6 +5,9 @@ namespace JobHub.Bench;
 /// <summary>One measured figure: percentiles of a latency sample, against its target.</summary>
 public sealed record Figure(string Name, int Count, double P50, double P99, double Max, double? TargetP99)
 {
+    /// <summary>The rate the figure's work ran at, where it has one (submits or deliveries a second).</summary>
+    public double? PerSecond { get; init; }
+
     public static Figure From(string name, IEnumerable<double> samples, double? targetP99)
     {
         var sorted = samples.Order().ToArray();
@@ -18,3 +21,6 @@ public sealed record Figure(string Name, int Count, double P50, double P99, doub
 
     private static double Percentile(double[] sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
 }
+
+/// <summary>A benchmark's figures and, where it has one, the table of the same run's PostgreSQL reference.</summary>
+public sealed record BenchResult(IReadOnlyList<Figure> Figures, IReadOnlyList<string> Reference);

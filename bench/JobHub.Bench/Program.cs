@@ -42,12 +42,14 @@ var report = new BenchReport(Path.Combine(FindRepositoryRoot(), "docs", "benchma
 var failed = false;
 if (which is "engine" or "all")
 {
-    report.Write("engine", "Engine (in process, PostgreSQL on loopback)", FigureTable(await EngineBenchmark.RunAsync(admin)));
+    var engine = await EngineBenchmark.RunAsync(admin);
+    report.Write("engine", "Engine (in process, PostgreSQL on loopback)", [.. FigureTable(engine.Figures), .. engine.Reference]);
 }
 
 if (which is "webhook" or "all")
 {
-    report.Write("webhook", "Webhook endpoint (real Kestrel, over HTTP)", FigureTable(await WebhookBenchmark.RunAsync(admin, string.IsNullOrEmpty(web) ? null : web)));
+    var webhook = await WebhookBenchmark.RunAsync(admin, string.IsNullOrEmpty(web) ? null : web);
+    report.Write("webhook", "Webhook endpoint (real Kestrel, over HTTP)", [.. FigureTable(webhook.Figures), .. webhook.Reference]);
 }
 
 if (which is "memory" or "all")

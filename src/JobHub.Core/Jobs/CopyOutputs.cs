@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using System.Threading.Channels;
 using Hangfire;
 using JobHub.Core.Maintenance;
 using JobHub.Core.Persistence;
@@ -14,12 +15,15 @@ namespace JobHub.Core.Jobs;
 /// Until the copy is stored, the job shows RunningHub's URL; afterwards both.
 /// <para>
 /// Each copy is a Hangfire background job in the <c>outputs</c> queue, enqueued right after the job completes and kept in
-/// the database, so any instance's Hangfire server runs it, and one that dies mid-copy leaves it to another. A failed
-/// attempt is retried with back-off (twice the wait each time) while attempts remain and RunningHub's URLs are valid; a
-/// refused URL, the last attempt or expired URLs end it, recorded on the job and as a failed Hangfire job. The
-/// <c>copy-outputs</c> sweep enqueues again what has no live Hangfire job (an instance that died between the completion
-/// and the enqueue, a job deleted on the dashboard). Copying is idempotent: two copies of one job may race; the first
-/// stored wins and the other deletes its files, so a job never points at a half-written or missing file.
+/// the database, so any instance's Hangfire server runs it, and one that dies mid-copy leaves it to another. Completions
+/// that arrive together (within <see cref="MaintenanceOptions.OutputCopyBatchWindow"/>) share one Hangfire job, so that a
+/// busy webhook pays Hangfire's enqueue, fetch and state commits once per batch rather than once per job; a lone completion
+/// gets a job of its own. A failed attempt is retried with back-off (twice the wait each time) while attempts remain and
+/// RunningHub's URLs are valid, in a Hangfire job of the copy's own; a refused URL, the last attempt or expired URLs end
+/// it, recorded on the job and as a failed Hangfire job. The <c>copy-outputs</c> sweep enqueues again what has no live
+/// Hangfire job (an instance that died between the completion and the enqueue, a job deleted on the dashboard). Copying
+/// is idempotent: two copies of one job may race; the first stored wins and the other deletes its files, so a job never
+/// points at a half-written or missing file.
 /// </para>
 /// </summary>
 public sealed partial class CopyOutputs(
@@ -39,13 +43,93 @@ public sealed partial class CopyOutputs(
 
     private static readonly TimeSpan LongestRetryDelay = TimeSpan.FromHours(1);
 
-    private readonly BackgroundWork background = new(logger, "output copy enqueue");
+    /// <summary>The most completions one Hangfire job copies.</summary>
+    public const int MaxBatch = 100;
+
+    private readonly Channel<Guid> completions = Channel.CreateUnbounded<Guid>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource stopping = new();
+    private readonly Lock starting = new();
+    private Task? batching;
+    private int notYetEnqueued;
 
     /// <summary>
     /// Enqueues the copy of a job that just completed, off the caller's path (the webhook answers without waiting for
-    /// Hangfire). Should this instance die before the enqueue, the sweep enqueues it.
+    /// Hangfire), together with the completions that arrive within the batch window. Should this instance die before the
+    /// enqueue, the sweep enqueues it.
     /// </summary>
-    public void Enqueue(Guid jobId) => background.Run(jobId, cancellationToken => EnqueueAsync(jobId, replacing: null, cancellationToken));
+    public void Enqueue(Guid jobId)
+    {
+        Interlocked.Increment(ref notYetEnqueued);
+        if (!completions.Writer.TryWrite(jobId))
+        {
+            Interlocked.Decrement(ref notYetEnqueued); // stopping: the sweep of a running instance enqueues it
+            return;
+        }
+
+        if (batching is null)
+        {
+            lock (starting)
+            {
+                batching ??= Task.Run(EnqueueBatchesAsync);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Takes the completions as they come: waits the batch window after the first, then enqueues all that arrived (at most
+    /// <see cref="MaxBatch"/>) as one Hangfire job. Runs until the instance stops, then enqueues what is left.
+    /// </summary>
+    private async Task EnqueueBatchesAsync()
+    {
+        var batch = new List<Guid>(MaxBatch);
+        while (await completions.Reader.WaitToReadAsync())
+        {
+            try
+            {
+                await Task.Delay(options.Value.OutputCopyBatchWindow, stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // stopping: enqueue what arrived at once
+            }
+
+            while (batch.Count < MaxBatch && completions.Reader.TryRead(out var jobId))
+            {
+                batch.Add(jobId);
+            }
+
+            try
+            {
+                await EnqueueBatchAsync(batch, CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                logger.LogError(ex, "Could not enqueue the copy of {Count} completed job(s); the copy-outputs sweep will", batch.Count);
+            }
+            finally
+            {
+                Interlocked.Add(ref notYetEnqueued, -batch.Count);
+                batch.Clear();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Enqueues one Hangfire job for <paramref name="jobIds"/> (a lone job's own copy, else a batch) and records it on
+    /// each of them that has none yet; the Hangfire job id.
+    /// </summary>
+    public async Task<string> EnqueueBatchAsync(IReadOnlyList<Guid> jobIds, CancellationToken cancellationToken = default)
+    {
+        var first = jobIds[0];
+        var ids = jobIds.ToArray();
+        var id = ids.Length == 1
+            ? hangfire.Enqueue<CopyOutputs>(copy => copy.RunAsync(first, CancellationToken.None))
+            : hangfire.Enqueue<CopyOutputs>(copy => copy.RunBatchAsync(ids, CancellationToken.None));
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await db.Set<Job>().Where(j => ids.Contains(j.Id) && j.OutputCopyJobId == null)
+            .ExecuteUpdateAsync(set => set.SetProperty(j => j.OutputCopyJobId, id), cancellationToken);
+        return id;
+    }
 
     /// <summary>
     /// Enqueues a copy and records its Hangfire job on the job, unless another one was recorded meanwhile
@@ -60,11 +144,28 @@ public sealed partial class CopyOutputs(
         return id;
     }
 
-    /// <summary>Shutdown: waits for enqueues under way (copies themselves stop with the Hangfire server, which requeues them).</summary>
-    public Task StopAsync() => background.StopAsync();
+    /// <summary>
+    /// Shutdown: enqueues the completions still waiting for their batch (copies themselves stop with the Hangfire server,
+    /// which requeues them).
+    /// </summary>
+    public async Task StopAsync()
+    {
+        completions.Writer.TryComplete();
+        await stopping.CancelAsync();
+        if (batching is { } running)
+        {
+            await running;
+        }
+    }
 
-    /// <summary>Completes when no enqueue of this instance is under way.</summary>
-    public Task WhenIdleAsync() => background.WhenIdleAsync();
+    /// <summary>Completes when every completion this instance was told of has its copy enqueued.</summary>
+    public async Task WhenIdleAsync()
+    {
+        while (Volatile.Read(ref notYetEnqueued) > 0)
+        {
+            await Task.Delay(5);
+        }
+    }
 
     /// <summary>
     /// The Hangfire job of one copy: done, nothing to do, or given up (a failed Hangfire job saying why); a failure
@@ -85,6 +186,33 @@ public sealed partial class CopyOutputs(
             CopyOutcome.RetryLater => throw new OutputCopyRetryException(attempt.Error!, attempt.RetryIn),
             _ => throw new OutputCopyGaveUpException(attempt.Error!),
         };
+    }
+
+    /// <summary>
+    /// The Hangfire job of a batch of completions: one attempt at each (a few at once); a failure that may pass is retried
+    /// in a Hangfire job of that copy's own, after the wait it names. Says how many were copied, retried and given up.
+    /// </summary>
+    [Queue(Queue)]
+    [AutomaticRetry(Attempts = 0)]
+    [JobDisplayName("copy outputs of a batch of completed jobs")]
+    public async Task<string> RunBatchAsync(Guid[] jobIds, CancellationToken cancellationToken)
+    {
+        var outcomes = new int[Enum.GetValues<CopyOutcome>().Length];
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Value.OutputCopyWorkers), CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(jobIds, parallel, async (jobId, token) =>
+        {
+            var attempt = await CopyAsync(jobId, token);
+            if (attempt.Outcome == CopyOutcome.RetryLater)
+            {
+                var retry = hangfire.Schedule<CopyOutputs>(copy => copy.RunAsync(jobId, CancellationToken.None), attempt.RetryIn);
+                await using var db = await contexts.CreateDbContextAsync(token);
+                await db.Set<Job>().Where(j => j.Id == jobId).ExecuteUpdateAsync(set => set.SetProperty(j => j.OutputCopyJobId, retry), token);
+            }
+
+            Interlocked.Increment(ref outcomes[(int)attempt.Outcome]);
+        });
+        return $"{outcomes[(int)CopyOutcome.Copied]} copied, {outcomes[(int)CopyOutcome.RetryLater]} to retry, " +
+            $"{outcomes[(int)CopyOutcome.GaveUp]} given up, {outcomes[(int)CopyOutcome.NothingToCopy]} with nothing to copy";
     }
 
     /// <summary>One attempt at copying the outputs of one completed job.</summary>

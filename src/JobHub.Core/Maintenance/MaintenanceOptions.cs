@@ -45,6 +45,12 @@ public sealed class MaintenanceOptions : IValidatableObject
     [Range(0, 64)]
     public int OutputCopyWorkers { get; set; } = 4;
 
+    /// <summary>
+    /// Completions within this long after the first share one Hangfire copy job (0: each its own). It delays a copy's
+    /// start by at most this much.
+    /// </summary>
+    public TimeSpan OutputCopyBatchWindow { get; set; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>RunningHub's output URLs stay valid this long; copying stops trying after it.</summary>
     public TimeSpan OutputUrlLifetime { get; set; } = TimeSpan.FromHours(24);
 
@@ -76,6 +82,11 @@ public sealed class MaintenanceOptions : IValidatableObject
         if (OutputCopyRetryDelay <= TimeSpan.Zero || OutputCopyRetryDelay > TimeSpan.FromHours(1))
         {
             yield return new ValidationResult($"OutputCopyRetryDelay must be more than zero and at most one hour (was {OutputCopyRetryDelay}).");
+        }
+
+        if (OutputCopyBatchWindow < TimeSpan.Zero || OutputCopyBatchWindow > TimeSpan.FromSeconds(5))
+        {
+            yield return new ValidationResult($"OutputCopyBatchWindow must be between 0 and 5 seconds (was {OutputCopyBatchWindow}).");
         }
 
         if (FilesRetention < TimeSpan.FromHours(1) || RecordsRetention < TimeSpan.FromHours(1))

@@ -72,10 +72,13 @@ public sealed class MainLayoutTests : IAsyncLifetime
         Assert.Null(cut.Find("#nav-tools").GetAttribute("aria-current"));
     }
 
-    [Fact]
-    public void TheHomePage_MarksOnlyTools()
+    [Theory]
+    [InlineData("/")]
+    [InlineData("/tools/image-upscaler")]
+    public void TheToolsAndEachToolPage_MarkOnlyTools(string page)
     {
         ui.AddAuthorization().SetAuthorized("bia@example.com");
+        ui.Services.GetRequiredService<NavigationManager>().NavigateTo(page);
 
         var cut = RenderLayout();
 

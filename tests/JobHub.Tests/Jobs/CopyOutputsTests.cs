@@ -113,6 +113,79 @@ public sealed class CopyOutputsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CompletionsTogether_ShareOneCopyJob_AndAFailedCopyRetriesInAJobOfItsOwn()
+    {
+        files.FailuresLeft = 1; // one of the three first attempts meets a 503
+        await using var batching = await EngineHarness.CreateAsync(new Dictionary<string, string?>(files.AllowedHostSettings())
+        {
+            ["JobHub:Maintenance:OutputCopyBatchWindow"] = "00:00:02",
+            ["JobHub:Maintenance:OutputCopyRetryDelay"] = "00:00:00.100",
+        });
+        var running = new[] { await batching.RunningJobAsync(), await batching.RunningJobAsync(), await batching.RunningJobAsync() };
+
+        await Task.WhenAll(running.Select(job =>
+            batching.Finish.CompleteAsync(job.Id, [new JobOutput(baseUrl + "/out/result.png", "9", "image")], null, JobCause.Webhook)));
+
+        Assert.True(await EngineHarness.WaitUntilAsync(async () =>
+        {
+            foreach (var job in running)
+            {
+                if ((await batching.GetJobAsync(job.Id)).OutputsCopiedAt is null)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }), "not all copied");
+        var jobs = new List<Job>();
+        foreach (var job in running)
+        {
+            jobs.Add(await batching.GetJobAsync(job.Id));
+        }
+
+        var monitoring = batching.Services.GetRequiredService<JobStorage>().GetMonitoringApi();
+        var atOnce = jobs.Where(j => j.OutputCopyAttempts == 1).ToList();
+        Assert.Equal(2, atOnce.Count);
+        var batch = Assert.Single(atOnce.Select(j => j.OutputCopyJobId).Distinct())!;
+        Assert.Equal(nameof(CopyOutputs.RunBatchAsync), monitoring.JobDetails(batch).Job.Method.Name);
+        Assert.True(await EngineHarness.WaitUntilAsync(() => Task.FromResult(HangfireStates(batch, batching)[^1] == "Succeeded")));
+        Assert.Single(HangfireStates(batch, batching), state => state == "Processing"); // one run for the three
+
+        var retried = Assert.Single(jobs, j => j.OutputCopyAttempts == 2);
+        Assert.NotEqual(batch, retried.OutputCopyJobId);
+        Assert.Equal(nameof(CopyOutputs.RunAsync), monitoring.JobDetails(retried.OutputCopyJobId).Job.Method.Name);
+        Assert.True(await EngineHarness.WaitUntilAsync(() => Task.FromResult(HangfireStates(retried.OutputCopyJobId!, batching)[^1] == "Succeeded")));
+        Assert.Equal("Scheduled", HangfireStates(retried.OutputCopyJobId!, batching)[0]);
+        Assert.Equal(4, files.Requests);
+        Assert.Equal(3, await batching.ScalarAsync<int>($"SELECT count(*)::int FROM job_events WHERE kind = 'outputs_copied'"));
+    }
+
+    [Fact]
+    public async Task AnInstanceStopping_EnqueuesTheCopiesWaitingForTheirBatch()
+    {
+        var settings = new Dictionary<string, string?>(files.AllowedHostSettings())
+        {
+            ["JobHub:Maintenance:OutputCopyBatchWindow"] = "00:00:05",
+            ["JobHub:Maintenance:OutputCopyWorkers"] = "0",
+        };
+        await using var owner = await EngineHarness.CreateAsync(settings);
+        var stopping = await EngineHarness.CreateAsync(settings, sharedDatabase: owner.DatabaseName);
+        var job = await stopping.RunningJobAsync();
+        await stopping.Finish.CompleteAsync(job.Id, [new JobOutput(baseUrl + "/out/result.png", "9", "image")], null, JobCause.Webhook);
+        Assert.Null((await owner.GetJobAsync(job.Id)).OutputCopyJobId); // waiting for its batch
+
+        var stop = System.Diagnostics.Stopwatch.StartNew();
+        await stopping.Services.GetRequiredService<CopyOutputs>().StopAsync(); // what the host's shutdown does (EngineLifetime)
+        Assert.True(stop.Elapsed < TimeSpan.FromSeconds(4), $"stopping waited {stop.Elapsed} for the batch window");
+        await stopping.DisposeAsync();
+
+        var enqueued = (await owner.GetJobAsync(job.Id)).OutputCopyJobId;
+        Assert.NotNull(enqueued);
+        Assert.Equal("Enqueued", HangfireStates(enqueued, owner)[^1]);
+    }
+
+    [Fact]
     public void RetryWaits_DoubleWithEachAttempt_UpToAnHour()
     {
         Assert.Equal(TimeSpan.FromMilliseconds(100), Copy.RetryDelay(1));

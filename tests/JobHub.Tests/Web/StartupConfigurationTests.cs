@@ -10,6 +10,8 @@ public sealed class StartupConfigurationTests(DatabaseFixture db) : IClassFixtur
     [InlineData("JobHub:Tools:pose-changer:Webapps:0:WebappId", "not-an-id", "JobHub:Tools:pose-changer: Webapps[0] WebappId 'not-an-id'")]
     [InlineData("JobHub:MaxConcurrent", "0", "MaxConcurrent")]
     [InlineData("JobHub:PublicBaseUrl", "", "PublicBaseUrl")]
+    [InlineData("JobHub:Maintenance:OutputCopyBatchWindow", "00:00:10", "OutputCopyBatchWindow")]
+    [InlineData("JobHub:Maintenance:OutputCopyBatchWindow", "-00:00:01", "OutputCopyBatchWindow")]
     public async Task BadSetting_StopsStartup_NamingIt(string key, string value, string expected)
     {
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() =>
