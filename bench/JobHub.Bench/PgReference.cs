@@ -56,9 +56,10 @@ public static partial class PgReference
                     CREATE TABLE reference_rows (id bigint PRIMARY KEY, n bigint NOT NULL DEFAULT 0, updated_at timestamptz NOT NULL DEFAULT now());
                     CREATE TABLE reference_log (id bigserial PRIMARY KEY, row_id bigint NOT NULL, at timestamptz NOT NULL, note text NOT NULL);
                     INSERT INTO reference_rows (id) SELECT generate_series(1, {Rows});
-                    VACUUM ANALYZE reference_rows;
                     """, db);
                 await create.ExecuteNonQueryAsync();
+                await using var vacuum = new NpgsqlCommand("VACUUM ANALYZE reference_rows", db); // not in a batch: VACUUM runs alone
+                await vacuum.ExecuteNonQueryAsync();
             }
 
             await File.WriteAllTextAsync(script, shape.Script);
