@@ -12,8 +12,8 @@ namespace JobHub.Tests.Components;
 
 /// <summary>
 /// The tool page's <see cref="JobRunner"/> (bUnit) on the real engine: PostgreSQL, the job engine with its fake RunningHub
-/// client. Each phase a person meets: ready, queued with a position, running, completed, failed with the refund note,
-/// cancelled (asked first while queued), and another tool's job in progress.
+/// client. Each phase a person meets: ready, a file refused before upload, uploading, queued with a position, starting,
+/// running, completed, failed with the refund note, cancelled (asked first while queued), and another tool's job in progress.
 /// </summary>
 public sealed class JobRunnerTests : EngineComponentTests
 {
@@ -39,6 +39,58 @@ public sealed class JobRunnerTests : EngineComponentTests
         Assert.Contains("3", cut.Find("#cost").TextContent);
         Assert.False(cut.Find("button#run").HasAttribute("disabled"));
         Assert.Empty(cut.FindAll("#job"));
+    }
+
+    [Fact]
+    public async Task Uploading_ShowsItsProgress_WithTheFormWaiting_ThenTheJobStarts()
+    {
+        var user = await H.CreateUserAsync(10);
+        var cut = RenderFor(user);
+        WaitForPhase(cut, RunnerPhase.Ready);
+        var person = new GatedFile("person.png", SampleMedia.Png(64, 64)); // its bytes wait until the test lets them through
+        var pose = new GatedFile("pose.png", SampleMedia.Png(64, 64, 1));
+        pose.Open();
+        var drops = cut.FindComponents<FileDrop>();
+        await cut.InvokeAsync(() => drops[0].Instance.OnPicked.InvokeAsync((person, null)));
+        await cut.InvokeAsync(() => drops[1].Instance.OnPicked.InvokeAsync((pose, null)));
+
+        var running = cut.Find("form#tool-form").SubmitAsync();
+
+        WaitForPhase(cut, RunnerPhase.Uploading);
+        Assert.Equal("0", cut.Find("#upload-progress").GetAttribute("data-progress"));
+        Assert.Contains("0%", cut.Find("#upload-progress").TextContent);
+        Assert.True(cut.Find("button#run").HasAttribute("disabled"));
+        Assert.Null(await H.Services.GetRequiredService<JobQueries>().ActiveAsync(user)); // nothing created yet
+
+        person.Open();
+        await running;
+
+        WaitForPhase(cut, RunnerPhase.Active);
+        Assert.NotNull(await H.Services.GetRequiredService<JobQueries>().ActiveAsync(user));
+        Assert.Empty(cut.FindAll("#upload-progress"));
+    }
+
+    [Fact]
+    public async Task AStartingJob_SaysItIsStarting_ThenRunning()
+    {
+        H.RunningHub.HoldStarts(); // RunningHub has not answered the start yet
+        var user = await H.CreateUserAsync(10);
+        var job = (await H.SubmitAsync(user)).Job!;
+        Assert.Equal(JobStatus.Starting, (await H.GetJobAsync(job.Id)).Status);
+
+        var cut = RenderFor(user);
+
+        WaitForPhase(cut, RunnerPhase.Active);
+        Assert.Equal(JobStatus.Starting, cut.Find("#job").GetAttribute("data-status"));
+        Assert.Contains("Starting", cut.Find("#job-status").TextContent);
+        Assert.NotNull(cut.Find("#job .mud-progress-linear"));
+        Assert.Empty(cut.FindAll("#queue-message"));
+
+        H.RunningHub.ReleaseHeldStarts();
+        await H.Launcher.WhenIdleAsync();
+        await PublishAsync(job, JobStatus.Running);
+
+        cut.WaitForAssertion(() => Assert.Equal(JobStatus.Running, cut.Find("#job").GetAttribute("data-status")), TimeSpan.FromSeconds(10));
     }
 
     [Fact]
@@ -197,5 +249,50 @@ public sealed class JobRunnerTests : EngineComponentTests
         WaitForPhase(cut, RunnerPhase.Active);
         Assert.Equal("/tools/pose-changer", cut.Find("#other-tool-job a").GetAttribute("href"));
         Assert.Empty(cut.FindAll("#tool-form"));
+    }
+}
+
+/// <summary>A chosen file whose bytes are held back until <see cref="Open"/>: an upload that is still under way.</summary>
+internal sealed class GatedFile(string name, byte[] content) : IBrowserFile
+{
+    private readonly TaskCompletionSource gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public string Name => name;
+
+    public DateTimeOffset LastModified => DateTimeOffset.UtcNow;
+
+    public long Size => content.Length;
+
+    public string ContentType => "image/png";
+
+    public void Open() => gate.TrySetResult();
+
+    public Stream OpenReadStream(long maxAllowedSize = 512000, CancellationToken cancellationToken = default) => new GatedStream(content, gate.Task);
+
+    private sealed class GatedStream(byte[] content, Task opened) : MemoryStream(content, writable: false)
+    {
+        public override async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        {
+            await opened.WaitAsync(cancellationToken);
+            return await base.ReadAsync(buffer, offset, count, cancellationToken);
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await opened.WaitAsync(cancellationToken);
+            return await base.ReadAsync(buffer, cancellationToken);
+        }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            opened.Wait();
+            return base.Read(buffer, offset, count);
+        }
+
+        public override int Read(Span<byte> buffer)
+        {
+            opened.Wait();
+            return base.Read(buffer);
+        }
     }
 }
