@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace JobHub.Core.Jobs;
 
 /// <summary>
-/// Work an instance runs in the background after a commit (launches, delayed promotions, output copies):
+/// Work an instance runs in the background after a commit (launches, delayed promotions):
 /// one failure is logged and does not stop the rest; tests and shutdown can wait for it; shutdown cancels it.
 /// What shutdown abandons is left in a state the sweeps finish.
 /// </summary>

@@ -43,6 +43,9 @@ public static class HangfireSetup
         // up by another a minute later.
         UseSlidingInvisibilityTimeout = true,
         InvisibilityTimeout = TimeSpan.FromMinutes(1),
+        // A lock left by an instance that died holding it (SIGKILL while a sweep's recurring job was being scheduled) is
+        // taken over after a minute rather than Hangfire.PostgreSql's ten; Hangfire holds its locks for moments.
+        DistributedLockTimeout = TimeSpan.FromMinutes(1),
     };
 
     static HangfireSetup()

@@ -33,6 +33,17 @@ public sealed class MaintenanceSchedule(
     TimeProvider clock,
     ILogger<MaintenanceSchedule> logger) : IHostedService
 {
+    /// <summary>How soon start-up tries again a sweep whose Hangfire lock was taken.</summary>
+    public static readonly TimeSpan RetryEvery = TimeSpan.FromSeconds(5);
+
+    private readonly CancellationTokenSource stopping = new();
+    private Task? retrying;
+
+    /// <summary>
+    /// Applies every sweep's schedule. A sweep whose Hangfire lock stays taken (an instance killed while it held it keeps it
+    /// until Hangfire's lock timeout) does not stop start-up: its schedule as registered before keeps running, and this
+    /// instance applies its own in the background once the lock is free.
+    /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (!options.Value.Enabled)
@@ -41,10 +52,65 @@ public sealed class MaintenanceSchedule(
             return;
         }
 
-        await ApplyAsync(cancellationToken);
+        var blocked = await TryApplyAsync(runner.Tasks.Select(t => t.Key).ToList(), cancellationToken);
+        if (blocked.Count > 0)
+        {
+            retrying = ApplyWhenFreeAsync(blocked, stopping.Token);
+        }
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await stopping.CancelAsync();
+        if (retrying is { } running)
+        {
+            await running.WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Applies the schedule of each sweep it can; the keys whose Hangfire lock stayed taken.</summary>
+    private async Task<List<string>> TryApplyAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    {
+        var paused = await PausedAsync(cancellationToken);
+        var blocked = new List<string>();
+        foreach (var key in keys)
+        {
+            try
+            {
+                Apply(key, paused.Contains(key));
+            }
+            catch (DistributedLockTimeoutException ex)
+            {
+                logger.LogWarning("The schedule of maintenance task {Task} could not be applied yet ({Reason}); trying again every {Every}",
+                    key, ex.Message, RetryEvery);
+                blocked.Add(key);
+            }
+        }
+
+        return blocked;
+    }
+
+    private async Task ApplyWhenFreeAsync(List<string> blocked, CancellationToken cancellationToken)
+    {
+        while (blocked.Count > 0)
+        {
+            try
+            {
+                await Task.Delay(RetryEvery, cancellationToken);
+                blocked = await TryApplyAsync(blocked, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning(ex, "Applying the maintenance schedule failed; trying again");
+            }
+        }
+
+        logger.LogInformation("The maintenance schedule is applied");
+    }
 
     /// <summary>Registers every sweep's recurring job with its current interval, or removes it while the sweep is paused.</summary>
     public async Task ApplyAsync(CancellationToken cancellationToken = default)

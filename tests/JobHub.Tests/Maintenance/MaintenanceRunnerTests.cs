@@ -98,6 +98,33 @@ public sealed class MaintenanceRunnerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ASweepLockLeftTaken_DoesNotStopStartUp_AndItsScheduleIsAppliedOnceTheLockIsFree()
+    {
+        // An instance killed while it scheduled promote-queue left Hangfire's lock of it taken (as a SIGKILL in the chaos run
+        // did, and the restarted instance then failed to start).
+        var storage = h.Services.GetRequiredService<JobStorage>();
+        h.Services.GetRequiredService<IRecurringJobManager>().RemoveIfExists(MaintenanceTaskKeys.PromoteQueue);
+        using var connection = storage.GetConnection();
+        var held = connection.AcquireDistributedLock("lock:recurring-job:" + MaintenanceTaskKeys.PromoteQueue, TimeSpan.FromSeconds(5));
+        try
+        {
+            await h.Schedule.StartAsync(CancellationToken.None); // waits Hangfire's lock timeout, then goes on
+
+            Assert.DoesNotContain(MaintenanceTaskKeys.PromoteQueue, RecurringJobIds());
+            Assert.Contains(MaintenanceTaskKeys.ReconcileRunning, RecurringJobIds());
+            Assert.Contains(MaintenanceTaskKeys.CopyOutputs, RecurringJobIds());
+        }
+        finally
+        {
+            held.Dispose();
+        }
+
+        Assert.True(await EngineHarness.WaitUntilAsync(() => Task.FromResult(RecurringJobIds().Contains(MaintenanceTaskKeys.PromoteQueue)),
+            TimeSpan.FromSeconds(30)), "the schedule of promote-queue was never applied");
+        await h.Schedule.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
     public async Task Schedule_RunsEverySweepOnItsInterval_OncePerTick_AndListsNextAndLastRun()
     {
         await using var harness = await EngineHarness.CreateAsync(new Dictionary<string, string?>
