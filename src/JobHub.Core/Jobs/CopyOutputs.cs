@@ -19,8 +19,9 @@ namespace JobHub.Core.Jobs;
 /// that arrive together (within <see cref="MaintenanceOptions.OutputCopyBatchWindow"/>) share one Hangfire job, so that a
 /// busy webhook pays Hangfire's enqueue, fetch and state commits once per batch rather than once per job; a lone completion
 /// gets a job of its own. A failed attempt is retried with back-off (twice the wait each time) while attempts remain and
-/// RunningHub's URLs are valid, in a Hangfire job of the copy's own; a refused URL, the last attempt or expired URLs end
-/// it, recorded on the job and as a failed Hangfire job. The <c>copy-outputs</c> sweep enqueues again what has no live
+/// RunningHub's URLs are valid, in a Hangfire job of the copy's own (one that failed in a batch, or for a reason nobody
+/// foresaw, included); a refused URL, the last attempt or expired URLs end it, recorded on the job (and, for a copy's own
+/// job, as a failed Hangfire job; a batch says how many it gave up). The <c>copy-outputs</c> sweep enqueues again what has no live
 /// Hangfire job (an instance that died between the completion and the enqueue, a job deleted on the dashboard). Copying
 /// is idempotent: two copies of one job may race; the first stored wins and the other deletes its files, so a job never
 /// points at a half-written or missing file.
@@ -46,11 +47,15 @@ public sealed partial class CopyOutputs(
     /// <summary>The most completions one Hangfire job copies.</summary>
     public const int MaxBatch = 100;
 
-    private readonly Channel<Guid> completions = Channel.CreateUnbounded<Guid>(new UnboundedChannelOptions { SingleReader = true });
+    // Not SingleReader: that channel's reader cannot count what waits, which the loop reads to skip the window when full.
+    private readonly Channel<Guid> completions = Channel.CreateUnbounded<Guid>();
     private readonly CancellationTokenSource stopping = new();
-    private readonly Lock starting = new();
-    private Task? batching;
     private int notYetEnqueued;
+
+    /// <summary>The copies this instance's copy jobs run at once, batches and single copies together.</summary>
+    private readonly SemaphoreSlim copying = new(Math.Max(1, options.Value.OutputCopyWorkers));
+
+    private Task? batching;
 
     /// <summary>
     /// Enqueues the copy of a job that just completed, off the caller's path (the webhook answers without waiting for
@@ -66,9 +71,15 @@ public sealed partial class CopyOutputs(
             return;
         }
 
+        Start();
+    }
+
+    /// <summary>Starts taking completions (the host's start, EngineLifetime; harnesses without a host start on first use).</summary>
+    public void Start()
+    {
         if (batching is null)
         {
-            lock (starting)
+            lock (completions)
             {
                 batching ??= Task.Run(EnqueueBatchesAsync);
             }
@@ -84,13 +95,17 @@ public sealed partial class CopyOutputs(
         var batch = new List<Guid>(MaxBatch);
         while (await completions.Reader.WaitToReadAsync())
         {
-            try
+            // A full batch waiting goes at once; otherwise the window gathers what arrives.
+            if (completions.Reader.Count < MaxBatch && !stopping.IsCancellationRequested)
             {
-                await Task.Delay(options.Value.OutputCopyBatchWindow, stopping.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                // stopping: enqueue what arrived at once
+                try
+                {
+                    await Task.Delay(options.Value.OutputCopyBatchWindow, stopping.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    // stopping: enqueue what arrived at once
+                }
             }
 
             while (batch.Count < MaxBatch && completions.Reader.TryRead(out var jobId))
@@ -152,17 +167,22 @@ public sealed partial class CopyOutputs(
     {
         completions.Writer.TryComplete();
         await stopping.CancelAsync();
-        if (batching is { } running)
-        {
-            await running;
-        }
+        Start(); // what was written before the loop ever started is enqueued too
+        await batching!;
     }
 
     /// <summary>Completes when every completion this instance was told of has its copy enqueued.</summary>
     public async Task WhenIdleAsync()
     {
+        Start();
         while (Volatile.Read(ref notYetEnqueued) > 0)
         {
+            if (batching is { IsCompleted: true } ended)
+            {
+                await ended; // the loop ended (stopped, or failed: its exception says why) with completions left
+                return;
+            }
+
             await Task.Delay(5);
         }
     }
@@ -178,7 +198,7 @@ public sealed partial class CopyOutputs(
     [JobDisplayName("copy outputs of job {0}")]
     public async Task<string> RunAsync(Guid jobId, CancellationToken cancellationToken)
     {
-        var attempt = await CopyAsync(jobId, cancellationToken);
+        var attempt = await CopyOneAsync(jobId, cancellationToken);
         return attempt.Outcome switch
         {
             CopyOutcome.Copied => "copied",
@@ -201,18 +221,50 @@ public sealed partial class CopyOutputs(
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Value.OutputCopyWorkers), CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(jobIds, parallel, async (jobId, token) =>
         {
-            var attempt = await CopyAsync(jobId, token);
+            CopyAttempt attempt;
+            try
+            {
+                attempt = await CopyOneAsync(jobId, token);
+            }
+            catch (Exception ex) when (!token.IsCancellationRequested)
+            {
+                // One copy's trouble (the database gone a moment, the disk) is that copy's: it is retried on its own.
+                logger.LogWarning(ex, "Copying the outputs of job {JobId} failed in a batch; it is retried on its own", jobId);
+                attempt = new CopyAttempt(CopyOutcome.RetryLater, ex.Message, RetryDelay(1));
+            }
+
             if (attempt.Outcome == CopyOutcome.RetryLater)
             {
-                var retry = hangfire.Schedule<CopyOutputs>(copy => copy.RunAsync(jobId, CancellationToken.None), attempt.RetryIn);
-                await using var db = await contexts.CreateDbContextAsync(token);
-                await db.Set<Job>().Where(j => j.Id == jobId).ExecuteUpdateAsync(set => set.SetProperty(j => j.OutputCopyJobId, retry), token);
+                try
+                {
+                    var retry = hangfire.Schedule<CopyOutputs>(copy => copy.RunAsync(jobId, CancellationToken.None), attempt.RetryIn);
+                    await using var db = await contexts.CreateDbContextAsync(token);
+                    await db.Set<Job>().Where(j => j.Id == jobId).ExecuteUpdateAsync(set => set.SetProperty(j => j.OutputCopyJobId, retry), token);
+                }
+                catch (Exception ex) when (!token.IsCancellationRequested)
+                {
+                    logger.LogWarning(ex, "The retry of job {JobId}'s copy could not be scheduled; the copy-outputs sweep will", jobId);
+                }
             }
 
             Interlocked.Increment(ref outcomes[(int)attempt.Outcome]);
         });
         return $"{outcomes[(int)CopyOutcome.Copied]} copied, {outcomes[(int)CopyOutcome.RetryLater]} to retry, " +
             $"{outcomes[(int)CopyOutcome.GaveUp]} given up, {outcomes[(int)CopyOutcome.NothingToCopy]} with nothing to copy";
+    }
+
+    /// <summary>One attempt, when one of this instance's copy places is free (<see cref="MaintenanceOptions.OutputCopyWorkers"/>).</summary>
+    private async Task<CopyAttempt> CopyOneAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        await copying.WaitAsync(cancellationToken);
+        try
+        {
+            return await CopyAsync(jobId, cancellationToken);
+        }
+        finally
+        {
+            copying.Release();
+        }
     }
 
     /// <summary>One attempt at copying the outputs of one completed job.</summary>

@@ -9,7 +9,11 @@ namespace JobHub.Core.Jobs;
 /// </summary>
 public sealed class EngineLifetime(JobLauncher launcher, CopyOutputs copyOutputs) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        copyOutputs.Start();
+        return Task.CompletedTask;
+    }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.WhenAll(launcher.StopAsync(), copyOutputs.StopAsync()).WaitAsync(cancellationToken);
 }

@@ -46,8 +46,8 @@ public sealed class MaintenanceOptions : IValidatableObject
     public int OutputCopyWorkers { get; set; } = 4;
 
     /// <summary>
-    /// Completions within this long after the first share one Hangfire copy job (0: each its own). It delays a copy's
-    /// start by at most this much.
+    /// Completions within this long after the first share one Hangfire copy job (0: only those already waiting together).
+    /// It delays a copy's start by at most this much.
     /// </summary>
     public TimeSpan OutputCopyBatchWindow { get; set; } = TimeSpan.FromMilliseconds(100);
 

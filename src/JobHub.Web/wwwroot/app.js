@@ -12,6 +12,18 @@ window.jobhub = {
   // (The palette starts before the first paint: App.razor's head script sets html.jobhub-dark.)
   theme: {
     isDark: () => document.documentElement.classList.contains('jobhub-dark'),
+    // The person's last choice, kept in this browser, else the system's preference.
+    chosenDark: () => {
+      try {
+        const chosen = localStorage.getItem('jobhub-theme');
+        if (chosen) {
+          return chosen === 'dark';
+        }
+      } catch {
+        // storage unavailable: the system's preference
+      }
+      return window.matchMedia('(prefers-color-scheme: dark)').matches;
+    },
     remember: dark => {
       try { localStorage.setItem('jobhub-theme', dark ? 'dark' : 'light'); } catch { /* private mode: this page only */ }
       document.documentElement.classList.toggle('jobhub-dark', dark);
@@ -39,6 +51,14 @@ window.jobhub = {
     },
     close: () => {
       document.documentElement.classList.remove('jobhub-nav-shown');
+      // Focus left in the hidden drawer would fall to the page's start: it goes back to the menu button.
+      const drawer = document.getElementById('nav-drawer');
+      if (drawer && drawer.contains(document.activeElement)) {
+        const button = document.getElementById('nav-toggle');
+        if (button) {
+          button.focus();
+        }
+      }
       jobhub.nav.sync();
     },
     sync: () => {
@@ -211,7 +231,10 @@ window.addEventListener('click', event => {
 // A static page loaded by enhanced navigation gets its <html> from the server: keep the palette's class on it.
 window.addEventListener('load', () => {
   if (window.Blazor && Blazor.addEventListener) {
-    Blazor.addEventListener('enhancedload', () => document.documentElement.classList.toggle('jobhub-dark', jobhub.theme.isDark()));
+    Blazor.addEventListener('enhancedload', () => {
+      document.documentElement.classList.toggle('jobhub-dark', jobhub.theme.chosenDark());
+      jobhub.theme.label();
+    });
   }
 });
 
@@ -238,3 +261,5 @@ document.addEventListener('keydown', event => {
 // drawn it (markInteractive).
 jobhub.theme.label();
 jobhub.nav.sync();
+// Crossing the breakpoint changes what the menu button does and whether the drawer is open.
+window.matchMedia('(max-width: 959.98px)').addEventListener('change', () => jobhub.nav.sync());
