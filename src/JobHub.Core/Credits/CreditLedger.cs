@@ -19,15 +19,21 @@ public static class LedgerKinds
 public static class CreditLedger
 {
     /// <summary>
-    /// The debit as steps of a caller's statement (<c>WITH …, </c> these, then the caller's own): lock the balance, append
-    /// the debit when it covers the cost, update the balance. Its last step, <c>paid</c>, has a row only when the debit
-    /// was made; the job (<paramref name="jobId"/>) may be inserted by the same statement.
+    /// The lock on the balance, a step of a caller's statement (<c>balance</c>: no row when there is no such user), for
+    /// <see cref="DebitSteps"/> and for whatever the caller decides by the balance before them.
+    /// </summary>
+    internal static FormattableString BalanceStep(Guid userId) =>
+        $"balance AS (SELECT credit_balance FROM users WHERE id = {userId} FOR UPDATE)";
+
+    /// <summary>
+    /// The debit as steps of a caller's statement, after <see cref="BalanceStep"/> and a step <c>job</c> whose row (when it
+    /// has one) is the job paid for: append the debit when the balance covers the cost, update the balance. Its last step,
+    /// <c>paid</c>, has a row only when the debit was made.
     /// </summary>
     internal static FormattableString DebitSteps(Guid userId, Guid jobId, int cost, DateTime at) => $"""
-        balance AS (SELECT credit_balance FROM users WHERE id = {userId} FOR UPDATE),
         debit AS (
             INSERT INTO credit_ledger (user_id, job_id, kind, amount, balance_after, reason, actor, created_at)
-            SELECT {userId}, {jobId}, 'debit', -{cost}, balance.credit_balance - {cost}, NULL, NULL, {at} FROM balance
+            SELECT {userId}, {jobId}, 'debit', -{cost}, balance.credit_balance - {cost}, NULL, NULL, {at} FROM balance, job
             WHERE balance.credit_balance >= {cost}
             RETURNING balance_after),
         paid AS (UPDATE users SET credit_balance = debit.balance_after FROM debit WHERE users.id = {userId} RETURNING users.id)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using JobHub.Core.Credits;
 using JobHub.Core.Persistence;
 using JobHub.Core.RunningHub;
@@ -88,17 +89,21 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
     private sealed record Change(Guid JobId, string To, string[] AllowedFrom, string Cause, string? Actor, Guid? OwnerId, decimal? Money,
         FormattableString Set, string? Message, object? Data, TerminationStep? Step);
 
-    /// <summary>What the statement returns: the job as it was locked (nulls when not found) and what changed.</summary>
-    private sealed record Terminated(string? Status, string? TaskId, string? AccountKey, string? LeftStatus, bool Refunded, string? Note);
+    /// <summary>
+    /// What the statement returns: the job as it was locked (nulls when not found), what changed, and whether any job was
+    /// queued once the release held the slot lock.
+    /// </summary>
+    private sealed record Terminated(string? Status, string? TaskId, string? AccountKey, string? LeftStatus, bool Refunded, bool Waiting, string? Note);
 
     private async Task<TerminationResult> TerminateAsync(Change change, CancellationToken cancellationToken)
     {
         Terminated row;
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         {
-            // Raw SQL, one statement and so one round trip and one commit: the row lock, the decision, the change with its
-            // event and NOTIFY, or the ignored attempt, the refund and the caller's step. EF cannot say "change it only if it
-            // is still in this state" and return what it was; the lock makes the state it left the one the event records.
+            // Raw SQL, one round trip and one commit (the shared slot lock, then one statement): the row lock, the decision,
+            // the change with its event and NOTIFY, or the ignored attempt, the refund and the caller's step. EF cannot say
+            // "change it only if it is still in this state" and return what it was; the lock makes the state it left the one
+            // the event records.
             row = (await db.Database.SqlQuery<Terminated>(Statement(change, clock.GetUtcNow().UtcDateTime)).FirstRowAsync(cancellationToken))!;
         }
 
@@ -112,14 +117,12 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
             return new TerminationResult(TerminationOutcome.Ignored, row.Status, row.TaskId, row.AccountKey, [], false, row.Note);
         }
 
-        // R12: the slot this job held is refilled in the same call, right after the release is committed. Promoting
-        // after the commit keeps the slot lock out of this statement, and when nobody waits (the common case) the
-        // lock is not taken at all. No job is stranded by that: a submission that queued at the head of the queue because
-        // it still saw this job running looks for a slot after its own commit; if that look came before this release
-        // committed, the check below (after it) sees the queued job. (Behind older queued jobs, a new one needs no look
-        // of its own: the slot goes to the head first.) Should the process die in between, the promote
-        // sweep finishes the step.
-        IReadOnlyList<Guid> promoted = JobStatus.InSlot.Contains(row.LeftStatus)
+        // R12: the slot this job held is refilled in the same call, right after the release is committed, when the
+        // statement saw a job waiting; when nobody waits (the common case) nothing more is sent. The statement read the
+        // queue holding the slot lock in shared mode, so no admission ran between that read and the commit: a job
+        // queued before it is seen here, and one queued after it saw the slot free. Should the process die in between,
+        // the promote sweep finishes the step.
+        IReadOnlyList<Guid> promoted = JobStatus.InSlot.Contains(row.LeftStatus) && row.Waiting
             ? await PromoteAsync(change.Cause, cancellationToken)
             : [];
         return new TerminationResult(TerminationOutcome.Changed, change.To, row.TaskId, row.AccountKey, promoted, row.Refunded, row.Note);
@@ -136,7 +139,7 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
         var owner = change.OwnerId is { } ownerId ? (FormattableString)$" AND user_id = {ownerId}" : Nothing;
         var task = change.Step is { } step ? (FormattableString)$" AND task_id = {step.TaskId}" : Nothing;
         var steps = RawSql.Concat(
-            $"""
+            FormattableStringFactory.Create(SlotAdmission.ReleaseLock, []), $"""
             WITH old AS (SELECT id, user_id, status, task_id, account_key, started_at, tool_key FROM jobs WHERE id = {change.JobId}
             """, owner, $"""
              FOR UPDATE),
@@ -178,7 +181,10 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
         return RawSql.Concat(steps, $"""
 
             SELECT old.status, old.task_id, old.account_key, changed.left_status,
-            """, change.To != JobStatus.Completed ? (FormattableString)$" EXISTS (SELECT 1 FROM refunded)" : $" false", $" AS refunded, ",
+            """, change.To != JobStatus.Completed ? (FormattableString)$" EXISTS (SELECT 1 FROM refunded)" : $" false", $"""
+             AS refunded,
+                   EXISTS (SELECT 1 FROM jobs WHERE status = 'queued') AS waiting,
+            """,
             change.Step?.Note ?? (FormattableString)$"NULL::text", $"""
              AS note
             FROM (SELECT 1) AS one LEFT JOIN old ON true LEFT JOIN changed ON true
@@ -188,12 +194,6 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
     private async Task<IReadOnlyList<Guid>> PromoteAsync(string cause, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var now = clock.GetUtcNow().UtcDateTime;
-        if (!await SlotAdmission.CouldPromoteAsync(db, options.Value.MaxConcurrent, now))
-        {
-            return [];
-        }
-
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var promoted = await SlotAdmission.LockAndPromoteAsync(db, options.Value.MaxConcurrent, clock.GetUtcNow().UtcDateTime, cause);
         await transaction.CommitAsync(cancellationToken);

@@ -15,6 +15,14 @@ internal static class SlotAdmission
     private const string Lock = "DO $$ BEGIN PERFORM pg_advisory_xact_lock(5363613744568095569); END $$;\n";
 
     /// <summary>
+    /// The slot lock in shared mode, taken by every termination before it touches a row (<see cref="JobTermination"/>): a
+    /// release never runs beside an admission or a promotion, while releases run beside each other. So whatever a
+    /// release reads after taking it (is anyone queued?) includes every admission committed before it, and an admission
+    /// after it sees the slot free: a job never waits beside a free slot, without a check after either commit.
+    /// </summary>
+    internal const string ReleaseLock = "DO $$ BEGIN PERFORM pg_advisory_xact_lock_shared(5363613744568095569); END $$;\n";
+
+    /// <summary>
     /// Everything a slot decision reads, in one statement: the jobs in a slot, the head of the queue (and until when it
     /// backs off), and the least-loaded enabled account with room under its own limit (null when all are full).
     /// </summary>
@@ -54,7 +62,7 @@ internal static class SlotAdmission
 
     /// <summary>
     /// Whether the head of the queue could start now (a slot and an account free, not backing off), read without the
-    /// lock: a caller that released a slot or queued a job asks after its commit, and takes the lock only when it could.
+    /// lock: the promote sweep and a back-off's end ask first, and take the lock only when it could.
     /// </summary>
     public static async Task<bool> CouldPromoteAsync(JobHubDbContext db, int maxConcurrent, DateTime now) =>
         (await ReadAsync(db, State)).CanPromote(maxConcurrent, now);

@@ -79,31 +79,26 @@ public sealed class SubmitJob(
             return result;
         }
 
+        // A queued job needs no look for a slot after the commit: a release runs before the admission (which then sees the
+        // slot free) or after it (and then sees this job waiting), never beside it (SlotAdmission.ReleaseLock).
         if (job.Status == JobStatus.Starting)
         {
             launcher.Dispatch([job.Id]);
-        }
-        else if (result.QueuePosition == 1 && (await launcher.PromoteAsync(JobCause.System, cancellationToken)).Contains(job.Id))
-        {
-            // A slot was released while this job was being queued (see JobTermination): it starts after all. Only the head
-            // can: behind older queued jobs, a released slot goes to them first, and whoever releases it promotes them.
-            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-            return new SubmitJobResult((await JobQueries.ById(db, job.Id))!, null, null, null);
         }
 
         return result;
     }
 
     /// <summary>
-    /// The admission transaction: under the slot lock, create the job started or queued (with its event), and debit its
-    /// cost. Returns the new job and its place in the queue, or why it was refused (nothing created, nothing charged).
+    /// The admission, one round trip and one commit: under the slot lock, create the job started or queued (with its
+    /// event), and debit its cost. Returns the new job and its place in the queue, or why it was refused (nothing created,
+    /// nothing charged).
     /// </summary>
     private async Task<SubmitJobResult> AdmitAsync(SubmitJobRequest request, ToolDefinition tool, WebappRoute route,
         IReadOnlyDictionary<string, string> parameters, CancellationToken cancellationToken)
     {
         var cost = tool.CostFor(parameters);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var now = clock.GetUtcNow().UtcDateTime;
         var id = Guid.CreateVersion7(clock.GetUtcNow());
         var parametersJson = JobJson.Serialize(parameters);
@@ -112,11 +107,15 @@ public sealed class SubmitJob(
         Admitted admitted;
         try
         {
-            // Raw SQL, one round trip under the slot lock: the lock and the decision (SlotAdmission), then one statement with
-            // the job started or queued (R4's index refuses a second active one right here), its first event, the NOTIFY,
-            // the debit (R6, the ledger's own steps) and the job's place in the queue (the jobs queued ahead of it; its own
-            // row is not in the statement's snapshot). A refused debit rolls all of it back.
-            admitted = (await db.Database.SqlQuery<Admitted>(RawSql.Concat(SlotAdmission.LockAndDecide(options.Value.MaxConcurrent), $"""
+            // Raw SQL, one round trip and one commit, no transaction of EF's: the commands of one batch are one transaction
+            // in PostgreSQL, committed as soon as the last has run, so the slot lock is held for no round trip at all. The
+            // lock and the decision (SlotAdmission), then one statement with the balance locked, the job started or queued
+            // when the balance covers its cost (R4's index refuses a second active one right here), its first event, the
+            // NOTIFY, the debit (R6, the ledger's own steps) and the job's place in the queue (the jobs queued ahead of it;
+            // its own row is not in the statement's snapshot). A balance too small or a missing user creates nothing.
+            admitted = (await db.Database.SqlQuery<Admitted>(RawSql.Concat(SlotAdmission.LockAndDecide(options.Value.MaxConcurrent),
+                CreditLedger.BalanceStep(request.UserId), $"""
+                ,
                 job AS (
                     INSERT INTO jobs (id, user_id, tool_key, status, parameters, inputs, webapp_id, credit_cost, waited_in_queue,
                                       created_at, queued_at, queue_seq, starting_at, account_key, updated_at)
@@ -124,7 +123,7 @@ public sealed class SubmitJob(
                            {parametersJson}::jsonb, {inputsJson}::jsonb, {route.WebappId}, {cost}, decision.account IS NULL,
                            {now}, CASE WHEN decision.account IS NULL THEN {now} END, nextval('jobs_queue_seq'),
                            CASE WHEN decision.account IS NULL THEN NULL ELSE {now} END, decision.account, {now}
-                    FROM decision
+                    FROM decision, balance WHERE balance.credit_balance >= {cost}
                     RETURNING id, status, account_key, queued_at, queue_seq,
                               pg_notify({JobEvents.Channel}, CASE WHEN account_key IS NULL
                                   THEN {JobJson.Serialize(new JobChanged(id, request.UserId, JobStatus.Queued))}
@@ -141,28 +140,26 @@ public sealed class SubmitJob(
                        CASE WHEN job.status = 'queued' THEN
                            (SELECT count(*) FROM jobs q WHERE q.status = 'queued' AND (q.queued_at, q.queue_seq) < (job.queued_at, job.queue_seq))::int + 1
                        END AS position,
-                       EXISTS (SELECT 1 FROM paid) AS paid
-                FROM job
+                       EXISTS (SELECT 1 FROM paid) AS paid, balance.credit_balance AS balance
+                FROM (SELECT 1) AS one LEFT JOIN balance ON true LEFT JOIN job ON true
                 """)).FirstRowAsync(cancellationToken))!;
         }
         catch (PostgresException ex) when (ex.IsUniqueViolation("jobs_one_active_per_user"))
         {
             return SubmitJobResult.Rejected(SubmitErrors.ActiveJobExists, SubmitErrors.ActiveJobMessage);
         }
-        catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.ForeignKeyViolation)
+
+        if (admitted.Balance is not { } balance)
         {
             return SubmitJobResult.Rejected(SubmitErrors.UserUnknown, "Your account was not found. Sign in again.");
         }
 
-        if (!admitted.Paid)
+        if (!admitted.Paid || admitted.Status is not { } status)
         {
-            var balance = await db.Users.Where(u => u.Id == request.UserId).Select(u => u.CreditBalance).SingleAsync(cancellationToken);
             return SubmitJobResult.Rejected(SubmitErrors.InsufficientCredits,
                 $"This job costs {cost} credits and you have {balance}. Nothing was charged.", cost.ToString(), balance.ToString());
         }
 
-        await transaction.CommitAsync(cancellationToken);
-        var status = admitted.Status;
         var queued = status == JobStatus.Queued;
         var account = admitted.Account;
         // The row as the statement wrote it (the columns it left to their defaults are the class's defaults too).
@@ -179,7 +176,7 @@ public sealed class SubmitJob(
             WaitedInQueue = queued,
             CreatedAt = now,
             QueuedAt = queued ? now : null,
-            QueueSeq = admitted.QueueSeq,
+            QueueSeq = admitted.QueueSeq!.Value,
             StartingAt = queued ? null : now,
             AccountKey = account,
             UpdatedAt = now,
@@ -187,7 +184,8 @@ public sealed class SubmitJob(
         return new SubmitJobResult(job, admitted.Position, null, null);
     }
 
-    internal sealed record Admitted(long QueueSeq, string Status, string? Account, int? Position, bool Paid);
+    /// <summary>The statement's one row: the job as inserted (nulls when it was not), whether it was paid, the balance it saw.</summary>
+    internal sealed record Admitted(long? QueueSeq, string? Status, string? Account, int? Position, bool Paid, int? Balance);
 
     /// <summary>Every input of the tool exactly once, each a file JobHub stored and that still is what the input accepts.</summary>
     private string? CheckInputs(ToolDefinition tool, IReadOnlyList<StoredInput> inputs)

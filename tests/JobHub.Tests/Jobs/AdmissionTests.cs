@@ -58,6 +58,42 @@ public sealed class AdmissionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Submit_IsOneRoundTrip_WithTheLockTheJobTheDebitAndThePosition()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            await RunningJobAsync();
+        }
+
+        var user = await h.CreateUserAsync(credits: 10);
+        var inputs = await h.InputsForAsync("pose-changer");
+        var (result, commands) = await CommandTrace.RunAsync(() =>
+            h.Submit.HandleAsync(new SubmitJobRequest(user, "pose-changer", inputs, new Dictionary<string, string?>())));
+
+        Assert.Equal((JobStatus.Queued, 1), (result.Job!.Status, result.QueuePosition));
+        var command = Assert.Single(commands);
+        Assert.All(["pg_advisory_xact_lock(", "INSERT INTO jobs", "INSERT INTO job_events", "INSERT INTO credit_ledger", "pg_notify"],
+            part => Assert.Contains(part, command));
+        Assert.Equal(10 - result.Job.CreditCost, await h.BalanceAsync(user));
+    }
+
+    [Fact]
+    public async Task Submit_ThatCannotBePaid_IsOneRoundTrip_AndCreatesNothing()
+    {
+        var user = await h.CreateUserAsync(credits: 1);
+        var inputs = await h.InputsForAsync("pose-changer");
+        var (result, commands) = await CommandTrace.RunAsync(() =>
+            h.Submit.HandleAsync(new SubmitJobRequest(user, "pose-changer", inputs, new Dictionary<string, string?>())));
+
+        Assert.Equal(SubmitErrors.InsufficientCredits, result.ErrorCode);
+        Assert.Equal("1", result.ErrorArguments[1]);
+        Assert.Single(commands);
+        Assert.Equal(0, await h.ScalarAsync<int>($"SELECT count(*)::int FROM jobs WHERE user_id = {user}"));
+        Assert.Equal(1, await h.BalanceAsync(user));
+        Assert.Equal(1, await h.ScalarAsync<int>($"SELECT count(*)::int FROM credit_ledger WHERE user_id = {user}"));
+    }
+
+    [Fact]
     public async Task Finish_PromotesExactlyTheOldestQueuedJob_AcrossTools()
     {
         var running = new List<Job>();

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Text.Json;
 using JobHub.Core.Jobs;
 using JobHub.Core.Webhooks;
@@ -9,9 +7,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace JobHub.Tests.Webhooks;
 
 /// <summary>
-/// The webhook's cost in the database (issue 18): a verdict is one statement (the change, its event, the refund, the
-/// delivery record and the NOTIFY, one commit), then one read that finds nobody waiting for the freed slot. Counted from
-/// Npgsql's own trace of the commands the call sent.
+/// The webhook's cost in the database (issue 18): a verdict is one round trip (the shared slot lock, then one statement with
+/// the change, its event, the refund, the delivery record and the NOTIFY, one commit); the freed slot costs a promotion only
+/// when a job waits. Counted from Npgsql's own trace of the commands the call sent.
 /// </summary>
 public sealed class WebhookRoundTripTests : IAsyncLifetime
 {
@@ -22,22 +20,43 @@ public sealed class WebhookRoundTripTests : IAsyncLifetime
     public async Task DisposeAsync() => await h.DisposeAsync();
 
     [Fact]
-    public async Task AFailureVerdict_IsOneStatement_ThenOneReadOfTheSlots()
+    public async Task AFailureVerdict_IsOneRoundTrip_WhenNobodyWaits()
     {
         var job = await h.RunningJobAsync(credits: 10);
         var receiver = h.Services.GetRequiredService<ReceiveWebhook>();
         var request = await RequestAsync(job, new { code = 805, msg = "CUDA out of memory", data = new { failedReason = new { exception_message = "oom" } } });
 
-        var (response, commands) = await TracedAsync(() => receiver.HandleAsync(request));
+        var (response, commands) = await CommandTrace.RunAsync(() => receiver.HandleAsync(request));
 
         Assert.Equal((200, WebhookOutcomes.Finished), (response.StatusCode, response.Outcome));
-        Assert.Equal(2, commands.Count);
-        Assert.All(["UPDATE jobs", "INSERT INTO job_events", "INSERT INTO credit_ledger", "INSERT INTO webhook_deliveries", "pg_notify"],
-            part => Assert.Contains(part, commands[0]));
-        Assert.DoesNotContain("INSERT", commands[1]);
-        Assert.DoesNotContain("UPDATE", commands[1]);
+        var command = Assert.Single(commands);
+        Assert.All(["pg_advisory_xact_lock_shared", "UPDATE jobs", "INSERT INTO job_events", "INSERT INTO credit_ledger", "INSERT INTO webhook_deliveries",
+            "pg_notify"], part => Assert.Contains(part, command));
         Assert.Equal(JobStatus.Failed, (await h.GetJobAsync(job.Id)).Status);
         Assert.Equal(10, await h.BalanceAsync(job.UserId));
+    }
+
+    [Fact]
+    public async Task AVerdictFreeingASlotSomeoneWaitsFor_PromotesThatJob_InTheSameCall()
+    {
+        var running = new List<Job>();
+        for (var i = 0; i < h.MaxConcurrent; i++)
+        {
+            running.Add(await h.RunningJobAsync());
+        }
+
+        var queued = (await h.SubmitAsync(await h.CreateUserAsync())).Job!;
+        Assert.Equal(JobStatus.Queued, queued.Status);
+        var receiver = h.Services.GetRequiredService<ReceiveWebhook>();
+        var request = await RequestAsync(running[0], new { code = 805, msg = "CUDA out of memory" });
+
+        var (response, commands) = await CommandTrace.RunAsync(() => receiver.HandleAsync(request));
+
+        Assert.Equal(WebhookOutcomes.Finished, response.Outcome);
+        Assert.True(commands.Count > 1, "the promotion follows the verdict");
+        Assert.Contains("pg_advisory_xact_lock(", commands[1]);
+        Assert.NotEqual(JobStatus.Queued, (await h.GetJobAsync(queued.Id)).Status);
+        await h.Launcher.WhenIdleAsync();
     }
 
     [Fact]
@@ -48,7 +67,7 @@ public sealed class WebhookRoundTripTests : IAsyncLifetime
         var request = await RequestAsync(job, new { code = 805, msg = "CUDA out of memory" });
         Assert.Equal(WebhookOutcomes.Finished, (await receiver.HandleAsync(request)).Outcome);
 
-        var (response, commands) = await TracedAsync(() => receiver.HandleAsync(request));
+        var (response, commands) = await CommandTrace.RunAsync(() => receiver.HandleAsync(request));
 
         Assert.Equal((200, WebhookOutcomes.Duplicate), (response.StatusCode, response.Outcome));
         Assert.Single(commands);
@@ -62,38 +81,5 @@ public sealed class WebhookRoundTripTests : IAsyncLifetime
         var token = await h.Services.GetRequiredService<WebhookTokens>().CreateTokenAsync(job.Id); // reads the shared secret once
         var body = JsonSerializer.Serialize(new { @event = "TASK_END", taskId = job.TaskId, eventData = JsonSerializer.Serialize(eventData) });
         return new WebhookRequest(job.Id.ToString(), token, body, new Dictionary<string, string>());
-    }
-
-    /// <summary>
-    /// Runs <paramref name="call"/> under an activity of its own and returns the SQL of the commands Npgsql traced in it
-    /// (in the order they ended) before it returned.
-    /// </summary>
-    private static async Task<(T Result, IReadOnlyList<string> Commands)> TracedAsync<T>(Func<Task<T>> call)
-    {
-        using var source = new ActivitySource("JobHub.Tests.WebhookRoundTrip");
-        var commands = new ConcurrentQueue<string>();
-        ActivityTraceId? trace = null;
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = s => s.Name is "Npgsql" || s == source,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = activity =>
-            {
-                if (activity.Source.Name == "Npgsql" && activity.TraceId == trace)
-                {
-                    commands.Enqueue((activity.GetTagItem("db.query.text") ?? activity.GetTagItem("db.statement")) as string ?? activity.DisplayName);
-                }
-            },
-        };
-        ActivitySource.AddActivityListener(listener);
-        T result;
-        using (var parent = source.StartActivity("webhook")!)
-        {
-            trace = parent.TraceId;
-            result = await call();
-            trace = null;
-        }
-
-        return (result, commands.ToList());
     }
 }
