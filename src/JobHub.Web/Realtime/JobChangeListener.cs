@@ -67,6 +67,42 @@ public sealed class JobChangeListener(NpgsqlDataSource dataSource, JobNotificati
         // its notifications arrive as connection events; EF Core has neither.
         await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
         connection.Notification += (_, e) => OnNotification(e.Payload);
+        try
+        {
+            await ListenOnAsync(connection, stoppingToken);
+        }
+        finally
+        {
+            await UnlistenAsync(connection);
+        }
+    }
+
+    /// <summary>
+    /// Pooled connections are not reset (Database.CreateDataSource): a connection that still works goes back to the pool
+    /// without its LISTEN, or its server process would keep queueing notifications nobody reads.
+    /// </summary>
+    private async Task UnlistenAsync(NpgsqlConnection connection)
+    {
+        if (connection.State != System.Data.ConnectionState.Open)
+        {
+            return;
+        }
+
+        try
+        {
+            await using var command = new NpgsqlCommand("UNLISTEN *", connection);
+            await command.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
+        {
+            // Still open but not answering: the pool closes it instead of lending it again.
+            logger.LogDebug("UNLISTEN failed ({Error}); the connection is closed instead of pooled", ex.Message);
+            NpgsqlConnection.ClearPool(connection);
+        }
+    }
+
+    private async Task ListenOnAsync(NpgsqlConnection connection, CancellationToken stoppingToken)
+    {
         await using (var command = new NpgsqlCommand($"LISTEN {JobEvents.Channel}; SELECT pg_backend_pid()", connection))
         {
             BackendPid = (int)(await command.ExecuteScalarAsync(stoppingToken))!;

@@ -68,6 +68,41 @@ public sealed class JobChangeListenerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AStoppedListener_LeavesNoListeningConnectionInThePool()
+    {
+        var pid = listener.BackendPid;
+        await listener.StopAsync(CancellationToken.None);
+
+        // Pooled connections are not reset: the listener's own connection comes back from the pool as it left it.
+        var held = new List<NpgsqlConnection>();
+        try
+        {
+            NpgsqlConnection? reused = null;
+            for (var i = 0; i < 30 && reused is null; i++)
+            {
+                var connection = await h.DataSource.OpenConnectionAsync();
+                held.Add(connection);
+                await using var command = new NpgsqlCommand("SELECT pg_backend_pid()", connection);
+                if ((int)(await command.ExecuteScalarAsync())! == pid)
+                {
+                    reused = connection;
+                }
+            }
+
+            Assert.NotNull(reused);
+            await using var channels = new NpgsqlCommand("SELECT count(*)::int FROM pg_listening_channels()", reused);
+            Assert.Equal(0, (int)(await channels.ExecuteScalarAsync())!);
+        }
+        finally
+        {
+            foreach (var connection in held)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task AfterTheConnectionIsKilled_TheListenerReconnects_SaysResync_AndChangesFlowAgain()
     {
         var owner = await h.CreateUserAsync();
