@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using JobHub.Core;
 using JobHub.Core.Credits;
 using JobHub.Core.Jobs;
@@ -53,30 +54,90 @@ public static class EngineBenchmark
 
             var bench = new Context(services, contexts, runningHub);
             var inputs = await bench.InputsAsync();
-            var figures = new List<Figure>();
             // Warm-up, not measured: JIT, EF Core's query compilation and model, the connection pool.
             await SubmitLatencyAsync(bench, inputs, submitters: 1, perSubmitter: 20);
             await bench.ResetAsync();
-            var one = await SubmitLatencyAsync(bench, inputs, submitters: 1, perSubmitter: 300);
-            figures.Add(one);
-            await bench.ResetAsync();
-            var fifty = await SubmitLatencyAsync(bench, inputs, submitters: 50, perSubmitter: 20);
-            figures.Add(fifty);
-            await bench.ResetAsync();
-            figures.Add(await PromotionLatencyAsync(bench, inputs, rounds: 200));
+            var template = await bench.AnyJobAsync();
+
+            // The same figures on an empty database, with 10,000 jobs queued and with a year of history (issue 18).
+            var empty = await MeasureAsync(bench, inputs, "");
+            var seededQueue = await BenchData.SeedQueueAsync(connectionString, template);
+            await bench.ResetAsync(); // fills the slots from the seeded queue, as the sweep would
+            var queued = await MeasureAsync(bench, inputs, $" [{BenchData.QueuedJobs:N0} queued]");
+            queued.Add(await PositionReadAsync(bench, reads: 500));
+            await bench.ResetAsync(keepQueue: false);
+            var seededHistory = await BenchData.SeedHistoryAsync(connectionString);
+            var history = await MeasureAsync(bench, inputs, $" [{BenchData.HistoryJobs:N0} in history]");
             Directory.Delete(storage, recursive: true);
             // After JobHub's figures, never beside them: the reference has the cluster to itself, as JobHub had.
-            return new BenchResult(figures, PgReference.Table(
+            var (one, fifty) = (empty[0], empty[1]);
+            return new BenchResult([.. empty, .. queued, .. history],
             [
-                ("submit, 1 submitter", one.PerSecond!.Value, await PgReference.RunAsync(adminConnectionString, PgReference.Admission, 1, ReferenceTime)),
-                ("submit, 50 concurrent submitters", fifty.PerSecond!.Value, await PgReference.RunAsync(adminConnectionString, PgReference.Admission, 50, ReferenceTime)),
-            ]));
+                .. Growth.Table(empty, [(BenchData.QueuedJobs.ToString("N0", CultureInfo.InvariantCulture) + " queued", queued, seededQueue),
+                    (BenchData.HistoryJobs.ToString("N0", CultureInfo.InvariantCulture) + " in history", history, seededHistory)]),
+                .. PgReference.Table(
+                [
+                    ("submit, 1 submitter", one.PerSecond!.Value, await PgReference.RunAsync(adminConnectionString, PgReference.Admission, 1, ReferenceTime)),
+                    ("submit, 50 concurrent submitters", fifty.PerSecond!.Value, await PgReference.RunAsync(adminConnectionString, PgReference.Admission, 50, ReferenceTime)),
+                ]),
+            ]);
         }
         finally
         {
             NpgsqlConnection.ClearAllPools();
             await BenchDatabase.ExecuteAsync(adminConnectionString, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
         }
+    }
+
+    /// <summary>Submit latency at 1 and 50 submitters and promotion latency, on the database as it is (<paramref name="state"/> names it).</summary>
+    private static async Task<List<Figure>> MeasureAsync(Context bench, IReadOnlyList<StoredInput> inputs, string state)
+    {
+        var figures = new List<Figure>();
+        figures.Add(Named(await SubmitLatencyAsync(bench, inputs, submitters: 1, perSubmitter: 300), state));
+        await bench.ResetAsync();
+        figures.Add(Named(await SubmitLatencyAsync(bench, inputs, submitters: 50, perSubmitter: 20), state));
+        await bench.ResetAsync();
+        figures.Add(Named(await PromotionLatencyAsync(bench, inputs, rounds: 200), state));
+        await bench.ResetAsync();
+        return figures;
+    }
+
+    private static Figure Named(Figure figure, string state) => figure with { Name = figure.Name + state };
+
+    /// <summary>
+    /// A queued job's place, as its page reads it (<see cref="QueueView.PositionAsync"/>), for jobs anywhere in the queue;
+    /// and the read the live positions make for every page showing a queued job (<see cref="QueueView.PositionsAsync"/>, 50 jobs).
+    /// </summary>
+    private static async Task<Figure> PositionReadAsync(Context bench, int reads)
+    {
+        var queue = bench.Services.GetRequiredService<QueueView>();
+        var queued = await bench.QueuedAsync();
+        var random = new Random(18);
+        var samples = new List<double>();
+        for (var i = 0; i < reads; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var position = await queue.PositionAsync(queued[random.Next(queued.Count)]);
+            samples.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            if (position is null)
+            {
+                throw new InvalidOperationException("a queued job has no position");
+            }
+        }
+
+        var watched = new List<double>();
+        for (var i = 0; i < 100; i++)
+        {
+            var jobs = Enumerable.Range(0, 50).Select(_ => queued[random.Next(queued.Count)]).ToArray();
+            var started = Stopwatch.GetTimestamp();
+            await queue.PositionsAsync(jobs);
+            watched.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+
+        var feed = Figure.From("", watched, null);
+        return Figure.From(string.Create(CultureInfo.InvariantCulture,
+            $"queue position read, one job anywhere in a queue of {queued.Count:N0} ({reads} reads; the live feed's read of 50 watched jobs: p50 {feed.P50:0.0} ms, p99 {feed.P99:0.0} ms)"),
+            samples, targetP99: 10);
     }
 
     private static async Task<Figure> SubmitLatencyAsync(Context bench, IReadOnlyList<StoredInput> inputs, int submitters, int perSubmitter)
@@ -115,6 +176,8 @@ public static class EngineBenchmark
             await submit.HandleAsync(new SubmitJobRequest(users[i], "pose-changer", inputs, new Dictionary<string, string?>()));
         }
 
+        // With a queue ahead of them these three wait too: the slots are filled from its head, as the sweep would.
+        await launcher.PromoteAsync(JobCause.Sweep);
         await launcher.WhenIdleAsync();
         var samples = new List<double>();
         for (var round = 0; round < rounds; round++)
@@ -129,7 +192,7 @@ public static class EngineBenchmark
             await launcher.WhenIdleAsync();
         }
 
-        return Figure.From($"promotion latency, slot freed → next launch begun ({rounds} promotions)", samples, targetP99: 100);
+        return Figure.From($"promotion latency, slot freed → next launch begun ({rounds} promotions)", samples, targetP99: 50);
     }
 
     private sealed class Context(IServiceProvider services, IDbContextFactory<JobHubDbContext> contexts, InstantRunningHub runningHub)
@@ -170,13 +233,36 @@ public static class EngineBenchmark
             return await db.Set<Job>().Where(j => j.Status == JobStatus.Running).OrderBy(j => j.StartedAt).Select(j => j.Id).FirstAsync();
         }
 
-        /// <summary>Ends every job, so the next measurement starts with free slots and an empty queue.</summary>
-        public async Task ResetAsync()
+        /// <summary>
+        /// Ends every job a figure made, so the next one starts as the last did: with free slots and an empty queue, or, with
+        /// a seeded queue (<paramref name="keepQueue"/>), with the seeded jobs still queued and the slots filled from its head.
+        /// </summary>
+        public async Task ResetAsync(bool keepQueue = true)
         {
-            await services.GetRequiredService<JobLauncher>().WhenIdleAsync();
+            var launcher = services.GetRequiredService<JobLauncher>();
+            await launcher.WhenIdleAsync();
+            var seeded = DateTime.UtcNow - (BenchData.QueuedBefore / 2);
+            await using (var db = await contexts.CreateDbContextAsync())
+            {
+                await db.Set<Job>().Where(j => JobStatus.Active.Contains(j.Status) && !(keepQueue && j.Status == JobStatus.Queued && j.CreatedAt < seeded))
+                    .ExecuteUpdateAsync(set => set.SetProperty(j => j.Status, JobStatus.Cancelled).SetProperty(j => j.CompletedAt, DateTime.UtcNow));
+            }
+
+            await launcher.PromoteAsync(JobCause.Sweep);
+            await launcher.WhenIdleAsync();
+        }
+
+        /// <summary>A job a figure made, the model of the seeded queue's jobs.</summary>
+        public async Task<Guid> AnyJobAsync()
+        {
             await using var db = await contexts.CreateDbContextAsync();
-            await db.Set<Job>().Where(j => JobStatus.Active.Contains(j.Status))
-                .ExecuteUpdateAsync(set => set.SetProperty(j => j.Status, JobStatus.Cancelled).SetProperty(j => j.CompletedAt, DateTime.UtcNow));
+            return await db.Set<Job>().Select(j => j.Id).FirstAsync();
+        }
+
+        public async Task<List<Guid>> QueuedAsync()
+        {
+            await using var db = await contexts.CreateDbContextAsync();
+            return await db.Set<Job>().Where(j => j.Status == JobStatus.Queued).Select(j => j.Id).ToListAsync();
         }
     }
 
