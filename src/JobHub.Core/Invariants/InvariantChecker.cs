@@ -44,6 +44,7 @@ public sealed class InvariantChecker(
         violations.AddRange(await FifoAsync(db));
         violations.AddRange(await DeadlinesAsync(db));
         violations.AddRange(await CreditsAsync(db));
+        violations.AddRange(await QueueCountAsync(db));
         return violations;
     }
 
@@ -107,6 +108,20 @@ public sealed class InvariantChecker(
             yield return new Violation("R12", string.Join(",", queued), $"jobs wait beside a free slot since {open:O}");
         }
     }
+
+    /// <summary>
+    /// R2's positions: the count of queued jobs the database keeps (queue_count, by triggers; every admission's place in the
+    /// queue is read from it) is the number of jobs queued. Raw SQL: queue_count is not in the EF model.
+    /// </summary>
+    private static async Task<IEnumerable<Violation>> QueueCountAsync(JobHubDbContext db)
+    {
+        var counts = (await db.Database.SqlQuery<QueueCounts>($"""
+            SELECT (SELECT queued FROM queue_count) AS kept, (SELECT count(*)::int FROM jobs WHERE status = 'queued') AS queued
+            """).ToListAsync()).Single();
+        return counts.Kept == counts.Queued ? [] : [new Violation("R2", "queue_count", $"the kept count says {counts.Kept} queued; {counts.Queued} are")];
+    }
+
+    internal sealed record QueueCounts(int? Kept, int Queued);
 
     private static async Task<IEnumerable<Violation>> OneActivePerUserAsync(JobHubDbContext db) =>
         (await db.Set<Job>().Where(j => JobStatus.Active.Contains(j.Status)).GroupBy(j => j.UserId).Where(g => g.Count() > 1)

@@ -15,6 +15,12 @@ internal static class SlotAdmission
     private const string Lock = "DO $$ BEGIN PERFORM pg_advisory_xact_lock(5363613744568095569); END $$;\n";
 
     /// <summary>
+    /// The admission's statement runs on its generic plan (before the lock is taken, for the transaction): planned for its
+    /// values on every call, as PostgreSQL chose for it, it spent longer in planning than in running, all of it under the lock.
+    /// </summary>
+    private const string GenericPlan = "SET LOCAL plan_cache_mode = force_generic_plan;\n";
+
+    /// <summary>
     /// The slot lock in shared mode, taken by every termination before it touches a row (<see cref="JobTermination"/>): a
     /// release never runs beside an admission or a promotion, while releases run beside each other. So whatever a
     /// release reads after taking it (is anyone queued?) includes every admission committed before it, and an admission
@@ -57,7 +63,7 @@ internal static class SlotAdmission
     /// the job's insert, so that the whole admission is one round trip under the lock.
     /// </summary>
     public static FormattableString LockAndDecide(int maxConcurrent) => RawSql.Concat(
-        FormattableStringFactory.Create(Lock + "WITH state AS (\n" + State + "),\n", []),
+        FormattableStringFactory.Create(GenericPlan + Lock + "WITH state AS (\n" + State + "),\n", []),
         $"decision AS (SELECT CASE WHEN state.in_slot < {maxConcurrent} AND state.head_id IS NULL THEN state.account END AS account FROM state),\n");
 
     /// <summary>

@@ -111,8 +111,10 @@ public sealed class SubmitJob(
             // in PostgreSQL, committed as soon as the last has run, so the slot lock is held for no round trip at all. The
             // lock and the decision (SlotAdmission), then one statement with the balance locked, the job started or queued
             // when the balance covers its cost (R4's index refuses a second active one right here), its first event, the
-            // NOTIFY, the debit (R6, the ledger's own steps) and the job's place in the queue (the jobs queued ahead of it;
-            // its own row is not in the statement's snapshot). A balance too small or a missing user creates nothing.
+            // NOTIFY, the debit (R6, the ledger's own steps) and the job's place in the queue: the queued jobs (queue_count,
+            // kept by triggers) less those queued after it, none unless another instance's clock runs ahead, plus one (its own
+            // row is not in the statement's snapshot, nor in the count until it commits). A balance too small or a missing
+            // user creates nothing.
             admitted = (await db.Database.SqlQuery<Admitted>(RawSql.Concat(SlotAdmission.LockAndDecide(options.Value.MaxConcurrent),
                 CreditLedger.BalanceStep(request.UserId), $"""
                 ,
@@ -138,7 +140,8 @@ public sealed class SubmitJob(
                 """, CreditLedger.DebitSteps(request.UserId, id, cost, now), $"""
                 SELECT job.queue_seq, job.status, job.account_key AS account,
                        CASE WHEN job.status = 'queued' THEN
-                           (SELECT count(*) FROM jobs q WHERE q.status = 'queued' AND (q.queued_at, q.queue_seq) < (job.queued_at, job.queue_seq))::int + 1
+                           (SELECT queued FROM queue_count)
+                           - (SELECT count(*) FROM jobs q WHERE q.status = 'queued' AND (q.queued_at, q.queue_seq) > (job.queued_at, job.queue_seq))::int + 1
                        END AS position,
                        EXISTS (SELECT 1 FROM paid) AS paid, balance.credit_balance AS balance
                 FROM (SELECT 1) AS one LEFT JOIN balance ON true LEFT JOIN job ON true

@@ -42,6 +42,17 @@ public sealed class InvariantCheckerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AKeptQueueCountThatIsNotTheQueue_IsR2()
+    {
+        await BusyAsync();
+        Assert.Empty(await CheckAsync());
+        await h.ScalarAsync<int>($"UPDATE queue_count SET queued = queued + 1; SELECT 1");
+
+        var violation = Assert.Single(await CheckAsync());
+        Assert.Equal(("R2", "queue_count"), (violation.Rule, violation.Subject));
+    }
+
+    [Fact]
     public async Task MoreJobsInSlotsThanAllowed_IsR1()
     {
         await BusyAsync();

@@ -78,6 +78,32 @@ public sealed class AdmissionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Submit_ReportsItsPlace_AfterJobsAheadLeftTheQueue()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            await RunningJobAsync();
+        }
+
+        var queued = new List<Job>();
+        for (var i = 0; i < 4; i++)
+        {
+            queued.Add((await h.SubmitAsync(await h.CreateUserAsync())).Job!);
+        }
+
+        await h.Cancel.HandleAsync(new CancelJobRequest(queued[1].Id, queued[1].UserId, JobCause.User, JobErrorCodes.CancelledByUser, "no"));
+        var oldest = await h.ScalarAsync<Guid>($"SELECT id FROM jobs WHERE status = 'running' ORDER BY started_at, id LIMIT 1");
+        await h.Finish.CompleteAsync(oldest, [], null, JobCause.Webhook); // promotes queued[0]
+        await h.Launcher.WhenIdleAsync();
+
+        var next = await h.SubmitAsync(await h.CreateUserAsync());
+
+        Assert.Equal(3, next.QueuePosition); // behind queued[2] and queued[3]
+        Assert.Equal(3, await h.Queue.PositionAsync(next.Job!.Id));
+        Assert.Equal(3, await h.ScalarAsync<int>($"SELECT queued FROM queue_count"));
+    }
+
+    [Fact]
     public async Task Submit_ThatCannotBePaid_IsOneRoundTrip_AndCreatesNothing()
     {
         var user = await h.CreateUserAsync(credits: 1);
