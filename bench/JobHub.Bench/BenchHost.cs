@@ -29,6 +29,7 @@ internal sealed class BenchHost : IAsyncDisposable
 
     public WebApplication App { get; }
     public string Database => database;
+    public string ConnectionString => new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = database }.ConnectionString;
     public string Storage => storage;
     public string BaseUrl { get; }
     public SimulatorState Simulator => App.Services.GetRequiredService<SimulatorState>();

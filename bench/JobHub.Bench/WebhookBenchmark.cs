@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
@@ -29,14 +30,37 @@ public static class WebhookBenchmark
     public static async Task<BenchResult> RunAsync(string adminConnectionString, string? webExecutable)
     {
         var figures = new List<Figure>();
+        IReadOnlyList<string> growth;
         await using (var host = await BenchHost.StartAsync(adminConnectionString, new Dictionary<string, string?>
         {
             ["JobHub:Maintenance:Enabled"] = "false",
         }))
         {
             await DeliveriesAsync(host, jobs: 200, senders: 50); // warm-up: JIT, connection pools
-            figures.Add(await DeliveriesAsync(host, jobs: 200, senders: 1));
-            figures.Add(await DeliveriesAsync(host, jobs: 1000, senders: 50));
+            // The same deliveries on an empty database, with 10,000 jobs queued and with a year of history (issue 18).
+            var empty = await MeasureAsync(host, "");
+            var template = (await host.CreateRunningJobsAsync(1))[0].Id;
+            var seededQueue = await BenchData.SeedQueueAsync(host.ConnectionString, template);
+            await using (var db = await host.Db.CreateDbContextAsync())
+            {
+                // The head backs off: the slots a figure's last deliveries free are not refilled with jobs this run would launch.
+                await db.Database.ExecuteSqlAsync($"""
+                    UPDATE jobs SET next_attempt_at = now() + interval '1 day'
+                    WHERE id = (SELECT id FROM jobs WHERE status = 'queued' ORDER BY queued_at, queue_seq LIMIT 1)
+                    """);
+            }
+
+            var queued = await MeasureAsync(host, $" [{BenchData.QueuedJobs:N0} queued]");
+            await using (var db = await host.Db.CreateDbContextAsync())
+            {
+                await db.Database.ExecuteSqlAsync($"UPDATE jobs SET status = 'cancelled', completed_at = now() WHERE status IN ('queued', 'running')");
+            }
+
+            var seededHistory = await BenchData.SeedHistoryAsync(host.ConnectionString);
+            var history = await MeasureAsync(host, $" [{BenchData.HistoryJobs:N0} in history]");
+            figures.AddRange([.. empty, .. queued, .. history]);
+            growth = Growth.Table(empty, [(BenchData.QueuedJobs.ToString("N0", CultureInfo.InvariantCulture) + " queued", queued, seededQueue),
+                (BenchData.HistoryJobs.ToString("N0", CultureInfo.InvariantCulture) + " in history", history, seededHistory)]);
         }
 
         var (one, fifty) = (figures[0], figures[1]);
@@ -58,12 +82,24 @@ public static class WebhookBenchmark
 
         // After JobHub's figures, never beside them: the reference has the cluster to itself, as JobHub had.
         var time = TimeSpan.FromSeconds(10);
-        return new BenchResult(figures, PgReference.Table(
+        return new BenchResult(figures,
         [
-            ("webhook, 1 sender", one.PerSecond!.Value, await PgReference.RunAsync(adminConnectionString, PgReference.Webhook, 1, time)),
-            ("webhook, 50 concurrent senders", fifty.PerSecond!.Value, await PgReference.RunAsync(adminConnectionString, PgReference.Webhook, 50, time)),
-        ]));
+            .. growth,
+            .. PgReference.Table(
+            [
+                ("webhook, 1 sender", one.PerSecond!.Value, await PgReference.RunAsync(adminConnectionString, PgReference.Webhook, 1, time)),
+                ("webhook, 50 concurrent senders", fifty.PerSecond!.Value, await PgReference.RunAsync(adminConnectionString, PgReference.Webhook, 50, time)),
+            ]),
+        ]);
     }
+
+    private static async Task<List<Figure>> MeasureAsync(BenchHost host, string state) =>
+    [
+        Named(await DeliveriesAsync(host, jobs: 200, senders: 1), state),
+        Named(await DeliveriesAsync(host, jobs: 1000, senders: 50), state),
+    ];
+
+    private static Figure Named(Figure figure, string state) => figure with { Name = figure.Name + state };
 
     private static async Task<Figure> DeliveriesAsync(BenchHost host, int jobs, int senders)
     {
@@ -105,7 +141,7 @@ public static class WebhookBenchmark
         // The successes' copies (Hangfire jobs) end before the next figure starts.
         await host.WaitForCopiesAsync(ids);
         return Figure.From($"webhook latency, {jobs} deliveries from {senders} concurrent senders ({jobs / elapsed.TotalSeconds:0} deliveries/s; target ≥ 1,000/s)",
-            samples, targetP99: 50) with { PerSecond = jobs / elapsed.TotalSeconds };
+            samples, targetP99: senders == 1 ? 10 : 50) with { PerSecond = jobs / elapsed.TotalSeconds };
     }
 
     /// <summary>

@@ -90,8 +90,10 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
         FormattableString Set, string? Message, object? Data, TerminationStep? Step);
 
     /// <summary>
-    /// What the statement returns: the job as it was locked (nulls when not found), what changed, and whether any job was
-    /// queued once the release held the slot lock.
+    /// What the statement returns: the job as it was locked (nulls when not found), what changed, and whether, once the
+    /// release held the slot lock, a job was queued and the slots in use (this job's among them) were at most the limit,
+    /// so that its release frees one. (They are never more, but for a while after the limit is lowered; a slot freed then
+    /// by releases running together is refilled by the promote sweep.)
     /// </summary>
     private sealed record Terminated(string? Status, string? TaskId, string? AccountKey, string? LeftStatus, bool Refunded, bool Waiting, string? Note);
 
@@ -136,6 +138,7 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
     /// </summary>
     private FormattableString Statement(Change change, DateTime now)
     {
+        var max = options.Value.MaxConcurrent;
         var owner = change.OwnerId is { } ownerId ? (FormattableString)$" AND user_id = {ownerId}" : Nothing;
         var task = change.Step is { } step ? (FormattableString)$" AND task_id = {step.TaskId}" : Nothing;
         var steps = RawSql.Concat(
@@ -183,7 +186,8 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
             SELECT old.status, old.task_id, old.account_key, changed.left_status,
             """, change.To != JobStatus.Completed ? (FormattableString)$" EXISTS (SELECT 1 FROM refunded)" : $" false", $"""
              AS refunded,
-                   EXISTS (SELECT 1 FROM jobs WHERE status = 'queued') AS waiting,
+                   EXISTS (SELECT 1 FROM jobs WHERE status = 'queued')
+                   AND (SELECT count(*) FROM (SELECT 1 FROM jobs WHERE status IN ('starting', 'running') LIMIT {max + 1}) AS slot) <= {max} AS waiting,
             """,
             change.Step?.Note ?? (FormattableString)$"NULL::text", $"""
              AS note
