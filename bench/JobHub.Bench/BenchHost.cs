@@ -50,7 +50,7 @@ internal sealed class BenchHost : IAsyncDisposable
             builder.WebHost.UseStaticWebAssets(); // the pages' scripts and styles from the build output, as published files in a real run
             builder.Configuration["Logging:LogLevel:Default"] = "Warning";
             builder.Configuration["ConnectionStrings:JobHub"] =
-                new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = database, MaxPoolSize = 100 }.ConnectionString;
+                new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = database }.ConnectionString;
             builder.Configuration["JobHub:PublicBaseUrl"] = baseUrl;
             builder.Configuration["JobHub:StorageRoot"] = storage;
             builder.Configuration["JobHub:WebhookSecret"] = "bench-secret";

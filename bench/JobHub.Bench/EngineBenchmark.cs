@@ -30,7 +30,7 @@ public static class EngineBenchmark
         await BenchDatabase.ExecuteAsync(adminConnectionString, $"CREATE DATABASE \"{database}\"");
         try
         {
-            var connectionString = new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = database, MaxPoolSize = 80 }.ConnectionString;
+            var connectionString = new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = database }.ConnectionString;
             var storage = Path.Combine(Path.GetTempPath(), "jobhub-bench", database);
             var configuration = new ConfigurationBuilder()
                 .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"))
