@@ -57,7 +57,7 @@ public static class EngineBenchmark
             // Warm-up, not measured: JIT, EF Core's query compilation and model, the connection pool.
             await SubmitLatencyAsync(bench, inputs, submitters: 1, perSubmitter: 20);
             await bench.ResetAsync();
-            await SubmitLatencyAsync(bench, inputs, submitters: 50, perSubmitter: 10);
+            await SubmitLatencyAsync(bench, inputs, submitters: 50, perSubmitter: 20);
             await bench.ResetAsync();
             var template = await bench.AnyJobAsync();
 
