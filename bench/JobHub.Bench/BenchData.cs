@@ -111,7 +111,7 @@ public static class BenchData
     }
 
     /// <summary>What autovacuum would have done by the time a site held this much: statistics and the visibility map.</summary>
-    private static async Task AnalyzeAsync(string connectionString)
+    public static async Task AnalyzeAsync(string connectionString)
     {
         foreach (var table in new[] { "users", "jobs", "job_events", "credit_ledger", "webhook_deliveries" })
         {

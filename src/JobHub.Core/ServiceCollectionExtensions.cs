@@ -57,6 +57,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Admin.AdminActions>();
         services.AddSingleton<Invariants.InvariantChecker>();
         services.AddSingleton<CopyOutputs>();
+        services.AddSingleton<JobChangeFeed>();
         services.AddSingleton<OutputUrlPolicy>();
         // Result downloads: redirects followed by hand (each hop checked), connections only where the policy allows.
         services.AddHttpClient(CopyOutputs.HttpClientName, http => http.Timeout = TimeSpan.FromMinutes(5))

@@ -7,13 +7,18 @@ namespace JobHub.Core.Jobs;
 /// Nothing is lost by it: an abandoned launch leaves its job <c>starting</c> for the orphan sweep, an
 /// abandoned copy leaves the job pending for the copy sweep, both in whichever instance runs next.
 /// </summary>
-public sealed class EngineLifetime(JobLauncher launcher, CopyOutputs copyOutputs) : IHostedService
+public sealed class EngineLifetime(JobLauncher launcher, CopyOutputs copyOutputs, JobChangeFeed changes) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
         copyOutputs.Start();
+        changes.Start();
         return Task.CompletedTask;
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.WhenAll(launcher.StopAsync(), copyOutputs.StopAsync()).WaitAsync(cancellationToken);
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await Task.WhenAll(launcher.StopAsync(), copyOutputs.StopAsync()).WaitAsync(cancellationToken);
+        await changes.StopAsync().WaitAsync(cancellationToken); // after the launches: the ends they committed are sent too
+    }
 }

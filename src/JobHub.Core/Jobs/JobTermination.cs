@@ -46,11 +46,13 @@ public sealed record TerminationStep(string TaskId, FormattableString Steps, For
 
 /// <summary>
 /// The one way a job reaches a terminal state: one statement, its own transaction, that locks the job's row, changes it
-/// when it is in a state the change accepts (with its event and NOTIFY) or records the attempt as ignored, refunds the
-/// debit (R6, exactly once: the change happens once, and the ledger's unique key backs it up) and sets the cost (R10);
-/// then, when the job held a slot, the next queued jobs are promoted under the slot lock (R12).
+/// when it is in a state the change accepts (with its event; the NOTIFY follows the commit, <see cref="JobChangeFeed"/>)
+/// or records the attempt as ignored, refunds the debit (R6, exactly once: the change happens once, and the ledger's unique
+/// key backs it up) and sets the cost (R10); then, when the job held a slot someone waits for, the next queued jobs are
+/// promoted under the slot lock (R12).
 /// </summary>
-public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, ToolCatalog catalog, IOptions<JobHubOptions> options, TimeProvider clock)
+public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, ToolCatalog catalog, JobChangeFeed changes, IOptions<JobHubOptions> options,
+    TimeProvider clock)
 {
     private static readonly FormattableString Nothing = $"";
 
@@ -95,7 +97,8 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
     /// so that its release frees one. (They are never more, but for a while after the limit is lowered; a slot freed then
     /// by releases running together is refilled by the promote sweep.)
     /// </summary>
-    private sealed record Terminated(string? Status, string? TaskId, string? AccountKey, string? LeftStatus, bool Refunded, bool Waiting, string? Note);
+    private sealed record Terminated(Guid? UserId, string? Status, string? TaskId, string? AccountKey, string? LeftStatus, bool Refunded, bool Waiting,
+        string? Note);
 
     private async Task<TerminationResult> TerminateAsync(Change change, CancellationToken cancellationToken)
     {
@@ -103,7 +106,7 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         {
             // Raw SQL, one round trip and one commit (the shared slot lock, then one statement): the row lock, the decision,
-            // the change with its event and NOTIFY, or the ignored attempt, the refund and the caller's step. EF cannot say
+            // the change with its event, or the ignored attempt, the refund and the caller's step. EF cannot say
             // "change it only if it is still in this state" and return what it was; the lock makes the state it left the one
             // the event records.
             row = (await db.Database.SqlQuery<Terminated>(Statement(change, clock.GetUtcNow().UtcDateTime)).FirstRowAsync(cancellationToken))!;
@@ -118,6 +121,8 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
         {
             return new TerminationResult(TerminationOutcome.Ignored, row.Status, row.TaskId, row.AccountKey, [], false, row.Note);
         }
+
+        changes.Publish(new JobChanged(change.JobId, row.UserId!.Value, change.To, row.LeftStatus));
 
         // R12: the slot this job held is refilled in the same call, right after the release is committed, when the
         // statement saw a job waiting; when nobody waits (the common case) nothing more is sent. The statement read the
@@ -158,9 +163,7 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
                                           * coalesce(({rates}::jsonb ->> target.tool_key)::numeric, 0), 4) END),
                                 cost_estimated = {change.Money}::numeric IS NULL, completed_at = {now}, updated_at = {now}
                 FROM target WHERE jobs.id = target.id
-                RETURNING target.user_id, target.status AS left_status,
-                          pg_notify({JobEvents.Channel}, json_build_object('jobId', target.id, 'userId', target.user_id,
-                                                                           'status', {change.To}, 'from', target.status)::text)),
+                RETURNING target.user_id, target.status AS left_status),
             event AS (
                 INSERT INTO job_events (job_id, at, kind, from_status, to_status, cause, actor, message, data)
                 SELECT {change.JobId}, {now}, {JobEvents.Transition}, left_status, {change.To}, {change.Cause}, {change.Actor},
@@ -183,7 +186,7 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
 
         return RawSql.Concat(steps, $"""
 
-            SELECT old.status, old.task_id, old.account_key, changed.left_status,
+            SELECT old.user_id, old.status, old.task_id, old.account_key, changed.left_status,
             """, change.To != JobStatus.Completed ? (FormattableString)$" EXISTS (SELECT 1 FROM refunded)" : $" false", $"""
              AS refunded,
                    EXISTS (SELECT 1 FROM jobs WHERE status = 'queued')

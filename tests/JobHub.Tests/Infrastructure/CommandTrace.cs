@@ -21,7 +21,8 @@ public static class CommandTrace
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
             ActivityStopped = activity =>
             {
-                if (activity.Source.Name == "Npgsql" && activity.TraceId == trace)
+                // A physical connection opened for the call (the pool's were busy) is not one of its commands.
+                if (activity.Source.Name == "Npgsql" && activity.TraceId == trace && !activity.DisplayName.StartsWith("CONNECT", StringComparison.Ordinal))
                 {
                     commands.Enqueue((activity.GetTagItem("db.query.text") ?? activity.GetTagItem("db.statement")) as string ?? activity.DisplayName);
                 }

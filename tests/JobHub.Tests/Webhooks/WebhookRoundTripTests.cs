@@ -3,6 +3,7 @@ using JobHub.Core.Jobs;
 using JobHub.Core.Webhooks;
 using JobHub.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 
 namespace JobHub.Tests.Webhooks;
 
@@ -26,14 +27,34 @@ public sealed class WebhookRoundTripTests : IAsyncLifetime
         var receiver = h.Services.GetRequiredService<ReceiveWebhook>();
         var request = await RequestAsync(job, new { code = 805, msg = "CUDA out of memory", data = new { failedReason = new { exception_message = "oom" } } });
 
+        // A connection of its own (not the engine's pool, whose idle connection the webhook then uses): another instance listening.
+        await using var listening = new NpgsqlConnection(TestDatabase.ConnectionStringFor(h.DatabaseName));
+        await listening.OpenAsync();
+        var heard = new List<string>();
+        listening.Notification += (_, e) => heard.Add(e.Payload);
+        await using (var listen = new NpgsqlCommand($"LISTEN {JobEvents.Channel}", listening))
+        {
+            await listen.ExecuteNonQueryAsync();
+        }
+
         var (response, commands) = await CommandTrace.RunAsync(() => receiver.HandleAsync(request));
 
         Assert.Equal((200, WebhookOutcomes.Finished), (response.StatusCode, response.Outcome));
         var command = Assert.Single(commands);
-        Assert.All(["pg_advisory_xact_lock_shared", "UPDATE jobs", "INSERT INTO job_events", "INSERT INTO credit_ledger", "INSERT INTO webhook_deliveries",
-            "pg_notify"], part => Assert.Contains(part, command));
+        Assert.All(["pg_advisory_xact_lock_shared", "UPDATE jobs", "INSERT INTO job_events", "INSERT INTO credit_ledger", "INSERT INTO webhook_deliveries"],
+            part => Assert.Contains(part, command));
+        Assert.DoesNotContain("pg_notify", command); // sent after the commit, with the ends committed meanwhile (JobChangeFeed)
         Assert.Equal(JobStatus.Failed, (await h.GetJobAsync(job.Id)).Status);
         Assert.Equal(10, await h.BalanceAsync(job.UserId));
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (heard.Count == 0 && DateTime.UtcNow < deadline)
+        {
+            await listening.WaitAsync(TimeSpan.FromMilliseconds(200));
+        }
+
+        var changed = JsonSerializer.Deserialize<JobChanged>(Assert.Single(heard), JobJson.Options)!;
+        Assert.Equal(new JobChanged(job.Id, job.UserId, JobStatus.Failed, JobStatus.Running), changed);
     }
 
     [Fact]
