@@ -6,10 +6,11 @@ using Microsoft.Extensions.Logging;
 namespace JobHub.Core.Jobs;
 
 /// <summary>
-/// The NOTIFY of a job's end (<see cref="JobTermination"/>), sent after its commit, in batches: one transaction for every end
-/// committed meanwhile. PostgreSQL holds one lock for each NOTIFYing commit through its WAL flush, so a NOTIFY in each
-/// webhook's own transaction made the webhooks' commits one at a time (one flush each); sent in batches, their commits
-/// share flushes again. Each change is still one notification of its own (<see cref="JobChanged"/>), in commit order on
+/// The NOTIFY of the hot paths' changes, a job's admission (<see cref="SubmitJob"/>) and its end (<see cref="JobTermination"/>),
+/// sent after their commit, in batches: one transaction for every change committed meanwhile. PostgreSQL holds one lock
+/// for each NOTIFYing commit through its WAL flush, so a NOTIFY in each webhook's own transaction made the webhooks'
+/// commits one at a time (one flush each), and an admission's held the slot lock longer; sent in batches, the commits
+/// share flushes again. The other changes (promotion, start, requeue, notes) keep their NOTIFY in their statement. Each change is still one notification of its own (<see cref="JobChanged"/>), in commit order on
 /// this instance. A change whose process dies before its batch goes out reaches the pages by their poll (JobChangeListener).
 /// </summary>
 public sealed class JobChangeFeed(IDbContextFactory<JobHubDbContext> contexts, ILogger<JobChangeFeed> logger)

@@ -5,7 +5,8 @@ namespace JobHub.Core.Jobs;
 
 /// <summary>
 /// The job's event log, and the NOTIFY that tells every instance a job changed. Both are written in the
-/// statement or transaction that made the change, so a rolled-back change leaves neither.
+/// statement or transaction that made the change, so a rolled-back change leaves neither; the admission's and the end's
+/// NOTIFY follow their commit instead (<see cref="JobChangeFeed"/>).
 /// </summary>
 public static class JobEvents
 {

@@ -44,6 +44,7 @@ public sealed class SubmitJob(
     ToolCatalog catalog,
     IFileStorage storage,
     JobLauncher launcher,
+    JobChangeFeed changes,
     IOptions<JobHubOptions> options,
     TimeProvider clock)
 {
@@ -79,6 +80,9 @@ public sealed class SubmitJob(
             return result;
         }
 
+        // The NOTIFY after the commit, out of the slot lock's hold (JobChangeFeed).
+        changes.Publish(new JobChanged(job.Id, job.UserId, job.Status));
+
         // A queued job needs no look for a slot after the commit: a release runs before the admission (which then sees the
         // slot free) or after it (and then sees this job waiting), never beside it (SlotAdmission.ReleaseLock).
         if (job.Status == JobStatus.Starting)
@@ -111,7 +115,7 @@ public sealed class SubmitJob(
             // in PostgreSQL, committed as soon as the last has run, so the slot lock is held for no round trip at all. The
             // lock and the decision (SlotAdmission), then one statement with the balance locked, the job started or queued
             // when the balance covers its cost (R4's index refuses a second active one right here), its first event, the
-            // NOTIFY, the debit (R6, the ledger's own steps) and the job's place in the queue: the queued jobs (queue_count,
+            // debit (R6, the ledger's own steps) and the job's place in the queue: the queued jobs (queue_count,
             // kept by triggers) less those queued after it, none unless another instance's clock runs ahead, plus one (its own
             // row is not in the statement's snapshot, nor in the count until it commits). A balance too small or a missing
             // user creates nothing.
@@ -126,10 +130,7 @@ public sealed class SubmitJob(
                            {now}, CASE WHEN decision.account IS NULL THEN {now} END, nextval('jobs_queue_seq'),
                            CASE WHEN decision.account IS NULL THEN NULL ELSE {now} END, decision.account, {now}
                     FROM decision, balance WHERE balance.credit_balance >= {cost}
-                    RETURNING id, status, account_key, queued_at, queue_seq,
-                              pg_notify({JobEvents.Channel}, CASE WHEN account_key IS NULL
-                                  THEN {JobJson.Serialize(new JobChanged(id, request.UserId, JobStatus.Queued))}
-                                  ELSE {JobJson.Serialize(new JobChanged(id, request.UserId, JobStatus.Starting))} END)),
+                    RETURNING id, status, account_key, queued_at, queue_seq),
                 event AS (
                     INSERT INTO job_events (job_id, at, kind, from_status, to_status, cause, message, data)
                     SELECT job.id, {now}, {JobEvents.Transition}, NULL, job.status, {JobCause.User},

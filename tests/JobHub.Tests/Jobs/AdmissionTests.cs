@@ -72,8 +72,9 @@ public sealed class AdmissionTests : IAsyncLifetime
 
         Assert.Equal((JobStatus.Queued, 1), (result.Job!.Status, result.QueuePosition));
         var command = Assert.Single(commands);
-        Assert.All(["pg_advisory_xact_lock(", "INSERT INTO jobs", "INSERT INTO job_events", "INSERT INTO credit_ledger", "pg_notify"],
+        Assert.All(["pg_advisory_xact_lock(", "INSERT INTO jobs", "INSERT INTO job_events", "INSERT INTO credit_ledger", "queue_count"],
             part => Assert.Contains(part, command));
+        Assert.DoesNotContain("pg_notify", command); // after the commit, out of the lock's hold (JobChangeFeed)
         Assert.Equal(10 - result.Job.CreditCost, await h.BalanceAsync(user));
     }
 
