@@ -19,7 +19,7 @@ public static class Growth
         {
             "",
             $"The same figures as the data grows (target: each within {Bound.ToString(CultureInfo.InvariantCulture)}× of the empty database; " +
-            "the grown states were written with set-based SQL, then vacuumed and analysed: " +
+            "the grown states were written with set-based SQL, then vacuumed, analysed and checkpointed: " +
             string.Join(", ", grown.Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.State} in {g.Seeded.TotalSeconds:0} s"))) + ").",
             "",
             "| figure | empty | " + string.Join(" | ", grown.Select(g => g.State)) + " | verdict |",
