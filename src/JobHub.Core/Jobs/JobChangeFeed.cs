@@ -10,8 +10,9 @@ namespace JobHub.Core.Jobs;
 /// sent after their commit, in batches: one transaction for every change committed meanwhile. PostgreSQL holds one lock
 /// for each NOTIFYing commit through its WAL flush, so a NOTIFY in each webhook's own transaction made the webhooks'
 /// commits one at a time (one flush each), and an admission's held the slot lock longer; sent in batches, the commits
-/// share flushes again. The other changes (promotion, start, requeue, notes) keep their NOTIFY in their statement. Each change is still one notification of its own (<see cref="JobChanged"/>), in commit order on
-/// this instance. A change whose process dies before its batch goes out reaches the pages by their poll (JobChangeListener).
+/// share flushes again. The other changes (promotion, start, requeue, notes) keep their NOTIFY in their statement. Each
+/// change is still one notification of its own (<see cref="JobChanged"/>), in commit order on this instance. A change whose
+/// process dies before its batch goes out reaches the pages by their poll (JobChangeListener).
 /// </summary>
 public sealed class JobChangeFeed(IDbContextFactory<JobHubDbContext> contexts, ILogger<JobChangeFeed> logger)
 {
@@ -73,9 +74,9 @@ public sealed class JobChangeFeed(IDbContextFactory<JobHubDbContext> contexts, I
                 // Raw SQL: NOTIFY has no EF API; one statement, one commit for the batch, each payload a notification of its own.
                 await db.Database.ExecuteSqlAsync($"SELECT pg_notify({JobEvents.Channel}, payload) FROM unnest({batch.ToArray()}) AS payload");
             }
-            catch (Exception ex) when (ex.DatabaseError() is not null)
+            catch (Exception ex)
             {
-                // The changes are committed; the pages' poll shows them.
+                // The changes are committed; the pages' poll shows them. The loop goes on: later changes are sent.
                 logger.LogWarning("Could not send {Count} job change notification(s): {Error}", batch.Count, ex.Message);
             }
         }
