@@ -225,6 +225,35 @@ public sealed class JobRunnerTests : EngineComponentTests
     }
 
     [Fact]
+    public async Task RunClickedWhileAChosenFileIsStillMeasured_WaitsForIt_ThenRunsWithIt()
+    {
+        var user = await H.CreateUserAsync(10);
+        var personMeasured = Ui.JSInterop.Setup<FileDrop.FilePreview?>("jobhub.preview", "input-person"); // answers when the test says
+        Ui.JSInterop.Setup<FileDrop.FilePreview?>("jobhub.preview", "input-pose").SetResult(new("blob:pose", 640, 480, null));
+        var cut = RenderFor(user);
+        WaitForPhase(cut, RunnerPhase.Ready);
+        var inputs = cut.FindComponents<InputFile>();
+        inputs[1].UploadFiles(InputFileContent.CreateFromBinary(SampleMedia.Png(64, 64, 2), "pose.png", contentType: "image/png"));
+        var person = new GatedFile("person.png", SampleMedia.Png(64, 64));
+        person.Open();
+        var picking = cut.InvokeAsync(() => inputs[0].Instance.OnChange.InvokeAsync(new InputFileChangeEventArgs([person])));
+
+        var running = cut.Find("form#tool-form").SubmitAsync();
+
+        // bUnit fails an unanswered JS call after a second: only in-memory looks until the browser's answer.
+        Assert.False(picking.IsCompleted);
+        Assert.False(running.IsCompleted);
+        Assert.Empty(cut.FindAll("#runner-error")); // not "choose a file": the file is chosen, only not yet measured
+
+        personMeasured.SetResult(new("blob:person", 64, 64, null));
+        await running;
+
+        WaitForPhase(cut, RunnerPhase.Active);
+        Assert.NotNull(await H.Services.GetRequiredService<JobQueries>().ActiveAsync(user));
+        Assert.Equal(10 - 3, await H.BalanceAsync(user));
+    }
+
+    [Fact]
     public async Task CancellingARunningJob_CancelsAndRefunds()
     {
         var job = await H.RunningJobAsync(credits: 10);
