@@ -33,6 +33,14 @@ public static class HangfireSetup
     /// <summary>How often an idle copy worker looks for an enqueued copy.</summary>
     public static readonly TimeSpan CopyPollInterval = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>
+    /// How old a Hangfire lock must be to be taken as abandoned. Hangfire.PostgreSql's locks are rows, released by a
+    /// statement on the holder's connection: a lock held when that connection is cut (a database restart) or its instance
+    /// dies stays until it is this old, and the sweep it guards waits that long. Hangfire holds its locks for moments (a
+    /// recurring job's next run, a schedule change, an expiration batch), so seconds are ample.
+    /// </summary>
+    public static readonly TimeSpan AbandonedLockAfter = TimeSpan.FromSeconds(10);
+
     private static PostgreSqlStorageOptions StorageOptions(TimeSpan pollInterval, bool prepareSchema) => new()
     {
         SchemaName = "hangfire",
@@ -43,9 +51,9 @@ public static class HangfireSetup
         // up by another a minute later.
         UseSlidingInvisibilityTimeout = true,
         InvisibilityTimeout = TimeSpan.FromMinutes(1),
-        // A lock left by an instance that died holding it (SIGKILL while a sweep's recurring job was being scheduled) is
-        // taken over after a minute rather than Hangfire.PostgreSql's ten; Hangfire holds its locks for moments.
-        DistributedLockTimeout = TimeSpan.FromMinutes(1),
+        // A lock left by a cut connection or a dead instance is taken over after seconds rather than Hangfire.PostgreSql's
+        // ten minutes.
+        DistributedLockTimeout = AbandonedLockAfter,
     };
 
     static HangfireSetup()

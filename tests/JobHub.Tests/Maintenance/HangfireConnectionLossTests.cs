@@ -40,6 +40,32 @@ public sealed class HangfireConnectionLossTests
             "the copy enqueued after the cut was not done within 5 s");
     }
 
+    /// <summary>
+    /// Hangfire.PostgreSql's locks are rows: one held by a connection that is cut stays until it is older than
+    /// <c>DistributedLockTimeout</c>. Left on a sweep's recurring-job lock (and the scheduler's own), it stops that sweep for
+    /// seconds, not the minute (or the library's ten) it once did: a restart must not pause reconciliation for long.
+    /// </summary>
+    [Fact]
+    public async Task AHangfireLockLeftByACutConnection_PausesTheSweepForSecondsOnly()
+    {
+        await using var h = await EngineHarness.CreateAsync(new Dictionary<string, string?> { ["JobHub:Maintenance:DefaultInterval"] = "00:00:01" });
+        await h.Schedule.StartAsync(CancellationToken.None);
+        await WaitForScheduledRunAfterAsync(h, DateTime.UtcNow);
+
+        var left = DateTime.UtcNow;
+        var taken = await h.Db.ExecuteAsync($"""
+            INSERT INTO hangfire.lock (resource, acquired)
+            SELECT r, now() FROM unnest(ARRAY['hangfire:recurring-jobs:lock', {"hangfire:lock:recurring-job:" + MaintenanceTaskKeys.PromoteQueue}]) AS r
+            ON CONFLICT (resource) DO UPDATE SET acquired = excluded.acquired
+            """);
+        Assert.Equal(2, taken);
+
+        var resumed = await WaitForScheduledRunAfterAsync(h, left.AddSeconds(1)); // a run already fired as the rows went in may finish
+        Assert.True(resumed.StartedAt - left < TimeSpan.FromSeconds(15), $"the sweep resumed {resumed.StartedAt - left} after the lock was left");
+        Assert.True(resumed.StartedAt - left > HangfireSetup.AbandonedLockAfter - TimeSpan.FromSeconds(1),
+            $"the sweep ran {resumed.StartedAt - left} after the lock was left: the left lock was not in its way");
+    }
+
     private static async Task<MaintenanceRun> WaitForScheduledRunAfterAsync(EngineHarness h, DateTime after)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);

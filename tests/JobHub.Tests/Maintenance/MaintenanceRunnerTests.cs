@@ -101,14 +101,17 @@ public sealed class MaintenanceRunnerTests : IAsyncLifetime
     public async Task ASweepLockLeftTaken_DoesNotStopStartUp_AndItsScheduleIsAppliedOnceTheLockIsFree()
     {
         // An instance killed while it scheduled promote-queue left Hangfire's lock of it taken (as a SIGKILL in the chaos run
-        // did, and the restarted instance then failed to start).
+        // did, and the restarted instance then failed to start). Such a lock is abandoned after seconds now, shorter than
+        // start-up's wait; this one is dated ahead, so that it stays taken past that wait as a lock still in use would.
         var storage = h.Services.GetRequiredService<JobStorage>();
         h.Services.GetRequiredService<IRecurringJobManager>().RemoveIfExists(MaintenanceTaskKeys.PromoteQueue);
         using var connection = storage.GetConnection();
         var held = connection.AcquireDistributedLock("lock:recurring-job:" + MaintenanceTaskKeys.PromoteQueue, TimeSpan.FromSeconds(5));
+        Assert.Equal(1, await h.Db.ExecuteAsync(
+            $"UPDATE hangfire.lock SET acquired = now() + interval '1 hour' WHERE resource = {"hangfire:lock:recurring-job:" + MaintenanceTaskKeys.PromoteQueue}"));
         try
         {
-            await h.Schedule.StartAsync(CancellationToken.None); // waits Hangfire's lock timeout, then goes on
+            await h.Schedule.StartAsync(CancellationToken.None); // waits Hangfire's 15 s for the lock, then goes on
 
             Assert.DoesNotContain(MaintenanceTaskKeys.PromoteQueue, RecurringJobIds());
             Assert.Contains(MaintenanceTaskKeys.ReconcileRunning, RecurringJobIds());
