@@ -44,6 +44,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<WebhookTokens>();
         services.AddSingleton<QueueView>();
         services.AddSingleton<JobTermination>();
+        services.AddSingleton<TerminationBatcher>();
         services.AddSingleton<JobLauncher>();
         services.AddSingleton<SubmitJob>();
         services.AddSingleton<StoreInput>();

@@ -7,11 +7,13 @@ namespace JobHub.Core.Jobs;
 /// Nothing is lost by it: an abandoned launch leaves its job <c>starting</c> for the orphan sweep, an
 /// abandoned copy leaves the job pending for the copy sweep, both in whichever instance runs next.
 /// </summary>
-public sealed class EngineLifetime(JobLauncher launcher, CopyOutputs copyOutputs, JobChangeFeed changes) : IHostedService
+public sealed class EngineLifetime(JobLauncher launcher, CopyOutputs copyOutputs, TerminationBatcher terminations, JobChangeFeed changes)
+    : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
         copyOutputs.Start();
+        terminations.Start();
         changes.Start();
         return Task.CompletedTask;
     }
@@ -19,6 +21,7 @@ public sealed class EngineLifetime(JobLauncher launcher, CopyOutputs copyOutputs
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await Task.WhenAll(launcher.StopAsync(), copyOutputs.StopAsync()).WaitAsync(cancellationToken);
+        await terminations.StopAsync().WaitAsync(cancellationToken); // the ends the launches decided are sent first
         await changes.StopAsync().WaitAsync(cancellationToken); // after the launches: the ends they committed are sent too
     }
 }

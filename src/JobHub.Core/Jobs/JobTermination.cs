@@ -51,8 +51,8 @@ public sealed record TerminationStep(string TaskId, FormattableString Steps, For
 /// key backs it up) and sets the cost (R10); then, when the job held a slot someone waits for, the next queued jobs are
 /// promoted under the slot lock (R12).
 /// </summary>
-public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, ToolCatalog catalog, JobChangeFeed changes, IOptions<JobHubOptions> options,
-    TimeProvider clock)
+public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, ToolCatalog catalog, JobChangeFeed changes,
+    TerminationBatcher batcher, IOptions<JobHubOptions> options, TimeProvider clock)
 {
     private static readonly FormattableString Nothing = $"";
 
@@ -98,19 +98,22 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
     /// by releases running together is refilled by the promote sweep.)
     /// </summary>
     private sealed record Terminated(Guid? UserId, string? Status, string? TaskId, string? AccountKey, string? LeftStatus, bool Refunded, bool Waiting,
-        string? Note);
+        string? Note)
+    {
+        /// <summary>The statement's row, its columns in <see cref="Statement"/>'s order.</summary>
+        public static Terminated Read(Npgsql.NpgsqlDataReader row) => new(
+            row.IsDBNull(0) ? null : row.GetGuid(0), row.IsDBNull(1) ? null : row.GetString(1), row.IsDBNull(2) ? null : row.GetString(2),
+            row.IsDBNull(3) ? null : row.GetString(3), row.IsDBNull(4) ? null : row.GetString(4), row.GetBoolean(5), row.GetBoolean(6),
+            row.IsDBNull(7) ? null : row.GetString(7));
+    }
 
     private async Task<TerminationResult> TerminateAsync(Change change, CancellationToken cancellationToken)
     {
-        Terminated row;
-        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
-        {
-            // Raw SQL, one round trip and one commit (the shared slot lock, then one statement): the row lock, the decision,
-            // the change with its event, or the ignored attempt, the refund and the caller's step. EF cannot say
-            // "change it only if it is still in this state" and return what it was; the lock makes the state it left the one
-            // the event records.
-            row = (await db.Database.SqlQuery<Terminated>(Statement(change, clock.GetUtcNow().UtcDateTime)).FirstRowAsync(cancellationToken))!;
-        }
+        // Raw SQL, one round trip and one commit (the shared slot lock, then one statement, shared with the terminations
+        // that arrive meanwhile: TerminationBatcher): the row lock, the decision, the change with its event, or the ignored
+        // attempt, the refund and the caller's step. EF cannot say "change it only if it is still in this state" and return
+        // what it was; the lock makes the state it left the one the event records.
+        var row = await batcher.RunAsync(change.JobId, Statement(change, clock.GetUtcNow().UtcDateTime), Terminated.Read);
 
         if (row.Status is null)
         {
@@ -136,7 +139,7 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
     }
 
     /// <summary>
-    /// The termination as one statement. <c>old</c> locks the job's row: a change committed meanwhile by another path is
+    /// The termination as one statement, run after the shared slot lock (<see cref="TerminationBatcher"/>). <c>old</c> locks the job's row: a change committed meanwhile by another path is
     /// waited for and seen, so <c>target</c> (the job when this change applies to it) decides on its latest state, and the
     /// conditional UPDATE changes it at most once. Cost (R10): RunningHub's figure when given, otherwise run time × the
     /// tool's rate.
@@ -146,8 +149,7 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
         var max = options.Value.MaxConcurrent;
         var owner = change.OwnerId is { } ownerId ? (FormattableString)$" AND user_id = {ownerId}" : Nothing;
         var task = change.Step is { } step ? (FormattableString)$" AND task_id = {step.TaskId}" : Nothing;
-        var steps = RawSql.Concat(
-            FormattableStringFactory.Create(SlotAdmission.ReleaseLock, []), $"""
+        var steps = RawSql.Concat($"""
             WITH old AS (SELECT id, user_id, status, task_id, account_key, started_at, tool_key FROM jobs WHERE id = {change.JobId}
             """, owner, $"""
              FOR UPDATE),

@@ -1,0 +1,141 @@
+using JobHub.Core.Jobs;
+using JobHub.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace JobHub.Tests.Jobs;
+
+/// <summary>
+/// Terminations that arrive together share one round trip and one commit (<see cref="TerminationBatcher"/>), each with its
+/// own outcome; a batch that fails is rolled back and run again one by one, so only the termination at fault fails.
+/// The batches are made deterministic by holding one job's row: the first batch waits on it while the rest queue.
+/// </summary>
+public sealed class TerminationBatcherTests : IAsyncLifetime
+{
+    private EngineHarness h = null!;
+
+    public async Task InitializeAsync() => h = await EngineHarness.CreateAsync(new Dictionary<string, string?> { ["JobHub:MaxConcurrent"] = "20" });
+
+    public async Task DisposeAsync() => await h.DisposeAsync();
+
+    private static JobFailure Failure => new(JobErrorCodes.RunningHubError, "CUDA out of memory", "805", "CUDA out of memory");
+
+    [Fact]
+    public async Task TerminationsArrivingTogether_AreOneTransaction_EachWithItsOwnOutcome()
+    {
+        var blocker = await h.RunningJobAsync();
+        var jobs = new List<Job>();
+        for (var i = 0; i < 8; i++)
+        {
+            jobs.Add(await h.RunningJobAsync(credits: 10));
+        }
+
+        List<TerminationResult> results;
+        Task<TerminationResult> first;
+        await using (var holder = await HoldRowAsync(blocker.Id))
+        {
+            first = h.Finish.FailAsync(blocker.Id, Failure, JobCause.Webhook);
+            await WaitUntilBlockedAsync();
+            // Queued behind the first batch: four failures, three completions, a second verdict for a job, an unknown job.
+            var calls = new List<Task<TerminationResult>>();
+            calls.AddRange(jobs.Take(4).Select(j => h.Finish.FailAsync(j.Id, Failure, JobCause.Webhook)));
+            calls.AddRange(jobs.Skip(4).Take(3).Select(j => h.Finish.CompleteAsync(j.Id, [new JobOutput("https://example.test/o.png", "9", "image")], null,
+                JobCause.Webhook)));
+            calls.Add(h.Finish.FailAsync(jobs[0].Id, Failure, JobCause.Reconcile));
+            calls.Add(h.Finish.FailAsync(Guid.NewGuid(), Failure, JobCause.Webhook));
+            Assert.All(calls, call => Assert.False(call.IsCompleted));
+            await holder.CommitAsync();
+            results = [.. await Task.WhenAll(calls)];
+        }
+
+        Assert.Equal(TerminationOutcome.Changed, (await first).Outcome);
+        Assert.All(results.Take(7), r => Assert.Equal(TerminationOutcome.Changed, r.Outcome));
+        Assert.Equal(TerminationOutcome.Ignored, results[7].Outcome); // the second verdict for jobs[0] sees the first's change
+        Assert.Equal(TerminationOutcome.NotFound, results[8].Outcome);
+        Assert.All(jobs.Take(4), j => Assert.True(results[jobs.IndexOf(j)].Refunded));
+        // One commit for all of them: the events they wrote (never updated after) carry one transaction id.
+        var ids = jobs.Select(j => j.Id).ToArray();
+        var transactions = await h.QueryAsync<string>($"""
+            SELECT xmin::text FROM job_events WHERE job_id = ANY({ids}) AND (kind = 'ignored' OR to_status IN ('failed', 'completed'))
+            """);
+        Assert.Equal(8, transactions.Count); // seven ends and the ignored second verdict
+        Assert.Single(transactions.Distinct());
+        Assert.Equal(1, await h.ScalarAsync<int>($"SELECT count(*)::int FROM job_events WHERE job_id = {jobs[0].Id} AND kind = 'ignored'"));
+        foreach (var job in jobs)
+        {
+            Assert.Equal(jobs.IndexOf(job) < 4 ? 10 : 7, await h.BalanceAsync(job.UserId)); // pose-changer costs 3; refunded once
+        }
+
+        await h.AssertCreditsConsistentAsync();
+    }
+
+    [Fact]
+    public async Task ABatchThatFails_IsRunAgainOneByOne_AndOnlyTheTerminationAtFaultFails()
+    {
+        var blocker = await h.RunningJobAsync();
+        var faulty = await h.RunningJobAsync(credits: 10);
+        var others = new List<Job>();
+        for (var i = 0; i < 3; i++)
+        {
+            others.Add(await h.RunningJobAsync(credits: 10));
+        }
+
+        // A caller's step that fails when it runs (division by zero): its whole batch is rolled back.
+        var failing = new TerminationStep(faulty.TaskId!, $"boom AS (SELECT 1 / (SELECT count(*) FROM old WHERE false)::int AS x)", $"(SELECT x::text FROM boom)");
+        var termination = h.Services.GetRequiredService<JobTermination>();
+        Task<TerminationResult> faultyCall;
+        List<Task<TerminationResult>> calls;
+        await using (var holder = await HoldRowAsync(blocker.Id))
+        {
+            var first = h.Finish.FailAsync(blocker.Id, Failure, JobCause.Webhook);
+            await WaitUntilBlockedAsync();
+            calls = [.. others.Select(j => h.Finish.FailAsync(j.Id, Failure, JobCause.Webhook))];
+            faultyCall = termination.FailAsync(faulty.Id, Failure, JobCause.Webhook, step: failing);
+            await holder.CommitAsync();
+            await first;
+        }
+
+        var error = await Assert.ThrowsAsync<PostgresException>(() => faultyCall);
+        Assert.Equal(PostgresErrorCodes.DivisionByZero, error.SqlState);
+        Assert.All(await Task.WhenAll(calls), r => Assert.Equal(TerminationOutcome.Changed, r.Outcome));
+        Assert.Equal(JobStatus.Running, (await h.GetJobAsync(faulty.Id)).Status);
+        Assert.Equal(7, await h.BalanceAsync(faulty.UserId));
+        foreach (var job in others)
+        {
+            Assert.Equal(JobStatus.Failed, (await h.GetJobAsync(job.Id)).Status);
+            Assert.Equal(10, await h.BalanceAsync(job.UserId));
+            Assert.Equal(1, await h.ScalarAsync<int>($"SELECT count(*)::int FROM job_events WHERE job_id = {job.Id} AND to_status = 'failed'"));
+        }
+
+        await h.AssertCreditsConsistentAsync();
+    }
+
+    /// <summary>Another session holding the job's row (as a transaction of another path would) until the test commits it.</summary>
+    private async Task<HeldRow> HoldRowAsync(Guid jobId)
+    {
+        var connection = new NpgsqlConnection(TestDatabase.ConnectionStringFor(h.DatabaseName));
+        await connection.OpenAsync();
+        var transaction = await connection.BeginTransactionAsync();
+        await using var command = new NpgsqlCommand("SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE", connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = jobId });
+        await command.ExecuteScalarAsync();
+        return new HeldRow(connection, transaction);
+    }
+
+    private sealed class HeldRow(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAsyncDisposable
+    {
+        public Task CommitAsync() => transaction.CommitAsync();
+
+        public async ValueTask DisposeAsync()
+        {
+            await transaction.DisposeAsync();
+            await connection.DisposeAsync();
+        }
+    }
+
+    /// <summary>Until a session of this database waits for a lock (the first batch, on the held row).</summary>
+    private async Task WaitUntilBlockedAsync() =>
+        Assert.True(await EngineHarness.WaitUntilAsync(async () =>
+            await h.ScalarAsync<int>($"SELECT count(*)::int FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") > 0,
+            TimeSpan.FromSeconds(10)), "the first batch never waited for the held row");
+}
