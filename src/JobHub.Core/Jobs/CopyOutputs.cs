@@ -81,7 +81,11 @@ public sealed partial class CopyOutputs(
         {
             lock (completions)
             {
-                batching ??= Task.Run(EnqueueBatchesAsync);
+                // Not the first caller's context: the loop outlives its request and must not be traced as part of it.
+                using (ExecutionContext.SuppressFlow())
+                {
+                    batching ??= Task.Run(EnqueueBatchesAsync);
+                }
             }
         }
     }

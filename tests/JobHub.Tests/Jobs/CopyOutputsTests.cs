@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using JobHub.Core.Jobs;
@@ -69,6 +71,40 @@ public sealed class CopyOutputsTests : IAsyncLifetime
     private IReadOnlyList<string> HangfireStates(string copyJobId, EngineHarness? on = null) =>
         (on ?? h).Services.GetRequiredService<JobStorage>().GetMonitoringApi().JobDetails(copyJobId).History
             .OrderBy(s => s.CreatedAt).Select(s => s.StateName).ToList();
+
+    [Fact]
+    public async Task TheCopiesLoop_StartedByACompletion_IsNotTracedAsPartOfThatCall()
+    {
+        var job = await h.RunningJobAsync();
+        using var source = new ActivitySource("JobHub.Tests.CopyTrace");
+        var traced = new ConcurrentQueue<string>();
+        ActivityTraceId? trace = null;
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name is "Npgsql" || s == source,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity =>
+            {
+                if (activity.Source.Name == "Npgsql" && activity.TraceId == trace)
+                {
+                    traced.Enqueue(activity.DisplayName);
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+        int duringTheCall;
+        using (var parent = source.StartActivity("completion")!)
+        {
+            trace = parent.TraceId;
+            await h.Finish.CompleteAsync(job.Id, [new JobOutput(baseUrl + "/out/result.png", "9", "image")], null, JobCause.Webhook);
+            duringTheCall = traced.Count;
+        }
+
+        // The completion started the copies' loop (no host here): its enqueue and the copy come after the call, on their own.
+        Assert.True(await EngineHarness.WaitUntilAsync(async () => (await h.GetJobAsync(job.Id)).OutputsCopiedAt is not null), "not copied");
+        Assert.True(duringTheCall > 0, "the completion itself was not traced");
+        Assert.Equal(duringTheCall, traced.Count);
+    }
 
     [Fact]
     public async Task Completion_CopiesTheResultFile_AndKeepsRunningHubsUrl()
