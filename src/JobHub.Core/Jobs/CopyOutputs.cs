@@ -55,7 +55,9 @@ public sealed partial class CopyOutputs(
     /// <summary>The copies this instance's copy jobs run at once, batches and single copies together.</summary>
     private readonly SemaphoreSlim copying = new(Math.Max(1, options.Value.OutputCopyWorkers));
 
-    private Task? batching;
+    private BackgroundLoop? batching;
+
+    private BackgroundLoop Batching => LazyInitializer.EnsureInitialized(ref batching, () => new BackgroundLoop(EnqueueBatchesAsync));
 
     /// <summary>
     /// Enqueues the copy of a job that just completed, off the caller's path (the webhook answers without waiting for
@@ -75,20 +77,7 @@ public sealed partial class CopyOutputs(
     }
 
     /// <summary>Starts taking completions (the host's start, EngineLifetime; harnesses without a host start on first use).</summary>
-    public void Start()
-    {
-        if (batching is null)
-        {
-            lock (completions)
-            {
-                // Not the first caller's context: the loop outlives its request and must not be traced as part of it.
-                using (ExecutionContext.SuppressFlow())
-                {
-                    batching ??= Task.Run(EnqueueBatchesAsync);
-                }
-            }
-        }
-    }
+    public void Start() => Batching.Start();
 
     /// <summary>
     /// Takes the completions as they come: waits the batch window after the first, then enqueues all that arrived (at most
@@ -172,7 +161,7 @@ public sealed partial class CopyOutputs(
         completions.Writer.TryComplete();
         await stopping.CancelAsync();
         Start(); // what was written before the loop ever started is enqueued too
-        await batching!;
+        await Batching.Running!;
     }
 
     /// <summary>Completes when every completion this instance was told of has its copy enqueued.</summary>
@@ -181,7 +170,7 @@ public sealed partial class CopyOutputs(
         Start();
         while (Volatile.Read(ref notYetEnqueued) > 0)
         {
-            if (batching is { IsCompleted: true } ended)
+            if (Batching.Running is { IsCompleted: true } ended)
             {
                 await ended; // the loop ended (stopped, or failed: its exception says why) with completions left
                 return;

@@ -19,8 +19,9 @@ public sealed class JobChangeFeed(IDbContextFactory<JobHubDbContext> contexts, I
     private const int MaxBatch = 500;
 
     private readonly Channel<JobChanged> pending = Channel.CreateUnbounded<JobChanged>();
-    private readonly Lock starting = new();
-    private Task? sending;
+    private BackgroundLoop? sending;
+
+    private BackgroundLoop Sending => LazyInitializer.EnsureInitialized(ref sending, () => new BackgroundLoop(SendAllAsync));
 
     /// <summary>Sends the change's NOTIFY soon; call after its commit.</summary>
     public void Publish(JobChanged change)
@@ -32,26 +33,13 @@ public sealed class JobChangeFeed(IDbContextFactory<JobHubDbContext> contexts, I
     }
 
     /// <summary>Starts sending (the host's start, EngineLifetime; harnesses without a host start on first use).</summary>
-    public void Start()
-    {
-        if (sending is null)
-        {
-            lock (starting)
-            {
-                // Not the first publisher's context: the loop outlives its request and must not be traced as part of it.
-                using (ExecutionContext.SuppressFlow())
-                {
-                    sending ??= Task.Run(SendAllAsync);
-                }
-            }
-        }
-    }
+    public void Start() => Sending.Start();
 
     /// <summary>The instance stops: what is waiting is sent, then no more is taken.</summary>
     public async Task StopAsync()
     {
         pending.Writer.TryComplete();
-        if (sending is { } running)
+        if (Sending.Running is { } running)
         {
             await running;
         }

@@ -23,8 +23,9 @@ public sealed class TerminationBatcher(IDbContextFactory<JobHubDbContext> contex
     public const int MaxBatch = 64;
 
     private readonly Channel<Pending> pending = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Lock starting = new();
-    private Task? running;
+    private BackgroundLoop? loop;
+
+    private BackgroundLoop Loop => LazyInitializer.EnsureInitialized(ref loop, () => new BackgroundLoop(RunAllAsync));
 
     /// <summary>A statement of <see cref="JobTermination"/> without its lock, the job it ends, and how its row is read.</summary>
     internal sealed record Pending(Guid JobId, FormattableString Statement, Func<NpgsqlDataReader, object> Read, TaskCompletionSource<object> Done,
@@ -48,28 +49,15 @@ public sealed class TerminationBatcher(IDbContextFactory<JobHubDbContext> contex
     }
 
     /// <summary>Starts the loop (the host's start, EngineLifetime; harnesses without a host start on first use).</summary>
-    public void Start()
-    {
-        if (running is null)
-        {
-            lock (starting)
-            {
-                // Not the first caller's context: the loop outlives its request (each batch runs in its first member's).
-                using (ExecutionContext.SuppressFlow())
-                {
-                    running ??= Task.Run(RunAllAsync);
-                }
-            }
-        }
-    }
+    public void Start() => Loop.Start();
 
     /// <summary>The instance stops: what is waiting is sent, then terminations run alone.</summary>
     public async Task StopAsync()
     {
         pending.Writer.TryComplete();
-        if (running is { } loop)
+        if (Loop.Running is { } running)
         {
-            await loop;
+            await running;
         }
     }
 

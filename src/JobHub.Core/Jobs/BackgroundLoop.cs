@@ -1,0 +1,29 @@
+namespace JobHub.Core.Jobs;
+
+/// <summary>
+/// The loop of an engine singleton (<see cref="CopyOutputs"/>, <see cref="TerminationBatcher"/>, <see cref="JobChangeFeed"/>):
+/// started once, by the host's start (EngineLifetime) or by first use in a harness without a host, and never in its
+/// first caller's execution context: the loop outlives that call and must not be traced, or carry state, as part of it.
+/// </summary>
+internal sealed class BackgroundLoop(Func<Task> body)
+{
+    private readonly Lock starting = new();
+    private Task? running;
+
+    /// <summary>The loop, once started (null before).</summary>
+    public Task? Running => running;
+
+    public void Start()
+    {
+        if (running is null)
+        {
+            lock (starting)
+            {
+                using (ExecutionContext.SuppressFlow())
+                {
+                    running ??= Task.Run(body);
+                }
+            }
+        }
+    }
+}
