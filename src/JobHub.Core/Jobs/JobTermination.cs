@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using JobHub.Core.Credits;
 using JobHub.Core.Persistence;
 using JobHub.Core.RunningHub;
