@@ -13,6 +13,9 @@ internal sealed class BackgroundLoop(Func<Task> body)
     /// <summary>The loop, once started (null before).</summary>
     public Task? Running => running;
 
+    /// <summary>Completes when the loop has ended (at once when it never started): what an instance's stop awaits.</summary>
+    public Task Completion => running ?? Task.CompletedTask;
+
     public void Start()
     {
         if (running is null)

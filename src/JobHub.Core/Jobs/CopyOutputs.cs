@@ -161,7 +161,7 @@ public sealed partial class CopyOutputs(
         completions.Writer.TryComplete();
         await stopping.CancelAsync();
         Start(); // what was written before the loop ever started is enqueued too
-        await Batching.Running!;
+        await Batching.Completion;
     }
 
     /// <summary>Completes when every completion this instance was told of has its copy enqueued.</summary>

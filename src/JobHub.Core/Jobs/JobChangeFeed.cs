@@ -39,10 +39,7 @@ public sealed class JobChangeFeed(IDbContextFactory<JobHubDbContext> contexts, I
     public async Task StopAsync()
     {
         pending.Writer.TryComplete();
-        if (Sending.Running is { } running)
-        {
-            await running;
-        }
+        await Sending.Completion;
     }
 
     private async Task SendAllAsync()

@@ -55,10 +55,7 @@ public sealed class TerminationBatcher(IDbContextFactory<JobHubDbContext> contex
     public async Task StopAsync()
     {
         pending.Writer.TryComplete();
-        if (Loop.Running is { } running)
-        {
-            await running;
-        }
+        await Loop.Completion;
     }
 
     private async Task RunAllAsync()
