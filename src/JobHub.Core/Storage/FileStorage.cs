@@ -43,6 +43,11 @@ public sealed class LocalFileStorage : IFileStorage
         await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
         {
             await content.CopyToAsync(file, cancellationToken);
+            // On disk before its name is returned: the caller records the name in the database next, and a crash must not
+            // leave a record of a file the disk never got (an input a queued job needs, a result copied before RunningHub's
+            // URL expires). Left to the kernel's write-back, a round of copies also reached the disk in bursts that held
+            // PostgreSQL's WAL flushes on the same disk for 100–240 ms (issue 18: every commit waits for its flush).
+            file.Flush(flushToDisk: true);
         }
 
         return storedName;
