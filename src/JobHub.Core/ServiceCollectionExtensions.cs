@@ -45,6 +45,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<QueueView>();
         services.AddSingleton<JobTermination>();
         services.AddSingleton<TerminationBatcher>();
+        services.AddSingleton<AdmissionBatcher>();
         services.AddSingleton<JobLauncher>();
         services.AddSingleton<SubmitJob>();
         services.AddSingleton<StoreInput>();

@@ -1,7 +1,7 @@
 namespace JobHub.Core.Jobs;
 
 /// <summary>
-/// The loop of an engine singleton (<see cref="CopyOutputs"/>, <see cref="TerminationBatcher"/>, <see cref="JobChangeFeed"/>):
+/// The loop of an engine singleton (<see cref="CopyOutputs"/>, the <see cref="SlotBatcher"/>s, <see cref="JobChangeFeed"/>):
 /// started once, by the host's start (EngineLifetime) or by first use in a harness without a host, and never in its
 /// first caller's execution context: the loop outlives that call and must not be traced, or carry state, as part of it.
 /// </summary>

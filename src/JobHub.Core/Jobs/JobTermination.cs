@@ -90,20 +90,14 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
     private sealed record Change(Guid JobId, string To, string[] AllowedFrom, string Cause, string? Actor, Guid? OwnerId, decimal? Money,
         FormattableString Set, string? Message, object? Data, TerminationStep? Step);
 
-    /// <summary>
-    /// What the statement returns: the job as it was locked (nulls when not found), what changed, and whether, once the
-    /// release held the slot lock, a job was queued and the slots in use (this job's among them) were at most the limit,
-    /// so that its release frees one. (They are never more, but for a while after the limit is lowered; a slot freed then
-    /// by releases running together is refilled by the promote sweep.)
-    /// </summary>
-    private sealed record Terminated(Guid? UserId, string? Status, string? TaskId, string? AccountKey, string? LeftStatus, bool Refunded, bool Waiting,
-        string? Note)
+    /// <summary>What the statement returns: the job as it was locked (nulls when not found), and what changed.</summary>
+    private sealed record Terminated(Guid? UserId, string? Status, string? TaskId, string? AccountKey, string? LeftStatus, bool Refunded, string? Note)
     {
         /// <summary>The statement's row, its columns in <see cref="Statement"/>'s order.</summary>
         public static Terminated Read(Npgsql.NpgsqlDataReader row) => new(
             row.IsDBNull(0) ? null : row.GetGuid(0), row.IsDBNull(1) ? null : row.GetString(1), row.IsDBNull(2) ? null : row.GetString(2),
-            row.IsDBNull(3) ? null : row.GetString(3), row.IsDBNull(4) ? null : row.GetString(4), row.GetBoolean(5), row.GetBoolean(6),
-            row.IsDBNull(7) ? null : row.GetString(7));
+            row.IsDBNull(3) ? null : row.GetString(3), row.IsDBNull(4) ? null : row.GetString(4), row.GetBoolean(5),
+            row.IsDBNull(6) ? null : row.GetString(6));
     }
 
     private async Task<TerminationResult> TerminateAsync(Change change, CancellationToken cancellationToken)
@@ -112,7 +106,7 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
         // that arrive meanwhile: TerminationBatcher): the row lock, the decision, the change with its event, or the ignored
         // attempt, the refund and the caller's step. EF cannot say "change it only if it is still in this state" and return
         // what it was; the lock makes the state it left the one the event records.
-        var row = await batcher.RunAsync(change.JobId, Statement(change, clock.GetUtcNow().UtcDateTime), Terminated.Read);
+        var (row, _, slotWaiting) = await batcher.RunAsync(change.JobId, Statement(change, clock.GetUtcNow().UtcDateTime), Terminated.Read);
 
         if (row.Status is null)
         {
@@ -126,12 +120,13 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
 
         changes.Publish(new JobChanged(change.JobId, row.UserId!.Value, change.To, row.LeftStatus));
 
-        // R12: the slot this job held is refilled in the same call, right after the release is committed, when the
-        // statement saw a job waiting; when nobody waits (the common case) nothing more is sent. The statement read the
-        // queue holding the slot lock in shared mode, so no admission ran between that read and the commit: a job
-        // queued before it is seen here, and one queued after it saw the slot free. Should the process die in between,
-        // the promote sweep finishes the step.
-        IReadOnlyList<Guid> promoted = JobStatus.InSlot.Contains(row.LeftStatus) && row.Waiting
+        // R12: the slot this job held is refilled in the same call, right after the release is committed, when its batch
+        // then saw a job waiting and a slot free; when nobody waits (the common case) nothing more is sent. The batch read
+        // the queue holding the slot lock in shared mode, so no admission ran between that read and the commit: a job
+        // queued before it is seen here, and one queued after it saw the slot free. (Slots are never fewer than the jobs
+        // in them but for a while after the limit is lowered; a slot freed then by releases of two instances' batches running
+        // together is refilled by the promote sweep.) Should the process die in between, the promote sweep finishes the step.
+        IReadOnlyList<Guid> promoted = JobStatus.InSlot.Contains(row.LeftStatus) && slotWaiting
             ? await PromoteAsync(change.Cause, cancellationToken)
             : [];
         return new TerminationResult(TerminationOutcome.Changed, change.To, row.TaskId, row.AccountKey, promoted, row.Refunded, row.Note);
@@ -145,7 +140,6 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
     /// </summary>
     private FormattableString Statement(Change change, DateTime now)
     {
-        var max = options.Value.MaxConcurrent;
         var owner = change.OwnerId is { } ownerId ? (FormattableString)$" AND user_id = {ownerId}" : Nothing;
         var task = change.Step is { } step ? (FormattableString)$" AND task_id = {step.TaskId}" : Nothing;
         var steps = RawSql.Concat($"""
@@ -190,8 +184,6 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
             SELECT old.user_id, old.status, old.task_id, old.account_key, changed.left_status,
             """, change.To != JobStatus.Completed ? (FormattableString)$" EXISTS (SELECT 1 FROM refunded)" : $" false", $"""
              AS refunded,
-                   EXISTS (SELECT 1 FROM jobs WHERE status = 'queued')
-                   AND (SELECT count(*) FROM (SELECT 1 FROM jobs WHERE status IN ('starting', 'running') LIMIT {max + 1}) AS slot) <= {max} AS waiting,
             """,
             change.Step?.Note ?? (FormattableString)$"NULL::text", $"""
              AS note

@@ -29,6 +29,17 @@ internal static class SlotAdmission
     internal const string ReleaseLock = "DO $$ BEGIN PERFORM pg_advisory_xact_lock_shared(5363613744568095569); END $$;\n";
 
     /// <summary>
+    /// Read after releases, in their transaction, holding the slot lock in shared mode (<see cref="TerminationBatcher"/>):
+    /// whether a job is queued and a slot is free, so that a promotion could start one. The slots are counted only when a
+    /// job waits, and only up to the limit; once for all the releases of a batch: the index entries of the jobs a round of
+    /// releases just ended stay until vacuum, and a count in each release read them all again.
+    /// </summary>
+    internal static FormattableString SlotWaiting(int maxConcurrent) => $"""
+        SELECT EXISTS (SELECT 1 FROM jobs WHERE status = 'queued')
+               AND (SELECT count(*) FROM (SELECT 1 FROM jobs WHERE status IN ('starting', 'running') LIMIT {maxConcurrent}) AS slot) < {maxConcurrent}
+        """;
+
+    /// <summary>
     /// Everything a slot decision reads, in one statement: the jobs in a slot, the head of the queue (and until when it
     /// backs off), and the least-loaded enabled account with room under its own limit (null when all are full).
     /// </summary>
@@ -57,13 +68,19 @@ internal static class SlotAdmission
     public static Task LockAsync(JobHubDbContext db) => db.Database.ExecuteSqlRawAsync(Lock);
 
     /// <summary>
-    /// The head of an admission statement: takes the slot lock, then (a statement of its own, whose snapshot is taken once
-    /// the lock is held) opens a <c>WITH</c> whose <c>decision</c> row names the account a new job starts on, or null when
-    /// it must queue (R1 full, R2 older jobs wait, R11 no account has room). The caller continues the <c>WITH</c> with
-    /// the job's insert, so that the whole admission is one round trip under the lock.
+    /// What a batch of admissions begins with (<see cref="AdmissionBatcher"/>): its statements on their generic plans (for
+    /// the transaction), then the slot lock.
     /// </summary>
-    public static FormattableString LockAndDecide(int maxConcurrent) => RawSql.Concat(
-        FormattableStringFactory.Create(GenericPlan + Lock + "WITH state AS (\n" + State + "),\n", []),
+    internal static readonly IReadOnlyList<string> AdmissionHead = [GenericPlan, Lock];
+
+    /// <summary>
+    /// The head of an admission statement, run holding the slot lock (<see cref="AdmissionHead"/>; its snapshot is taken
+    /// once the lock is held, and sees the admissions of its batch before it): opens a <c>WITH</c> whose <c>decision</c> row
+    /// names the account a new job starts on, or null when it must queue (R1 full, R2 older jobs wait, R11 no account has
+    /// room). The caller continues the <c>WITH</c> with the job's insert, so that the whole admission is one statement.
+    /// </summary>
+    public static FormattableString Decide(int maxConcurrent) => RawSql.Concat(
+        FormattableStringFactory.Create("WITH state AS (\n" + State + "),\n", []),
         $"decision AS (SELECT CASE WHEN state.in_slot < {maxConcurrent} AND state.head_id IS NULL THEN state.account END AS account FROM state),\n");
 
     /// <summary>

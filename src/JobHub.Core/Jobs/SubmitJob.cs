@@ -2,7 +2,6 @@ using JobHub.Core.Credits;
 using JobHub.Core.Persistence;
 using JobHub.Core.Storage;
 using JobHub.Core.Tools;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -40,10 +39,10 @@ public static class SubmitErrors
 /// A refusal creates and charges nothing.
 /// </summary>
 public sealed class SubmitJob(
-    IDbContextFactory<JobHubDbContext> contexts,
     ToolCatalog catalog,
     IFileStorage storage,
     JobLauncher launcher,
+    AdmissionBatcher admissions,
     JobChangeFeed changes,
     IOptions<JobHubOptions> options,
     TimeProvider clock)
@@ -94,32 +93,31 @@ public sealed class SubmitJob(
     }
 
     /// <summary>
-    /// The admission, one round trip and one commit: under the slot lock, create the job started or queued (with its
-    /// event), and debit its cost. Returns the new job and its place in the queue, or why it was refused (nothing created,
-    /// nothing charged).
+    /// The admission, one statement under the slot lock, sent with the admissions that arrive meanwhile in one round trip
+    /// and one commit (<see cref="AdmissionBatcher"/>): create the job started or queued (with its event), and debit its
+    /// cost. Returns the new job and its place in the queue, or why it was refused (nothing created, nothing charged).
     /// </summary>
     private async Task<SubmitJobResult> AdmitAsync(SubmitJobRequest request, ToolDefinition tool, WebappRoute route,
         IReadOnlyDictionary<string, string> parameters, CancellationToken cancellationToken)
     {
         var cost = tool.CostFor(parameters);
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var now = clock.GetUtcNow().UtcDateTime;
         var id = Guid.CreateVersion7(clock.GetUtcNow());
         var parametersJson = JobJson.Serialize(parameters);
         var inputsJson = JobJson.Serialize(request.Inputs);
 
         Admitted admitted;
+        cancellationToken.ThrowIfCancellationRequested(); // once handed to the batch, it runs
         try
         {
-            // Raw SQL, one round trip and one commit, no transaction of EF's: the commands of one batch are one transaction
-            // in PostgreSQL, committed as soon as the last has run, so the slot lock is held for no round trip at all. The
-            // lock and the decision (SlotAdmission), then one statement with the balance locked, the job started or queued
-            // when the balance covers its cost (R4's index refuses a second active one right here), its first event, the
-            // debit (R6, the ledger's own steps) and the job's place in the queue: the queued jobs (queue_count,
-            // kept by triggers) less those queued after it, none unless another instance's clock runs ahead, plus one (its own
-            // row is not in the statement's snapshot, nor in the count until it commits). A balance too small or a missing
-            // user creates nothing.
-            admitted = (await db.Database.SqlQuery<Admitted>(RawSql.Concat(SlotAdmission.LockAndDecide(options.Value.MaxConcurrent),
+            // Raw SQL, one statement after the batch's slot lock: the decision (SlotAdmission), the balance locked, the job
+            // started or queued when the balance covers its cost (R4's index refuses a second active one right here), its
+            // first event, the debit (R6, the ledger's own steps) and the job's place in the queue: the queued jobs
+            // (queue_count, kept by triggers) less those queued after it, none unless another instance's clock runs ahead,
+            // plus one (its own row is not in the statement's snapshot, nor in the count until it commits); the jobs its batch
+            // queued before it are not in the count either, and are added below. A balance too small or a missing user
+            // creates nothing.
+            (admitted, var earlier, _) = await admissions.RunAsync(id, RawSql.Concat(SlotAdmission.Decide(options.Value.MaxConcurrent),
                 CreditLedger.BalanceStep(request.UserId), $"""
                 ,
                 job AS (
@@ -146,7 +144,8 @@ public sealed class SubmitJob(
                        END AS position,
                        EXISTS (SELECT 1 FROM paid) AS paid, balance.credit_balance AS balance
                 FROM (SELECT 1) AS one LEFT JOIN balance ON true LEFT JOIN job ON true
-                """)).FirstRowAsync(cancellationToken))!;
+                """), Admitted.Read);
+            admitted = admitted with { Position = admitted.Position + earlier.Count(e => ((Admitted)e).Status == JobStatus.Queued) };
         }
         catch (PostgresException ex) when (ex.IsUniqueViolation("jobs_one_active_per_user"))
         {
@@ -189,7 +188,13 @@ public sealed class SubmitJob(
     }
 
     /// <summary>The statement's one row: the job as inserted (nulls when it was not), whether it was paid, the balance it saw.</summary>
-    internal sealed record Admitted(long? QueueSeq, string? Status, string? Account, int? Position, bool Paid, int? Balance);
+    internal sealed record Admitted(long? QueueSeq, string? Status, string? Account, int? Position, bool Paid, int? Balance)
+    {
+        /// <summary>The statement's row, its columns in order.</summary>
+        public static Admitted Read(NpgsqlDataReader row) => new(
+            row.IsDBNull(0) ? null : row.GetInt64(0), row.IsDBNull(1) ? null : row.GetString(1), row.IsDBNull(2) ? null : row.GetString(2),
+            row.IsDBNull(3) ? null : row.GetInt32(3), row.GetBoolean(4), row.IsDBNull(5) ? null : row.GetInt32(5));
+    }
 
     /// <summary>Every input of the tool exactly once, each a file JobHub stored and that still is what the input accepts.</summary>
     private string? CheckInputs(ToolDefinition tool, IReadOnlyList<StoredInput> inputs)

@@ -47,7 +47,7 @@ public static partial class RawSql
     }
 
     /// <summary>
-    /// A statement for Npgsql's batch (<see cref="Jobs.TerminationBatcher"/>), its values as positional parameters typed
+    /// A statement for Npgsql's batch (<see cref="Jobs.SlotBatcher"/>), its values as positional parameters typed
     /// as EF's raw-SQL API types them (by their CLR type; a null one is left for PostgreSQL to infer, as EF leaves it).
     /// </summary>
     public static NpgsqlBatchCommand BatchCommand(FormattableString statement)

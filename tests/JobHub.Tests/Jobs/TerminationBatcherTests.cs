@@ -110,6 +110,54 @@ public sealed class TerminationBatcherTests : IAsyncLifetime
         await h.AssertCreditsConsistentAsync();
     }
 
+    [Fact]
+    public async Task ABatch_CountsTheSlotsOnce_AfterItsReleases_AndTheirCallsRefillThem()
+    {
+        var ending = new List<Job>();
+        for (var i = 0; i < 6; i++)
+        {
+            ending.Add(await h.RunningJobAsync());
+        }
+
+        for (var i = 0; i < 14; i++)
+        {
+            await h.RunningJobAsync(); // all 20 slots taken
+        }
+
+        var blocker = (await h.SubmitAsync(await h.CreateUserAsync())).Job!; // queued: its cancellation frees no slot
+        var queued = (await h.SubmitAsync(await h.CreateUserAsync())).Job!;
+        Assert.Equal(JobStatus.Queued, queued.Status);
+
+        IReadOnlyList<string> commands;
+        TerminationResult[] ends;
+        await using (var holder = await HoldRowAsync(blocker.Id))
+        {
+            var first = h.Cancel.HandleAsync(new CancelJobRequest(blocker.Id, blocker.UserId, JobCause.User, JobErrorCodes.CancelledByUser, "test"));
+            await WaitUntilBlockedAsync();
+            (ends, commands) = await CommandTrace.RunAsync(async () =>
+            {
+                var calls = ending.Select(j => h.Finish.FailAsync(j.Id, Failure, JobCause.Webhook)).ToList();
+                Assert.All(calls, call => Assert.False(call.IsCompleted));
+                await holder.CommitAsync();
+                await first;
+                return await Task.WhenAll(calls);
+            });
+        }
+
+        // Six ends, a statement each, then one count of the slots after them all (a count in each end read again the index
+        // entries of every job ended before it).
+        var batch = Assert.Single(commands, c => c.Contains("pg_advisory_xact_lock_shared", StringComparison.Ordinal));
+        Assert.Equal(6, Occurrences(batch, "UPDATE jobs"));
+        Assert.Equal(1, Occurrences(batch, "status IN ('starting', 'running') LIMIT"));
+        // Slots freed with a job waiting: the ends' calls started it.
+        Assert.Equal([queued.Id], ends.SelectMany(e => e.Promoted));
+        Assert.NotEqual(JobStatus.Queued, (await h.GetJobAsync(queued.Id)).Status);
+        await h.Launcher.WhenIdleAsync();
+        await h.AssertCreditsConsistentAsync();
+    }
+
+    private static int Occurrences(string text, string part) => (text.Length - text.Replace(part, "", StringComparison.Ordinal).Length) / part.Length;
+
     /// <summary>Another session holding the job's row (as a transaction of another path would) until the test commits it.</summary>
     private async Task<HeldRow> HoldRowAsync(Guid jobId)
     {
