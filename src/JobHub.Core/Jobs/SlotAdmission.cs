@@ -30,12 +30,14 @@ internal static class SlotAdmission
 
     /// <summary>
     /// Read after releases, in their transaction, holding the slot lock in shared mode (<see cref="TerminationBatcher"/>):
-    /// whether a job is queued and a slot is free, so that a promotion could start one. The slots are counted only when a
-    /// job waits, and only up to the limit; once for all the releases of a batch: the index entries of the jobs a round of
-    /// releases just ended stay until vacuum, and a count in each release read them all again.
+    /// whether a job is queued and a slot is free, so that a promotion could start one. Queued jobs are the count the
+    /// triggers keep (one row; no admission commits beside the shared lock, and a queued job this batch cancelled only
+    /// makes the promotion find nobody). The slots are counted only when a job waits, and only up to the limit; once for
+    /// all the releases of a batch: the index entries of the jobs a round of releases just ended stay until vacuum, and a
+    /// count in each release read them all again.
     /// </summary>
     internal static FormattableString SlotWaiting(int maxConcurrent) => $"""
-        SELECT EXISTS (SELECT 1 FROM jobs WHERE status = 'queued')
+        SELECT coalesce((SELECT queued FROM queue_count), 0) > 0
                AND (SELECT count(*) FROM (SELECT 1 FROM jobs WHERE status IN ('starting', 'running') LIMIT {maxConcurrent}) AS slot) < {maxConcurrent}
         """;
 
