@@ -1,6 +1,5 @@
 using JobHub.Core.Jobs;
 using JobHub.Tests.Infrastructure;
-using Npgsql;
 
 namespace JobHub.Tests.Jobs;
 
@@ -102,31 +101,8 @@ public sealed class AdmissionBatcherTests : IAsyncLifetime
     private Task<SubmitJobResult> Submit(Guid user, IReadOnlyList<StoredInput> inputs) =>
         h.Submit.HandleAsync(new SubmitJobRequest(user, "pose-changer", inputs, new Dictionary<string, string?>()));
 
-    /// <summary>Another session holding the slot lock (as a promotion of another instance would) until the test commits.</summary>
-    private async Task<HeldLock> HoldSlotLockAsync()
-    {
-        var connection = new NpgsqlConnection(TestDatabase.ConnectionStringFor(h.DatabaseName));
-        await connection.OpenAsync();
-        var transaction = await connection.BeginTransactionAsync();
-        await using var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock(5363613744568095569)", connection, transaction);
-        await command.ExecuteScalarAsync();
-        return new HeldLock(connection, transaction);
-    }
+    /// <summary>The slot lock held by another session (as a promotion of another instance would).</summary>
+    private Task<HeldLock> HoldSlotLockAsync() => HeldLock.TakeAsync(h, "SELECT pg_advisory_xact_lock(5363613744568095569)");
 
-    private sealed class HeldLock(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAsyncDisposable
-    {
-        public Task CommitAsync() => transaction.CommitAsync();
-
-        public async ValueTask DisposeAsync()
-        {
-            await transaction.DisposeAsync();
-            await connection.DisposeAsync();
-        }
-    }
-
-    /// <summary>Until a session of this database waits for a lock (the first batch, on the held slot lock).</summary>
-    private async Task WaitUntilBlockedAsync() =>
-        Assert.True(await EngineHarness.WaitUntilAsync(async () =>
-            await h.ScalarAsync<int>($"SELECT count(*)::int FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") > 0,
-            TimeSpan.FromSeconds(10)), "the first batch never waited for the held lock");
+    private Task WaitUntilBlockedAsync() => HeldLock.WaitUntilBlockedAsync(h);
 }

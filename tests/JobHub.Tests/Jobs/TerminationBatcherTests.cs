@@ -158,32 +158,8 @@ public sealed class TerminationBatcherTests : IAsyncLifetime
 
     private static int Occurrences(string text, string part) => (text.Length - text.Replace(part, "", StringComparison.Ordinal).Length) / part.Length;
 
-    /// <summary>Another session holding the job's row (as a transaction of another path would) until the test commits it.</summary>
-    private async Task<HeldRow> HoldRowAsync(Guid jobId)
-    {
-        var connection = new NpgsqlConnection(TestDatabase.ConnectionStringFor(h.DatabaseName));
-        await connection.OpenAsync();
-        var transaction = await connection.BeginTransactionAsync();
-        await using var command = new NpgsqlCommand("SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE", connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter { Value = jobId });
-        await command.ExecuteScalarAsync();
-        return new HeldRow(connection, transaction);
-    }
+    /// <summary>The job's row held by another session (as a transaction of another path would).</summary>
+    private Task<HeldLock> HoldRowAsync(Guid jobId) => HeldLock.TakeAsync(h, "SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE", jobId);
 
-    private sealed class HeldRow(NpgsqlConnection connection, NpgsqlTransaction transaction) : IAsyncDisposable
-    {
-        public Task CommitAsync() => transaction.CommitAsync();
-
-        public async ValueTask DisposeAsync()
-        {
-            await transaction.DisposeAsync();
-            await connection.DisposeAsync();
-        }
-    }
-
-    /// <summary>Until a session of this database waits for a lock (the first batch, on the held row).</summary>
-    private async Task WaitUntilBlockedAsync() =>
-        Assert.True(await EngineHarness.WaitUntilAsync(async () =>
-            await h.ScalarAsync<int>($"SELECT count(*)::int FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") > 0,
-            TimeSpan.FromSeconds(10)), "the first batch never waited for the held row");
+    private Task WaitUntilBlockedAsync() => HeldLock.WaitUntilBlockedAsync(h);
 }
