@@ -180,9 +180,14 @@ public abstract class SlotBatcher(IDbContextFactory<JobHubDbContext> contexts)
         }
         while (await reader.NextResultAsync());
 
-        return rows.Count == batch.Count
-            ? [.. rows.Select((row, i) => new Ran<object>(row, rows.GetRange(0, i), last))]
-            : throw new InvalidOperationException("A statement of the batch did not return its one row.");
+        if (rows.Count != batch.Count)
+        {
+            throw new InvalidOperationException("A statement of the batch did not return its one row.");
+        }
+
+        // Each caller sees the rows before its own through one array (no copy per member: most never look).
+        var all = rows.ToArray();
+        return [.. all.Select((row, i) => new Ran<object>(row, new ArraySegment<object>(all, 0, i), last))];
     }
 
     private async Task<Ran<object>> RunAloneAsync(Pending item) => (await RunBatchAsync([item]))[0];
