@@ -17,8 +17,9 @@ internal sealed class BenchHost : IAsyncDisposable
     private readonly string storage;
     private readonly bool ownsDatabase;
 
-    private BenchHost(WebApplication app, string baseUrl, string adminConnectionString, string database, string storage, bool ownsDatabase)
+    private BenchHost(WebApplication app, string baseUrl, string adminConnectionString, string database, string storage, bool ownsDatabase, BenchSimulator simulator)
     {
+        RunningHub = simulator;
         this.ownsDatabase = ownsDatabase;
         App = app;
         BaseUrl = baseUrl;
@@ -32,13 +33,16 @@ internal sealed class BenchHost : IAsyncDisposable
     public string ConnectionString => new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = database }.ConnectionString;
     public string Storage => storage;
     public string BaseUrl { get; }
-    public SimulatorState Simulator => App.Services.GetRequiredService<SimulatorState>();
+    /// <summary>The simulator this JobHub runs against (its own, in this process).</summary>
+    public BenchSimulator RunningHub { get; }
+    public SimulatorState Simulator => RunningHub.State;
     public IDbContextFactory<JobHubDbContext> Db => App.Services.GetRequiredService<IDbContextFactory<JobHubDbContext>>();
 
     /// <param name="sharedDatabase">Another host's database: this host is then a second instance on it (and leaves it to its owner).</param>
     public static async Task<BenchHost> StartAsync(string adminConnectionString, Dictionary<string, string?> settings, string? sharedDatabase = null)
     {
         var database = sharedDatabase ?? await BenchDatabase.CreateAsync(adminConnectionString, "jobhub_bench");
+        var simulator = await BenchSimulator.StartAsync();
         var port = Load.JobHubProcess.FreePort();
         var baseUrl = $"http://127.0.0.1:{port}";
         var storage = Path.Combine(Path.GetTempPath(), "jobhub-bench", database);
@@ -54,14 +58,14 @@ internal sealed class BenchHost : IAsyncDisposable
             builder.Configuration["JobHub:PublicBaseUrl"] = baseUrl;
             builder.Configuration["JobHub:StorageRoot"] = storage;
             builder.Configuration["JobHub:WebhookSecret"] = "bench-secret";
-            foreach (var (key, value) in settings)
+            foreach (var (key, value) in simulator.JobHubSettings().Concat(settings))
             {
                 builder.Configuration[key] = value;
             }
         });
         await JobHubApp.PrepareAsync(app);
         await app.StartAsync();
-        return new BenchHost(app, baseUrl, adminConnectionString, database, storage, ownsDatabase: sharedDatabase is null);
+        return new BenchHost(app, baseUrl, adminConnectionString, database, storage, ownsDatabase: sharedDatabase is null, simulator);
     }
 
     /// <summary>Users with a granted balance of 100, made in one statement (raw SQL: thousands of them are set up per run).</summary>
@@ -127,6 +131,7 @@ internal sealed class BenchHost : IAsyncDisposable
     {
         await App.StopAsync();
         await App.DisposeAsync();
+        await RunningHub.DisposeAsync();
         if (ownsDatabase)
         {
             await BenchDatabase.DropAsync(adminConnectionString, database, storage);

@@ -163,7 +163,7 @@ public static class WebhookBenchmark
         {
             var (id, taskId) = running[i];
             var eventData = failEvery is not { } every || i % every == 0
-                ? JsonSerializer.Serialize(new { code = 0, msg = "success", data = new[] { new { fileUrl = $"{host.BaseUrl}/simulator/files/{output}", fileType = "png", taskCostTime = "12", nodeId = "9" } } })
+                ? JsonSerializer.Serialize(new { code = 0, msg = "success", data = new[] { new { fileUrl = $"{host.Simulator.FilesBaseUrl}/{output}", fileType = "png", taskCostTime = "12", nodeId = "9" } } })
                 : JsonSerializer.Serialize(new { code = 805, msg = "CUDA out of memory", data = new { failedReason = new { exception_message = "CUDA out of memory" } } });
             requests.Add(($"{host.BaseUrl}/api/webhooks/runninghub/{id}?token={await tokens.CreateTokenAsync(id)}",
                 JsonSerializer.Serialize(new { @event = "TASK_END", taskId, eventData })));
@@ -197,7 +197,8 @@ public static class WebhookBenchmark
             ["JobHub:WebhookSecret"] = "bench-secret",
             ["JobHub:SeedDemoUsers"] = "false",
             ["JobHub:Maintenance:Enabled"] = "false",
-            ["JobHub:RunningHub:OutputHosts:0"] = new Uri(enqueuing.BaseUrl).Authority,
+            ["JobHub:RunningHub:Simulator:BaseUrl"] = enqueuing.RunningHub.BaseUrl,
+            ["JobHub:RunningHub:Simulator:ApiKey"] = enqueuing.RunningHub.ApiKey,
             ["Logging:LogLevel:Default"] = "Warning",
         }, log);
         await copying.StartAsync();

@@ -5,35 +5,41 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace JobHub.Simulator;
 
-/// <summary>The simulated RunningHub's HTTP API, mounted under a prefix (<c>/simulator</c> in JobHub's default run).</summary>
+/// <summary>The simulated RunningHub's HTTP API (its own process in a run, <see cref="SimulatorProgram"/>; hosted in-process by tests).</summary>
 public static class SimulatorEndpoints
 {
     public const long MaxUploadBytes = 30L * 1024 * 1024;
 
-    public static IServiceCollection AddRunningHubSimulator(this IServiceCollection services, SimulatorSettings? settings = null)
+    /// <summary>The simulator with these options (tests and benchmarks host it in their own process).</summary>
+    public static IServiceCollection AddRunningHubSimulator(this IServiceCollection services, SimulatorOptions options)
+    {
+        services.AddSingleton(Options.Create(options));
+        return services.AddRunningHubSimulator();
+    }
+
+    /// <summary>The simulator with the <see cref="SimulatorOptions"/> registered in <paramref name="services"/>.</summary>
+    public static IServiceCollection AddRunningHubSimulator(this IServiceCollection services)
     {
         services.AddHttpClient("simulator-webhooks", http => http.Timeout = TimeSpan.FromSeconds(10));
-        services.AddSingleton(provider =>
-        {
-            var state = new SimulatorState(provider.GetService<TimeProvider>() ?? TimeProvider.System, provider.GetRequiredService<IHttpClientFactory>());
-            state.Settings = settings ?? new SimulatorSettings();
-            return state;
-        });
+        services.AddSingleton(provider => new SimulatorState(
+            provider.GetService<TimeProvider>() ?? TimeProvider.System,
+            provider.GetRequiredService<IHttpClientFactory>(),
+            provider.GetRequiredService<IOptions<SimulatorOptions>>().Value));
         services.AddHostedService<SimulatorClock>();
         return services;
     }
 
-    public static RouteGroupBuilder MapRunningHubSimulator(this IEndpointRouteBuilder endpoints, string prefix = "/simulator")
+    /// <summary>Maps the API under <paramref name="prefix"/>, which must be the path of <see cref="SimulatorOptions.BaseUrl"/>.</summary>
+    public static RouteGroupBuilder MapRunningHubSimulator(this IEndpointRouteBuilder endpoints, string prefix = "")
     {
         var group = endpoints.MapGroup(prefix).DisableAntiforgery();
         group.AddEndpointFilter(async (context, next) =>
         {
-            var state = context.HttpContext.RequestServices.GetRequiredService<SimulatorState>();
-            state.FilesBaseUrl = FilesBase(context.HttpContext.Request);
-            var latency = state.Settings.ResponseLatency;
+            var latency = context.HttpContext.RequestServices.GetRequiredService<SimulatorState>().Settings.ResponseLatency;
             if (latency > TimeSpan.Zero)
             {
                 await Task.Delay(latency, context.HttpContext.RequestAborted);
@@ -66,7 +72,7 @@ public static class SimulatorEndpoints
             {
                 code = 0,
                 message = "success",
-                data = new { type = file.ContentType, download_url = $"{FilesBase(request)}/{name}", fileName = name, size = file.Length.ToString(CultureInfo.InvariantCulture) },
+                data = new { type = file.ContentType, download_url = $"{state.FilesBaseUrl}/{name}", fileName = name, size = file.Length.ToString(CultureInfo.InvariantCulture) },
             });
         });
 
@@ -142,7 +148,7 @@ public static class SimulatorEndpoints
                 return Results.Json(SimulatorPayloads.V2Error("1007", "task or parameters not found"));
             }
 
-            return Results.Json(SimulatorPayloads.Query(task, FilesBase(request), state.Settings.FailureMessage));
+            return Results.Json(SimulatorPayloads.Query(task, state.FilesBaseUrl, state.Settings.FailureMessage));
         });
 
         group.MapPost("/task/openapi/cancel", async (HttpRequest request, SimulatorState state) =>
@@ -186,18 +192,21 @@ public static class SimulatorEndpoints
                 ? Results.Bytes(bytes, Path.GetExtension(name) switch { ".mp4" => "video/mp4", ".jpg" or ".jpeg" => "image/jpeg", ".webp" => "image/webp", _ => "image/png" })
                 : Results.NotFound());
 
-        group.MapGet("/_control/settings", (SimulatorState state) => Results.Json(state.Settings));
-        group.MapPut("/_control/settings", (SimulatorSettings settings, SimulatorState state) =>
+        var control = group.MapGroup("/_control");
+        control.AddEndpointFilter(async (context, next) =>
+            IsLocalCaller(context.HttpContext) ? await next(context) : Results.NotFound());
+        control.MapGet("/settings", (SimulatorState state) => Results.Json(state.Settings));
+        control.MapPut("/settings", (SimulatorSettings settings, SimulatorState state) =>
         {
             state.Settings = settings;
             return Results.Json(state.Settings);
         });
-        group.MapPost("/_control/reset", (SimulatorState state) =>
+        control.MapPost("/reset", (SimulatorState state) =>
         {
             state.Reset();
             return Results.NoContent();
         });
-        group.MapGet("/_control/stats", (SimulatorState state) => Results.Json(new
+        control.MapGet("/stats", (SimulatorState state) => Results.Json(new
         {
             startCalls = state.StartCalls,
             webhooksSent = state.WebhooksSent,
@@ -210,18 +219,13 @@ public static class SimulatorEndpoints
     private static string? BearerKey(HttpRequest request) =>
         request.Headers.Authorization.ToString() is { } header && header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..] : null;
 
-    private static string FilesBase(HttpRequest request) => $"{request.Scheme}://{request.Host}{request.PathBase}{GroupPrefix(request)}/files";
-
-    private static string GroupPrefix(HttpRequest request)
-    {
-        // The group's prefix ends where the first API segment starts (a file's own path, /files/openapi/…, included).
-        var path = request.Path.Value ?? "";
-        var starts = new[] { "/files/", "/openapi/", "/task/", "/uc/", "/_control/" }
-            .Select(marker => path.IndexOf(marker, StringComparison.Ordinal))
-            .Where(at => at >= 0)
-            .ToList();
-        return starts.Count > 0 ? path[..starts.Min()] : "";
-    }
+    /// <summary>
+    /// The controls answer callers on this machine only: a loopback peer that no proxy forwarded (a proxy in front would
+    /// otherwise make every visitor look local).
+    /// </summary>
+    public static bool IsLocalCaller(HttpContext context) =>
+        context.Connection.RemoteIpAddress is { } peer && System.Net.IPAddress.IsLoopback(peer)
+        && !context.Request.Headers.ContainsKey("X-Forwarded-For") && !context.Request.Headers.ContainsKey("Forwarded");
 
     private static string Str(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) ? (value.ValueKind == JsonValueKind.String ? value.GetString() ?? "" : value.GetRawText()) : "";
@@ -253,7 +257,7 @@ internal sealed class SimulatorClock(SimulatorState state) : BackgroundService
                 var ended = state.CollectEnded();
                 if (ended.Count > 0)
                 {
-                    await state.DeliverWebhooksAsync(ended, state.FilesBaseUrl, stoppingToken);
+                    await state.DeliverWebhooksAsync(ended, stoppingToken);
                 }
             }
             catch (Exception ex) when (ex is not OperationCanceledException)

@@ -3,9 +3,6 @@ namespace JobHub.Simulator;
 /// <summary>How the simulated RunningHub behaves; changed by configuration or at run time through the control endpoint.</summary>
 public sealed record SimulatorSettings
 {
-    /// <summary>API keys the simulator accepts; any other gets the invalid-key error.</summary>
-    public List<string> ApiKeys { get; init; } = ["simulator-key"];
-
     /// <summary>Concurrent tasks per API key before the real capacity error (421).</summary>
     public int ConcurrencyPerKey { get; init; } = 3;
 

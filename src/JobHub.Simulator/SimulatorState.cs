@@ -36,16 +36,40 @@ public sealed record RefusedRun(string WebappId, IReadOnlyList<SimNode> NodeInfo
 /// <summary>
 /// The simulated RunningHub: uploaded files, tasks moving QUEUED → RUNNING → SUCCESS/FAILED on a clock,
 /// per-key concurrency, and TASK_END webhooks sent (or lost, delayed, duplicated) as the settings say.
+/// With a data folder, its tasks and files outlive a restart, and task ids never repeat.
 /// </summary>
-public sealed class SimulatorState(TimeProvider clock, IHttpClientFactory httpClients)
+public sealed class SimulatorState
 {
-    private readonly ConcurrentDictionary<string, byte[]> files = new();
     private readonly ConcurrentDictionary<string, SimTask> tasks = new();
     private readonly object gate = new();
     private readonly Random random = new(20261122);
-    private long nextTaskId = 2_019_000_000_000_000_000;
+    private readonly TimeProvider clock;
+    private readonly IHttpClientFactory httpClients;
+    private readonly SimulatorStore store;
+    private readonly HashSet<string> apiKeys;
+    private long lastTaskId;
     private int capacityErrorsLeft;
     private SimulatorSettings settings = new();
+
+    public SimulatorState(TimeProvider clock, IHttpClientFactory httpClients, SimulatorOptions options)
+    {
+        this.clock = clock;
+        this.httpClients = httpClients;
+        apiKeys = [.. options.ApiKeys.Where(key => !string.IsNullOrWhiteSpace(key))];
+        FilesBaseUrl = options.BaseUrl.TrimEnd('/') + "/files";
+        store = new SimulatorStore(options.DataFolder);
+        foreach (var task in store.LoadTasks())
+        {
+            tasks[task.TaskId] = task;
+        }
+
+        // Ids continue after the last one kept, and never start below the clock's floor, so a lost data folder repeats none either.
+        lastTaskId = Math.Max(TaskIdFloor(clock.GetUtcNow()), tasks.Keys.Select(id => long.TryParse(id, out var n) ? n : 0).DefaultIfEmpty(0).Max());
+        Settings = options.Settings;
+    }
+
+    /// <summary>19 digits, as RunningHub's: a fixed lead plus the time in milliseconds times 1,000 (room for 1,000 ids a millisecond).</summary>
+    public static long TaskIdFloor(DateTimeOffset now) => 2_000_000_000_000_000_000 + now.ToUnixTimeMilliseconds() * 1000;
 
     public SimulatorSettings Settings
     {
@@ -61,31 +85,38 @@ public sealed class SimulatorState(TimeProvider clock, IHttpClientFactory httpCl
     /// <summary>Called after each webhook delivery with its round trip and JobHub's answer (0 when it failed); the load driver measures with it.</summary>
     public Action<TimeSpan, int>? WebhookObserved { get; set; }
 
-    /// <summary>Where outputs are served, as last seen from a request (webhooks are sent outside any request).</summary>
-    public string FilesBaseUrl { get; set; } = "http://localhost/simulator/files";
+    /// <summary>Where outputs are served: the configured base address, never a request's Host header.</summary>
+    public string FilesBaseUrl { get; }
 
     public IReadOnlyCollection<SimTask> Tasks => tasks.Values.ToList();
 
     public void Reset(SimulatorSettings? newSettings = null)
     {
         tasks.Clear();
-        files.Clear();
+        store.Clear();
         refusedRuns.Clear();
         Interlocked.Exchange(ref StartCalls, 0);
         Interlocked.Exchange(ref WebhooksSent, 0);
         Settings = newSettings ?? new SimulatorSettings();
     }
 
-    public bool IsValidKey(string? key) => key is not null && Settings.ApiKeys.Contains(key);
+    public bool IsValidKey(string? key) => key is not null && apiKeys.Contains(key);
 
+    /// <summary>Stores a file under a generated name; the extension is kept only when it is a plain one (it names the file's type).</summary>
     public string StoreFile(byte[] content, string extension)
     {
+        extension = extension.ToLowerInvariant();
+        if (extension.Length is < 2 or > 6 || extension[0] != '.' || !extension[1..].All(char.IsAsciiLetterOrDigit))
+        {
+            extension = ".bin";
+        }
+
         var name = $"openapi/{Guid.NewGuid():N}{extension}";
-        files[name] = content;
+        store.SaveFile(name, content);
         return name;
     }
 
-    public byte[]? File(string name) => files.GetValueOrDefault(name);
+    public byte[]? File(string name) => store.ReadFile(name);
 
     private readonly System.Collections.Concurrent.ConcurrentQueue<RefusedRun> refusedRuns = new();
 
@@ -130,7 +161,7 @@ public sealed class SimulatorState(TimeProvider clock, IHttpClientFactory httpCl
 
             var task = new SimTask
             {
-                TaskId = (++nextTaskId).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                TaskId = (++lastTaskId).ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ApiKey = apiKey,
                 WebappId = webappId,
                 Nodes = nodes,
@@ -139,6 +170,7 @@ public sealed class SimulatorState(TimeProvider clock, IHttpClientFactory httpCl
                 WillFail = random.NextDouble() < settings.FailureRate,
             };
             tasks[task.TaskId] = task;
+            store.SaveTask(task);
             return (task, null, settings.StartHangs || settings.StartUnknownRate > 0 && random.NextDouble() < settings.StartUnknownRate);
         }
     }
@@ -162,6 +194,7 @@ public sealed class SimulatorState(TimeProvider clock, IHttpClientFactory httpCl
             task.Status = SimTaskStatus.Cancelled;
             task.EndedAt = clock.GetUtcNow();
             task.WebhookDone = true;
+            store.SaveTask(task);
             return true;
         }
     }
@@ -177,6 +210,7 @@ public sealed class SimulatorState(TimeProvider clock, IHttpClientFactory httpCl
         {
             foreach (var task in tasks.Values)
             {
+                var was = task.Status;
                 if (task.Status == SimTaskStatus.Queued && now - task.CreatedAt >= settings.QueuedFor)
                 {
                     task.Status = SimTaskStatus.Running;
@@ -189,7 +223,7 @@ public sealed class SimulatorState(TimeProvider clock, IHttpClientFactory httpCl
                     if (!task.WillFail)
                     {
                         // A video task returns its input video; an image task a new, larger PNG (so a before/after shows a difference).
-                        var input = task.Nodes.Select(n => files.GetValueOrDefault(n.FieldValue)).FirstOrDefault(f => f is not null);
+                        var input = task.Nodes.Select(n => store.ReadFile(n.FieldValue)).FirstOrDefault(f => f is not null);
                         var extension = task.Nodes.Select(n => Path.GetExtension(n.FieldValue)).FirstOrDefault(e => !string.IsNullOrEmpty(e)) ?? ".png";
                         task.OutputName = input is not null && extension is ".mp4" or ".mov" or ".avi" or ".mkv"
                             ? StoreFile(input, extension)
@@ -197,6 +231,10 @@ public sealed class SimulatorState(TimeProvider clock, IHttpClientFactory httpCl
                     }
                 }
 
+                if (task.Status != was)
+                {
+                    store.SaveTask(task);
+                }
             }
         }
     }
@@ -211,6 +249,7 @@ public sealed class SimulatorState(TimeProvider clock, IHttpClientFactory httpCl
             foreach (var task in tasks.Values.Where(t => t.Status is SimTaskStatus.Success or SimTaskStatus.Failed && !t.WebhookDone))
             {
                 task.WebhookDone = true;
+                store.SaveTask(task);
                 ended.Add(task);
             }
         }
@@ -219,7 +258,7 @@ public sealed class SimulatorState(TimeProvider clock, IHttpClientFactory httpCl
     }
 
     /// <summary>Sends the TASK_END webhooks of tasks that just ended, as the settings say (lost, delayed, duplicated).</summary>
-    public async Task DeliverWebhooksAsync(IReadOnlyList<SimTask> ended, string filesBaseUrl, CancellationToken cancellationToken)
+    public async Task DeliverWebhooksAsync(IReadOnlyList<SimTask> ended, CancellationToken cancellationToken)
     {
         foreach (var task in ended.Where(t => t.WebhookUrl is not null))
         {
@@ -248,7 +287,7 @@ public sealed class SimulatorState(TimeProvider clock, IHttpClientFactory httpCl
                     using var http = httpClients.CreateClient("simulator-webhooks");
                     for (var i = 0; i < copies; i++)
                     {
-                        await PostAsync(http, task.WebhookUrl!, SimulatorPayloads.WebhookBody(task, filesBaseUrl, current.EventDataAsString, current.FailureMessage), cancellationToken);
+                        await PostAsync(http, task.WebhookUrl!, SimulatorPayloads.WebhookBody(task, FilesBaseUrl, current.EventDataAsString, current.FailureMessage), cancellationToken);
                     }
 
                     if (copies > 1 && current.WebhookOutOfOrder)

@@ -2,7 +2,6 @@ using JobHub.Core;
 using Microsoft.AspNetCore.Authentication;
 using JobHub.Core.Persistence;
 using JobHub.Core.RunningHub;
-using JobHub.Simulator;
 using JobHub.Web.Accounts;
 using JobHub.Web.Components;
 using JobHub.Web.Files;
@@ -47,11 +46,6 @@ public static class JobHubApp
         builder.Services.AddSingleton<JobChangeListener>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<JobChangeListener>());
         builder.Services.AddHealthChecks().AddCheck<ReadinessCheck>("database", tags: ["ready"]);
-        if (RunningHubAccounts.UsesSimulatorFor(builder.Configuration))
-        {
-            // No RunningHub key: serve the simulator in this process; the default account points at it.
-            builder.Services.AddRunningHubSimulator();
-        }
     }
 
     public static void ConfigurePipeline(WebApplication app)
@@ -95,10 +89,6 @@ public static class JobHubApp
         app.MapJobApiEndpoints();
         app.MapJobHubHangfireDashboard();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
-        if (RunningHubAccounts.UsesSimulatorFor(app.Configuration))
-        {
-            app.MapRunningHubSimulator("/simulator");
-        }
     }
 
     /// <summary>
@@ -111,7 +101,7 @@ public static class JobHubApp
         app.Services.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>().Validate();
         await app.Services.GetRequiredService<DatabaseMigrations>().MigrateAsync(cancellationToken);
         _ = app.Services.GetRequiredService<Hangfire.JobStorage>(); // Hangfire's schema, made or upgraded by Hangfire.PostgreSql under its own lock
-        var accounts = app.Services.GetRequiredService<JobHub.Core.RunningHub.RunningHubAccounts>();
+        var accounts = app.Services.GetRequiredService<RunningHubAccounts>();
         await accounts.SyncAsync(app.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<JobHubDbContext>>(), cancellationToken);
         if (!accounts.UsesSimulator)
         {
@@ -126,8 +116,16 @@ public static class JobHubApp
         }
         if (app.Configuration.GetValue<bool>("JobHub:SeedDemoUsers"))
         {
-            await using var scope = app.Services.CreateAsyncScope();
-            await scope.ServiceProvider.GetRequiredService<JobHub.Core.Accounts.DemoAccounts>().SeedAsync();
+            // Demo accounts have published passwords: a deployment with a real key never gets them.
+            if (accounts.UsesSimulator)
+            {
+                await using var scope = app.Services.CreateAsyncScope();
+                await scope.ServiceProvider.GetRequiredService<JobHub.Core.Accounts.DemoAccounts>().SeedAsync();
+            }
+            else
+            {
+                app.Logger.LogWarning("JobHub:SeedDemoUsers is ignored: a RunningHub key is configured, so no demo accounts are created");
+            }
         }
     }
 }

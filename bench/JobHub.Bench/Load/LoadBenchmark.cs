@@ -59,7 +59,7 @@ public static class LoadBenchmark
         // Each instance calls RunningHub back on its own address (as behind a load balancer that keeps a job's webhook on
         // any live instance, the lost ones are caught by reconciliation); all share the database and the file storage.
         var webUrls = Enumerable.Range(0, scenario.Instances).Select(_ => new Uri($"http://127.0.0.1:{JobHubProcess.FreePort()}/")).ToList();
-        var settings = Settings(connectionString, webUrls[0], storage, simulator.Urls.First());
+        var settings = Settings(connectionString, webUrls[0], storage, simulator);
         Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "jobhub-load"));
         var instances = webUrls.Select((url, i) => new JobHubProcess(webExecutable, url,
             new Dictionary<string, string?>(settings) { ["JobHub:PublicBaseUrl"] = url.ToString().TrimEnd('/') },
@@ -131,7 +131,7 @@ public static class LoadBenchmark
         }
 
         await stopInstances.DisposeAsync();
-        await simulator.StopAsync();
+        await simulator.DisposeAsync();
         await Cleanup(adminConnectionString, database, storage, keep: violations.Count > 0 || !settled, Note);
         return new ScenarioResult(scenario, report, outcomes, violations, settled, clock.Elapsed, settleTime, figures, events);
     }
@@ -202,7 +202,7 @@ public static class LoadBenchmark
     }
 
     /// <summary>JobHub's configuration for a run: the simulator as a configured RunningHub account, short timings so that faults resolve in seconds.</summary>
-    public static Dictionary<string, string?> Settings(string connectionString, Uri webUrl, string storage, string simulatorUrl)
+    internal static Dictionary<string, string?> Settings(string connectionString, Uri webUrl, string storage, BenchSimulator simulator)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -211,10 +211,8 @@ public static class LoadBenchmark
             ["JobHub:StorageRoot"] = storage,
             ["JobHub:WebhookSecret"] = "load-run-secret",
             ["JobHub:SeedDemoUsers"] = "false",
-            ["JobHub:RunningHub:Accounts:0:Key"] = "simulated",
-            ["JobHub:RunningHub:Accounts:0:ApiKey"] = "simulator-key",
-            ["JobHub:RunningHub:Accounts:0:BaseUrl"] = simulatorUrl.TrimEnd('/') + "/simulator",
-            ["JobHub:RunningHub:Accounts:0:MaxConcurrent"] = "3",
+            ["JobHub:RunningHub:Simulator:BaseUrl"] = simulator.BaseUrl,
+            ["JobHub:RunningHub:Simulator:ApiKey"] = simulator.ApiKey,
             ["JobHub:RunningHub:CallTimeout"] = "00:00:05",
             ["JobHub:OrphanAfter"] = "00:00:20",
             ["JobHub:CapacityBackoffBase"] = "00:00:01",
@@ -242,23 +240,17 @@ public static class LoadBenchmark
         return services.GetRequiredService<InvariantChecker>();
     }
 
-    private static async Task<WebApplication> StartSimulatorAsync(SimulatorSettings settings, LoadReport report)
+    private static async Task<BenchSimulator> StartSimulatorAsync(SimulatorSettings settings, LoadReport report)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
-        builder.Logging.SetMinimumLevel(LogLevel.Warning).AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
-        builder.WebHost.UseUrls($"http://127.0.0.1:{JobHubProcess.FreePort()}");
-        builder.Services.AddRunningHubSimulator(settings);
-        var app = builder.Build();
-        app.MapRunningHubSimulator("/simulator");
-        await app.StartAsync();
-        app.Services.GetRequiredService<SimulatorState>().WebhookObserved = (elapsed, status) =>
+        var simulator = await BenchSimulator.StartAsync(settings);
+        simulator.State.WebhookObserved = (elapsed, status) =>
         {
             if (status is >= 200 and < 300)
             {
                 report.Sample("webhook", elapsed);
             }
         };
-        return app;
+        return simulator;
     }
 
     /// <summary>Disposes the instances however the run ends.</summary>

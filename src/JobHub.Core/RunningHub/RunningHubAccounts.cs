@@ -5,20 +5,19 @@ using Microsoft.Extensions.Options;
 namespace JobHub.Core.RunningHub;
 
 /// <summary>
-/// The configured RunningHub accounts (R11). With none configured, one account points at the built-in
-/// simulator under <c>{PublicBaseUrl}/simulator</c>, so that a fresh run works without a key.
+/// The configured RunningHub accounts (R11). With none configured, one account points at the RunningHub simulator
+/// configured in <c>JobHub:RunningHub:Simulator</c>, so that a fresh run works without a key.
 /// </summary>
 public sealed class RunningHubAccounts
 {
     public const string SimulatorKey = "simulator";
-    public const string SimulatorApiKey = "simulator-key";
 
     private readonly Dictionary<string, RunningHubAccountOptions> accounts;
 
     public RunningHubAccounts(IOptions<RunningHubOptions> options, IOptions<JobHubOptions> jobHub)
     {
         var configured = options.Value.Accounts.Where(a => !string.IsNullOrWhiteSpace(a.ApiKey)).ToList();
-        UsesSimulator = configured.Count == 0;
+        UsesSimulator = !options.Value.HasRealAccounts;
         if (UsesSimulator)
         {
             configured =
@@ -26,8 +25,8 @@ public sealed class RunningHubAccounts
                 new RunningHubAccountOptions
                 {
                     Key = SimulatorKey,
-                    ApiKey = SimulatorApiKey,
-                    BaseUrl = jobHub.Value.PublicBaseUrl.TrimEnd('/') + "/simulator",
+                    ApiKey = options.Value.Simulator.ApiKey,
+                    BaseUrl = options.Value.Simulator.BaseUrl.TrimEnd('/'),
                     MaxConcurrent = Math.Max(1, jobHub.Value.MaxConcurrent),
                 },
             ];
@@ -35,11 +34,6 @@ public sealed class RunningHubAccounts
 
         accounts = configured.ToDictionary(a => a.Key, StringComparer.Ordinal);
     }
-
-    /// <summary>True when the configuration names no account with a key, so JobHub must serve its simulator.</summary>
-    public static bool UsesSimulatorFor(Microsoft.Extensions.Configuration.IConfiguration configuration) =>
-        !configuration.GetSection(RunningHubOptions.Section + ":Accounts").GetChildren()
-            .Any(account => !string.IsNullOrWhiteSpace(account["ApiKey"]));
 
     /// <summary>True when no key is configured and JobHub runs against its simulator.</summary>
     public bool UsesSimulator { get; }

@@ -2,14 +2,33 @@ using System.ComponentModel.DataAnnotations;
 
 namespace JobHub.Core.RunningHub;
 
-/// <summary>Section <c>JobHub:RunningHub</c>: the accounts (API keys) JobHub may use.</summary>
-public sealed class RunningHubOptions
+/// <summary>
+/// Section <c>JobHub:RunningHub</c>: the accounts (API keys) JobHub may use; with none, the RunningHub simulator it is
+/// pointed at (a service of its own: <c>./jobhub run</c> starts one and gives both the same generated key).
+/// </summary>
+public sealed class RunningHubOptions : IValidatableObject
 {
     public const string Section = "JobHub:RunningHub";
 
     public const string DefaultBaseUrl = "https://www.runninghub.ai";
 
     public List<RunningHubAccountOptions> Accounts { get; set; } = [];
+
+    /// <summary>The simulator used when no account has a key.</summary>
+    public SimulatorAccountOptions Simulator { get; set; } = new();
+
+    /// <summary>True when an account has a key: JobHub runs against RunningHub itself.</summary>
+    public bool HasRealAccounts => Accounts.Any(a => !string.IsNullOrWhiteSpace(a.ApiKey));
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!HasRealAccounts && (string.IsNullOrWhiteSpace(Simulator.BaseUrl) || string.IsNullOrWhiteSpace(Simulator.ApiKey)))
+        {
+            yield return new ValidationResult(
+                $"{Section}: no account has an ApiKey, and no simulator is configured ({Section}:Simulator:BaseUrl and ApiKey; ./jobhub run starts one)",
+                [nameof(Simulator)]);
+        }
+    }
 
     /// <summary>Timeout for one call to RunningHub.</summary>
     public TimeSpan CallTimeout { get; set; } = TimeSpan.FromSeconds(30);
@@ -44,6 +63,15 @@ public sealed class RunningHubAccountOptions
     /// RunningHub's own domains when <see cref="BaseUrl"/> is RunningHub's, and always the base URL's own host and port.
     /// </summary>
     public List<string> OutputHosts { get; set; } = [];
+}
+
+/// <summary>The RunningHub simulator JobHub uses when no account has a key: where it listens and the key it accepts.</summary>
+public sealed class SimulatorAccountOptions
+{
+    public string BaseUrl { get; set; } = "";
+
+    /// <summary>From configuration or environment only, never logged.</summary>
+    public string ApiKey { get; set; } = "";
 }
 
 /// <summary>An account as the client needs it: where to call and with which key.</summary>

@@ -10,5 +10,8 @@ public sealed class JobHubWebFactory(DatabaseFixture database) : WebApplicationF
     {
         builder.UseEnvironment("Development");
         builder.UseSetting("ConnectionStrings:JobHub", database.ConnectionString);
+        // Start-up needs a RunningHub; these tests run no job, so a simulator address nothing answers on is enough.
+        builder.UseSetting("JobHub:RunningHub:Simulator:BaseUrl", "http://127.0.0.1:9/rh");
+        builder.UseSetting("JobHub:RunningHub:Simulator:ApiKey", Guid.NewGuid().ToString("N"));
     }
 }

@@ -5,27 +5,58 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace JobHub.Tests.Infrastructure;
 
-/// <summary>JobHub.Web on real Kestrel (a loopback port chosen by the OS), for browser tests.</summary>
+/// <summary>
+/// JobHub.Web on real Kestrel (a loopback port chosen by the OS), for browser tests. Unless the settings name a RunningHub
+/// account or simulator, it runs against a RunningHub simulator of its own on another port, as <c>./jobhub run</c> does.
+/// </summary>
 public sealed class KestrelJobHub : IAsyncDisposable
 {
     private readonly WebApplication app;
-
     private readonly string storage;
+    private readonly bool ownsSimulator;
 
-    private KestrelJobHub(WebApplication app, Uri baseAddress, string storage)
+    private KestrelJobHub(WebApplication app, Uri baseAddress, string storage, SimulatorHost? simulator, bool ownsSimulator)
     {
         this.app = app;
         BaseAddress = baseAddress;
         this.storage = storage;
+        Simulator = simulator;
+        this.ownsSimulator = ownsSimulator;
     }
 
     public Uri BaseAddress { get; }
 
     public IServiceProvider Services => app.Services;
 
-    public static async Task<KestrelJobHub> StartAsync(string connectionString, IDictionary<string, string?>? settings = null)
+    /// <summary>The simulator this JobHub talks to over HTTP (null when the settings named another RunningHub).</summary>
+    public SimulatorHost? Simulator { get; }
+
+    /// <param name="simulator">A simulator to share (several JobHubs, or one restarted); none: one of its own unless the settings name one.</param>
+    public static async Task<KestrelJobHub> StartAsync(string connectionString, IDictionary<string, string?>? settings = null, SimulatorHost? simulator = null)
     {
-        // A port chosen up front, so that PublicBaseUrl (webhooks, the simulator account) can name it.
+        var namesRunningHub = settings is not null && settings.Any(s =>
+            !string.IsNullOrEmpty(s.Value) && (s.Key.StartsWith("JobHub:RunningHub:Accounts:", StringComparison.Ordinal) && s.Key.EndsWith(":ApiKey", StringComparison.Ordinal)
+                || s.Key == "JobHub:RunningHub:Simulator:BaseUrl"));
+        var ownsSimulator = simulator is null && !namesRunningHub;
+        if (ownsSimulator)
+        {
+            simulator = await SimulatorHost.StartAsync();
+        }
+
+        try
+        {
+            return await StartAsync(connectionString, settings, simulator, ownsSimulator);
+        }
+        catch when (ownsSimulator)
+        {
+            await simulator!.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task<KestrelJobHub> StartAsync(string connectionString, IDictionary<string, string?>? settings, SimulatorHost? simulator, bool ownsSimulator)
+    {
+        // A port chosen up front, so that PublicBaseUrl (webhooks) can name it.
         var port = FreePort();
         var url = $"http://127.0.0.1:{port}";
         var storage = Path.Combine(Path.GetTempPath(), "jobhub-tests", Guid.NewGuid().ToString("N"));
@@ -34,6 +65,11 @@ public sealed class KestrelJobHub : IAsyncDisposable
             builder.Configuration["ConnectionStrings:JobHub"] = connectionString;
             builder.Configuration["JobHub:PublicBaseUrl"] = url;
             builder.Configuration["JobHub:StorageRoot"] = storage;
+            if (simulator is not null)
+            {
+                builder.Configuration.AddInMemoryCollection(simulator.JobHubSettings());
+            }
+
             if (settings is not null)
             {
                 builder.Configuration.AddInMemoryCollection(settings);
@@ -41,10 +77,10 @@ public sealed class KestrelJobHub : IAsyncDisposable
         });
         await JobHubApp.PrepareAsync(app);
         await app.StartAsync();
-        return new KestrelJobHub(app, new Uri(app.Urls.First()), storage);
+        return new KestrelJobHub(app, new Uri(app.Urls.First()), storage, simulator, ownsSimulator);
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();
@@ -57,6 +93,11 @@ public sealed class KestrelJobHub : IAsyncDisposable
         await app.Services.GetRequiredService<JobHub.Core.Jobs.JobLauncher>().WhenIdleAsync();
         await app.Services.GetRequiredService<JobHub.Core.Jobs.CopyOutputs>().WhenIdleAsync();
         await app.DisposeAsync();
+        if (ownsSimulator)
+        {
+            await Simulator!.DisposeAsync();
+        }
+
         if (Directory.Exists(storage))
         {
             Directory.Delete(storage, recursive: true);

@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace JobHub.Tests.Infrastructure;
 
 /// <summary>
-/// JobHub on real Kestrel with its built-in simulator, on a database of its own (so sweeps see only this
+/// JobHub on real Kestrel with a RunningHub simulator of its own (over HTTP, on another port), on a database of its own (so sweeps see only this
 /// test's jobs), with helpers to make users and jobs and to wait for conditions with a deadline.
 /// </summary>
 public sealed class LiveJobHub : IAsyncDisposable
@@ -24,7 +24,7 @@ public sealed class LiveJobHub : IAsyncDisposable
     public KestrelJobHub Host { get; }
     public IServiceProvider Services => Host.Services;
     public Uri BaseAddress => Host.BaseAddress;
-    public SimulatorState Simulator => Services.GetRequiredService<SimulatorState>();
+    public SimulatorState Simulator => Host.Simulator!.State;
     public IDbContextFactory<JobHubDbContext> Db => Services.GetRequiredService<IDbContextFactory<JobHubDbContext>>();
 
     /// <param name="settings">Configuration overrides; the scheduler is off unless a test turns it on.</param>

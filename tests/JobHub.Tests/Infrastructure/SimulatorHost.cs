@@ -12,32 +12,54 @@ using Microsoft.Extensions.Options;
 namespace JobHub.Tests.Infrastructure;
 
 /// <summary>
-/// The RunningHub simulator on real Kestrel (loopback, OS-chosen port), with a webhook receiver beside it,
-/// and the real HTTP client pointed at it.
+/// The RunningHub simulator on real Kestrel (loopback, a free port), with a webhook receiver beside it,
+/// and the real HTTP client pointed at it. Each host has a key of its own, as <c>./jobhub run</c> generates one.
 /// </summary>
 public sealed class SimulatorHost : IAsyncDisposable
 {
     private readonly WebApplication app;
 
-    private SimulatorHost(WebApplication app, Uri address)
+    private SimulatorHost(WebApplication app, Uri address, string apiKey)
     {
         this.app = app;
         Address = address;
+        ApiKey = apiKey;
     }
 
     public Uri Address { get; }
+    public string ApiKey { get; }
+
+    /// <summary>The simulator's API base (JobHub's <c>JobHub:RunningHub:Simulator:BaseUrl</c>).</summary>
+    public string BaseUrl => new Uri(Address, "rh").ToString();
     public SimulatorState State => app.Services.GetRequiredService<SimulatorState>();
     public ConcurrentQueue<JsonElement> Webhooks { get; } = new();
-    public RunningHubAccount Account => new("sim", new Uri(Address, "rh").ToString(), "simulator-key");
+    public RunningHubAccount Account => new("sim", BaseUrl, ApiKey);
     public string WebhookUrl => new Uri(Address, "hook").ToString();
     public CapturingLoggerProvider Logs { get; } = new();
 
-    public static async Task<SimulatorHost> StartAsync(SimulatorSettings? settings = null)
+    /// <summary>JobHub's configuration for running against this simulator.</summary>
+    public Dictionary<string, string?> JobHubSettings() => new()
     {
+        ["JobHub:RunningHub:Simulator:BaseUrl"] = BaseUrl,
+        ["JobHub:RunningHub:Simulator:ApiKey"] = ApiKey,
+    };
+
+    /// <param name="dataFolder">Where it keeps tasks and files across restarts; none: in memory.</param>
+    /// <param name="port">A port to listen on (a restart on the same address); none: a free one.</param>
+    public static async Task<SimulatorHost> StartAsync(SimulatorSettings? settings = null, string? dataFolder = null, int? port = null, string? apiKey = null)
+    {
+        var address = new Uri($"http://127.0.0.1:{port ?? KestrelJobHub.FreePort()}/");
+        apiKey ??= Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls(address.ToString());
         builder.Logging.ClearProviders();
-        builder.Services.AddRunningHubSimulator(settings);
+        builder.Services.AddRunningHubSimulator(new SimulatorOptions
+        {
+            BaseUrl = new Uri(address, "rh").ToString(),
+            ApiKeys = [apiKey],
+            DataFolder = dataFolder,
+            Settings = settings ?? new SimulatorSettings(),
+        });
         var app = builder.Build();
         app.MapRunningHubSimulator("/rh");
         SimulatorHost? host = null;
@@ -47,7 +69,7 @@ public sealed class SimulatorHost : IAsyncDisposable
             return Results.Ok();
         });
         await app.StartAsync();
-        host = new SimulatorHost(app, new Uri(app.Urls.First() + "/"));
+        host = new SimulatorHost(app, address, apiKey);
         return host;
     }
 

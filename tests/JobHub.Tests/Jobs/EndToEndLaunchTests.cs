@@ -9,18 +9,18 @@ using Microsoft.Extensions.DependencyInjection;
 namespace JobHub.Tests.Jobs;
 
 /// <summary>
-/// The default run, end to end: JobHub on Kestrel with no RunningHub key serves its simulator, and a job goes
-/// through the real HTTP client (upload, start with the webhook URL) to a task at the simulator.
+/// The default run, end to end: JobHub on Kestrel with no RunningHub key talks to the simulator on its own port, and a
+/// job goes through the real HTTP client (upload, start with the webhook URL) to a task at the simulator.
 /// </summary>
 public sealed class EndToEndLaunchTests(DatabaseFixture db) : IClassFixture<DatabaseFixture>
 {
     [Fact]
-    public async Task DefaultRun_LaunchesAJob_OnTheBuiltInSimulator_ThroughTheRealClient()
+    public async Task DefaultRun_LaunchesAJob_OnTheSimulatorService_ThroughTheRealClient()
     {
         await using var host = await KestrelJobHub.StartAsync(db.ConnectionString);
         var services = host.Services;
         Assert.IsType<RunningHubHttpClient>(services.GetRequiredService<IRunningHubClient>());
-        var simulator = services.GetRequiredService<SimulatorState>();
+        var simulator = host.Simulator!.State;
         simulator.Settings = simulator.Settings with { RunFor = TimeSpan.FromMinutes(5) };
 
         var user = Guid.NewGuid();

@@ -66,7 +66,7 @@ public sealed class SimulatorSweepTests
         else
         {
             var output = Assert.Single(done.OutputFiles);
-            Assert.Contains("/simulator/files/openapi/", output.Url);
+            Assert.Contains("/rh/files/openapi/", output.Url);
             Assert.Equal(7, await hub.BalanceAsync(user));
         }
     }

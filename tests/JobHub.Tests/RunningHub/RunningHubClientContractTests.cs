@@ -120,7 +120,7 @@ public sealed class RunningHubClientContractTests : IAsyncLifetime
     public async Task NodeItemWithExtraFields_IsRefusedWith803_AsTheRealServiceDoes()
     {
         using var http = new HttpClient();
-        http.DefaultRequestHeaders.Authorization = new("Bearer", "simulator-key");
+        http.DefaultRequestHeaders.Authorization = new("Bearer", sim.ApiKey);
         var response = await http.PostAsync(new Uri(sim.Address, "rh/openapi/v2/run/ai-app/1"),
             new StringContent("""{"nodeInfoList":[{"nodeId":"1","fieldName":"image","fieldValue":"x","extra":1}]}""", System.Text.Encoding.UTF8, "application/json"));
 
@@ -186,7 +186,7 @@ public sealed class RunningHubClientContractTests : IAsyncLifetime
     public async Task UnreachableRunningHub_IsTransport_ForQuery_AndNotUnknownForARefusedStart()
     {
         var client = sim.Client(TimeSpan.FromSeconds(2));
-        var nowhere = new RunningHubAccount("gone", "http://127.0.0.1:9", "simulator-key");
+        var nowhere = new RunningHubAccount("gone", "http://127.0.0.1:9", sim.ApiKey);
 
         var query = await client.QueryAsync(nowhere, "1", default);
         var start = await client.StartAsync(nowhere, Request("openapi/x.png"), default);
@@ -199,8 +199,8 @@ public sealed class RunningHubClientContractTests : IAsyncLifetime
     public async Task NoKeyIsEverLogged()
     {
         var client = sim.Client(TimeSpan.FromMilliseconds(300));
-        var secret = sim.Account with { ApiKey = "sk-very-secret-123" };
-        sim.State.Settings = sim.State.Settings with { ApiKeys = ["simulator-key", "sk-very-secret-123"], StartHangs = true };
+        var secret = sim.Account;
+        sim.State.Settings = sim.State.Settings with { StartHangs = true };
 
         await client.UploadAsync(secret, new MemoryStream(SampleMedia.Png(4, 4)), "a.png", "image/png", default);
         await client.StartAsync(secret, Request("openapi/x.png"), default);
@@ -208,7 +208,7 @@ public sealed class RunningHubClientContractTests : IAsyncLifetime
         await client.QueryAsync(secret, "1", default);
 
         Assert.NotEmpty(sim.Logs.Lines);
-        Assert.DoesNotContain(sim.Logs.Lines, line => line.Contains("sk-very-secret-123"));
-        Assert.DoesNotContain("sk-very-secret-123", secret.ToString());
+        Assert.DoesNotContain(sim.Logs.Lines, line => line.Contains(secret.ApiKey));
+        Assert.DoesNotContain(secret.ApiKey, secret.ToString());
     }
 }

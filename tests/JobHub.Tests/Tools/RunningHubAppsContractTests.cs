@@ -121,8 +121,9 @@ public sealed class RunningHubAppsContractTests(RunningHubAppsContractTests.Fixt
     [InlineData("value", "0.5")] // a number where the app takes an image
     public async Task TheSimulator_RefusesAWrongFieldOrValueType_With803(string field, string value)
     {
-        using var http = new HttpClient { BaseAddress = new Uri(fixture.Hub.BaseAddress, "simulator/") };
-        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "simulator-key");
+        var simulator = fixture.Hub.Host.Simulator!;
+        using var http = new HttpClient { BaseAddress = new Uri(simulator.BaseUrl + "/") };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", simulator.ApiKey);
         var nodes = field == "image"
             ? new[] { new { nodeId = "50", fieldName = "image", fieldValue = "openapi/missing.png" }, new { nodeId = "48", fieldName = value, fieldValue = "0.8" } }
             : new[] { new { nodeId = "50", fieldName = "image", fieldValue = value } };
