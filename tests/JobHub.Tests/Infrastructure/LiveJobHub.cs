@@ -14,17 +14,23 @@ namespace JobHub.Tests.Infrastructure;
 public sealed class LiveJobHub : IAsyncDisposable
 {
     private readonly string database;
+    private readonly Dictionary<string, string?> settings;
 
-    private LiveJobHub(KestrelJobHub host, string database)
+    private LiveJobHub(KestrelJobHub host, SimulatorHost simulator, string database, Dictionary<string, string?> settings)
     {
         Host = host;
+        RunningHub = simulator;
         this.database = database;
+        this.settings = settings;
     }
 
-    public KestrelJobHub Host { get; }
+    public KestrelJobHub Host { get; private set; }
     public IServiceProvider Services => Host.Services;
     public Uri BaseAddress => Host.BaseAddress;
-    public SimulatorState Simulator => Host.Simulator!.State;
+
+    /// <summary>The simulator JobHub talks to; it outlives a restart of JobHub, as RunningHub does.</summary>
+    public SimulatorHost RunningHub { get; }
+    public SimulatorState Simulator => RunningHub.State;
     public IDbContextFactory<JobHubDbContext> Db => Services.GetRequiredService<IDbContextFactory<JobHubDbContext>>();
 
     /// <param name="settings">Configuration overrides; the scheduler is off unless a test turns it on.</param>
@@ -37,14 +43,24 @@ public sealed class LiveJobHub : IAsyncDisposable
             all[key] = value;
         }
 
-        var host = await KestrelJobHub.StartAsync(TestDatabase.ConnectionStringFor(database), all);
-        var live = new LiveJobHub(host, database);
-        if (simulator is not null)
+        var runningHub = await SimulatorHost.StartAsync(simulator);
+        try
         {
-            live.Simulator.Settings = simulator;
+            var host = await KestrelJobHub.StartAsync(TestDatabase.ConnectionStringFor(database), all, runningHub);
+            return new LiveJobHub(host, runningHub, database, all);
         }
+        catch
+        {
+            await runningHub.DisposeAsync();
+            throw;
+        }
+    }
 
-        return live;
+    /// <summary>Stops JobHub and starts it again on the same database and simulator (on another port, as a new process would be).</summary>
+    public async Task RestartAsync()
+    {
+        await Host.DisposeAsync();
+        Host = await KestrelJobHub.StartAsync(TestDatabase.ConnectionStringFor(database), settings, RunningHub);
     }
 
     public Task<Guid> CreateUserAsync(int credits = 10) => TestUsers.CreateAsync(Db, credits, DateTime.UtcNow);
@@ -103,6 +119,7 @@ public sealed class LiveJobHub : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Host.DisposeAsync();
+        await RunningHub.DisposeAsync();
         await TestDatabase.DropAsync(database);
     }
 }

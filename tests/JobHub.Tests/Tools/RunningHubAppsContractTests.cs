@@ -121,7 +121,7 @@ public sealed class RunningHubAppsContractTests(RunningHubAppsContractTests.Fixt
     [InlineData("value", "0.5")] // a number where the app takes an image
     public async Task TheSimulator_RefusesAWrongFieldOrValueType_With803(string field, string value)
     {
-        var simulator = fixture.Hub.Host.Simulator!;
+        var simulator = fixture.Hub.RunningHub;
         using var http = new HttpClient { BaseAddress = new Uri(simulator.BaseUrl + "/") };
         http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", simulator.ApiKey);
         var nodes = field == "image"
