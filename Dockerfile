@@ -4,7 +4,6 @@ FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props JobHub.sln appsettings.json ./
 COPY src/JobHub.Core/JobHub.Core.csproj src/JobHub.Core/
-COPY src/JobHub.Simulator/JobHub.Simulator.csproj src/JobHub.Simulator/
 COPY src/JobHub.Web/JobHub.Web.csproj src/JobHub.Web/
 RUN dotnet restore src/JobHub.Web/JobHub.Web.csproj
 COPY src/ src/
