@@ -47,18 +47,27 @@ public sealed class PublicSurfaceTests(DatabaseFixture db) : IClassFixture<Datab
     public async Task DemoAccounts_AreNotCreated_WithARealKey_AndStartupSaysSo()
     {
         var logs = new CapturingLoggerProvider();
-        await using var app = Create(new Dictionary<string, string?>
+        var database = await TestDatabase.CreateMigratedAsync(); // its own: the class's database gets the demo accounts in another test
+        try
         {
-            ["JobHub:SeedDemoUsers"] = "true",
-            ["JobHub:RunningHub:Accounts:0:Key"] = "primary",
-            ["JobHub:RunningHub:Accounts:0:ApiKey"] = "a-real-key-0123456789",
-        }, logs);
+            await using var app = Create(new Dictionary<string, string?>
+            {
+                ["ConnectionStrings:JobHub"] = TestDatabase.ConnectionStringFor(database),
+                ["JobHub:SeedDemoUsers"] = "true",
+                ["JobHub:RunningHub:Accounts:0:Key"] = "primary",
+                ["JobHub:RunningHub:Accounts:0:ApiKey"] = "a-real-key-0123456789",
+            }, logs);
 
-        await JobHubApp.PrepareAsync(app);
+            await JobHubApp.PrepareAsync(app);
 
-        Assert.False(await UserExistsAsync(app, DemoAccounts.AdminEmail));
-        Assert.False(await UserExistsAsync(app, DemoAccounts.UserEmail));
-        Assert.Contains(logs.Lines, line => line.Contains("no demo accounts are created"));
+            Assert.False(await UserExistsAsync(app, DemoAccounts.AdminEmail));
+            Assert.False(await UserExistsAsync(app, DemoAccounts.UserEmail));
+            Assert.Contains(logs.Lines, line => line.Contains("no demo accounts are created"));
+        }
+        finally
+        {
+            await TestDatabase.DropAsync(database);
+        }
     }
 
     [Fact]
@@ -70,6 +79,28 @@ public sealed class PublicSurfaceTests(DatabaseFixture db) : IClassFixture<Datab
         await JobHubApp.PrepareAsync(app);
 
         Assert.True(await UserExistsAsync(app, DemoAccounts.AdminEmail));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task TheSignInPage_OffersTheDemoAccounts_OnlyAgainstTheSimulator(bool realKey)
+    {
+        var settings = new Dictionary<string, string?> { ["JobHub:SeedDemoUsers"] = "true" };
+        if (realKey)
+        {
+            settings["JobHub:RunningHub:Accounts:0:Key"] = "primary";
+            settings["JobHub:RunningHub:Accounts:0:ApiKey"] = "a-real-key-0123456789";
+        }
+
+        await using var hub = await KestrelJobHub.StartAsync(db.ConnectionString, settings);
+        using var http = new HttpClient { BaseAddress = hub.BaseAddress };
+
+        var page = await http.GetStringAsync("/account/login");
+
+        Assert.Contains("id=\"login-submit\"", page);
+        Assert.Equal(!realKey, page.Contains(DemoAccounts.AdminPassword, StringComparison.Ordinal));
+        Assert.Equal(!realKey, page.Contains(DemoAccounts.UserEmail, StringComparison.Ordinal));
     }
 
     private Microsoft.AspNetCore.Builder.WebApplication Create(Dictionary<string, string?> settings, CapturingLoggerProvider logs) =>
