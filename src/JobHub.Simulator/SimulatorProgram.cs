@@ -19,6 +19,7 @@ public static class SimulatorProgram
     {
         var builder = WebApplication.CreateSlimBuilder(args);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // Validated before the host is built, not on start: the address decides where Kestrel listens.
         var options = builder.Configuration.GetSection(SimulatorOptions.Section).Get<SimulatorOptions>() ?? new SimulatorOptions();
         var problems = new List<ValidationResult>();
         if (!Validator.TryValidateObject(options, new ValidationContext(options), problems, validateAllProperties: true))

@@ -99,6 +99,10 @@ public static class JobHubApp
     public static async Task PrepareAsync(WebApplication app, CancellationToken cancellationToken = default)
     {
         app.Services.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>().Validate();
+        if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<RunningHubOptions>>().Value.MissingRunningHub() is { } missing)
+        {
+            throw new Microsoft.Extensions.Options.OptionsValidationException(RunningHubOptions.Section, typeof(RunningHubOptions), [missing]);
+        }
         await app.Services.GetRequiredService<DatabaseMigrations>().MigrateAsync(cancellationToken);
         _ = app.Services.GetRequiredService<Hangfire.JobStorage>(); // Hangfire's schema, made or upgraded by Hangfire.PostgreSql under its own lock
         var accounts = app.Services.GetRequiredService<RunningHubAccounts>();

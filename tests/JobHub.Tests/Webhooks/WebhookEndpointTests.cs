@@ -31,7 +31,7 @@ public sealed class WebhookEndpointTests
 
         Assert.Equal(JobStatus.Completed, done.Status);
         var output = Assert.Single(done.OutputFiles);
-        Assert.StartsWith(hub.BaseAddress + "simulator/files/", output.Url);
+        Assert.StartsWith(hub.RunningHub.BaseUrl + "/files/", output.Url);
         Assert.NotNull(output.StoredName);
         var storage = hub.Services.GetRequiredService<Core.Storage.IFileStorage>();
         using var copy = new MemoryStream();
@@ -87,7 +87,7 @@ public sealed class WebhookEndpointTests
         var before = await hub.WaitForJobAsync(job.Id, j => j.OutputsCopiedAt is not null);
 
         var task = hub.Simulator.Tasks.Single();
-        var body = SimulatorPayloads.WebhookBody(task, hub.BaseAddress + "simulator/files", true, "unused");
+        var body = SimulatorPayloads.WebhookBody(task, hub.Simulator.FilesBaseUrl, true, "unused");
         using var http = new HttpClient();
         using var response = await http.PostAsJsonAsync(task.WebhookUrl, body, JsonSerializerOptions.Web);
 
