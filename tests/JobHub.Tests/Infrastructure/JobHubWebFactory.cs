@@ -10,5 +10,9 @@ public sealed class JobHubWebFactory(DatabaseFixture database) : WebApplicationF
     {
         builder.UseEnvironment("Development");
         builder.UseSetting("ConnectionStrings:JobHub", database.ConnectionString);
+        foreach (var (key, value) in TestRateLimits.Generous)
+        {
+            builder.UseSetting(key, value);
+        }
     }
 }

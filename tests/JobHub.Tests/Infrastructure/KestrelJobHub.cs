@@ -34,6 +34,7 @@ public sealed class KestrelJobHub : IAsyncDisposable
             builder.Configuration["ConnectionStrings:JobHub"] = connectionString;
             builder.Configuration["JobHub:PublicBaseUrl"] = url;
             builder.Configuration["JobHub:StorageRoot"] = storage;
+            builder.Configuration.AddInMemoryCollection(TestRateLimits.Generous);
             if (settings is not null)
             {
                 builder.Configuration.AddInMemoryCollection(settings);
