@@ -114,7 +114,14 @@ public static class JobApiEndpoints
         {
             var file = form.Files.GetFile(input.Key)!;
             await using var content = file.OpenReadStream();
-            var result = await storeInput.HandleAsync(tool.Key, input.Key, content, file.FileName, input.MaxBytes, context.RequestAborted);
+            var result = await storeInput.HandleAsync(userId, tool.Key, input.Key, content, file.FileName, input.MaxBytes, context.RequestAborted);
+            if (result.RetryAfter is { } retryAfter)
+            {
+                // The person's upload bound: as a rate limit, with when the window has room again.
+                context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return Problem(StatusCodes.Status429TooManyRequests, result.ErrorCode!, result.ErrorMessage!);
+            }
+
             if (result.Input is null)
             {
                 return Problem(StatusCodes.Status400BadRequest, result.ErrorCode!, $"{input.Key}: {result.ErrorMessage}");

@@ -298,7 +298,7 @@ public sealed class JobRunnerModel(
                     Notify();
                 }
             });
-            var result = await storeInput.HandleAsync(tool.Key, file.InputKey, counting, file.FileName, input.MaxBytes, cancellationToken);
+            var result = await storeInput.HandleAsync(userId, tool.Key, file.InputKey, counting, file.FileName, input.MaxBytes, cancellationToken);
             if (result.Input is null)
             {
                 Error = RunnerMessage.ForInput(result.ErrorCode!, input, result.ErrorArguments);
