@@ -31,6 +31,11 @@ public static class ServiceCollectionExtensions
         services.AddOptions<JobHubOptions>().BindConfiguration(JobHubOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RunningHubOptions>().BindConfiguration(RunningHubOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<MaintenanceOptions>().BindConfiguration(MaintenanceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<Limits.RateLimitOptions>().BindConfiguration(Limits.RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<Limits.RateLimits>();
+        services.AddOptions<Limits.UploadOptions>().BindConfiguration(Limits.UploadOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<Limits.ImageWork>();
+        services.AddSingleton<UploadQuota>();
         services.AddOptions<ToolsOptions>()
             .Configure(options => configuration.GetSection(ToolsOptions.Section).Bind(options.Tools))
             .ValidateOnStart();

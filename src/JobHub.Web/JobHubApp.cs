@@ -6,6 +6,7 @@ using JobHub.Web.Accounts;
 using JobHub.Web.Components;
 using JobHub.Web.Files;
 using JobHub.Web.Jobs;
+using JobHub.Web.RateLimiting;
 using JobHub.Web.Realtime;
 using JobHub.Web.Webhooks;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -40,6 +41,7 @@ public static class JobHubApp
         builder.Services.AddSingleton<JobHub.Web.Components.Layout.ThemeStyles>();
         JobHub.Web.Components.Layout.BrowserTimeZone.AddBrowserTimeZone(builder.Services);
         builder.Services.AddJobHubAccounts();
+        builder.Services.AddJobHubRateLimits();
         builder.Services.AddScoped<JobRunnerFactory>();
         builder.Services.AddSingleton<JobNotifications>();
         builder.Services.AddSingleton<QueuePositionFeed>();
@@ -63,6 +65,7 @@ public static class JobHubApp
         app.UseRequestLocalization();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter(); // after routing (endpoint policies) and authentication (per-user partitions); after UseForwardedHeaders
         app.UseWhen(context => context.Request.Path.StartsWithSegments("/admin"), admin => admin.Use(async (context, next) =>
         {
             // Every request under /admin, whatever its method (a forged form post included), needs the admin role.

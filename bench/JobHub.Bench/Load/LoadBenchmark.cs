@@ -220,6 +220,8 @@ public static class LoadBenchmark
             ["JobHub:Maintenance:DefaultInterval"] = "00:00:02",
             ["JobHub:Maintenance:RecheckAfter"] = "00:00:02",
             ["Logging:LogLevel:Default"] = "Warning",
+            // Every simulated person signs in from the driver's one address; the per-user limits stay as shipped.
+            ["JobHub:RateLimits:SignIn:PermitLimit"] = "1000000",
         };
         foreach (var tool in new[] { "image-upscaler", "video-upscaler", "pose-changer", "virtual-try-on" })
         {

@@ -1,7 +1,9 @@
+using JobHub.Core.Limits;
 using JobHub.Core.Persistence;
 using JobHub.Core.RunningHub;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace JobHub.Core.Jobs;
 
@@ -24,6 +26,9 @@ public enum ReconcileOutcome
 
     /// <summary>RunningHub could not be asked or gave no usable answer; the job is unchanged and will be asked again.</summary>
     Unanswered,
+
+    /// <summary>A user's check of a job asked of RunningHub less than the cooldown ago, by anyone: not asked again.</summary>
+    RecentlyChecked,
 }
 
 public sealed record ReconcileResult(ReconcileOutcome Outcome, Job? Job, string? Detail = null);
@@ -38,10 +43,14 @@ public sealed class ReconcileJob(
     IRunningHubClient client,
     RunningHubAccounts accounts,
     FinishJob finish,
+    IOptions<RateLimitOptions> limits,
     TimeProvider clock,
     ILogger<ReconcileJob> logger)
 {
-    /// <param name="ownerId">When set, only this user's job is reconciled; another's is <see cref="ReconcileOutcome.NotFound"/>.</param>
+    /// <param name="ownerId">
+    /// When set, only this user's job is reconciled (another's is <see cref="ReconcileOutcome.NotFound"/>), and not when it was
+    /// asked of RunningHub within <see cref="RateLimitOptions.CheckCooldown"/>: many open pages ask RunningHub once.
+    /// </param>
     public async Task<ReconcileResult> HandleAsync(Guid jobId, string cause, Guid? ownerId = null, string? actor = null,
         CancellationToken cancellationToken = default)
     {
@@ -54,6 +63,11 @@ public sealed class ReconcileJob(
         if (job.Status != JobStatus.Running || job.TaskId is null || job.AccountKey is null)
         {
             return new ReconcileResult(ReconcileOutcome.NotRunning, job);
+        }
+
+        if (ownerId is not null && !await ClaimCheckAsync(job.Id, cancellationToken))
+        {
+            return new ReconcileResult(ReconcileOutcome.RecentlyChecked, job);
         }
 
         var answer = await client.QueryAsync(accounts.Get(job.AccountKey), job.TaskId, cancellationToken);
@@ -76,6 +90,25 @@ public sealed class ReconcileJob(
         var result = await applied;
         return new ReconcileResult(result.Outcome == TerminationOutcome.Changed ? ReconcileOutcome.Finished : ReconcileOutcome.AlreadyFinished,
             await LoadAsync(jobId, cancellationToken));
+    }
+
+    /// <summary>
+    /// Records the check as under way unless one was made within the cooldown: one conditional update, so that of the
+    /// checks arriving together only one asks RunningHub.
+    /// </summary>
+    private async Task<bool> ClaimCheckAsync(Guid jobId, CancellationToken cancellationToken)
+    {
+        var cooldown = limits.Value.CheckCooldown;
+        if (cooldown <= TimeSpan.Zero)
+        {
+            return true;
+        }
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var since = now - cooldown;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Set<Job>().Where(j => j.Id == jobId && (j.LastCheckedAt == null || j.LastCheckedAt <= since))
+            .ExecuteUpdateAsync(set => set.SetProperty(j => j.LastCheckedAt, now), cancellationToken) == 1;
     }
 
     private async Task<Job?> LoadAsync(Guid jobId, CancellationToken cancellationToken)

@@ -44,36 +44,25 @@ public sealed class SubmitJob(
     JobLauncher launcher,
     AdmissionBatcher admissions,
     JobChangeFeed changes,
+    JobQueries queries,
     IOptions<JobHubOptions> options,
     TimeProvider clock)
 {
     public async Task<SubmitJobResult> HandleAsync(SubmitJobRequest request, CancellationToken cancellationToken = default)
     {
-        var tool = catalog.Find(request.ToolKey);
-        if (tool is null)
+        var (tool, route, parameters, refused) = Validate(request.ToolKey, request.Parameters);
+        if (refused is not null)
         {
-            return SubmitJobResult.Rejected(SubmitErrors.ToolUnknown, $"There is no tool '{request.ToolKey}'.");
+            return refused;
         }
 
-        var (parameters, problem) = ToolParameters.Normalize(tool, request.Parameters);
-        if (parameters is null)
-        {
-            return SubmitJobResult.Rejected(SubmitErrors.ParameterInvalid, problem!.Message, [problem.Reason, problem.Key, .. problem.Values]);
-        }
-
-        var route = tool.RouteFor(parameters);
-        if (route is null)
-        {
-            return SubmitJobResult.Rejected(SubmitErrors.ParameterInvalid, "No RunningHub app is configured for this combination of options.");
-        }
-
-        var inputError = CheckInputs(tool, request.Inputs);
+        var inputError = CheckInputs(tool!, request.Inputs);
         if (inputError is not null)
         {
             return SubmitJobResult.Rejected(SubmitErrors.InputInvalid, inputError);
         }
 
-        var result = await AdmitAsync(request, tool, route, parameters, cancellationToken);
+        var result = await AdmitAsync(request, tool!, route!, parameters!, cancellationToken);
         if (result.Job is not { } job)
         {
             return result;
@@ -91,6 +80,54 @@ public sealed class SubmitJob(
 
         return result;
     }
+
+    /// <summary>
+    /// What can be refused before an upload is stored: the tool, its parameters, an active job (R4) and a balance below this
+    /// cost (R6). The admission decides again in its own statement; this only keeps a refused job from storing files.
+    /// </summary>
+    public async Task<SubmitJobResult?> PrecheckAsync(Guid userId, string toolKey, IReadOnlyDictionary<string, string?> requested,
+        CancellationToken cancellationToken = default)
+    {
+        var (tool, _, parameters, refused) = Validate(toolKey, requested);
+        if (refused is not null)
+        {
+            return refused;
+        }
+
+        if (await queries.ActiveAsync(userId, cancellationToken) is not null)
+        {
+            return SubmitJobResult.Rejected(SubmitErrors.ActiveJobExists, SubmitErrors.ActiveJobMessage);
+        }
+
+        var (cost, balance) = (tool!.CostFor(parameters!), await queries.BalanceAsync(userId, cancellationToken));
+        return balance < cost ? InsufficientCredits(cost, balance) : null;
+    }
+
+    /// <summary>The tool, its normalized parameters and the RunningHub app they choose, or why the request is refused.</summary>
+    private (ToolDefinition? Tool, WebappRoute? Route, IReadOnlyDictionary<string, string>? Parameters, SubmitJobResult? Refused) Validate(
+        string toolKey, IReadOnlyDictionary<string, string?> requested)
+    {
+        var tool = catalog.Find(toolKey);
+        if (tool is null)
+        {
+            return (null, null, null, SubmitJobResult.Rejected(SubmitErrors.ToolUnknown, $"There is no tool '{toolKey}'."));
+        }
+
+        var (parameters, problem) = ToolParameters.Normalize(tool, requested);
+        if (parameters is null)
+        {
+            return (null, null, null, SubmitJobResult.Rejected(SubmitErrors.ParameterInvalid, problem!.Message, [problem.Reason, problem.Key, .. problem.Values]));
+        }
+
+        var route = tool.RouteFor(parameters);
+        return route is null
+            ? (null, null, null, SubmitJobResult.Rejected(SubmitErrors.ParameterInvalid, "No RunningHub app is configured for this combination of options."))
+            : (tool, route, parameters, null);
+    }
+
+    private static SubmitJobResult InsufficientCredits(int cost, int balance) =>
+        SubmitJobResult.Rejected(SubmitErrors.InsufficientCredits,
+            $"This job costs {cost} credits and you have {balance}. Nothing was charged.", cost.ToString(), balance.ToString());
 
     /// <summary>
     /// The admission, one statement under the slot lock, sent with the admissions that arrive meanwhile in one round trip
@@ -159,8 +196,7 @@ public sealed class SubmitJob(
 
         if (!admitted.Paid || admitted.Status is not { } status)
         {
-            return SubmitJobResult.Rejected(SubmitErrors.InsufficientCredits,
-                $"This job costs {cost} credits and you have {balance}. Nothing was charged.", cost.ToString(), balance.ToString());
+            return InsufficientCredits(cost, balance);
         }
 
         var queued = status == JobStatus.Queued;

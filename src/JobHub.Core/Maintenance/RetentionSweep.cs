@@ -12,7 +12,8 @@ namespace JobHub.Core.Maintenance;
 /// <c>FilesRetention</c> (the job rows and their ledger stay), uploads that no job uses, and webhook deliveries
 /// older than <c>RecordsRetention</c> (Hangfire expires its own record of the sweeps' runs).
 /// </summary>
-public sealed class RetentionSweep(IDbContextFactory<JobHubDbContext> contexts, IFileStorage storage, IOptions<MaintenanceOptions> options, TimeProvider clock)
+public sealed class RetentionSweep(IDbContextFactory<JobHubDbContext> contexts, IFileStorage storage, IOptions<MaintenanceOptions> options,
+    IOptions<Limits.UploadOptions> uploadBound, TimeProvider clock)
     : IMaintenanceTask
 {
     private const int Batch = 500;
@@ -59,6 +60,10 @@ public sealed class RetentionSweep(IDbContextFactory<JobHubDbContext> contexts, 
                 counts.Tally("unused_uploads_deleted");
             }
         }
+
+        // An upload counts against its person's bound only within the window: older records serve nothing.
+        var uploadsCutoff = now - uploadBound.Value.Window;
+        counts.Tally("upload_records_deleted", await db.Set<UploadRecord>().Where(u => u.StoredAt < uploadsCutoff).ExecuteDeleteAsync(cancellationToken));
 
         var recordsCutoff = now - options.Value.RecordsRetention;
         counts.Tally("webhook_deliveries_deleted", await db.Set<WebhookDeliveryRow>().Where(d => d.ReceivedAt < recordsCutoff)

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using JobHub.Core.Jobs;
 using JobHub.Core.Tools;
+using JobHub.Web.RateLimiting;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace JobHub.Web.Jobs;
@@ -17,16 +18,16 @@ public static class JobApiEndpoints
 
     public static IEndpointRouteBuilder MapJobApiEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        var group = endpoints.MapGroup("/api").RequireAuthorization().DisableAntiforgery();
+        var group = endpoints.MapGroup("/api").RequireAuthorization().DisableAntiforgery().RequireRateLimiting(RateLimitPolicies.Api);
         group.AddEndpointFilter(async (context, next) =>
             HttpMethods.IsPost(context.HttpContext.Request.Method) && !context.HttpContext.Request.Headers.ContainsKey(ClientHeader)
                 ? Problem(StatusCodes.Status400BadRequest, "CLIENT_HEADER_MISSING", $"POST requests to the API need the {ClientHeader} header.")
                 : await next(context));
-        group.MapPost("/tools/{toolKey}/jobs", SubmitAsync);
+        group.MapPost("/tools/{toolKey}/jobs", SubmitAsync).RequireRateLimiting(RateLimitPolicies.Submit);
         group.MapGet("/jobs/active", ActiveAsync);
         group.MapGet("/jobs/{jobId:guid}", GetAsync);
-        group.MapPost("/jobs/{jobId:guid}/heartbeat", HeartbeatAsync);
-        group.MapPost("/jobs/{jobId:guid}/check", CheckAsync);
+        group.MapPost("/jobs/{jobId:guid}/heartbeat", HeartbeatAsync).RequireRateLimiting(RateLimitPolicies.Heartbeat);
+        group.MapPost("/jobs/{jobId:guid}/check", CheckAsync).RequireRateLimiting(RateLimitPolicies.Check);
         group.MapPost("/jobs/{jobId:guid}/cancel", CancelAsync);
         return endpoints;
     }
@@ -39,7 +40,7 @@ public static class JobApiEndpoints
     public sealed record ApiProblem(string Code, string Message);
 
     private static async Task<IResult> SubmitAsync(string toolKey, HttpContext context, ToolCatalog catalog, StoreInput storeInput,
-        SubmitJob submitJob, JobQueries queries)
+        SubmitJob submitJob)
     {
         if (catalog.Find(toolKey) is not { } tool)
         {
@@ -100,18 +101,12 @@ public static class JobApiEndpoints
 
         var parameters = form.Where(field => field.Key != "__RequestVerificationToken")
             .ToDictionary(field => field.Key, field => (string?)field.Value.ToString(), StringComparer.Ordinal);
-        var (normalized, problem) = ToolParameters.Normalize(tool, parameters);
-        if (normalized is null)
-        {
-            return Problem(StatusCodes.Status400BadRequest, SubmitErrors.ParameterInvalid, problem!.Message);
-        }
 
-        // Too few credits is known before the upload (the submission checks again, in its transaction).
+        // The parameters, an active job and the balance are known before the upload: a refused job stores nothing.
         var userId = UserId(context.User);
-        var (cost, balance) = (tool.CostFor(normalized), await queries.BalanceAsync(userId));
-        if (balance < cost)
+        if (await submitJob.PrecheckAsync(userId, tool.Key, parameters, context.RequestAborted) is { } refused)
         {
-            return Problem(StatusCodes.Status402PaymentRequired, SubmitErrors.InsufficientCredits, $"This needs {cost} credits; you have {balance}.");
+            return Refusal(refused);
         }
 
         var stored = new List<StoredInput>();
@@ -119,7 +114,14 @@ public static class JobApiEndpoints
         {
             var file = form.Files.GetFile(input.Key)!;
             await using var content = file.OpenReadStream();
-            var result = await storeInput.HandleAsync(tool.Key, input.Key, content, file.FileName, input.MaxBytes, context.RequestAborted);
+            var result = await storeInput.HandleAsync(userId, tool.Key, input.Key, content, file.FileName, input.MaxBytes, context.RequestAborted);
+            if (result.RetryAfter is { } retryAfter)
+            {
+                // The person's upload bound: as a rate limit, with when the window has room again.
+                context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return Problem(StatusCodes.Status429TooManyRequests, result.ErrorCode!, result.ErrorMessage!);
+            }
+
             if (result.Input is null)
             {
                 return Problem(StatusCodes.Status400BadRequest, result.ErrorCode!, $"{input.Key}: {result.ErrorMessage}");
@@ -129,19 +131,18 @@ public static class JobApiEndpoints
         }
 
         var submitted = await submitJob.HandleAsync(new SubmitJobRequest(userId, tool.Key, stored, parameters), CancellationToken.None);
-        if (submitted.Job is not { } job)
-        {
-            var status = submitted.ErrorCode switch
-            {
-                SubmitErrors.ActiveJobExists => StatusCodes.Status409Conflict,
-                SubmitErrors.InsufficientCredits => StatusCodes.Status402PaymentRequired,
-                _ => StatusCodes.Status400BadRequest,
-            };
-            return Problem(status, submitted.ErrorCode!, submitted.ErrorMessage!);
-        }
-
-        return Results.Json(View(job, submitted.QueuePosition), statusCode: StatusCodes.Status201Created);
+        return submitted.Job is { } job
+            ? Results.Json(View(job, submitted.QueuePosition), statusCode: StatusCodes.Status201Created)
+            : Refusal(submitted);
     }
+
+    private static IResult Refusal(SubmitJobResult refused) => Problem(refused.ErrorCode switch
+    {
+        SubmitErrors.ActiveJobExists => StatusCodes.Status409Conflict,
+        SubmitErrors.InsufficientCredits => StatusCodes.Status402PaymentRequired,
+        SubmitErrors.ToolUnknown => StatusCodes.Status404NotFound,
+        _ => StatusCodes.Status400BadRequest,
+    }, refused.ErrorCode!, refused.ErrorMessage!);
 
     private static async Task<IResult> ActiveAsync(ClaimsPrincipal principal, JobQueries queries, QueueView queueView)
     {

@@ -19,6 +19,7 @@ public sealed class JobRunnerFactory(IServiceProvider services)
         services.GetRequiredService<QueueHeartbeat>(),
         services.GetRequiredService<QueueView>(),
         services.GetRequiredService<RunTimes>(),
+        services.GetRequiredService<JobHub.Core.Limits.RateLimits>(),
         services.GetRequiredService<IOptions<JobHubOptions>>().Value.MaxConcurrent,
         services.GetRequiredService<TimeProvider>());
 }

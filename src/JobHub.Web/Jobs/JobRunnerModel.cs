@@ -1,4 +1,5 @@
 using JobHub.Core.Jobs;
+using JobHub.Core.Limits;
 using JobHub.Core.Storage;
 using JobHub.Core.Tools;
 using JobHub.Web.Realtime;
@@ -85,6 +86,7 @@ public sealed class JobRunnerModel(
     QueueHeartbeat heartbeat,
     QueueView queueView,
     RunTimes runTimes,
+    RateLimits limits,
     int slots,
     TimeProvider clock)
 {
@@ -188,6 +190,20 @@ public sealed class JobRunnerModel(
                 return false;
             }
 
+            // The same limit as the API's submissions; then what can be refused without the files, before any is stored.
+            if (limits.TryAcquire(RateLimitKey.User(nameof(RateLimitOptions.Submit), userId)) is { Allowed: false } limited)
+            {
+                Error = new RunnerMessage("RateLimited", limited.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.CurrentCulture));
+                Notify();
+                return false;
+            }
+
+            if (await submitJob.PrecheckAsync(userId, tool.Key, parameters, cancellationToken) is { } refused)
+            {
+                await RefuseAsync(refused, cancellationToken);
+                return false;
+            }
+
             var stored = await UploadAsync(files, cancellationToken);
             if (stored is null)
             {
@@ -199,15 +215,7 @@ public sealed class JobRunnerModel(
             var result = await submitJob.HandleAsync(new SubmitJobRequest(userId, tool.Key, stored, parameters), cancellationToken);
             if (!result.Succeeded)
             {
-                Error = result.ErrorCode == SubmitErrors.ParameterInvalid && result.ErrorArguments.Count >= 2
-                    ? ParameterRefusal(result.ErrorArguments)
-                    : new RunnerMessage("Error_" + result.ErrorCode, [.. result.ErrorArguments]);
-                if (result.ErrorCode == SubmitErrors.ActiveJobExists)
-                {
-                    Job = await queries.ActiveAsync(userId, cancellationToken); // another tab or tool started one
-                }
-
-                await SettleAsync(cancellationToken, keepError: true);
+                await RefuseAsync(result, cancellationToken);
                 return false;
             }
 
@@ -223,6 +231,19 @@ public sealed class JobRunnerModel(
             Notify();
             return false;
         }
+    }
+
+    private async Task RefuseAsync(SubmitJobResult result, CancellationToken cancellationToken)
+    {
+        Error = result.ErrorCode == SubmitErrors.ParameterInvalid && result.ErrorArguments.Count >= 2
+            ? ParameterRefusal(result.ErrorArguments)
+            : new RunnerMessage("Error_" + result.ErrorCode, [.. result.ErrorArguments]);
+        if (result.ErrorCode == SubmitErrors.ActiveJobExists)
+        {
+            Job = await queries.ActiveAsync(userId, cancellationToken); // another tab or tool started one
+        }
+
+        await SettleAsync(cancellationToken, keepError: true);
     }
 
     /// <summary>A refused parameter, worded by its reason, with the parameter's name in the page's language and the values.</summary>
@@ -277,7 +298,7 @@ public sealed class JobRunnerModel(
                     Notify();
                 }
             });
-            var result = await storeInput.HandleAsync(tool.Key, file.InputKey, counting, file.FileName, input.MaxBytes, cancellationToken);
+            var result = await storeInput.HandleAsync(userId, tool.Key, file.InputKey, counting, file.FileName, input.MaxBytes, cancellationToken);
             if (result.Input is null)
             {
                 Error = RunnerMessage.ForInput(result.ErrorCode!, input, result.ErrorArguments);
@@ -317,9 +338,9 @@ public sealed class JobRunnerModel(
             return;
         }
 
-        if (Job.Status == JobStatus.Queued)
+        if (Job.Status == JobStatus.Queued && limits.TryAcquire(RateLimitKey.User(nameof(RateLimitOptions.Heartbeat), userId)).Allowed)
         {
-            await heartbeat.BeatAsync(Job.Id, userId, cancellationToken);
+            await heartbeat.BeatAsync(Job.Id, userId, cancellationToken); // over the limit (many tabs), the next poll beats
         }
         else if (Job.Status == JobStatus.Running)
         {
@@ -366,7 +387,11 @@ public sealed class JobRunnerModel(
         Notify();
         try
         {
-            if (Job is { Status: JobStatus.Running })
+            if (limits.TryAcquire(RateLimitKey.User(nameof(RateLimitOptions.Check), userId)) is { Allowed: false } limited)
+            {
+                CheckAnswer = new RunnerMessage("RateLimited", limited.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.CurrentCulture));
+            }
+            else if (Job is { Status: JobStatus.Running })
             {
                 var result = await reconcileJob.HandleAsync(Job.Id, JobCause.User, userId, cancellationToken: cancellationToken);
                 CheckAnswer = new RunnerMessage("Runner_Checked_" + result.Outcome);

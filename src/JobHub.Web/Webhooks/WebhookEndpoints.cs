@@ -16,7 +16,7 @@ public static class WebhookEndpoints
     public static IEndpointRouteBuilder MapWebhookEndpoints(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("/api/webhooks").DisableAntiforgery();
-        group.MapPost("/runninghub/{jobId}", ReceiveAsync);
+        group.MapPost("/runninghub/{jobId}", ReceiveAsync).RequireRateLimiting(JobHub.Web.RateLimiting.RateLimitPolicies.Webhook);
         return endpoints;
     }
 

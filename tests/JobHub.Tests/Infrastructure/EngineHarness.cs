@@ -76,7 +76,7 @@ public sealed class EngineHarness : IAsyncDisposable
     {
         var database = sharedDatabase ?? await TestDatabase.CreateMigratedAsync();
         var storageRoot = Path.Combine(Path.GetTempPath(), "jobhub-tests", Guid.NewGuid().ToString("N"));
-        var overrides = new Dictionary<string, string?>
+        var overrides = new Dictionary<string, string?>(TestRateLimits.Generous)
         {
             ["ConnectionStrings:JobHub"] = TestDatabase.ConnectionStringFor(database) + ";Maximum Pool Size=60",
             ["JobHub:StorageRoot"] = storageRoot,

@@ -13,5 +13,9 @@ public sealed class JobHubWebFactory(DatabaseFixture database) : WebApplicationF
         // Start-up needs a RunningHub; these tests run no job, so a simulator address nothing answers on is enough.
         builder.UseSetting("JobHub:RunningHub:Simulator:BaseUrl", "http://127.0.0.1:9/rh");
         builder.UseSetting("JobHub:RunningHub:Simulator:ApiKey", Guid.NewGuid().ToString("N"));
+        foreach (var (key, value) in TestRateLimits.Generous)
+        {
+            builder.UseSetting(key, value);
+        }
     }
 }

@@ -70,6 +70,7 @@ public sealed class KestrelJobHub : IAsyncDisposable
                 builder.Configuration.AddInMemoryCollection(simulator.JobHubSettings());
             }
 
+            builder.Configuration.AddInMemoryCollection(TestRateLimits.Generous);
             if (settings is not null)
             {
                 builder.Configuration.AddInMemoryCollection(settings);

@@ -29,6 +29,12 @@ public sealed class LoadScenarioTests
             ["JobHub:Tools:video-upscaler:ReconcileAfter"] = "00:00:01",
             ["JobHub:Tools:pose-changer:ReconcileAfter"] = "00:00:01",
             ["JobHub:Tools:virtual-try-on:ReconcileAfter"] = "00:00:01",
+            // The per-user limits as shipped (the test hosts raise them): a hundred people on one address are not throttled.
+            ["JobHub:RateLimits:Submit:PermitLimit"] = "10",
+            ["JobHub:RateLimits:Check:PermitLimit"] = "10",
+            ["JobHub:RateLimits:Heartbeat:PermitLimit"] = "30",
+            ["JobHub:RateLimits:Api:PermitLimit"] = "300",
+            ["JobHub:RateLimits:CheckCooldown"] = "00:00:10",
         }, FaultNames.Simulator(Faults.ProviderMix, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(300)));
         var plan = new LoadPlan
         {

@@ -22,7 +22,8 @@ public sealed class JobRunnerModelTests : IAsyncLifetime
 
     private JobRunnerModel Model(Guid user, string tool = "pose-changer") => new(Tool(tool), user,
         h.Services.GetRequiredService<JobQueries>(), h.StoreInput, h.Submit, h.Cancel, h.Reconcile,
-        h.Services.GetRequiredService<QueueHeartbeat>(), h.Queue, h.Services.GetRequiredService<RunTimes>(), h.MaxConcurrent, h.Clock);
+        h.Services.GetRequiredService<QueueHeartbeat>(), h.Queue, h.Services.GetRequiredService<RunTimes>(),
+        h.Services.GetRequiredService<JobHub.Core.Limits.RateLimits>(), h.MaxConcurrent, h.Clock);
 
     private static UploadItem File(string key, byte[] bytes, string type = "image/png", Func<Stream>? open = null) =>
         new(key, $"{key}.png", bytes.Length, type, _ => open?.Invoke() ?? new MemoryStream(bytes));
@@ -298,6 +299,8 @@ public sealed class JobRunnerModelTests : IAsyncLifetime
         Assert.Equal("Error_INSUFFICIENT_CREDITS", model.Error!.Key);
         Assert.Equal($"Créditos insuficientes: esta execução custa {Tool().CreditCost} créditos e você tem 1. Nada foi cobrado.", Portuguese(model.Error));
 
+        model = Model(await h.CreateUserAsync(10)); // the balance is checked before any upload: a file is checked only when it is covered
+        await model.InitializeAsync();
         var wide = Tool().Inputs.Single(i => i.Key == "person").MaxWidth + 1;
         Assert.False(await model.RunAsync([File("person", SampleMedia.Png(wide, 2)), File("pose", SampleMedia.Png(4, 4))], NoParameters));
         Assert.Equal("Error_INPUT_TOO_BIG", model.Error!.Key);

@@ -584,6 +584,34 @@ namespace JobHub.Core.Persistence.Migrations
                         });
                 });
 
+            modelBuilder.Entity("JobHub.Core.Jobs.UploadRecord", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<long>("Bytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("bytes");
+
+                    b.Property<DateTime>("StoredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("stored_at");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("uploads_pkey");
+
+                    b.HasIndex("UserId", "StoredAt")
+                        .HasDatabaseName("uploads_user_id_stored_at");
+
+                    b.ToTable("uploads", (string)null);
+                });
+
             modelBuilder.Entity("JobHub.Core.Maintenance.MaintenanceTaskRow", b =>
                 {
                     b.Property<string>("TaskKey")
@@ -924,6 +952,16 @@ namespace JobHub.Core.Persistence.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("job_events_job_id_fkey");
+                });
+
+            modelBuilder.Entity("JobHub.Core.Jobs.UploadRecord", b =>
+                {
+                    b.HasOne("JobHub.Core.Accounts.JobHubUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("uploads_user_id_fkey");
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<System.Guid>", b =>
