@@ -69,6 +69,8 @@ public static class ServiceCollectionExtensions
                 ConnectCallback = provider.GetRequiredService<OutputUrlPolicy>().ConnectAsync,
             });
         services.AddSingleton<ReceiveWebhook>();
+        services.AddSingleton<WebhookNoise>();
+        services.AddHostedService(provider => provider.GetRequiredService<WebhookNoise>());
         services.AddHostedService<EngineLifetime>();
 
         services.AddSingleton<IMaintenanceTask, ReconcileRunningSweep>();
