@@ -67,6 +67,17 @@ public sealed class OutputUrlPolicy
     }
 
     /// <summary>
+    /// RunningHub's link to a result as a page may show it (a link, an image, a video): only an https URL on a host allowed
+    /// for the job's account; null otherwise, and the page shows JobHub's copy alone. The one rule for every page.
+    /// </summary>
+    public string? Shown(string? url, string? accountKey) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps && Refusal(uri, accountKey) is null ? uri.AbsoluteUri : null;
+
+    /// <summary>Where the shown links may point (<see cref="Shown"/>), as Content-Security-Policy sources.</summary>
+    public IReadOnlyList<string> ShownSources =>
+        [.. patternsByAccount.Values.SelectMany(p => p).Distinct().Order(StringComparer.Ordinal).Select(pattern => "https://" + pattern)];
+
+    /// <summary>
     /// Opens the connection for a result download: to a configured local authority as asked, otherwise only to a
     /// public address of the host.
     /// </summary>

@@ -100,4 +100,19 @@ public sealed class AdminJobDetailTests : EngineComponentTests
         page.WaitForAssertion(() => Assert.Equal(20, page.FindAll("#deliveries tbody tr").Count));
         Assert.Equal(20, page.FindAll("#events tbody tr").Count);
     }
+
+    [Fact]
+    public async Task RunningHubsLink_IsShownOnlyWhenHttpsOnAnAllowedHost()
+    {
+        var job = await H.RunningJobAsync(credits: 10);
+        await H.Finish.CompleteAsync(job.Id, [new JobOutput("https://rh.example/o.png", "9", "png"), new JobOutput("http://rh.example/o.html", "9", "png"),
+            new JobOutput("https://attacker.example/o.svg", "9", "png")], null, JobCause.Webhook);
+
+        var (_, page) = await RenderForAsync(job.Id);
+
+        Assert.Equal(["https://rh.example/o.png"], page.FindAll("#job-outputs a.runninghub-link").Select(a => a.GetAttribute("href")));
+        Assert.Equal(2, page.FindAll("#job-outputs .runninghub-link-hidden").Count);
+        Assert.DoesNotContain("attacker.example", page.Markup);
+        Assert.DoesNotContain("http://rh.example", page.Markup);
+    }
 }
