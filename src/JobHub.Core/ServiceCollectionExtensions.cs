@@ -66,6 +66,7 @@ public static class ServiceCollectionExtensions
             .ConfigurePrimaryHttpMessageHandler(provider => new SocketsHttpHandler
             {
                 AllowAutoRedirect = false,
+                UseProxy = false, // a proxy from the environment would open the connection itself, past the address check
                 ConnectCallback = provider.GetRequiredService<OutputUrlPolicy>().ConnectAsync,
             });
         services.AddSingleton<ReceiveWebhook>();
