@@ -45,4 +45,8 @@ public sealed class JobHubOptions
 
     /// <summary>Folder for stored inputs and outputs (outside the web root). Empty: under the user's data folder.</summary>
     public string? StorageRoot { get; set; }
+
+    /// <summary>How often an instance adds the refused webhook deliveries it counted (bad token, unknown job) to the database.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.1", "01:00:00")]
+    public TimeSpan WebhookNoiseFlushInterval { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -71,9 +71,12 @@ public static class ServiceCollectionExtensions
             .ConfigurePrimaryHttpMessageHandler(provider => new SocketsHttpHandler
             {
                 AllowAutoRedirect = false,
+                UseProxy = false, // a proxy from the environment would open the connection itself, past the address check
                 ConnectCallback = provider.GetRequiredService<OutputUrlPolicy>().ConnectAsync,
             });
         services.AddSingleton<ReceiveWebhook>();
+        services.AddSingleton<WebhookNoise>();
+        services.AddHostedService(provider => provider.GetRequiredService<WebhookNoise>());
         services.AddHostedService<EngineLifetime>();
 
         services.AddSingleton<IMaintenanceTask, ReconcileRunningSweep>();

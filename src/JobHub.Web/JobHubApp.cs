@@ -8,6 +8,7 @@ using JobHub.Web.Files;
 using JobHub.Web.Jobs;
 using JobHub.Web.RateLimiting;
 using JobHub.Web.Realtime;
+using JobHub.Web.Security;
 using JobHub.Web.Webhooks;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using MudBlazor.Services;
@@ -41,6 +42,7 @@ public static class JobHubApp
         builder.Services.AddSingleton<JobHub.Web.Components.Layout.ThemeStyles>();
         JobHub.Web.Components.Layout.BrowserTimeZone.AddBrowserTimeZone(builder.Services);
         builder.Services.AddJobHubAccounts();
+        builder.Services.AddJobHubSecurity(builder.Configuration);
         builder.Services.AddJobHubRateLimits();
         builder.Services.AddScoped<JobRunnerFactory>();
         builder.Services.AddSingleton<JobNotifications>();
@@ -52,6 +54,7 @@ public static class JobHubApp
 
     public static void ConfigurePipeline(WebApplication app)
     {
+        app.UseJobHubSecurityHeaders();
         if (!app.Environment.IsDevelopment())
         {
             app.UseExceptionHandler("/Error", createScopeForErrors: true);

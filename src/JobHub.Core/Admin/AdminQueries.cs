@@ -21,18 +21,25 @@ public sealed record Overview(
     DateTime? OldestQueuedAt,
     IReadOnlyList<StateCount> States,
     IReadOnlyList<ToolDay> LastDay,
-    IReadOnlyList<CostPoint> CostByDay);
+    IReadOnlyList<CostPoint> CostByDay,
+    IReadOnlyList<WebhookNoiseCount> WebhookNoise);
 
 public sealed record AdminJobRow(Job Job, string Email);
 
 public sealed record FailureGroup(string ErrorCode, string? Message, int Count, DateTime Last);
 
-public sealed record JobEventRow(long Id, DateTime At, string Kind, string? FromStatus, string? ToStatus, string Cause, string? Actor, string? Message, string? Data);
+public sealed record JobEventRow(long Id, DateTime At, string Kind, string? FromStatus, string? ToStatus, string Cause, string? Actor, string? Message, string? Data,
+    int Repeats = 0, DateTime? LastRepeatAt = null);
 
 public sealed record DeliveryRow(long Id, DateTime ReceivedAt, int HttpStatus, string Outcome, string? TaskId, string? Headers, string? Body);
 
-public sealed record JobDetail(Job Job, string Email, IReadOnlyList<JobEventRow> Events, IReadOnlyList<DeliveryRow> Deliveries,
-    IReadOnlyList<LedgerEntry> Credits);
+/// <summary>One page of a longer list: its rows, the list's length, and which page of what size this is.</summary>
+public sealed record Paged<T>(IReadOnlyList<T> Rows, int Total, int Page, int PageSize)
+{
+    public int Pages => Math.Max(1, (Total + PageSize - 1) / PageSize);
+}
+
+public sealed record JobDetail(Job Job, string Email, Paged<JobEventRow> Events, Paged<DeliveryRow> Deliveries, IReadOnlyList<LedgerEntry> Credits);
 
 public sealed record UserRow(Guid Id, string Email, int CreditBalance, DateTime CreatedAt, bool IsAdmin, DateTime? LockoutEnd);
 
@@ -47,6 +54,12 @@ public sealed record JobFilter(string? Status = null, string? ToolKey = null, st
 /// </summary>
 public sealed class AdminQueries(IDbContextFactory<JobHubDbContext> contexts, QueueView queueView, TimeProvider clock)
 {
+    /// <summary>The days (UTC, today included) over which the overview counts the refused webhook deliveries.</summary>
+    public const int NoiseDays = 7;
+
+    /// <summary>The events and the deliveries a job's page shows at once.</summary>
+    public const int DetailPageSize = 50;
+
     public async Task<Overview> OverviewAsync(int costDays = 14, CancellationToken cancellationToken = default)
     {
         var slots = await queueView.GetSlotsAsync(cancellationToken);
@@ -77,7 +90,11 @@ public sealed class AdminQueries(IDbContextFactory<JobHubDbContext> contexts, Qu
             .OrderBy(g => g.Key.Day).ThenBy(g => g.Key.ToolKey)
             .Select(g => new CostPoint(g.Key.Day, g.Key.ToolKey, g.Sum(j => j.CostMoney ?? 0m), g.Count()))
             .ToListAsync(cancellationToken);
-        return new Overview(slots, oldest, states, lastDay, cost);
+        var noiseSince = DateOnly.FromDateTime(now).AddDays(-(NoiseDays - 1));
+        var noise = await db.Set<WebhookNoiseRow>().AsNoTracking().Where(n => n.Day >= noiseSince).GroupBy(n => n.Reason).OrderBy(g => g.Key)
+            .Select(g => new WebhookNoiseCount(g.Key, g.Sum(n => n.Count), g.Max(n => n.LastAt)))
+            .ToListAsync(cancellationToken);
+        return new Overview(slots, oldest, states, lastDay, cost, noise);
     }
 
     public async Task<IReadOnlyList<AdminJobRow>> ActiveAsync(CancellationToken cancellationToken = default)
@@ -132,7 +149,9 @@ public sealed class AdminQueries(IDbContextFactory<JobHubDbContext> contexts, Qu
         return (page, await rows.CountAsync(cancellationToken));
     }
 
-    public async Task<JobDetail?> JobAsync(Guid jobId, CancellationToken cancellationToken = default)
+    /// <summary>A job with one page of its events and one of its deliveries (each oldest first), and its credits.</summary>
+    public async Task<JobDetail?> JobAsync(Guid jobId, int eventsPage = 0, int deliveriesPage = 0, int pageSize = DetailPageSize,
+        CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var row = await WithEmail(db, db.Set<Job>().Where(j => j.Id == jobId)).Select(r => new AdminJobRow(r.Job, r.Email))
@@ -142,16 +161,24 @@ public sealed class AdminQueries(IDbContextFactory<JobHubDbContext> contexts, Qu
             return null;
         }
 
-        var events = await db.Set<Jobs.JobEventRow>().AsNoTracking().Where(e => e.JobId == jobId).OrderBy(e => e.Id)
-            .Select(e => new JobEventRow(e.Id, e.At, e.Kind, e.FromStatus, e.ToStatus, e.Cause, e.Actor, e.Message, e.Data))
+        pageSize = Math.Clamp(pageSize, 1, 200);
+        var allEvents = db.Set<Jobs.JobEventRow>().AsNoTracking().Where(e => e.JobId == jobId);
+        var eventCount = await allEvents.CountAsync(cancellationToken);
+        eventsPage = Math.Clamp(eventsPage, 0, Math.Max(0, (eventCount - 1) / pageSize));
+        var events = await allEvents.OrderBy(e => e.Id).Skip(eventsPage * pageSize).Take(pageSize)
+            .Select(e => new JobEventRow(e.Id, e.At, e.Kind, e.FromStatus, e.ToStatus, e.Cause, e.Actor, e.Message, e.Data, e.Repeats, e.LastRepeatAt))
             .ToListAsync(cancellationToken);
-        var deliveries = await db.Set<WebhookDeliveryRow>().AsNoTracking().Where(d => d.JobId == jobId).OrderBy(d => d.Id)
+        var allDeliveries = db.Set<WebhookDeliveryRow>().AsNoTracking().Where(d => d.JobId == jobId);
+        var deliveryCount = await allDeliveries.CountAsync(cancellationToken);
+        deliveriesPage = Math.Clamp(deliveriesPage, 0, Math.Max(0, (deliveryCount - 1) / pageSize));
+        var deliveries = await allDeliveries.OrderBy(d => d.Id).Skip(deliveriesPage * pageSize).Take(pageSize)
             .Select(d => new DeliveryRow(d.Id, d.ReceivedAt, d.HttpStatus, d.Outcome, d.TaskId, d.Headers, d.Body))
             .ToListAsync(cancellationToken);
         var credits = await db.Set<CreditLedgerRow>().AsNoTracking().Where(l => l.JobId == jobId).OrderBy(l => l.Id)
             .Select(l => new LedgerEntry(l.Id, l.JobId, l.Kind, l.Amount, l.BalanceAfter, l.Reason, l.CreatedAt))
             .ToListAsync(cancellationToken);
-        return new JobDetail(row.Job, row.Email, events, deliveries, credits);
+        return new JobDetail(row.Job, row.Email, new Paged<JobEventRow>(events, eventCount, eventsPage, pageSize),
+            new Paged<DeliveryRow>(deliveries, deliveryCount, deliveriesPage, pageSize), credits);
     }
 
     public async Task<IReadOnlyList<FailureGroup>> FailuresAsync(TimeSpan window, CancellationToken cancellationToken = default)

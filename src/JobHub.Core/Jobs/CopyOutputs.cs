@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using System.Threading.Channels;
 using Hangfire;
 using JobHub.Core.Maintenance;
@@ -27,7 +26,7 @@ namespace JobHub.Core.Jobs;
 /// points at a half-written or missing file.
 /// </para>
 /// </summary>
-public sealed partial class CopyOutputs(
+public sealed class CopyOutputs(
     IDbContextFactory<JobHubDbContext> contexts,
     IFileStorage storage,
     IHttpClientFactory httpClients,
@@ -296,7 +295,7 @@ public sealed partial class CopyOutputs(
                 copies.Add(output with { StoredName = storedName });
             }
         }
-        catch (Exception ex) when (ex is HttpRequestException or IOException or InvalidDataException or UriFormatException ||
+        catch (Exception ex) when (ex is HttpRequestException or IOException or InvalidDataException or UriFormatException or TimeoutException ||
             (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
             DeleteAll(saved);
@@ -358,7 +357,26 @@ public sealed partial class CopyOutputs(
         return final ? new CopyAttempt(CopyOutcome.GaveUp, error) : new CopyAttempt(CopyOutcome.RetryLater, error, retryIn);
     }
 
+    /// <summary>
+    /// Downloads one result file within <see cref="MaintenanceOptions.OutputCopyTimeout"/>, body included, and stores it
+    /// as the image or video its content is (never under the URL's name or the server's declared type).
+    /// </summary>
     private async Task<string> DownloadAsync(string url, string? accountKey, CancellationToken cancellationToken)
+    {
+        var timeout = options.Value.OutputCopyTimeout;
+        using var deadline = new CancellationTokenSource(timeout, clock);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        try
+        {
+            return await DownloadWithinAsync(url, accountKey, linked.Token);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"the result file was not downloaded within {timeout}");
+        }
+    }
+
+    private async Task<string> DownloadWithinAsync(string url, string? accountKey, CancellationToken cancellationToken)
     {
         const int maxRedirects = 5;
         var uri = new Uri(url, UriKind.Absolute);
@@ -400,35 +418,20 @@ public sealed partial class CopyOutputs(
         }
 
         await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        var head = new byte[MediaTypes.SniffLength];
+        var headLength = await body.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken);
+        // Only an image or a video is kept: an HTML or SVG file served from JobHub's address would run as JobHub's page.
+        var type = MediaTypes.Sniff(head.AsSpan(0, headLength))
+            ?? throw new OutputUrlRefusedException($"the result file is not an image or a video JobHub shows (declared {response.Content.Headers.ContentType?.MediaType ?? "no type"})");
         // Refuses to read past the limit, so a wrong or hostile URL cannot fill the disk.
-        await using var limited = new ReadCountingStream(body, read =>
+        await using var limited = new ReadCountingStream(new PrefixedStream(head.AsMemory(0, headLength), body), read =>
         {
             if (read > max)
             {
                 throw new InvalidDataException($"the result file is larger than {max} bytes");
             }
         });
-        return await storage.SaveAsync("outputs", limited, ExtensionFor(uri, response.Content.Headers.ContentType?.MediaType), cancellationToken);
-    }
-
-    private static string ExtensionFor(Uri uri, string? mediaType)
-    {
-        var extension = Path.GetExtension(uri.AbsolutePath).TrimStart('.').ToLowerInvariant();
-        if (SafeExtension().IsMatch(extension))
-        {
-            return extension;
-        }
-
-        return mediaType switch
-        {
-            "image/png" => "png",
-            "image/jpeg" => "jpg",
-            "image/webp" => "webp",
-            "video/mp4" => "mp4",
-            "video/quicktime" => "mov",
-            "video/webm" => "webm",
-            _ => "bin",
-        };
+        return await storage.SaveAsync("outputs", limited, type.Extension, cancellationToken);
     }
 
     private void DeleteAll(IEnumerable<string> storedNames)
@@ -438,9 +441,6 @@ public sealed partial class CopyOutputs(
             storage.Delete(name);
         }
     }
-
-    [GeneratedRegex("^[a-z0-9]{1,5}$")]
-    private static partial Regex SafeExtension();
 }
 
 public enum CopyOutcome

@@ -1,5 +1,7 @@
 using System.Text.Json;
+using JobHub.Core.Maintenance;
 using JobHub.Core.RunningHub;
+using Microsoft.Extensions.Options;
 
 namespace JobHub.Core.Jobs;
 
@@ -8,12 +10,19 @@ namespace JobHub.Core.Jobs;
 /// a repeated or late verdict finds the job terminal and changes nothing. The freed slot is refilled at once,
 /// and the copy of a completed job's outputs into JobHub's storage is enqueued after the verdict is stored.
 /// </summary>
-public sealed class FinishJob(JobTermination termination, JobLauncher launcher, CopyOutputs copyOutputs)
+public sealed class FinishJob(JobTermination termination, JobLauncher launcher, CopyOutputs copyOutputs, IOptions<MaintenanceOptions> options)
 {
+    /// <summary>
+    /// Completes the job with its first <see cref="MaintenanceOptions.MaxOutputsPerJob"/> outputs: an answer naming more (a
+    /// forged or broken one) keeps no more, and the completion's event says how many were left out.
+    /// </summary>
     public async Task<TerminationResult> CompleteAsync(Guid jobId, IReadOnlyList<JobOutput> outputs, TaskUsage? usage, string cause,
         CancellationToken cancellationToken = default, TerminationStep? step = null)
     {
-        var result = await termination.CompleteAsync(jobId, outputs, usage, cause, step: step, cancellationToken: cancellationToken);
+        var max = options.Value.MaxOutputsPerJob;
+        var message = outputs.Count > max ? $"RunningHub named {outputs.Count} result files; the first {max} are kept" : null;
+        var result = await termination.CompleteAsync(jobId, outputs.Count > max ? outputs.Take(max).ToList() : outputs, usage, cause, step: step,
+            cancellationToken: cancellationToken, message: message);
         launcher.Dispatch(result.Promoted);
         if (result.Outcome == TerminationOutcome.Changed)
         {

@@ -68,6 +68,11 @@ public sealed class JobEventRow
     public string? Actor { get; set; }
     public string? Message { get; set; }
     public string? Data { get; set; }
+
+    /// <summary>How many more times the same note came after this one (a check whose answer changed nothing), the last at <see cref="LastRepeatAt"/>.</summary>
+    public int Repeats { get; set; }
+
+    public DateTime? LastRepeatAt { get; set; }
 }
 
 public sealed class JobEventRowConfiguration : IEntityTypeConfiguration<JobEventRow>
@@ -78,6 +83,7 @@ public sealed class JobEventRowConfiguration : IEntityTypeConfiguration<JobEvent
             table.HasCheckConstraint("job_events_cause_valid", "cause IN ('user', 'webhook', 'reconcile', 'sweep', 'admin', 'system')"));
         entity.HasKey(e => e.Id).HasName("job_events_pkey");
         entity.Property(e => e.Data).HasColumnType("jsonb");
+        entity.Property(e => e.Repeats).HasDefaultValue(0);
         entity.HasOne<Job>().WithMany().HasForeignKey(e => e.JobId).OnDelete(DeleteBehavior.Cascade).HasConstraintName("job_events_job_id_fkey");
         entity.HasIndex(e => new { e.JobId, e.Id }).HasDatabaseName("job_events_job");
         entity.HasIndex(e => new { e.At, e.Id }).HasFilter("kind = 'transition'").HasDatabaseName("job_events_transitions");

@@ -26,6 +26,31 @@ public static class JobEvents
         WriteAsync(db, job.Id, kind, job.Status, null, at, cause, actor, message, data);
 
     /// <summary>
+    /// As <see cref="NoteAsync"/>, unless the job's last event is this same note (kind, message, data, actor): then that event
+    /// counts one more repeat instead, so that checks whose answer changed nothing do not grow the log without limit.
+    /// </summary>
+    public static async Task NoteOrRepeatAsync(JobHubDbContext db, Job job, string kind, DateTime at, string cause,
+        string? message = null, object? data = null, string? actor = null)
+    {
+        var text = Truncate(message, 4000);
+        var json = data is null ? null : JobJson.Serialize(data);
+        // Raw SQL: the comparison with the last event and the repeat or the new row are one statement.
+        await db.Database.ExecuteSqlAsync($"""
+            WITH last AS (
+                SELECT id, kind, message, data, actor FROM job_events WHERE job_id = {job.Id} ORDER BY id DESC LIMIT 1),
+            repeated AS (
+                UPDATE job_events SET repeats = job_events.repeats + 1, last_repeat_at = {at}
+                FROM last
+                WHERE job_events.id = last.id AND last.kind = {kind} AND last.message IS NOT DISTINCT FROM {text}::text
+                  AND last.data IS NOT DISTINCT FROM {json}::jsonb AND last.actor IS NOT DISTINCT FROM {actor}::text
+                RETURNING job_events.id)
+            INSERT INTO job_events (job_id, at, kind, from_status, to_status, cause, actor, message, data)
+            SELECT {job.Id}, {at}, {kind}, {job.Status}, NULL, {cause}, {actor}, {text}, {json}::jsonb
+            WHERE NOT EXISTS (SELECT 1 FROM repeated)
+            """);
+    }
+
+    /// <summary>
     /// A conditional <paramref name="update"/> of one job (an <c>UPDATE jobs … WHERE id = … AND …</c> without RETURNING)
     /// made into one statement with its transition event and its NOTIFY: both happen only when the update changed the
     /// row, and the statement's count (one or none) says whether it did. PostgreSQL delivers the NOTIFY only if the

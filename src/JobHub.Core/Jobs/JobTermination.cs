@@ -58,12 +58,13 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
     /// <summary>Each tool's estimated cost per second of run time (R10), as the statement reads it.</summary>
     private readonly string rates = JobJson.Serialize(catalog.All.ToDictionary(t => t.Key, t => t.CostPerSecond));
 
+    /// <param name="message">Said on the completion's event (the result files RunningHub named beyond those kept).</param>
     public Task<TerminationResult> CompleteAsync(Guid jobId, IReadOnlyList<JobOutput> outputs, TaskUsage? usage, string cause,
-        string? actor = null, TerminationStep? step = null, CancellationToken cancellationToken = default)
+        string? actor = null, TerminationStep? step = null, CancellationToken cancellationToken = default, string? message = null)
     {
         var usageJson = usage is null ? null : JobJson.Serialize(usage);
         return TerminateAsync(new Change(jobId, JobStatus.Completed, JobTransitions.CompleteFrom, cause, actor, null, usage?.ConsumeMoney,
-            $"outputs = {JobJson.Serialize(outputs)}::jsonb, usage = {usageJson}::jsonb", null, null, step), cancellationToken);
+            $"outputs = {JobJson.Serialize(outputs)}::jsonb, usage = {usageJson}::jsonb", message, null, step), cancellationToken);
     }
 
     public Task<TerminationResult> FailAsync(Guid jobId, JobFailure failure, string cause, string[]? allowedFrom = null,

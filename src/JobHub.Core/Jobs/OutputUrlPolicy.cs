@@ -67,6 +67,17 @@ public sealed class OutputUrlPolicy
     }
 
     /// <summary>
+    /// RunningHub's link to a result as a page may show it (a link, an image, a video): only an https URL on a host allowed
+    /// for the job's account; null otherwise, and the page shows JobHub's copy alone. The one rule for every page.
+    /// </summary>
+    public string? Shown(string? url, string? accountKey) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps && Refusal(uri, accountKey) is null ? uri.AbsoluteUri : null;
+
+    /// <summary>Where the shown links may point (<see cref="Shown"/>), as Content-Security-Policy sources.</summary>
+    public IReadOnlyList<string> ShownSources =>
+        [.. patternsByAccount.Values.SelectMany(p => p).Distinct().Order(StringComparer.Ordinal).Select(pattern => "https://" + pattern)];
+
+    /// <summary>
     /// Opens the connection for a result download: to a configured local authority as asked, otherwise only to a
     /// public address of the host.
     /// </summary>
@@ -97,7 +108,10 @@ public sealed class OutputUrlPolicy
         }
     }
 
-    /// <summary>True for an address on the public internet: not loopback, private, link-local, shared, multicast or unspecified.</summary>
+    /// <summary>
+    /// True for an address on the public internet: not loopback, private, link-local, shared, benchmarking, reserved,
+    /// multicast or unspecified, nor an IPv6 address that carries an IPv4 one to another network (NAT64, 6to4, Teredo).
+    /// </summary>
     public static bool IsPublic(IPAddress address)
     {
         if (address.IsIPv4MappedToIPv6)
@@ -117,12 +131,19 @@ public sealed class OutputUrlPolicy
                      || (b[0] == 172 && b[1] >= 16 && b[1] <= 31)
                      || (b[0] == 192 && b[1] == 168)
                      || (b[0] == 169 && b[1] == 254)
-                     || (b[0] == 100 && b[1] >= 64 && b[1] <= 127)); // carrier-grade NAT
+                     || (b[0] == 100 && b[1] >= 64 && b[1] <= 127) // carrier-grade NAT
+                     || (b[0] == 198 && (b[1] & 0xFE) == 18) // benchmarking 198.18.0.0/15
+                     || (b[0] == 192 && b[1] == 0 && b[2] is 0 or 2) // IETF protocol assignments, TEST-NET-1
+                     || (b[0] == 198 && b[1] == 51 && b[2] == 100) || (b[0] == 203 && b[1] == 0 && b[2] == 113)); // TEST-NET-2, -3
         }
 
         var bytes = address.GetAddressBytes();
-        return !(address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6Multicast
-                 || (bytes[0] & 0xFE) == 0xFC); // unique local fc00::/7
+        return !(address.IsIPv6LinkLocal || address.IsIPv6SiteLocal || address.IsIPv6Multicast || address.IsIPv6Teredo
+                 || (bytes[0] & 0xFE) == 0xFC // unique local fc00::/7
+                 || (bytes[0] == 0x00 && bytes[1] == 0x64 && bytes[2] == 0xFF && bytes[3] == 0x9B) // NAT64 64:ff9b::/96 and 64:ff9b:1::/48
+                 || (bytes[0] == 0x20 && bytes[1] == 0x02) // 6to4 2002::/16
+                 || (bytes[0] == 0x20 && bytes[1] == 0x01 && bytes[2] == 0x0D && bytes[3] == 0xB8) // documentation 2001:db8::/32
+                 || bytes.AsSpan(0, 12).IndexOfAnyExcept((byte)0) < 0); // IPv4-compatible ::a.b.c.d (and ::, ::1)
     }
 
     private static bool Matches(string host, int port, IEnumerable<string> patterns)

@@ -117,14 +117,17 @@ public sealed class ReconcileJob(
         return await JobQueries.ById(db, jobId);
     }
 
-    /// <summary>Keeps when the job was last checked and what RunningHub answered (the admin dashboard shows it).</summary>
+    /// <summary>
+    /// Keeps when the job was last checked and what RunningHub answered (the admin dashboard shows it): an answer like the
+    /// last one only counts a repeat on its event.
+    /// </summary>
     private async Task RecordCheckAsync(Job job, TaskQueryResult answer, string cause, string? actor, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.Set<Job>().Where(j => j.Id == job.Id).ExecuteUpdateAsync(set => set.SetProperty(j => j.LastCheckedAt, now), cancellationToken);
-        await JobEvents.NoteAsync(db, job, "checked", now, cause,
+        await JobEvents.NoteOrRepeatAsync(db, job, "checked", now, cause,
             $"RunningHub: {answer.RawStatus ?? answer.Outcome.ToString()}",
             new
             {

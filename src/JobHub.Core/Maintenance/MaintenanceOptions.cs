@@ -57,6 +57,14 @@ public sealed class MaintenanceOptions : IValidatableObject
     [Range(1, long.MaxValue)]
     public long MaxOutputBytes { get; set; } = 1024L * 1024 * 1024;
 
+    /// <summary>The longest one result file's download may take, its body included (a server that trickles bytes is cut off).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "02:00:00")]
+    public TimeSpan OutputCopyTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The result files kept of one job; RunningHub's answer naming more has the rest recorded on the job's event, not kept.</summary>
+    [Range(1, 100)]
+    public int MaxOutputsPerJob { get; set; } = 8;
+
     /// <summary>Tasks whose own default differs from <see cref="DefaultInterval"/>: retention deletes old files, hourly is plenty.</summary>
     public static readonly IReadOnlyDictionary<string, TimeSpan> BuiltInIntervals = new Dictionary<string, TimeSpan>
     {

@@ -68,6 +68,8 @@ public sealed class RetentionSweep(IDbContextFactory<JobHubDbContext> contexts, 
         var recordsCutoff = now - options.Value.RecordsRetention;
         counts.Tally("webhook_deliveries_deleted", await db.Set<WebhookDeliveryRow>().Where(d => d.ReceivedAt < recordsCutoff)
             .ExecuteDeleteAsync(cancellationToken));
+        var noiseCutoff = DateOnly.FromDateTime(recordsCutoff);
+        counts.Tally("webhook_noise_days_deleted", await db.Set<WebhookNoiseRow>().Where(n => n.Day < noiseCutoff).ExecuteDeleteAsync(cancellationToken));
         return counts;
     }
 }

@@ -42,7 +42,18 @@ public sealed class LocalFileStorage : IFileStorage
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
         {
-            await content.CopyToAsync(file, cancellationToken);
+            try
+            {
+                await content.CopyToAsync(file, cancellationToken);
+            }
+            catch
+            {
+                // A read refused half-way (over the size limit, too slow) leaves no half file behind.
+                await file.DisposeAsync();
+                File.Delete(path);
+                throw;
+            }
+
             // On disk before its name is returned: the caller records the name in the database next, and a crash must not
             // leave a record of a file the disk never got (an input a queued job needs, a result copied before RunningHub's
             // URL expires). Left to the kernel's write-back, a round of copies also reached the disk in bursts that held

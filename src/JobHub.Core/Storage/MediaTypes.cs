@@ -47,6 +47,53 @@ public static class MediaTypes
     public static string Name(string mediaType) =>
         CommonNames.TryGetValue(Canonical(mediaType), out var name) ? name : Canonical(mediaType).Split('/')[^1].ToUpperInvariant();
 
+    /// <summary>The bytes <see cref="Sniff"/> reads from a file's start.</summary>
+    public const int SniffLength = 64;
+
+    /// <summary>
+    /// The image or video format a file's first bytes say it is, with the extension it is stored under; null for anything
+    /// else (HTML, SVG, scripts, archives, formats JobHub does not show), whatever its name or declared type.
+    /// </summary>
+    public static (string MediaType, string Extension)? Sniff(ReadOnlySpan<byte> head)
+    {
+        if (head.StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]))
+        {
+            return ("image/png", "png");
+        }
+
+        if (head.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8, 0xFF]))
+        {
+            return ("image/jpeg", "jpg");
+        }
+
+        if (head.StartsWith("GIF87a"u8) || head.StartsWith("GIF89a"u8))
+        {
+            return ("image/gif", "gif");
+        }
+
+        if (head.Length >= 12 && head.StartsWith("RIFF"u8) && head[8..12].SequenceEqual("WEBP"u8))
+        {
+            return ("image/webp", "webp");
+        }
+
+        if (head.Length >= 12 && head[4..8].SequenceEqual("ftyp"u8))
+        {
+            // ISO media: HEIF and AVIF images share the box; only the video brands are videos.
+            var brand = head[8..12];
+            return brand.SequenceEqual("qt  "u8) ? ("video/quicktime", "mov")
+                : brand.SequenceEqual("avif"u8) || brand.SequenceEqual("avis"u8) || brand.SequenceEqual("heic"u8) || brand.SequenceEqual("heix"u8)
+                  || brand.SequenceEqual("mif1"u8) || brand.SequenceEqual("msf1"u8) ? null
+                : ("video/mp4", "mp4");
+        }
+
+        if (head.StartsWith((ReadOnlySpan<byte>)[0x1A, 0x45, 0xDF, 0xA3]))
+        {
+            return head.IndexOf("webm"u8) >= 0 ? ("video/webm", "webm") : ("video/x-matroska", "mkv");
+        }
+
+        return null;
+    }
+
     /// <summary>"MP4, MOV, AVI": the accepted formats as people know them.</summary>
     public static string List(IEnumerable<string> mediaTypes) => string.Join(", ", mediaTypes.Select(Name).Distinct());
 }

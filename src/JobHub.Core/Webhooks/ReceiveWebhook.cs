@@ -28,14 +28,14 @@ public static class WebhookOutcomes
 
 /// <summary>
 /// RunningHub's TASK_END callback (SPEC.md "Webhook endpoint"). The token in the URL is checked in constant
-/// time before anything is read from the database; every delivery, accepted or not, is recorded with its
-/// raw body; a verdict ends the job through <see cref="FinishJob"/>, which is idempotent, so RunningHub's
+/// time before anything is read from the database; a delivery with a matching token is recorded with its raw body,
+/// one with a bad token or for an unknown job (which anyone can send) is only counted (<see cref="WebhookNoise"/>); a verdict ends the job through <see cref="FinishJob"/>, which is idempotent, so RunningHub's
 /// retries and duplicates change nothing after the first. Output files are copied after the answer.
 /// Bad token → 401, unknown job → 404, a body that is not a TASK_END for this job's task → 400; none of
 /// them changes a job or a balance.
 /// </summary>
-public sealed class ReceiveWebhook(IDbContextFactory<JobHubDbContext> contexts, WebhookTokens tokens, FinishJob finish, TimeProvider clock,
-    ILogger<ReceiveWebhook> logger)
+public sealed class ReceiveWebhook(IDbContextFactory<JobHubDbContext> contexts, WebhookTokens tokens, FinishJob finish, WebhookNoise noise,
+    TimeProvider clock, ILogger<ReceiveWebhook> logger)
 {
     public const int MaxBodyBytes = 256 * 1024;
     private const int StoredBodyChars = 64 * 1024;
@@ -58,10 +58,17 @@ public sealed class ReceiveWebhook(IDbContextFactory<JobHubDbContext> contexts, 
         else
         {
             response = await RefuseAsync(request, jobId, tokenMatches, body, cancellationToken);
-            await RecordAsync(request, jobId, body?.Problem is null ? body?.TaskId : null, response);
+            if (!IsNoise(response.Outcome))
+            {
+                await RecordAsync(request, jobId, body?.Problem is null ? body?.TaskId : null, response);
+            }
         }
 
-        if (response.StatusCode >= 400)
+        if (IsNoise(response.Outcome))
+        {
+            noise.Count(response.Outcome);
+        }
+        else if (response.StatusCode >= 400)
         {
             logger.LogWarning("Webhook for job {JobId} refused with {Status}: {Outcome}", jobId?.ToString() ?? "(invalid id)", response.StatusCode,
                 response.Outcome);
@@ -70,12 +77,16 @@ public sealed class ReceiveWebhook(IDbContextFactory<JobHubDbContext> contexts, 
         return response;
     }
 
+    /// <summary>A refusal anyone can cause without a valid token for an existing job: counted, never stored or logged one by one.</summary>
+    private static bool IsNoise(string outcome) => outcome is WebhookOutcomes.BadToken or WebhookOutcomes.UnknownJob;
+
     private static bool Decides(TaskQueryResult verdict) =>
         verdict.Status is RemoteTaskStatus.Success or RemoteTaskStatus.Failed or RemoteTaskStatus.Cancelled;
 
     /// <summary>
     /// A TASK_END with a verdict, for a job whose token matched: one statement (<see cref="JobTermination"/>) that ends the
-    /// job when the task is its own and it is running, and records the delivery with the outcome it decided.
+    /// job when the task is its own and it is running, and records the delivery with the outcome it decided (none for a
+    /// job that does not exist).
     /// </summary>
     private async Task<WebhookResponse> FinishAsync(WebhookRequest request, Guid jobId, string taskId, TaskQueryResult verdict,
         CancellationToken cancellationToken)
@@ -96,11 +107,10 @@ public sealed class ReceiveWebhook(IDbContextFactory<JobHubDbContext> contexts, 
                 INSERT INTO webhook_deliveries (job_id, received_at, http_status, outcome, task_id, headers, body)
                 SELECT {jobId}, {clock.GetUtcNow().UtcDateTime}, CASE verdict.outcome
             """, .. statusCodes, $"""
-             END, verdict.outcome, {taskId}, {headers}::jsonb, {body} FROM verdict
-                RETURNING outcome)
+             END, verdict.outcome, {taskId}, {headers}::jsonb, {body} FROM verdict WHERE verdict.outcome <> {WebhookOutcomes.UnknownJob})
             """]);
         var result = await finish.ApplyAsync(jobId, verdict, JobCause.Webhook, cancellationToken,
-            new TerminationStep(taskId, steps, $"(SELECT outcome FROM delivery)"))!;
+            new TerminationStep(taskId, steps, $"(SELECT outcome FROM verdict)"))!;
         return Answer(result.Note!, result.Status);
     }
 

@@ -22,7 +22,7 @@ public static class FileEndpoints
     }
 
     private static async Task<Results<FileStreamHttpResult, NotFound>> ServeAsync(Guid jobId, string kind, int index, bool? download,
-        ClaimsPrincipal principal, JobQueries queries, IFileStorage storage)
+        ClaimsPrincipal principal, JobQueries queries, IFileStorage storage, HttpContext context)
     {
         if (!Guid.TryParse(principal.FindFirstValue(ClaimTypes.NameIdentifier), out var userId))
         {
@@ -43,6 +43,13 @@ public static class FileEndpoints
 
         var contentType = ContentTypes.TryGetContentType(storedName, out var type) ? type : "application/octet-stream";
         var name = $"jobhub-{jobId:N}-{kind}-{index}{Path.GetExtension(storedName)}";
-        return TypedResults.File(storage.OpenRead(storedName), contentType, download == true ? name : null, enableRangeProcessing: true);
+        // A file is shown in the page only as an image or a video; anything else (a copy kept from before its content was
+        // checked) is a download. The sandbox keeps a file opened on its own from running script as JobHub.
+        var media = contentType.StartsWith("image/", StringComparison.Ordinal) && contentType != "image/svg+xml"
+            || contentType.StartsWith("video/", StringComparison.Ordinal);
+        context.Response.Headers.ContentSecurityPolicy = Security.SecurityHeaders.FilePolicy;
+        context.Response.Headers.XContentTypeOptions = "nosniff";
+        return TypedResults.File(storage.OpenRead(storedName), media ? contentType : "application/octet-stream",
+            download == true || !media ? name : null, enableRangeProcessing: true);
     }
 }

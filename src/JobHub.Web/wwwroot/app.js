@@ -250,6 +250,9 @@ document.addEventListener('click', event => {
     jobhub.nav.toggle();
   } else if (target.closest('[data-nav-close]') || (target.closest('#nav-drawer a') && jobhub.nav.overPage())) {
     jobhub.nav.close();
+  } else if (target.closest('[data-copy]') && navigator.clipboard) {
+    // A job id's copy button (JobIdLink): no inline handler, which the Content-Security-Policy would refuse.
+    navigator.clipboard.writeText(target.closest('[data-copy]').dataset.copy);
   }
 });
 document.addEventListener('keydown', event => {

@@ -2,6 +2,7 @@ using Bunit;
 using JobHub.Core.Jobs;
 using JobHub.Web.Components.Pages.Admin;
 using MudBlazor;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace JobHub.Tests.Components;
@@ -64,5 +65,54 @@ public sealed class AdminJobDetailTests : EngineComponentTests
         Assert.Equal(["cancel|the person asked by email"],
             await H.QueryAsync<string>($"SELECT action || '|' || reason FROM admin_actions WHERE target = {job.Id.ToString()}"));
         Assert.Empty(page.FindAll("#admin-cancel")); // nothing left to cancel
+    }
+
+    [Fact]
+    public async Task AJobWithManyEventsAndDeliveries_ShowsOnePageOfEach_WithTheTotals()
+    {
+        var job = await H.RunningJobAsync(credits: 10);
+        var events = await H.ScalarAsync<int>($"SELECT count(*)::int FROM job_events WHERE job_id = {job.Id}");
+        await using (var db = await H.Db.CreateDbContextAsync())
+        {
+            await db.Database.ExecuteSqlAsync($"""
+                INSERT INTO job_events (job_id, at, kind, from_status, cause, message)
+                SELECT {job.Id}, now(), 'note', 'running', 'system', 'note ' || n FROM generate_series(1, {120 - events}) AS n
+                """);
+            await db.Database.ExecuteSqlAsync($"""
+                INSERT INTO webhook_deliveries (job_id, received_at, http_status, outcome, body)
+                SELECT {job.Id}, now(), 400, 'malformed', 'body ' || n FROM generate_series(1, 70) AS n
+                """);
+        }
+
+        var (_, page) = await RenderForAsync(job.Id);
+
+        Assert.Equal(50, page.FindAll("#events tbody tr").Count);
+        Assert.Contains("120", page.Find("#events-total").TextContent);
+        Assert.Equal(50, page.FindAll("#deliveries tbody tr").Count);
+        Assert.Contains("70", page.Find("#deliveries-total").TextContent);
+
+        page.FindAll("#events-pages button").Single(b => b.TextContent.Trim() == "3").Click();
+        page.WaitForAssertion(() => Assert.Equal(20, page.FindAll("#events tbody tr").Count));
+        Assert.Contains($"note {120 - events}", page.Find("#events tbody tr:last-child").TextContent);
+        Assert.Equal(50, page.FindAll("#deliveries tbody tr").Count); // the other list keeps its page
+
+        page.FindAll("#deliveries-pages button").Single(b => b.TextContent.Trim() == "2").Click();
+        page.WaitForAssertion(() => Assert.Equal(20, page.FindAll("#deliveries tbody tr").Count));
+        Assert.Equal(20, page.FindAll("#events tbody tr").Count);
+    }
+
+    [Fact]
+    public async Task RunningHubsLink_IsShownOnlyWhenHttpsOnAnAllowedHost()
+    {
+        var job = await H.RunningJobAsync(credits: 10);
+        await H.Finish.CompleteAsync(job.Id, [new JobOutput("https://rh.example/o.png", "9", "png"), new JobOutput("http://rh.example/o.html", "9", "png"),
+            new JobOutput("https://attacker.example/o.svg", "9", "png")], null, JobCause.Webhook);
+
+        var (_, page) = await RenderForAsync(job.Id);
+
+        Assert.Equal(["https://rh.example/o.png"], page.FindAll("#job-outputs a.runninghub-link").Select(a => a.GetAttribute("href")));
+        Assert.Equal(2, page.FindAll("#job-outputs .runninghub-link-hidden").Count);
+        Assert.DoesNotContain("attacker.example", page.Markup);
+        Assert.DoesNotContain("http://rh.example", page.Markup);
     }
 }

@@ -25,7 +25,13 @@ public sealed class ComponentContext : BunitContext
         Services.AddSingleton(Catalog);
         JobHub.Web.Components.Layout.BrowserTimeZone.AddBrowserTimeZone(Services);
         Services.AddSingleton<Microsoft.AspNetCore.Components.Forms.AntiforgeryStateProvider, FixedAntiforgery>();
+        Services.AddSingleton(OutputPolicy);
     }
+
+    /// <summary>The result links pages may show: the default account's, and <c>rh.example</c> for any account.</summary>
+    public static JobHub.Core.Jobs.OutputUrlPolicy OutputPolicy { get; } = new(
+        new JobHub.Core.RunningHub.RunningHubAccounts(Options.Create(new JobHub.Core.RunningHub.RunningHubOptions()), Options.Create(new JobHub.Core.JobHubOptions())),
+        Options.Create(new JobHub.Core.RunningHub.RunningHubOptions { OutputHosts = ["rh.example"] }));
 
     /// <summary>The tools as appsettings.json ships them.</summary>
     public static ToolCatalog Catalog { get; } = LoadCatalog();

@@ -21,6 +21,7 @@ public sealed class ResultTests : IAsyncLifetime
         UserId = Guid.NewGuid(),
         ToolKey = toolKey,
         Status = JobStatus.Completed,
+        AccountKey = Core.RunningHub.RunningHubAccounts.SimulatorKey,
         Inputs = JobJson.Serialize(inputs),
         Outputs = JobJson.Serialize(outputs),
     };
@@ -53,6 +54,22 @@ public sealed class ResultTests : IAsyncLifetime
 
         Assert.Equal("https://rh.example/out.png", cut.Find("#result-image").GetAttribute("src"));
         Assert.Equal("https://rh.example/out.png", cut.Find("#download-0").GetAttribute("href"));
+        Assert.NotEmpty(cut.Find("#copying").TextContent);
+    }
+
+    [Theory]
+    [InlineData("http://rh.example/out.html")] // not https
+    [InlineData("https://attacker.example/out.svg")] // not a host the account's results come from
+    [InlineData("javascript:alert(1)")]
+    public void AResultNotYetCopied_WhoseLinkIsNotHttpsOnAnAllowedHost_IsNeitherShownNorLinked(string url)
+    {
+        var job = Completed("image-upscaler", [Photo], new JobOutput(url, "9", "png"));
+
+        var cut = ui.Render<Result>(ps => ps.Add(p => p.Job, job).Add(p => p.Tool, ComponentContext.Catalog.Find("image-upscaler")!));
+
+        Assert.DoesNotContain(url, cut.Markup);
+        Assert.Empty(cut.FindAll("#result-image"));
+        Assert.Empty(cut.FindAll("#download-0"));
         Assert.NotEmpty(cut.Find("#copying").TextContent);
     }
 

@@ -66,6 +66,23 @@ public sealed class OutputFileServer : IAsyncDisposable
         });
         app.MapGet("/out/huge.bin", () => Results.Bytes(new byte[200_000], "application/octet-stream"));
         app.MapGet("/out/moved.png", () => Results.Redirect("/out/result.png"));
+        // What a hostile or broken answer may name: a page, an SVG, HTML declared as an image, an image at a page's name.
+        app.MapGet("/out/page.html", () => Results.Text("<html><script>fetch('/api/jobs/active')</script></html>", "text/html"));
+        app.MapGet("/out/image.svg", () => Results.Text("<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "image/svg+xml"));
+        app.MapGet("/out/fake.png", () => Results.Text("<html><script>alert(1)</script></html>", "image/png"));
+        app.MapGet("/out/real.html", () => Results.Bytes(Image, "text/html"));
+        // A server that sends the start of an image at once, then a byte every 100 ms for ever.
+        app.MapGet("/out/drip.png", async (HttpContext context, CancellationToken aborted) =>
+        {
+            context.Response.ContentType = "image/png";
+            await context.Response.Body.WriteAsync(Image, aborted);
+            while (!aborted.IsCancellationRequested)
+            {
+                await context.Response.Body.FlushAsync(aborted);
+                await Task.Delay(100, aborted);
+                await context.Response.Body.WriteAsync(new byte[1], aborted);
+            }
+        });
         app.MapGet("/out/elsewhere.png", () => Results.Redirect(elsewhere?.Invoke() ?? "/out/missing.png"));
         await app.StartAsync();
         return server;

@@ -44,6 +44,7 @@ public sealed class CopyOutputsTests : IAsyncLifetime
         settings["JobHub:RunningHub:OutputHosts:1"] = "localhost";
         settings["JobHub:Maintenance:MaxOutputBytes"] = "100000";
         settings["JobHub:Maintenance:OutputCopyRetryDelay"] = "00:00:00.100";
+        settings["JobHub:Maintenance:OutputCopyTimeout"] = "00:00:02";
         h = await EngineHarness.CreateAsync(settings);
     }
 
@@ -395,8 +396,88 @@ public sealed class CopyOutputsTests : IAsyncLifetime
     [InlineData("fe80::1", false)]
     [InlineData("fd00::1", false)]
     [InlineData("::ffff:127.0.0.1", false)]
+    [InlineData("198.18.0.1", false)] // benchmarking
+    [InlineData("198.19.255.254", false)]
+    [InlineData("192.0.0.8", false)] // IETF protocol assignments
+    [InlineData("64:ff9b::7f00:1", false)] // NAT64 of 127.0.0.1
+    [InlineData("64:ff9b::a9fe:a9fe", false)] // NAT64 of 169.254.169.254
+    [InlineData("64:ff9b:1::a00:1", false)] // local-use NAT64
+    [InlineData("2002:7f00:1::1", false)] // 6to4 of 127.0.0.1
+    [InlineData("2001:0:4136:e378:8000:63bf:3fff:fdd2", false)] // Teredo
+    [InlineData("::127.0.0.1", false)] // IPv4-compatible
     [InlineData("93.184.216.34", true)]
+    [InlineData("198.20.0.1", true)]
     [InlineData("2606:4700::1111", true)]
     public void OnlyPublicAddresses_ArePublic(string address, bool isPublic) =>
         Assert.Equal(isPublic, OutputUrlPolicy.IsPublic(IPAddress.Parse(address)));
+
+    [Theory]
+    [InlineData("/out/page.html")]
+    [InlineData("/out/image.svg")]
+    [InlineData("/out/fake.png")]
+    public async Task AResultThatIsNotAnImageOrAVideo_IsRefusedAndRecorded_NothingIsStored_AndTheJobKeepsRunningHubsLink(string path)
+    {
+        var job = await CompletedJobAsync(baseUrl + path);
+
+        Assert.Equal(JobStatus.Completed, job.Status);
+        Assert.Null(job.OutputsCopiedAt);
+        Assert.StartsWith("refused: the result file is not an image or a video", job.OutputCopyError);
+        Assert.Equal(baseUrl + path, Assert.Single(job.OutputFiles).Url);
+        Assert.Null(job.OutputFiles[0].StoredName);
+        Assert.Equal(8, job.OutputCopyAttempts); // final: never tried again
+        Assert.Empty(h.Services.GetRequiredService<IFileStorage>().ListOlderThan("outputs", DateTime.MaxValue, 10));
+    }
+
+    [Fact]
+    public async Task AnImageAtAPagesAddress_IsStoredAsTheImageItIs()
+    {
+        var job = await CompletedJobAsync(baseUrl + "/out/real.html");
+
+        Assert.NotNull(job.OutputsCopiedAt);
+        Assert.EndsWith(".png", Assert.Single(job.OutputFiles).StoredName);
+    }
+
+    [Fact]
+    public async Task AServerThatTricklesTheBody_IsCutOffAtTheTimeLimit_AndLeavesNoFile()
+    {
+        var started = Stopwatch.StartNew();
+        var job = await CompletedJobAsync(baseUrl + "/out/drip.png");
+
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"took {started.Elapsed}");
+        Assert.Null(job.OutputsCopiedAt);
+        Assert.Contains("not downloaded within", job.OutputCopyError);
+        Assert.Empty(h.Services.GetRequiredService<IFileStorage>().ListOlderThan("outputs", DateTime.MaxValue, 10));
+    }
+
+    [Fact]
+    public void TheCopiesHttpClient_IgnoresAProxyFromTheEnvironment()
+    {
+        // A proxy (HTTP_PROXY) would open the connection to the result's host itself, past the address check.
+        var handler = h.Services.GetRequiredService<IHttpMessageHandlerFactory>().CreateHandler(CopyOutputs.HttpClientName);
+        while (handler is DelegatingHandler { InnerHandler: { } inner })
+        {
+            handler = inner;
+        }
+
+        var sockets = Assert.IsType<SocketsHttpHandler>(handler);
+        Assert.False(sockets.UseProxy);
+        Assert.NotNull(sockets.ConnectCallback);
+    }
+
+    [Fact]
+    public async Task AnAnswerNamingManyOutputs_KeepsTheFirstFew_AndSaysHowManyItLeftOut()
+    {
+        var job = await h.RunningJobAsync();
+        var outputs = Enumerable.Range(0, 500).Select(i => new JobOutput($"{baseUrl}/out/result.png?n={i}", "9", "image")).ToList();
+
+        await h.Finish.CompleteAsync(job.Id, outputs, null, JobCause.Webhook);
+
+        var completed = await h.GetJobAsync(job.Id);
+        Assert.Equal(8, completed.OutputFiles.Count);
+        Assert.Equal(outputs.Take(8).Select(o => o.Url), completed.OutputFiles.Select(o => o.Url));
+        Assert.Equal("RunningHub named 500 result files; the first 8 are kept",
+            await h.ScalarAsync<string>($"SELECT message FROM job_events WHERE job_id = {job.Id} AND to_status = 'completed'"));
+        Assert.True(await EngineHarness.WaitUntilAsync(async () => (await h.GetJobAsync(job.Id)).OutputsCopiedAt is not null), "never copied");
+        Assert.Equal(8, h.Services.GetRequiredService<IFileStorage>().ListOlderThan("outputs", DateTime.MaxValue, 100).Count);
+    }
 }

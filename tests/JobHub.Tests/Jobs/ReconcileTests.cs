@@ -91,6 +91,33 @@ public sealed class ReconcileTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Reconcile_ChecksWhoseAnswerChangedNothing_CountRepeatsOnOneEvent_AndANewAnswerAddsOne()
+    {
+        var job = await h.RunningJobAsync();
+        var before = await h.ScalarAsync<int>($"SELECT count(*)::int FROM job_events WHERE job_id = {job.Id}");
+        h.RunningHub.QueryAnswer = _ => Answer(RemoteTaskStatus.Queued, "QUEUED");
+        for (var i = 0; i < 30; i++)
+        {
+            h.Clock.Advance(TimeSpan.FromSeconds(15));
+            await h.Reconcile.HandleAsync(job.Id, i % 2 == 0 ? JobCause.User : JobCause.Reconcile);
+        }
+
+        h.RunningHub.QueryAnswer = _ => Answer(RemoteTaskStatus.Running, "RUNNING");
+        for (var i = 0; i < 5; i++)
+        {
+            h.Clock.Advance(TimeSpan.FromSeconds(15));
+            await h.Reconcile.HandleAsync(job.Id, JobCause.Reconcile);
+        }
+
+        var checks = await h.QueryAsync<string>($"SELECT message || '|' || repeats FROM job_events WHERE job_id = {job.Id} AND kind = 'checked' ORDER BY id");
+        Assert.Equal(["RunningHub: QUEUED|29", "RunningHub: RUNNING|4"], checks);
+        Assert.Equal(before + 2, await h.ScalarAsync<int>($"SELECT count(*)::int FROM job_events WHERE job_id = {job.Id}"));
+        Assert.Equal(h.Clock.GetUtcNow().UtcDateTime,
+            await h.ScalarAsync<DateTime>($"SELECT max(last_repeat_at) FROM job_events WHERE job_id = {job.Id}"));
+        Assert.Equal(h.Clock.GetUtcNow().UtcDateTime, (await h.GetJobAsync(job.Id)).LastCheckedAt);
+    }
+
+    [Fact]
     public async Task Reconcile_ChangesNothing_WhenRunningHubCannotBeReached()
     {
         var job = await h.RunningJobAsync();

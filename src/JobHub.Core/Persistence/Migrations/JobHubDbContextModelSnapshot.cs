@@ -560,9 +560,19 @@ namespace JobHub.Core.Persistence.Migrations
                         .HasColumnType("text")
                         .HasColumnName("kind");
 
+                    b.Property<DateTime?>("LastRepeatAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_repeat_at");
+
                     b.Property<string>("Message")
                         .HasColumnType("text")
                         .HasColumnName("message");
+
+                    b.Property<int>("Repeats")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(0)
+                        .HasColumnName("repeats");
 
                     b.Property<string>("ToStatus")
                         .HasColumnType("text")
@@ -783,6 +793,30 @@ namespace JobHub.Core.Persistence.Migrations
                         .HasDatabaseName("webhook_deliveries_job");
 
                     b.ToTable("webhook_deliveries", (string)null);
+                });
+
+            modelBuilder.Entity("JobHub.Core.Webhooks.WebhookNoiseRow", b =>
+                {
+                    b.Property<string>("Reason")
+                        .HasColumnType("text")
+                        .HasColumnName("reason");
+
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("date")
+                        .HasColumnName("day");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("bigint")
+                        .HasColumnName("count");
+
+                    b.Property<DateTime>("LastAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_at");
+
+                    b.HasKey("Reason", "Day")
+                        .HasName("webhook_noise_pkey");
+
+                    b.ToTable("webhook_noise", (string)null);
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<System.Guid>", b =>
