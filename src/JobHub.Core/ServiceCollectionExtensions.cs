@@ -56,6 +56,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<StoreInput>();
         services.AddSingleton<FinishJob>();
         services.AddSingleton<CancelJob>();
+        services.AddSingleton<Accounts.DeleteAccount>();
+        services.AddSingleton<Accounts.ExportAccountData>();
         services.AddSingleton<ReconcileJob>();
         services.AddSingleton<QueueHeartbeat>();
         services.AddSingleton<JobQueries>();

@@ -18,6 +18,9 @@ public sealed class JobHubUser : IdentityUser<Guid>
     public string Culture { get; set; } = "pt-BR";
     public int CreditBalance { get; set; }
     public DateTime CreatedAt { get; set; }
+
+    /// <summary>When the person deleted the account (<c>DeleteAccount</c>); the row stays, anonymised, for the books.</summary>
+    public DateTime? DeletedAt { get; set; }
 }
 
 /// <summary>The roles of SPEC.md.</summary>

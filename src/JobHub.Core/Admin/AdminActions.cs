@@ -31,9 +31,10 @@ public static class AdminErrors
     public const string AmountInvalid = "AMOUNT_INVALID";
     public const string BalanceBelowZero = "BALANCE_BELOW_ZERO";
     public const string AmountNotANumber = "AMOUNT_NOT_A_NUMBER";
+    public const string AccountDeleted = "ACCOUNT_DELETED";
 
     public static readonly IReadOnlyList<string> All =
-        [ReasonRequired, ReasonTooLong, NoSuchJob, NoSuchUser, NoSuchTask, JobAlreadyEnded, AmountInvalid, BalanceBelowZero, AmountNotANumber];
+        [ReasonRequired, ReasonTooLong, NoSuchJob, NoSuchUser, NoSuchTask, JobAlreadyEnded, AmountInvalid, BalanceBelowZero, AmountNotANumber, AccountDeleted];
 }
 
 /// <summary>
@@ -125,9 +126,18 @@ public sealed class AdminActions(
 
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        if (!await db.Users.AnyAsync(u => u.Id == userId, cancellationToken))
+        // Raw SQL: the row locked (EF has no row lock) so that a deletion cannot land between this check and the credit.
+        var found = await db.Database.SqlQuery<DateTime?>($"SELECT deleted_at FROM users WHERE id = {userId} FOR UPDATE")
+            .ToListAsync(cancellationToken);
+        if (found.Count == 0)
         {
             return AdminResult.Fail(AdminErrors.NoSuchUser);
+        }
+
+        // A deleted account's balance stays what its ledger says; nobody can use credits given to it.
+        if (found[0] is not null)
+        {
+            return AdminResult.Fail(AdminErrors.AccountDeleted);
         }
 
         var balance = await CreditLedger.AddAsync(db, userId, LedgerKinds.Adjustment, amount, reason!.Trim(), Email(admin),

@@ -41,7 +41,8 @@ public sealed record Paged<T>(IReadOnlyList<T> Rows, int Total, int Page, int Pa
 
 public sealed record JobDetail(Job Job, string Email, Paged<JobEventRow> Events, Paged<DeliveryRow> Deliveries, IReadOnlyList<LedgerEntry> Credits);
 
-public sealed record UserRow(Guid Id, string Email, int CreditBalance, DateTime CreatedAt, bool IsAdmin, DateTime? LockoutEnd);
+/// <param name="DeletedAt">When the person deleted the account (its e-mail is then a placeholder); null for a live account.</param>
+public sealed record UserRow(Guid Id, string Email, int CreditBalance, DateTime CreatedAt, bool IsAdmin, DateTime? LockoutEnd, DateTime? DeletedAt = null);
 
 public sealed record AdminActionRow(long Id, DateTime At, string? AdminEmail, string Action, string? Target, string Reason, string? Data);
 
@@ -238,9 +239,10 @@ public sealed class AdminQueries(IDbContextFactory<JobHubDbContext> contexts, Qu
                 u.CreatedAt,
                 IsAdmin = db.UserRoles.Any(ur => ur.UserId == u.Id && db.Roles.Any(r => r.Id == ur.RoleId && r.NormalizedName == "ADMIN")),
                 u.LockoutEnd,
+                u.DeletedAt,
             })
             .ToListAsync(cancellationToken);
-        return rows.Select(u => new UserRow(u.Id, u.Email ?? "", u.CreditBalance, u.CreatedAt, u.IsAdmin, u.LockoutEnd?.UtcDateTime)).ToList();
+        return rows.Select(u => new UserRow(u.Id, u.Email ?? "", u.CreditBalance, u.CreatedAt, u.IsAdmin, u.LockoutEnd?.UtcDateTime, u.DeletedAt)).ToList();
     }
 
     private sealed class JobWithOwner

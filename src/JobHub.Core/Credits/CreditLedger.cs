@@ -19,11 +19,12 @@ public static class LedgerKinds
 public static class CreditLedger
 {
     /// <summary>
-    /// The lock on the balance, a step of a caller's statement (<c>balance</c>: no row when there is no such user), for
-    /// <see cref="DebitSteps"/> and for whatever the caller decides by the balance before them.
+    /// The lock on the balance, a step of a caller's statement (<c>balance</c>: no row when there is no such user, or the
+    /// account was deleted), for <see cref="DebitSteps"/> and for whatever the caller decides by the balance before them.
+    /// A deletion marks the row first, so an admission waiting on its lock re-reads it deleted and creates nothing.
     /// </summary>
     internal static FormattableString BalanceStep(Guid userId) =>
-        $"balance AS (SELECT credit_balance FROM users WHERE id = {userId} FOR UPDATE)";
+        $"balance AS (SELECT credit_balance FROM users WHERE id = {userId} AND deleted_at IS NULL FOR UPDATE)";
 
     /// <summary>
     /// The debit as steps of a caller's statement, after <see cref="BalanceStep"/> and a step <c>job</c> whose row (when it

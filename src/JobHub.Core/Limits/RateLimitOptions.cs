@@ -35,6 +35,12 @@ public sealed class RateLimitOptions : IValidatableObject
     /// <summary>Password reset requests per client address.</summary>
     public RateLimitRule PasswordReset { get; set; } = RateLimitRule.Of(5, TimeSpan.FromMinutes(15));
 
+    /// <summary>Downloads of a person's own data per user: each one reads every job and ledger row they have.</summary>
+    public RateLimitRule DataExport { get; set; } = RateLimitRule.Of(10, TimeSpan.FromHours(1));
+
+    /// <summary>Passwords tried while signed in, per user (change password, confirm a deletion): no guessing from an open session.</summary>
+    public RateLimitRule AccountPassword { get; set; } = RateLimitRule.Of(10, TimeSpan.FromMinutes(15));
+
     /// <summary>Job submissions per user, from the pages and the API together.</summary>
     public RateLimitRule Submit { get; set; } = RateLimitRule.Of(10, TimeSpan.FromMinutes(1));
 
@@ -56,7 +62,7 @@ public sealed class RateLimitOptions : IValidatableObject
     public IEnumerable<(string Name, RateLimitRule Rule)> Rules() =>
     [
         (nameof(SignIn), SignIn), (nameof(SignInPerAccount), SignInPerAccount), (nameof(SignUp), SignUp), (nameof(PasswordReset), PasswordReset),
-        (nameof(Submit), Submit), (nameof(Check), Check), (nameof(Heartbeat), Heartbeat), (nameof(Api), Api), (nameof(Webhook), Webhook),
+        (nameof(DataExport), DataExport), (nameof(AccountPassword), AccountPassword), (nameof(Submit), Submit), (nameof(Check), Check), (nameof(Heartbeat), Heartbeat), (nameof(Api), Api), (nameof(Webhook), Webhook),
     ];
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)

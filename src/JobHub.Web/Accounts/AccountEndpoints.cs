@@ -1,4 +1,7 @@
+using System.Security.Claims;
+using System.Text.Json;
 using JobHub.Core.Accounts;
+using JobHub.Web.RateLimiting;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
@@ -32,7 +35,43 @@ public static class AccountEndpoints
             return TypedResults.LocalRedirect("/");
         }).DisableAntiforgery();
         group.MapGet("/culture", SetCulture);
+        group.MapGet("/data.json", ExportAsync).RequireAuthorization().RequireRateLimiting(RateLimitPolicies.DataExport);
+        group.MapGet("/deleted", SignOutDeletedAsync);
         return endpoints;
+    }
+
+    /// <summary>
+    /// The signed-in person's own data as a JSON download. No id is taken from the request: whoever asks gets their own
+    /// data, so nobody can name another person's; anonymous callers get 401 (the cookie's OnRedirectToLogin).
+    /// </summary>
+    private static async Task<Results<JsonHttpResult<AccountExport>, UnauthorizedHttpResult>> ExportAsync(HttpContext context,
+        ExportAccountData export, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(context.User.FindFirstValue(ClaimTypes.NameIdentifier), out var userId)
+            || await export.HandleAsync(userId, cancellationToken) is not { } data)
+        {
+            return TypedResults.Unauthorized();
+        }
+
+        context.Response.Headers.ContentDisposition = $"attachment; filename=\"jobhub-data-{data.ExportedAt:yyyyMMdd}.json\"";
+        context.Response.Headers.CacheControl = "no-store";
+        return TypedResults.Json(data, JsonOptions);
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    /// <summary>
+    /// Where the account page goes once the account is deleted: a circuit cannot clear the cookie, this request can. It signs
+    /// out only a session whose account is deleted (the stamp would refuse that cookie anyway), so a link here harms nobody.
+    /// </summary>
+    private static async Task<RedirectHttpResult> SignOutDeletedAsync(HttpContext context, SignInManager<JobHubUser> signIn, UserManager<JobHubUser> users)
+    {
+        if (context.User.Identity?.IsAuthenticated == true && await users.GetUserAsync(context.User) is not { DeletedAt: null })
+        {
+            await signIn.SignOutAsync();
+        }
+
+        return TypedResults.LocalRedirect("/account/login?deleted=1");
     }
 
     private static Results<RedirectHttpResult, BadRequest<string>> SetCulture(string? culture, string? returnUrl, HttpContext context)

@@ -18,6 +18,7 @@ public static class RateLimitPolicies
     public const string Check = "api-check";
     public const string Heartbeat = "api-heartbeat";
     public const string PasswordReset = "password-reset";
+    public const string DataExport = "data-export";
 
     /// <summary>The refusal's code in the API's JSON errors.</summary>
     public const string RateLimitedCode = "RATE_LIMITED";
@@ -31,6 +32,7 @@ public static class RateLimitPolicies
             Add(options, Webhook, context => [RateLimitKey.Address(nameof(RateLimitOptions.Webhook), context.Connection.RemoteIpAddress)]);
             Add(options, PasswordReset, context => [RateLimitKey.Address(nameof(RateLimitOptions.PasswordReset), context.Connection.RemoteIpAddress)]);
             Add(options, Api, context => [ForUser(context, nameof(RateLimitOptions.Api))]);
+            Add(options, DataExport, context => [ForUser(context, nameof(RateLimitOptions.DataExport))]);
             // An endpoint has one policy: the API's own limit is counted again in each of these.
             Add(options, Submit, context => [ForUser(context, nameof(RateLimitOptions.Api)), ForUser(context, nameof(RateLimitOptions.Submit))]);
             Add(options, Check, context => [ForUser(context, nameof(RateLimitOptions.Api)), ForUser(context, nameof(RateLimitOptions.Check))]);

@@ -110,6 +110,10 @@ namespace JobHub.Core.Persistence.Migrations
                         .HasColumnName("culture")
                         .HasDefaultValueSql("'pt-BR'::text");
 
+                    b.Property<DateTime?>("DeletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("deleted_at");
+
                     b.Property<string>("Email")
                         .IsRequired()
                         .HasColumnType("text")

@@ -1,0 +1,145 @@
+using JobHub.Core.Jobs;
+using JobHub.Core.Persistence;
+using JobHub.Core.Storage;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+
+namespace JobHub.Core.Accounts;
+
+/// <param name="Password">The account's current password: the person confirms the deletion with it.</param>
+public sealed record DeleteAccountRequest(Guid UserId, string Password);
+
+public sealed record DeleteAccountResult(bool Succeeded, string? ErrorCode = null, Guid? CancelledJobId = null, int FilesDeleted = 0);
+
+/// <summary>Why a deletion was refused; each has a message in the UI's resources (<c>DeleteAccount_&lt;code&gt;</c>).</summary>
+public static class DeleteAccountErrors
+{
+    public const string NoSuchAccount = "NO_SUCH_ACCOUNT";
+    public const string WrongPassword = "WRONG_PASSWORD";
+}
+
+/// <summary>
+/// A person deletes their account (LGPD). The row is kept, anonymised, so that the ledger and the job history stay whole
+/// for the operator's books (the balance stays the ledger's sum): its e-mail and user name become a placeholder, the
+/// password hash goes, the security stamp changes (every session ends) and it is locked out for good. Then the active job
+/// is cancelled and refunded, the person's stored files are deleted and the text they typed into jobs is cleared.
+/// </summary>
+public sealed class DeleteAccount(
+    IDbContextFactory<JobHubDbContext> contexts,
+    CancelJob cancelJob,
+    JobQueries queries,
+    IFileStorage storage,
+    TimeProvider clock,
+    ILogger<DeleteAccount> logger)
+{
+    /// <summary>Identity's own hasher: a hash names its version and iteration count, so any hash Identity wrote verifies.</summary>
+    private static readonly PasswordHasher<JobHubUser> Hasher = new();
+
+    public const string CancelReason = "Cancelled because the account was deleted.";
+
+    /// <summary>The address an account gets once deleted: unique, never deliverable, never one a person can sign up with.</summary>
+    public static string Placeholder(Guid userId) => $"deleted-{userId:N}@invalid";
+
+    public async Task<DeleteAccountResult> HandleAsync(DeleteAccountRequest request, CancellationToken cancellationToken = default)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var userId = request.UserId;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == userId && u.DeletedAt == null, cancellationToken);
+        if (user is null)
+        {
+            return new DeleteAccountResult(false, DeleteAccountErrors.NoSuchAccount);
+        }
+
+        if (user.PasswordHash is null || Hasher.VerifyHashedPassword(user, user.PasswordHash, request.Password ?? "") == PasswordVerificationResult.Failed)
+        {
+            return new DeleteAccountResult(false, DeleteAccountErrors.WrongPassword);
+        }
+
+        // Marked deleted first, before the active job is looked for: an admission locks this row and creates nothing for a
+        // deleted account (CreditLedger.BalanceStep), so once this commits no job can appear that the cancel below misses.
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            // Raw SQL: the uploads' lock per user (UploadQuota), so no upload is recorded for the account beside its deletion.
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(26, hashtext({userId.ToString()}))", cancellationToken);
+            var placeholder = Placeholder(userId);
+            var marked = await db.Users.Where(u => u.Id == userId && u.DeletedAt == null).ExecuteUpdateAsync(set => set
+                .SetProperty(u => u.DeletedAt, now)
+                .SetProperty(u => u.Email, placeholder)
+                .SetProperty(u => u.NormalizedEmail, placeholder.ToUpperInvariant())
+                .SetProperty(u => u.UserName, placeholder)
+                .SetProperty(u => u.NormalizedUserName, placeholder.ToUpperInvariant())
+                .SetProperty(u => u.EmailConfirmed, false)
+                .SetProperty(u => u.PasswordHash, (string?)null)
+                .SetProperty(u => u.PhoneNumber, (string?)null)
+                .SetProperty(u => u.TwoFactorEnabled, false)
+                .SetProperty(u => u.SecurityStamp, Guid.NewGuid().ToString("N"))
+                .SetProperty(u => u.ConcurrencyStamp, Guid.NewGuid().ToString())
+                .SetProperty(u => u.LockoutEnabled, true)
+                .SetProperty(u => u.LockoutEnd, DateTimeOffset.MaxValue), cancellationToken);
+            if (marked == 0)
+            {
+                return new DeleteAccountResult(false, DeleteAccountErrors.NoSuchAccount); // deleted meanwhile, from another tab
+            }
+
+            await db.UserRoles.Where(r => r.UserId == userId).ExecuteDeleteAsync(cancellationToken);
+            await db.UserClaims.Where(c => c.UserId == userId).ExecuteDeleteAsync(cancellationToken);
+            await db.UserLogins.Where(l => l.UserId == userId).ExecuteDeleteAsync(cancellationToken);
+            await db.UserTokens.Where(t => t.UserId == userId).ExecuteDeleteAsync(cancellationToken);
+            await db.Set<UploadRecord>().Where(u => u.UserId == userId).ExecuteDeleteAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        var cancelled = await CancelActiveAsync(userId, cancellationToken);
+        var files = await ForgetJobsAsync(db, userId, now, cancellationToken);
+        logger.LogInformation("Account {UserId} deleted: active job {JobId} cancelled, {Files} files deleted", userId, cancelled, files);
+        return new DeleteAccountResult(true, CancelledJobId: cancelled, FilesDeleted: files);
+    }
+
+    /// <summary>
+    /// The active job, cancelled on the path a person's own cancel takes (refunded once; a task at RunningHub cancelled
+    /// there too). Read again after each attempt: a job that ended meanwhile needs nothing, and none can start any more.
+    /// </summary>
+    private async Task<Guid?> CancelActiveAsync(Guid userId, CancellationToken cancellationToken)
+    {
+        Guid? cancelled = null;
+        for (var attempt = 0; attempt < 10 && await queries.ActiveAsync(userId, cancellationToken) is { } active; attempt++)
+        {
+            var result = await cancelJob.HandleAsync(new CancelJobRequest(active.Id, userId, JobCause.User, JobErrorCodes.CancelledByUser, CancelReason),
+                cancellationToken);
+            if (result.Outcome == TerminationOutcome.Changed)
+            {
+                cancelled = active.Id;
+            }
+        }
+
+        return cancelled;
+    }
+
+    /// <summary>
+    /// Deletes every stored file of the person's jobs and clears what they typed or named: the parameters (prompts) and
+    /// their files' original names. The rows stay (tool, states, times, credits, errors) for the books and the checker.
+    /// </summary>
+    private async Task<int> ForgetJobsAsync(JobHubDbContext db, Guid userId, DateTime now, CancellationToken cancellationToken)
+    {
+        var jobs = db.Set<Job>();
+        var files = 0;
+        foreach (var job in await jobs.AsNoTracking().Where(j => j.UserId == userId).ToListAsync(cancellationToken))
+        {
+            foreach (var name in job.InputFiles.SelectMany(i => i.Files).Concat(job.OutputFiles.Select(o => o.StoredName)).OfType<string>())
+            {
+                storage.Delete(name);
+                files++;
+            }
+
+            var inputs = JobJson.Serialize(job.InputFiles.Select(i => i with { OriginalName = null }).ToList());
+            await jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(set => set
+                .SetProperty(j => j.Parameters, "{}")
+                .SetProperty(j => j.Inputs, inputs)
+                .SetProperty(j => j.FilesDeletedAt, j => j.FilesDeletedAt ?? now), cancellationToken);
+        }
+
+        return files;
+    }
+}
