@@ -56,7 +56,8 @@ public sealed class ExportAccountData(IDbContextFactory<JobHubDbContext> context
             return null;
         }
 
-        var jobs = await db.Set<Job>().AsNoTracking().Where(j => j.UserId == userId).OrderBy(j => j.CreatedAt).ToListAsync(cancellationToken);
+        var jobs = await db.Set<Job>().AsNoTracking().Where(j => j.UserId == userId).OrderBy(j => j.CreatedAt).ThenBy(j => j.QueueSeq)
+            .ToListAsync(cancellationToken);
         var ledger = await db.Set<CreditLedgerRow>().AsNoTracking().Where(l => l.UserId == userId).OrderBy(l => l.Id)
             .Select(l => new ExportedLedgerEntry(l.Id, l.CreatedAt, l.Kind, l.Amount, l.BalanceAfter, l.JobId, l.Reason))
             .ToListAsync(cancellationToken);

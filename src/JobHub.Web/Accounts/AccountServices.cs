@@ -74,6 +74,7 @@ public static class AccountServices
         services.AddOptions<SecurityStampValidatorOptions>().Configure<IOptions<JobHub.Core.JobHubOptions>>((stamp, jobHub) =>
             stamp.ValidationInterval = jobHub.Value.SessionCheckInterval);
         services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, SessionRevalidation>();
+        services.AddScoped<DeletionInCircuit>();
 
         // One key ring in the database for every instance and restart (cookies and anti-forgery tokens stay valid).
         services.AddDataProtection().SetApplicationName(DataProtectionKeys.ApplicationName);

@@ -55,6 +55,7 @@ public sealed class AdminActionsTests : IAsyncLifetime
         { "adjust too-much", AdminErrors.AmountInvalid },
         { "adjust below-zero", AdminErrors.BalanceBelowZero },
         { "adjust unknown-user", AdminErrors.NoSuchUser },
+        { "adjust deleted-user", AdminErrors.AccountDeleted },
         { "run-task retention", null },
         { "run-task no-reason", AdminErrors.ReasonRequired },
         { "run-task unknown-task", AdminErrors.NoSuchTask },
@@ -69,6 +70,11 @@ public sealed class AdminActionsTests : IAsyncLifetime
     {
         var (action, input) = (scenario.Split(' ')[0], scenario.Split(' ')[1]);
         var reason = input switch { "no-reason" => "  ", "long-reason" => LongReason, _ => "checked with the user" };
+        if (input == "deleted-user")
+        {
+            await h.Db.ExecuteAsync($"UPDATE users SET deleted_at = now() WHERE id = {user}");
+        }
+
         var before = await SnapshotAsync();
 
         var result = action switch
