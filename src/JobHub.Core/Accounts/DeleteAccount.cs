@@ -124,6 +124,10 @@ public sealed class DeleteAccount(
     private async Task<int> ForgetJobsAsync(JobHubDbContext db, Guid userId, DateTime now, CancellationToken cancellationToken)
     {
         var jobs = db.Set<Job>();
+        // Marked before the rows are read: an output copy under way either stored its names first (and they are read
+        // below) or is refused by the mark (CopyOutputs), so no copy outlives the deletion.
+        await jobs.Where(j => j.UserId == userId).ExecuteUpdateAsync(set => set.SetProperty(j => j.FilesDeletedAt, j => j.FilesDeletedAt ?? now),
+            cancellationToken);
         var files = 0;
         foreach (var job in await jobs.AsNoTracking().Where(j => j.UserId == userId).ToListAsync(cancellationToken))
         {
@@ -136,8 +140,7 @@ public sealed class DeleteAccount(
             var inputs = JobJson.Serialize(job.InputFiles.Select(i => i with { OriginalName = null }).ToList());
             await jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(set => set
                 .SetProperty(j => j.Parameters, "{}")
-                .SetProperty(j => j.Inputs, inputs)
-                .SetProperty(j => j.FilesDeletedAt, j => j.FilesDeletedAt ?? now), cancellationToken);
+                .SetProperty(j => j.Inputs, inputs), cancellationToken);
         }
 
         return files;

@@ -268,7 +268,8 @@ public sealed class CopyOutputs(
             job = await JobQueries.ById(db, jobId);
         }
 
-        if (job is not { Status: JobStatus.Completed, OutputsCopiedAt: null } || job.OutputCopyAttempts >= options.Value.OutputCopyMaxAttempts)
+        // A job whose files were deleted (its owner deleted the account) gets no copies any more.
+        if (job is not { Status: JobStatus.Completed, OutputsCopiedAt: null, FilesDeletedAt: null } || job.OutputCopyAttempts >= options.Value.OutputCopyMaxAttempts)
         {
             return new CopyAttempt(CopyOutcome.NothingToCopy);
         }
@@ -319,7 +320,7 @@ public sealed class CopyOutputs(
             var stored = await db.Database.ExecuteSqlAsync(JobEvents.WithNote($"""
                 UPDATE jobs SET outputs = {JobJson.Serialize(copies)}::jsonb, outputs_copied_at = {now},
                                 output_copy_attempts = output_copy_attempts + 1, output_copy_error = NULL, updated_at = {now}
-                WHERE id = {jobId} AND status = 'completed' AND outputs_copied_at IS NULL
+                WHERE id = {jobId} AND status = 'completed' AND outputs_copied_at IS NULL AND files_deleted_at IS NULL
                 """, job, "outputs_copied", now, JobCause.System, $"{copies.Count} result file(s) copied into JobHub's storage"), cancellationToken);
             if (stored == 0)
             {

@@ -45,6 +45,12 @@ public sealed class UploadQuota(IDbContextFactory<JobHubDbContext> contexts, IOp
         // Raw SQL: a transaction-scoped advisory lock per user (two-key form, its own key space), so two uploads of one person
         // at once cannot both see room for one.
         await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(26, hashtext({userId.ToString()}))", cancellationToken);
+        // A page still open on a deleted account stores nothing more (the deletion takes this same lock).
+        if (await db.Users.AnyAsync(u => u.Id == userId && u.DeletedAt != null, cancellationToken))
+        {
+            return (null, new StoreInputResult(null, SubmitErrors.UserUnknown, "Your account was not found. Sign in again."));
+        }
+
         if (await RefusalAsync(db, userId, bytes, now, cancellationToken) is { } refused)
         {
             return (null, refused);

@@ -3,6 +3,7 @@ using JobHub.Core.Admin;
 using JobHub.Core.Invariants;
 using JobHub.Core.Jobs;
 using JobHub.Core.Storage;
+using JobHub.Simulator;
 using JobHub.Tests.Infrastructure;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
@@ -136,6 +137,20 @@ public sealed class DeleteAccountTests : IAsyncLifetime
         Assert.Equal(SubmitErrors.UserUnknown, submitted.ErrorCode);
         Assert.Equal(0, await h.ScalarAsync<int>($"SELECT count(*)::int FROM jobs WHERE user_id = {user}"));
         Assert.Equal(20, await h.BalanceAsync(user));
+    }
+
+    [Fact]
+    public async Task Upload_AfterTheDeletion_StoresAndRecordsNothing()
+    {
+        var user = await UserWithPasswordAsync();
+        Assert.True((await Deletion.HandleAsync(new DeleteAccountRequest(user, Password))).Succeeded);
+
+        var stored = await h.StoreInput.HandleAsync(user, "pose-changer", "person", new MemoryStream(SampleMedia.Png(16, 12)), "me.png", long.MaxValue,
+            CancellationToken.None);
+
+        Assert.Null(stored.Input);
+        Assert.Equal(SubmitErrors.UserUnknown, stored.ErrorCode);
+        Assert.Equal(0, await h.ScalarAsync<int>($"SELECT count(*)::int FROM uploads WHERE user_id = {user}"));
     }
 
     [Fact]

@@ -185,4 +185,50 @@ public sealed class AccountDataBrowserTests(AccountHostFixture fixture) : IClass
             "Não foi possível entrar. Confira o e-mail e a senha; depois de várias tentativas erradas, a conta fica bloqueada por alguns minutos.");
         await Assertions.Expect(page.Locator("#signed-in-as")).ToHaveCountAsync(0);
     }
+    [Fact]
+    public async Task Admins_SeeADeletedAccountAsSuch_WithItsDate_AndAreOfferedNoCreditAdjustment()
+    {
+        var user = await Hub.CreateUserAsync(10);
+        var hash = new Microsoft.AspNetCore.Identity.PasswordHasher<JobHubUser>().HashPassword(new JobHubUser(), Password);
+        await Hub.Db.ExecuteAsync($"UPDATE users SET password_hash = {hash} WHERE id = {user}");
+        var deletion = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<DeleteAccount>(Hub.Services);
+        Assert.True((await deletion.HandleAsync(new DeleteAccountRequest(user, Password))).Succeeded);
+        var context = await (await Browser.GetAsync()).NewContextAsync();
+        await using var _ = context;
+        var admin = await BrowserPages.SignedInAsync(context, Hub.BaseAddress, DemoAccounts.AdminEmail, DemoAccounts.AdminPassword);
+
+        await admin.GotoAsync(Url($"admin/users?search=deleted-{user:N}"));
+        await Assertions.Expect(admin.Locator($"tr[data-user='{user}'] [data-deleted]")).ToHaveTextAsync("excluída");
+        await admin.GotoAsync(Url($"admin/users/{user}"));
+        await Assertions.Expect(admin.Locator("#user-deleted")).ToContainTextAsync(DateTime.UtcNow.Year.ToString());
+        await Assertions.Expect(admin.Locator("#adjust-form")).ToHaveCountAsync(0);
+        await Assertions.Expect(admin.Locator("#user-ledger tr[data-kind='grant']")).ToHaveCountAsync(1);
+    }
+
+    [Fact]
+    public async Task TheAccountPages_FitAPhone_InBothLanguages()
+    {
+        var context = await (await Browser.GetAsync()).NewContextAsync(new() { ViewportSize = new() { Width = 360, Height = 740 }, IsMobile = true });
+        await using var _ = context;
+        var page = await BrowserPages.SignedInAsync(context, Hub.BaseAddress, DemoAccounts.UserEmail, DemoAccounts.UserPassword);
+        foreach (var (culture, title) in new[] { ("pt-BR", "Minha conta"), ("en", "My account") })
+        {
+            await page.GotoAsync(Url($"account/culture?culture={culture}&returnUrl=%2Faccount"));
+            await BrowserPages.WaitForCircuitAsync(page);
+            await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync(title);
+            await AssertFitsAsync(page, $"account-{culture}");
+            await page.ClickAsync("#delete-account");
+            await Assertions.Expect(page.Locator("#delete-password")).ToBeVisibleAsync();
+            await AssertFitsAsync(page, $"account-delete-{culture}");
+            await page.GotoAsync(Url("account/password"));
+            await AssertFitsAsync(page, $"account-password-{culture}");
+        }
+    }
+
+    private static async Task AssertFitsAsync(IPage page, string name)
+    {
+        var overflow = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - window.innerWidth");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Browser.ScreenshotFolder, $"{name}-360.png") });
+        Assert.True(overflow <= 0, $"{name} at 360 px is {overflow} px wider than the window");
+    }
 }
