@@ -108,6 +108,21 @@ public sealed class CopyOutputsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Completion_OfAJobWhoseFilesWereDeleted_CopiesNothing()
+    {
+        var job = await h.RunningJobAsync();
+        await h.Db.ExecuteAsync($"UPDATE jobs SET files_deleted_at = now() WHERE id = {job.Id}"); // its owner deleted the account
+
+        await h.Finish.CompleteAsync(job.Id, [new JobOutput(baseUrl + "/out/result.png", "9", "image")], null, JobCause.Webhook);
+        await Copy.WhenIdleAsync();
+
+        Assert.Equal(CopyOutcome.NothingToCopy, (await Copy.CopyAsync(job.Id)).Outcome);
+        var ended = await h.GetJobAsync(job.Id);
+        Assert.Null(ended.OutputsCopiedAt);
+        Assert.Null(Assert.Single(ended.OutputFiles).StoredName);
+    }
+
+    [Fact]
     public async Task Completion_CopiesTheResultFile_AndKeepsRunningHubsUrl()
     {
         var job = await CompletedJobAsync(baseUrl + "/out/result.png");
