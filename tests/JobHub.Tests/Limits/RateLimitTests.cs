@@ -88,6 +88,45 @@ public sealed partial class RateLimitTests
     }
 
     [Fact]
+    public async Task DataExport_AndPasswordsTriedWhileSignedIn_AreRefusedOverTheirLimits_PerUser()
+    {
+        var settings = Limit("DataExport", 2);
+        foreach (var (key, value) in Limit("AccountPassword", 2))
+        {
+            settings[key] = value;
+        }
+
+        await using var hub = await LiveJobHub.StartAsync(settings);
+        var (http, user) = await SignedInAsync(hub);
+        var (other, _) = await SignedInAsync(hub);
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var export = await http.GetAsync("account/data.json");
+            Assert.Equal(HttpStatusCode.OK, export.StatusCode);
+        }
+
+        AssertRefused(await http.GetAsync("account/data.json"));
+        using var othersExport = await other.GetAsync("account/data.json"); // another person is not held up
+        Assert.Equal(HttpStatusCode.OK, othersExport.StatusCode);
+
+        Task<HttpResponseMessage> ChangeAsync(string current) => PostFormAsync(http, "account/password", "change-password",
+            new() { ["Input.Current"] = current, ["Input.Password"] = "a-newer-password-2", ["Input.Confirm"] = "a-newer-password-2" });
+        for (var i = 0; i < 2; i++)
+        {
+            using var wrong = await ChangeAsync("a-guess-1234");
+            Assert.Equal(HttpStatusCode.OK, wrong.StatusCode);
+            Assert.NotEmpty(await PageErrorAsync(wrong, "password-errors"));
+        }
+
+        using var refused = await ChangeAsync(Password);
+        AssertRefused(refused);
+        var email = await hub.ScalarAsync<string>($"SELECT email FROM users WHERE id = {user}");
+        var cookies = new CookieContainer();
+        Assert.True(await ApiSession.SignInAsync(Client(hub, cookies), cookies, email, Password)); // the password did not change
+    }
+
+    [Fact]
     public async Task SignIn_ToOneAccount_IsRefusedOverItsOwnLimit()
     {
         await using var hub = await LiveJobHub.StartAsync(Limit("SignInPerAccount", 2));
