@@ -35,6 +35,9 @@ public sealed class RateLimitOptions : IValidatableObject
     /// <summary>Password reset requests per client address.</summary>
     public RateLimitRule PasswordReset { get; set; } = RateLimitRule.Of(5, TimeSpan.FromMinutes(15));
 
+    /// <summary>Confirmation mails asked for again per account (each one is a mail sent in JobHub's name).</summary>
+    public RateLimitRule ConfirmationMail { get; set; } = RateLimitRule.Of(3, TimeSpan.FromMinutes(15));
+
     /// <summary>Job submissions per user, from the pages and the API together.</summary>
     public RateLimitRule Submit { get; set; } = RateLimitRule.Of(10, TimeSpan.FromMinutes(1));
 
@@ -56,6 +59,7 @@ public sealed class RateLimitOptions : IValidatableObject
     public IEnumerable<(string Name, RateLimitRule Rule)> Rules() =>
     [
         (nameof(SignIn), SignIn), (nameof(SignInPerAccount), SignInPerAccount), (nameof(SignUp), SignUp), (nameof(PasswordReset), PasswordReset),
+        (nameof(ConfirmationMail), ConfirmationMail),
         (nameof(Submit), Submit), (nameof(Check), Check), (nameof(Heartbeat), Heartbeat), (nameof(Api), Api), (nameof(Webhook), Webhook),
     ];
 
