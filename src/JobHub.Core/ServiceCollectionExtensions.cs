@@ -35,7 +35,6 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Limits.RateLimits>();
         services.AddOptions<Mail.MailOptions>().BindConfiguration(Mail.MailOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<Mail.MailSender>();
-        services.AddScoped<Accounts.SendAccountMail>();
         services.AddSingleton<Accounts.AccountMailRequests>();
         services.AddOptions<Limits.UploadOptions>().BindConfiguration(Limits.UploadOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<Limits.ImageWork>();

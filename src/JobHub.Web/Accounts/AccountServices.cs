@@ -68,6 +68,7 @@ public static class AccountServices
             .AddSignInManager()
             .AddDefaultTokenProviders();
         services.AddScoped<DemoAccounts>();
+        services.AddScoped<SendAccountMail>(); // needs Identity's UserManager for its tokens
 
         // Sign-out changes the security stamp; cookies carrying the old one stop working at their next check, and open
         // circuits are checked on the same interval (SessionRevalidation).

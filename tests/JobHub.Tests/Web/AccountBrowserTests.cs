@@ -99,6 +99,27 @@ public sealed class AccountBrowserTests(AccountHostFixture fixture) : IClassFixt
         await Assertions.Expect(page.Locator("#unconfirmed")).ToHaveCountAsync(0);
     }
 
+    [Theory]
+    [InlineData("pt-BR")]
+    [InlineData("en")]
+    public async Task TheAccountPages_FitAPhone_InBothLanguages(string culture)
+    {
+        var context = await (await Browser.GetAsync()).NewContextAsync(new() { ViewportSize = new() { Width = 360, Height = 740 } });
+        await using var _ = context;
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(Url($"account/culture?culture={culture}&returnUrl=%2F"));
+        await SignUpAsync(page, NewEmail(), "a-long-password-1");
+        await page.WaitForURLAsync(Hub.BaseAddress.ToString());
+        await Assertions.Expect(page.Locator("#unconfirmed")).ToBeVisibleAsync();
+        foreach (var path in new[] { "", "account/confirm-email", "account/confirm?user=x&token=y", "account/forgot", "account/reset?user=x&token=y", "account/register" })
+        {
+            await page.GotoAsync(Url(path));
+            Assert.Equal(culture, await page.Locator("html").GetAttributeAsync("lang"));
+            var overflow = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - window.innerWidth");
+            Assert.True(overflow <= 0, $"/{path} at 360 px is {overflow} px wider than the window");
+        }
+    }
+
     [Fact]
     public async Task SignUp_InEnglish_SendsTheMailInEnglish()
     {
