@@ -195,6 +195,11 @@ public sealed class AccountBrowserTests(AccountHostFixture fixture) : IClassFixt
         var link = Smtp4dev.LinkTo(mail.Text, "/account/reset");
 
         await page.GotoAsync(link);
+        await Assertions.Expect(page.Locator("#password-rules li")).ToHaveCountAsync(3);
+        await page.FillAsync("#password", "short1");
+        await page.FillAsync("#confirm", "short1");
+        await page.ClickAsync("#reset-submit");
+        await Assertions.Expect(page.Locator("#reset-errors")).ToContainTextAsync("8"); // Identity's rules, in the page's language
         await page.FillAsync("#password", "the-new-password-2");
         await page.FillAsync("#confirm", "the-new-password-2");
         await page.ClickAsync("#reset-submit");
