@@ -1,4 +1,5 @@
 using JobHub.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace JobHub.Tests.Web;
@@ -32,6 +33,11 @@ public sealed class MailFailureBrowserTests : IAsyncLifetime
 
         Assert.True(await hub.WaitUntilAsync(async () =>
             await hub.ScalarAsync<bool>($"SELECT mail_failed_at IS NOT NULL FROM users WHERE normalized_email = upper({email})"), TimeSpan.FromSeconds(20)));
+        // Hangfire tries again later (back-off), with the account's id and the mail's kind as its only arguments.
+        var monitoring = hub.Services.GetRequiredService<Hangfire.JobStorage>().GetMonitoringApi();
+        Assert.True(await hub.WaitUntilAsync(() => Task.FromResult(monitoring.ScheduledJobs(0, 100)
+            .Any(j => j.Value.Job.Type == typeof(JobHub.Core.Accounts.SendAccountMail)
+                && j.Value.Job.Args.Count == 3 && j.Value.Job.Args[1] is JobHub.Core.Accounts.AccountMailKind.Confirmation)), TimeSpan.FromSeconds(20)));
         await page.GotoAsync(new Uri(hub.BaseAddress, "account/confirm-email").ToString());
         await Assertions.Expect(page.Locator("#mail-failed")).ToContainTextAsync("Não conseguimos enviar o e-mail");
 
