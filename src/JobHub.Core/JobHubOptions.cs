@@ -39,7 +39,7 @@ public sealed class JobHubOptions
     /// </summary>
     public TimeSpan SessionCheckInterval { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>Credits granted to a new account.</summary>
+    /// <summary>Credits granted to an account once, when its e-mail address is confirmed.</summary>
     [Range(0, 1_000_000)]
     public int SignupCredits { get; set; } = 20;
 

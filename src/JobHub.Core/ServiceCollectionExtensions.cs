@@ -33,6 +33,9 @@ public static class ServiceCollectionExtensions
         services.AddOptions<MaintenanceOptions>().BindConfiguration(MaintenanceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<Limits.RateLimitOptions>().BindConfiguration(Limits.RateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<Limits.RateLimits>();
+        services.AddOptions<Mail.MailOptions>().BindConfiguration(Mail.MailOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<Mail.MailSender>();
+        services.AddSingleton<Accounts.AccountMailRequests>();
         services.AddOptions<Limits.UploadOptions>().BindConfiguration(Limits.UploadOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<Limits.ImageWork>();
         services.AddSingleton<UploadQuota>();

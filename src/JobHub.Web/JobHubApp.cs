@@ -124,6 +124,11 @@ public static class JobHubApp
                 app.Logger.LogWarning("Unconfirmed RunningHub node mapping in use with a real key: {Node}", node);
             }
         }
+        if (!app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<JobHub.Core.Mail.MailOptions>>().Value.Configured)
+        {
+            app.Logger.LogWarning("JobHub:Mail:Host is not set: no confirmation or password-reset mail can be sent, so new accounts get no credits");
+        }
+
         if (app.Configuration.GetValue<bool>("JobHub:SeedDemoUsers"))
         {
             // Demo accounts have published passwords: a deployment with a real key never gets them.

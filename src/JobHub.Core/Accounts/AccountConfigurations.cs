@@ -33,6 +33,13 @@ public sealed class JobHubUserConfiguration : IEntityTypeConfiguration<JobHubUse
         var balance = entity.Property(u => u.CreditBalance).HasDefaultValue(0).Metadata;
         balance.SetBeforeSaveBehavior(PropertySaveBehavior.Ignore);
         balance.SetAfterSaveBehavior(PropertySaveBehavior.Ignore);
+        // Written by their own statements only: a stale copy of the user saved by Identity must not undo a grant or a failure.
+        foreach (var own in new[] { nameof(JobHubUser.SignupGrantedAt), nameof(JobHubUser.MailFailedAt) })
+        {
+            entity.Property(own).Metadata.SetBeforeSaveBehavior(PropertySaveBehavior.Ignore);
+            entity.Property(own).Metadata.SetAfterSaveBehavior(PropertySaveBehavior.Ignore);
+        }
+
         entity.HasIndex(u => u.NormalizedEmail).IsUnique().HasDatabaseName("users_normalized_email_key");
         entity.HasIndex(u => u.NormalizedUserName).IsUnique().HasDatabaseName("users_normalized_user_name_key");
         entity.HasMany<IdentityUserRole<Guid>>().WithOne().HasForeignKey(r => r.UserId).IsRequired()

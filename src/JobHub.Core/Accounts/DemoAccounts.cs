@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 
 namespace JobHub.Core.Accounts;
 
-/// <summary>The demo user and admin of the default run (SPEC.md "Running"), created once when missing.</summary>
+/// <summary>The demo user and admin of the default run (SPEC.md "Running"), created once when missing, confirmed (so with their grant).</summary>
 public sealed class DemoAccounts(UserManager<JobHubUser> users, ILogger<DemoAccounts> logger)
 {
     public const string UserEmail = "demo@jobhub.local";
@@ -24,7 +24,7 @@ public sealed class DemoAccounts(UserManager<JobHubUser> users, ILogger<DemoAcco
             return;
         }
 
-        var user = new JobHubUser { Email = email, UserName = email };
+        var user = new JobHubUser { Email = email, UserName = email, EmailConfirmed = true };
         var created = await users.CreateAsync(user, password);
         if (!created.Succeeded && created.Errors.Any(e => e.Code == nameof(IdentityErrorDescriber.DuplicateEmail)))
         {

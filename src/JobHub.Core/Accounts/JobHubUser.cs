@@ -3,8 +3,8 @@ using Microsoft.AspNetCore.Identity;
 namespace JobHub.Core.Accounts;
 
 /// <summary>
-/// An account: ASP.NET Core Identity's user (EF Core stores) with the person's language, the time it was made and
-/// the credit balance. The balance is written only by the ledger's statements (<c>Credits/CreditLedger.cs</c>), never
+/// An account: ASP.NET Core Identity's user (EF Core stores) with the person's language (chosen at sign-up, the language of
+/// its mails), the time it was made and the credit balance. The balance is written only by the ledger's statements (<c>Credits/CreditLedger.cs</c>), never
 /// by Identity's updates, so a stale copy of a user can never overwrite a newer balance.
 /// </summary>
 public sealed class JobHubUser : IdentityUser<Guid>
@@ -21,6 +21,11 @@ public sealed class JobHubUser : IdentityUser<Guid>
 
     /// <summary>When the person deleted the account (<c>DeleteAccount</c>); the row stays, anonymised, for the books.</summary>
     public DateTime? DeletedAt { get; set; }
+    /// <summary>When the sign-up grant was given (at the address's confirmation); written only by <see cref="SignupGrant"/>.</summary>
+    public DateTime? SignupGrantedAt { get; set; }
+
+    /// <summary>When the last confirmation or reset mail for this account failed to send; cleared by the next one sent.</summary>
+    public DateTime? MailFailedAt { get; set; }
 }
 
 /// <summary>The roles of SPEC.md.</summary>

@@ -1,4 +1,3 @@
-using JobHub.Core.Credits;
 using JobHub.Core.Persistence;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
@@ -9,9 +8,10 @@ using Npgsql;
 namespace JobHub.Core.Accounts;
 
 /// <summary>
-/// Identity's EF Core user store, with JobHub's one addition: creating a user also gives it the <c>user</c> role and
-/// the sign-up credit grant, in the same transaction, so no account ever exists without its role and credits. A
-/// taken e-mail (the unique index, whatever the capitals) is Identity's "duplicate e-mail", not an exception.
+/// Identity's EF Core user store, with JobHub's additions: creating a user also gives it the <c>user</c> role in the
+/// same transaction, and saving a confirmed user gives it the sign-up grant (<see cref="SignupGrant"/>) in the
+/// transaction that saves the confirmation. A taken e-mail (the unique index, whatever the capitals) is Identity's
+/// "duplicate e-mail", not an exception.
 /// </summary>
 public sealed class JobHubUserStore(JobHubDbContext context, IOptions<JobHubOptions> options, TimeProvider clock, IdentityErrorDescriber? describer = null)
     : UserStore<JobHubUser, JobHubRole, JobHubDbContext, Guid>(context, describer)
@@ -34,13 +34,44 @@ public sealed class JobHubUserStore(JobHubDbContext context, IOptions<JobHubOpti
             return IdentityResult.Failed(ErrorDescriber.DuplicateEmail(user.Email ?? ""));
         }
 
-        if (options.Value.SignupCredits > 0)
+        // Only an account made confirmed (the demo ones) has its grant now; others at their confirmation.
+        if (await SignupGrant.GiveOnceAsync(Context, user.Id, options.Value.SignupCredits, now) is { } balance)
         {
-            // The ledger's own statements (balance and entry together), in this transaction.
-            user.CreditBalance = (await CreditLedger.AddAsync(Context, user.Id, LedgerKinds.Grant, options.Value.SignupCredits, "sign-up grant", null, now))!.Value;
+            user.CreditBalance = balance;
         }
 
         await transaction.CommitAsync(cancellationToken);
         return IdentityResult.Success;
+    }
+
+    /// <summary>Identity's update (the confirmation is one), then the grant if the account is now confirmed, in one transaction.</summary>
+    public override async Task<IdentityResult> UpdateAsync(JobHubUser user, CancellationToken cancellationToken = default)
+    {
+        if (!user.EmailConfirmed)
+        {
+            return await base.UpdateAsync(user, cancellationToken);
+        }
+
+        var own = Context.Database.CurrentTransaction is null ? await Context.Database.BeginTransactionAsync(cancellationToken) : null;
+        await using (own)
+        {
+            var result = await base.UpdateAsync(user, cancellationToken);
+            if (!result.Succeeded)
+            {
+                return result;
+            }
+
+            if (await SignupGrant.GiveOnceAsync(Context, user.Id, options.Value.SignupCredits, clock.GetUtcNow().UtcDateTime) is { } balance)
+            {
+                user.CreditBalance = balance;
+            }
+
+            if (own is not null)
+            {
+                await own.CommitAsync(cancellationToken);
+            }
+
+            return result;
+        }
     }
 }

@@ -40,6 +40,8 @@ public sealed class RateLimitOptions : IValidatableObject
 
     /// <summary>Passwords tried while signed in, per user (change password, confirm a deletion): no guessing from an open session.</summary>
     public RateLimitRule AccountPassword { get; set; } = RateLimitRule.Of(10, TimeSpan.FromMinutes(15));
+    /// <summary>Confirmation mails asked for again per account (each one is a mail sent in JobHub's name).</summary>
+    public RateLimitRule ConfirmationMail { get; set; } = RateLimitRule.Of(3, TimeSpan.FromMinutes(15));
 
     /// <summary>Job submissions per user, from the pages and the API together.</summary>
     public RateLimitRule Submit { get; set; } = RateLimitRule.Of(10, TimeSpan.FromMinutes(1));
@@ -62,7 +64,7 @@ public sealed class RateLimitOptions : IValidatableObject
     public IEnumerable<(string Name, RateLimitRule Rule)> Rules() =>
     [
         (nameof(SignIn), SignIn), (nameof(SignInPerAccount), SignInPerAccount), (nameof(SignUp), SignUp), (nameof(PasswordReset), PasswordReset),
-        (nameof(DataExport), DataExport), (nameof(AccountPassword), AccountPassword), (nameof(Submit), Submit), (nameof(Check), Check), (nameof(Heartbeat), Heartbeat), (nameof(Api), Api), (nameof(Webhook), Webhook),
+        (nameof(DataExport), DataExport), (nameof(AccountPassword), AccountPassword), (nameof(ConfirmationMail), ConfirmationMail), (nameof(Submit), Submit), (nameof(Check), Check), (nameof(Heartbeat), Heartbeat), (nameof(Api), Api), (nameof(Webhook), Webhook),
     ];
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)

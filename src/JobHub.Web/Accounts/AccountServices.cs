@@ -61,6 +61,9 @@ public static class AccountServices
                 options.Lockout.MaxFailedAccessAttempts = 5;
                 options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(5);
                 options.Lockout.AllowedForNewUsers = true;
+                // An unconfirmed account signs in (and can ask for its mail again); only the grant waits for the confirmation.
+                options.SignIn.RequireConfirmedAccount = false;
+                options.SignIn.RequireConfirmedEmail = false;
             })
             .AddRoles<JobHubRole>()
             .AddEntityFrameworkStores<JobHubDbContext>()
@@ -68,6 +71,7 @@ public static class AccountServices
             .AddSignInManager()
             .AddDefaultTokenProviders();
         services.AddScoped<DemoAccounts>();
+        services.AddScoped<SendAccountMail>(); // needs Identity's UserManager for its tokens
 
         // Sign-out changes the security stamp; cookies carrying the old one stop working at their next check, and open
         // circuits are checked on the same interval (SessionRevalidation).

@@ -13,7 +13,7 @@ public sealed class JobHubWebFactory(DatabaseFixture database) : WebApplicationF
         // Start-up needs a RunningHub; these tests run no job, so a simulator address nothing answers on is enough.
         builder.UseSetting("JobHub:RunningHub:Simulator:BaseUrl", "http://127.0.0.1:9/rh");
         builder.UseSetting("JobHub:RunningHub:Simulator:ApiKey", Guid.NewGuid().ToString("N"));
-        foreach (var (key, value) in TestRateLimits.Generous)
+        foreach (var (key, value) in TestRateLimits.Generous.Concat(Smtp4dev.MailSettings()))
         {
             builder.UseSetting(key, value);
         }

@@ -2,6 +2,7 @@ using JobHub.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace JobHub.Tests.Infrastructure;
 
@@ -15,8 +16,9 @@ public sealed class KestrelJobHub : IAsyncDisposable
     private readonly string storage;
     private readonly bool ownsSimulator;
 
-    private KestrelJobHub(WebApplication app, Uri baseAddress, string storage, SimulatorHost? simulator, bool ownsSimulator)
+    private KestrelJobHub(WebApplication app, Uri baseAddress, string storage, SimulatorHost? simulator, bool ownsSimulator, CapturedLogs logs)
     {
+        Logs = logs;
         this.app = app;
         BaseAddress = baseAddress;
         this.storage = storage;
@@ -27,6 +29,9 @@ public sealed class KestrelJobHub : IAsyncDisposable
     public Uri BaseAddress { get; }
 
     public IServiceProvider Services => app.Services;
+
+    /// <summary>What this host logged (at the levels its configuration enables).</summary>
+    public CapturedLogs Logs { get; }
 
     /// <summary>The simulator this JobHub talks to over HTTP (null when the settings named another RunningHub).</summary>
     public SimulatorHost? Simulator { get; }
@@ -60,6 +65,7 @@ public sealed class KestrelJobHub : IAsyncDisposable
         var port = FreePort();
         var url = $"http://127.0.0.1:{port}";
         var storage = Path.Combine(Path.GetTempPath(), "jobhub-tests", Guid.NewGuid().ToString("N"));
+        var logs = new CapturedLogs();
         var app = JobHubApp.Create(["--urls", url, "--environment", "Development"], builder =>
         {
             builder.Configuration["ConnectionStrings:JobHub"] = connectionString;
@@ -71,6 +77,8 @@ public sealed class KestrelJobHub : IAsyncDisposable
             }
 
             builder.Configuration.AddInMemoryCollection(TestRateLimits.Generous);
+            builder.Configuration.AddInMemoryCollection(Smtp4dev.MailSettings());
+            builder.Logging.AddProvider(logs);
             if (settings is not null)
             {
                 builder.Configuration.AddInMemoryCollection(settings);
@@ -78,7 +86,7 @@ public sealed class KestrelJobHub : IAsyncDisposable
         });
         await JobHubApp.PrepareAsync(app);
         await app.StartAsync();
-        return new KestrelJobHub(app, new Uri(app.Urls.First()), storage, simulator, ownsSimulator);
+        return new KestrelJobHub(app, new Uri(app.Urls.First()), storage, simulator, ownsSimulator, logs);
     }
 
     internal static int FreePort()

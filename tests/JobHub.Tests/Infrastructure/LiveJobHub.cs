@@ -65,6 +65,16 @@ public sealed class LiveJobHub : IAsyncDisposable
 
     public Task<Guid> CreateUserAsync(int credits = 10) => TestUsers.CreateAsync(Db, credits, DateTime.UtcNow);
 
+    /// <summary>Confirms a signed-up account's address as its mail's link would (Identity's token), which gives the sign-up grant.</summary>
+    public async Task ConfirmEmailAsync(string email)
+    {
+        using var scope = Services.CreateScope();
+        var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<Core.Accounts.JobHubUser>>();
+        var user = await users.FindByEmailAsync(email) ?? throw new InvalidOperationException($"no account {email}");
+        var result = await users.ConfirmEmailAsync(user, await users.GenerateEmailConfirmationTokenAsync(user));
+        Assert.True(result.Succeeded, string.Join(" ", result.Errors.Select(e => e.Description)));
+    }
+
     /// <summary>Submits a pose-changer job (3 credits) with freshly stored inputs.</summary>
     public Task<Job> SubmitAsync(Guid userId, string toolKey = "pose-changer") => SubmitAsync(userId, toolKey, new Dictionary<string, string?>());
 

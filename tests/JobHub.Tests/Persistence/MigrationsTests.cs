@@ -101,6 +101,20 @@ public sealed class MigrationsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AccountsMadeBeforeConfirmationExisted_KeepTheirCredits_AndConfirmingGrantsNothingMore()
+    {
+        await LegacySchema.CreateAsync(dataSource, LegacySchema.Files.Count);
+        var user = await TestUsers.CreateAsync(dataSource, 12, DateTime.UtcNow);
+
+        await Migrations().MigrateAsync();
+        await dataSource.Contexts().ExecuteAsync($"UPDATE users SET email_confirmed = true WHERE id = {user}");
+        await using var db = await dataSource.Contexts().CreateDbContextAsync();
+
+        Assert.Null(await JobHub.Core.Accounts.SignupGrant.GiveOnceAsync(db, user, 20, DateTime.UtcNow));
+        Assert.Equal(12, await dataSource.ScalarAsync<int>($"SELECT credit_balance FROM users WHERE id = {user}"));
+    }
+
+    [Fact]
     public async Task ADatabaseTheSqlMigratorLeftHalfway_IsRefusedWithWhatToDo_AndLeftUntouched()
     {
         await LegacySchema.CreateAsync(dataSource, LegacySchema.Files.Count - 1);

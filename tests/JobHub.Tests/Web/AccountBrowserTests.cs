@@ -61,7 +61,7 @@ public sealed class AccountBrowserTests(AccountHostFixture fixture) : IClassFixt
     }
 
     [Fact]
-    public async Task SignUp_CreatesTheAccountWithItsGrantAndTheUserRole_AndSignsIn()
+    public async Task SignUp_GivesNoCreditsUntilTheMailsLinkIsOpened_ThenTheGrantOnce_HoweverOftenItIsOpened()
     {
         var (context, page) = await NewPageAsync();
         await using var _ = context;
@@ -71,11 +71,174 @@ public sealed class AccountBrowserTests(AccountHostFixture fixture) : IClassFixt
 
         await page.WaitForURLAsync(Hub.BaseAddress.ToString());
         await Assertions.Expect(page.Locator("#signed-in-as")).ToHaveTextAsync(email);
-        await Assertions.Expect(page.Locator("#balance")).ToContainTextAsync("25");
+        await Assertions.Expect(page.Locator("#unconfirmed")).ToContainTextAsync("25");
+        await Assertions.Expect(page.Locator("#balance")).ToContainTextAsync("0");
         var user = await Hub.ScalarAsync<Guid>($"SELECT id FROM users WHERE normalized_email = upper({email})");
-        Assert.Equal(25, await Hub.BalanceAsync(user));
-        Assert.Equal(["grant"], await Hub.QueryAsync<string>($"SELECT kind FROM credit_ledger WHERE user_id = {user}"));
+        Assert.Equal(0, await Hub.BalanceAsync(user));
+        Assert.Empty(await Hub.QueryAsync<string>($"SELECT kind FROM credit_ledger WHERE user_id = {user}"));
         Assert.Equal(["user"], await Hub.QueryAsync<string>($"SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = {user}"));
+        Assert.Equal("pt-BR", await Hub.ScalarAsync<string>($"SELECT culture FROM users WHERE id = {user}"));
+
+        var mail = await Smtp4dev.WaitForMailAsync(email);
+        Assert.Equal("Confirme seu e-mail no JobHub", mail.Subject);
+        var link = Smtp4dev.LinkTo(mail.Text, "/account/confirm");
+        Assert.StartsWith(Hub.BaseAddress.ToString(), link); // built on JobHub:PublicBaseUrl
+        Assert.Contains("Confirmar meu e-mail", mail.Html);
+        Assert.Contains(System.Net.WebUtility.HtmlEncode(link), mail.Html);
+
+        await page.GotoAsync(link);
+        await Assertions.Expect(page.Locator("#confirm-result")).ToHaveAttributeAsync("data-confirmed", "true");
+        Assert.Equal(25, await Hub.BalanceAsync(user));
+        await page.GotoAsync(link);
+        await Assertions.Expect(page.Locator("#confirm-result")).ToHaveAttributeAsync("data-confirmed", "true");
+        Assert.Equal(["grant"], await Hub.QueryAsync<string>($"SELECT kind FROM credit_ledger WHERE user_id = {user}"));
+        Assert.Equal(25, await Hub.BalanceAsync(user));
+
+        await page.GotoAsync(Hub.BaseAddress.ToString());
+        await Assertions.Expect(page.Locator("#balance")).ToContainTextAsync("25");
+        await Assertions.Expect(page.Locator("#unconfirmed")).ToHaveCountAsync(0);
+    }
+
+    [Theory]
+    [InlineData("pt-BR")]
+    [InlineData("en")]
+    public async Task TheAccountPages_FitAPhone_InBothLanguages(string culture)
+    {
+        var context = await (await Browser.GetAsync()).NewContextAsync(new() { ViewportSize = new() { Width = 360, Height = 740 } });
+        await using var _ = context;
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(Url($"account/culture?culture={culture}&returnUrl=%2F"));
+        await SignUpAsync(page, NewEmail(), "a-long-password-1");
+        await page.WaitForURLAsync(Hub.BaseAddress.ToString());
+        await Assertions.Expect(page.Locator("#unconfirmed")).ToBeVisibleAsync();
+        foreach (var path in new[] { "", "account/confirm-email", "account/confirm?user=x&token=y", "account/forgot", "account/reset?user=x&token=y", "account/register" })
+        {
+            await page.GotoAsync(Url(path));
+            Assert.Equal(culture, await page.Locator("html").GetAttributeAsync("lang"));
+            var overflow = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - window.innerWidth");
+            Assert.True(overflow <= 0, $"/{path} at 360 px is {overflow} px wider than the window");
+        }
+    }
+
+    [Fact]
+    public async Task SignUp_InEnglish_SendsTheMailInEnglish()
+    {
+        var (context, page) = await NewPageAsync();
+        await using var _ = context;
+        var email = NewEmail();
+        await page.GotoAsync(Url("account/culture?culture=en&returnUrl=%2F"));
+
+        await SignUpAsync(page, email, "a-long-password-1");
+
+        var mail = await Smtp4dev.WaitForMailAsync(email);
+        Assert.Equal("Confirm your JobHub e-mail", mail.Subject);
+        Assert.Contains("Confirm my e-mail", mail.Html);
+        Assert.Equal("en", await Hub.ScalarAsync<string>($"SELECT culture FROM users WHERE normalized_email = upper({email})"));
+    }
+
+    [Fact]
+    public async Task AnUnconfirmedAccount_CanAskForTheMailAgain_AFewTimes()
+    {
+        var (context, page) = await NewPageAsync();
+        await using var _ = context;
+        var email = NewEmail();
+        await SignUpAsync(page, email, "a-long-password-1");
+        await page.WaitForURLAsync(Hub.BaseAddress.ToString());
+        await page.ClickAsync("#unconfirmed-link");
+        await page.WaitForURLAsync(Url("account/confirm-email"));
+        await Assertions.Expect(page.Locator("#confirm-state")).ToContainTextAsync(email);
+
+        for (var i = 0; i < 3; i++)
+        {
+            await page.ClickAsync("#resend-submit");
+            await Assertions.Expect(page.Locator("#resent")).ToBeVisibleAsync();
+        }
+
+        await page.ClickAsync("#resend-submit");
+        await Assertions.Expect(page.Locator("#resend-error")).ToContainTextAsync("Muitas tentativas");
+        var last = await Smtp4dev.WaitForMailAsync(email, count: 4);
+
+        // Any of the mails' links confirms (each token is Identity's, valid for a day).
+        await page.GotoAsync(Smtp4dev.LinkTo(last.Text, "/account/confirm"));
+        await Assertions.Expect(page.Locator("#confirm-result")).ToHaveAttributeAsync("data-confirmed", "true");
+        await page.GotoAsync(Url("account/confirm-email"));
+        await Assertions.Expect(page.Locator("#confirm-state")).ToHaveAttributeAsync("data-confirmed", "true");
+        Assert.Equal(4, (await Smtp4dev.MessagesToAsync(email)).Count);
+    }
+
+    [Fact]
+    public async Task ForgotPassword_MailsALink_TheNewPasswordWorks_AndEveryOtherSessionEnds()
+    {
+        var (context, page) = await NewPageAsync();
+        await using var _ = context;
+        var (otherContext, otherPage) = await NewPageAsync();
+        await using var __ = otherContext;
+        var email = NewEmail();
+        await SignUpAsync(page, email, "the-old-password-1");
+        await page.WaitForURLAsync(Hub.BaseAddress.ToString());
+        await SignOutAsync(page);
+        await SignInAsync(otherPage, email, "the-old-password-1");
+        await otherPage.WaitForURLAsync(Hub.BaseAddress.ToString());
+        var cookie = (await otherContext.CookiesAsync()).Single(c => c.Name == "jobhub.auth");
+        using var copy = new HttpClient { BaseAddress = Hub.BaseAddress };
+        copy.DefaultRequestHeaders.Add("Cookie", $"{cookie.Name}={cookie.Value}");
+        Assert.Equal(HttpStatusCode.NoContent, (await copy.GetAsync("api/jobs/active")).StatusCode);
+
+        await page.GotoAsync(Url("account/login"));
+        await page.ClickAsync("#to-forgot");
+        await page.FillAsync("#email", email);
+        await page.ClickAsync("#forgot-submit");
+        await Assertions.Expect(page.Locator("#forgot-sent")).ToBeVisibleAsync();
+        var sentText = await page.Locator("#forgot-sent").TextContentAsync();
+        var mail = await Smtp4dev.WaitForMailAsync(email, count: 2); // the confirmation, then the reset
+        Assert.Equal("Redefinir sua senha do JobHub", mail.Subject);
+        var link = Smtp4dev.LinkTo(mail.Text, "/account/reset");
+
+        await page.GotoAsync(link);
+        await Assertions.Expect(page.Locator("#password-rules li")).ToHaveCountAsync(3);
+        await page.FillAsync("#password", "short1");
+        await page.FillAsync("#confirm", "short1");
+        await page.ClickAsync("#reset-submit");
+        await Assertions.Expect(page.Locator("#reset-errors")).ToContainTextAsync("8"); // Identity's rules, in the page's language
+        await page.FillAsync("#password", "the-new-password-2");
+        await page.FillAsync("#confirm", "the-new-password-2");
+        await page.ClickAsync("#reset-submit");
+        await Assertions.Expect(page.Locator("#reset-done")).ToBeVisibleAsync();
+
+        // The other session's cookie stops working within the check interval (1 s here).
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        HttpStatusCode status;
+        while ((status = (await copy.GetAsync("api/jobs/active")).StatusCode) != HttpStatusCode.Unauthorized && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+        await SignInAsync(page, email, "the-old-password-1");
+        await Assertions.Expect(page.Locator("#login-error")).ToBeVisibleAsync();
+        await SignInAsync(page, email, "the-new-password-2");
+        await page.WaitForURLAsync(Hub.BaseAddress.ToString());
+        await SignOutAsync(page);
+
+        // The link works once.
+        await page.GotoAsync(link);
+        await page.FillAsync("#password", "a-third-password-3");
+        await page.FillAsync("#confirm", "a-third-password-3");
+        await page.ClickAsync("#reset-submit");
+        await Assertions.Expect(page.Locator("#reset-errors")).ToContainTextAsync("não vale mais");
+
+        // An address with no account gets the same answer, and no mail.
+        var nobody = NewEmail();
+        await page.GotoAsync(Url("account/forgot"));
+        await page.FillAsync("#email", nobody);
+        await page.ClickAsync("#forgot-submit");
+        await Assertions.Expect(page.Locator("#forgot-sent")).ToHaveTextAsync(sentText!);
+        Assert.Empty(await Smtp4dev.MessagesToAsync(nobody));
+
+        // No mail's text, link or token was logged.
+        var token = new Uri(link).Query.Split("token=")[1];
+        Assert.DoesNotContain(Hub.Host.Logs.Lines, line => line.Contains(token) || line.Contains("/account/reset?") || line.Contains("/account/confirm?")
+            || line.Contains("Escolher uma nova senha"));
     }
 
     [Theory]
@@ -225,6 +388,8 @@ public sealed class AccountBrowserTests(AccountHostFixture fixture) : IClassFixt
         await using var _ = context;
         var email = NewEmail();
         await SignUpAsync(page, email, "a-long-password-1");
+        await page.WaitForURLAsync(Hub.BaseAddress.ToString());
+        await Hub.ConfirmEmailAsync(email);
         var user = await Hub.ScalarAsync<Guid>($"SELECT id FROM users WHERE normalized_email = upper({email})");
         var mine = await Hub.SubmitAsync(user);
         await Hub.SubmitAsync(await Hub.CreateUserAsync());

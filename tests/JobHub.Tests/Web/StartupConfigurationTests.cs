@@ -12,6 +12,9 @@ public sealed class StartupConfigurationTests(DatabaseFixture db) : IClassFixtur
     [InlineData("JobHub:PublicBaseUrl", "", "PublicBaseUrl")]
     [InlineData("JobHub:Maintenance:OutputCopyBatchWindow", "00:00:10", "OutputCopyBatchWindow")]
     [InlineData("JobHub:Maintenance:OutputCopyBatchWindow", "-00:00:01", "OutputCopyBatchWindow")]
+    [InlineData("JobHub:Mail:From", "not an address", "Mail:From")]
+    [InlineData("JobHub:Mail:Port", "0", "Port")]
+    [InlineData("JobHub:Mail:User", "someone", "Mail:Password")]
     public async Task BadSetting_StopsStartup_NamingIt(string key, string value, string expected)
     {
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() =>

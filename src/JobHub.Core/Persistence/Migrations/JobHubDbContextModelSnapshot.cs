@@ -135,6 +135,10 @@ namespace JobHub.Core.Persistence.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("lockout_end");
 
+                    b.Property<DateTime?>("MailFailedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("mail_failed_at");
+
                     b.Property<string>("NormalizedEmail")
                         .IsRequired()
                         .HasColumnType("text")
@@ -163,6 +167,10 @@ namespace JobHub.Core.Persistence.Migrations
                         .IsRequired()
                         .HasColumnType("text")
                         .HasColumnName("security_stamp");
+
+                    b.Property<DateTime?>("SignupGrantedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("signup_granted_at");
 
                     b.Property<bool>("TwoFactorEnabled")
                         .ValueGeneratedOnAdd()
