@@ -91,10 +91,40 @@ public sealed class DeleteAccount(
             await transaction.CommitAsync(cancellationToken);
         }
 
-        var cancelled = await CancelActiveAsync(userId, cancellationToken);
-        var files = await ForgetJobsAsync(db, userId, now, cancellationToken);
+        var (cancelled, files) = await FinishAsync(userId, cancellationToken);
         logger.LogInformation("Account {UserId} deleted: active job {JobId} cancelled, {Files} files deleted", userId, cancelled, files);
         return new DeleteAccountResult(true, CancelledJobId: cancelled, FilesDeleted: files);
+    }
+
+    /// <summary>
+    /// What follows the mark, for an account already marked deleted: cancel its active job, delete its files, clear its
+    /// texts. Idempotent, so the retention sweep runs it again for a deletion cut short by a crash.
+    /// </summary>
+    public async Task<(Guid? CancelledJobId, int FilesDeleted)> FinishAsync(Guid userId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        if (!await db.Users.AnyAsync(u => u.Id == userId && u.DeletedAt != null, cancellationToken))
+        {
+            return (null, 0);
+        }
+
+        var cancelled = await CancelActiveAsync(userId, cancellationToken);
+        var files = await ForgetJobsAsync(db, userId, clock.GetUtcNow().UtcDateTime, cancellationToken);
+        return (cancelled, files);
+    }
+
+    /// <summary>Deleted accounts whose deletion did not finish: a job still active, or one whose files or texts remain.</summary>
+    public async Task<IReadOnlyList<Guid>> UnfinishedAsync(int limit, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        // Raw SQL: the comparison of a jsonb column with the empty object, which EF's LINQ cannot say.
+        return await db.Database.SqlQuery<Guid>($$"""
+            SELECT u.id AS "Value" FROM users u
+            WHERE u.deleted_at IS NOT NULL AND EXISTS (
+                SELECT 1 FROM jobs j WHERE j.user_id = u.id
+                  AND (j.status IN ('queued', 'starting', 'running') OR j.files_deleted_at IS NULL OR j.parameters <> '{}'::jsonb))
+            ORDER BY u.deleted_at LIMIT {{limit}}
+            """).ToListAsync(cancellationToken);
     }
 
     /// <summary>

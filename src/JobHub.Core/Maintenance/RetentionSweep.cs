@@ -8,19 +8,19 @@ using Microsoft.Extensions.Options;
 namespace JobHub.Core.Maintenance;
 
 /// <summary>
-/// Keeps storage and the record tables bounded: deletes the files of jobs that ended longer ago than
-/// <c>FilesRetention</c> (the job rows and their ledger stay), uploads that no job uses, and webhook deliveries
+/// Keeps storage and the record tables bounded, and finishes account deletions cut short: deletes the files of jobs that
+/// ended longer ago than <c>FilesRetention</c> (the job rows and their ledger stay), uploads that no job uses, and webhook deliveries
 /// older than <c>RecordsRetention</c> (Hangfire expires its own record of the sweeps' runs).
 /// </summary>
 public sealed class RetentionSweep(IDbContextFactory<JobHubDbContext> contexts, IFileStorage storage, IOptions<MaintenanceOptions> options,
-    IOptions<Limits.UploadOptions> uploadBound, TimeProvider clock)
+    IOptions<Limits.UploadOptions> uploadBound, Accounts.DeleteAccount deletions, TimeProvider clock)
     : IMaintenanceTask
 {
     private const int Batch = 500;
 
     public string Key => MaintenanceTaskKeys.Retention;
 
-    public string Description => "Deletes old jobs' files, unused uploads and old webhook deliveries.";
+    public string Description => "Finishes interrupted account deletions; deletes old jobs' files, unused uploads and old webhook deliveries.";
 
     public async Task<MaintenanceCounts> RunAsync(CancellationToken cancellationToken)
     {
@@ -28,6 +28,13 @@ public sealed class RetentionSweep(IDbContextFactory<JobHubDbContext> contexts, 
         var now = clock.GetUtcNow().UtcDateTime;
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var jobs = db.Set<Job>();
+
+        foreach (var userId in await deletions.UnfinishedAsync(Batch, cancellationToken))
+        {
+            var (_, files) = await deletions.FinishAsync(userId, cancellationToken);
+            counts.Tally("deletions_finished");
+            counts.Tally("files_deleted", files);
+        }
 
         var cutoff = now - options.Value.FilesRetention;
         var ended = await jobs.AsNoTracking()

@@ -58,6 +58,29 @@ public sealed class DeleteAccountTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ADeletionCutShortAfterItsMark_IsFinishedByTheRetentionSweep_Once()
+    {
+        var user = await UserWithPasswordAsync();
+        var job = await RunningJobAsync(user);
+        var files = job.InputFiles.SelectMany(i => i.Files).ToList();
+        // What a crash right after the deletion's first commit leaves: the account marked, its job and files untouched.
+        await h.Db.ExecuteAsync($"UPDATE users SET deleted_at = now(), password_hash = NULL WHERE id = {user}");
+        var retention = h.Services.GetServices<JobHub.Core.Maintenance.IMaintenanceTask>().Single(t => t.Key == JobHub.Core.Maintenance.MaintenanceTaskKeys.Retention);
+
+        var first = await retention.RunAsync(CancellationToken.None);
+        var second = await retention.RunAsync(CancellationToken.None);
+
+        Assert.Equal(1, first.GetValueOrDefault("deletions_finished"));
+        Assert.Equal(0, second.GetValueOrDefault("deletions_finished"));
+        var ended = await h.GetJobAsync(job.Id);
+        Assert.Equal(JobStatus.Cancelled, ended.Status);
+        Assert.Equal(1, await h.ScalarAsync<int>($"SELECT count(*)::int FROM credit_ledger WHERE job_id = {job.Id} AND kind = 'refund'"));
+        Assert.All(files, f => Assert.False(Storage.Exists(f)));
+        Assert.Equal("{}", await h.ScalarAsync<string>($"SELECT parameters::text FROM jobs WHERE id = {job.Id}"));
+        await AssertBooksBalanceAsync();
+    }
+
+    [Fact]
     public async Task Delete_CancelsAndRefundsTheRunningJob_AtRunningHubToo_DeletesItsFiles_AndAnonymisesTheRow()
     {
         var user = await UserWithPasswordAsync();
