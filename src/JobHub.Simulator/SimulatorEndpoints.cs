@@ -223,9 +223,15 @@ public static class SimulatorEndpoints
     /// The controls answer callers on this machine only: a loopback peer that no proxy forwarded (a proxy in front would
     /// otherwise make every visitor look local).
     /// </summary>
+    /// <summary>
+    /// A program on this machine: a loopback peer, not relayed by a proxy, not a web page (browsers send Origin with a
+    /// cross-site post) and not a rebound DNS name (the Host is a loopback name).
+    /// </summary>
     public static bool IsLocalCaller(HttpContext context) =>
         context.Connection.RemoteIpAddress is { } peer && System.Net.IPAddress.IsLoopback(peer)
-        && !context.Request.Headers.ContainsKey("X-Forwarded-For") && !context.Request.Headers.ContainsKey("Forwarded");
+        && !context.Request.Headers.ContainsKey("X-Forwarded-For") && !context.Request.Headers.ContainsKey("Forwarded")
+        && !context.Request.Headers.ContainsKey("Origin")
+        && context.Request.Host.Host is "localhost" or "127.0.0.1" or "[::1]" or "::1";
 
     private static string Str(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) ? (value.ValueKind == JsonValueKind.String ? value.GetString() ?? "" : value.GetRawText()) : "";

@@ -30,7 +30,7 @@ public sealed class AccountMailRequests(IDbContextFactory<JobHubDbContext> conte
     {
         await using var db = await contexts.CreateDbContextAsync();
         var normalized = email.Trim().Normalize().ToUpperInvariant(); // Identity's own normalizer
-        var userId = await db.Users.Where(u => u.NormalizedEmail == normalized).Select(u => (Guid?)u.Id).FirstOrDefaultAsync();
+        var userId = await db.Users.Where(u => u.NormalizedEmail == normalized && u.DeletedAt == null).Select(u => (Guid?)u.Id).FirstOrDefaultAsync();
         if (userId is { } id)
         {
             SendAccountMail.Enqueue(jobs, id, AccountMailKind.PasswordReset);

@@ -29,7 +29,7 @@ public sealed class SendAccountMail(UserManager<JobHubUser> users, MailSender se
     public async Task RunAsync(Guid userId, AccountMailKind kind, CancellationToken cancellationToken)
     {
         var user = await users.FindByIdAsync(userId.ToString());
-        if (user?.Email is null || (kind == AccountMailKind.Confirmation && user.EmailConfirmed))
+        if (user?.Email is null || user.DeletedAt is not null || (kind == AccountMailKind.Confirmation && user.EmailConfirmed))
         {
             return; // deleted, or nothing left to confirm
         }

@@ -21,7 +21,7 @@ public static class SignupGrant
         // Raw SQL: one conditional statement decides; a second confirmation waits on the row's lock, then finds the mark set.
         var marked = await db.Database.ExecuteSqlAsync($"""
             UPDATE users SET signup_granted_at = {at}
-            WHERE id = {userId} AND email_confirmed AND signup_granted_at IS NULL
+            WHERE id = {userId} AND email_confirmed AND signup_granted_at IS NULL AND deleted_at IS NULL
             """);
         if (marked == 0 || credits <= 0)
         {

@@ -15,7 +15,34 @@ public sealed record RateLimitDecision(bool Allowed, TimeSpan RetryAfter)
 /// <summary>A rule and the partition it counts in (a client address, a user, an e-mail).</summary>
 public readonly record struct RateLimitKey(string Rule, string Partition)
 {
-    public static RateLimitKey Address(string rule, System.Net.IPAddress? address) => new(rule, address?.ToString() ?? "unknown");
+    /// <summary>An IPv6 client counts by its /64: one subscriber usually holds a whole /64, and would otherwise have endless limits.</summary>
+    public static RateLimitKey Address(string rule, System.Net.IPAddress? address) => new(rule, PartitionOf(address));
+
+    /// <summary>A partition named by a hash of a value the client chose (an e-mail), so a long value costs no memory.</summary>
+    public static RateLimitKey Hashed(string rule, string value) =>
+        new(rule, Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(value))));
+
+    private static string PartitionOf(System.Net.IPAddress? address)
+    {
+        if (address is null)
+        {
+            return "unknown";
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4().ToString();
+        }
+
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+
+        var bytes = address.GetAddressBytes();
+        Array.Clear(bytes, 8, 8);
+        return new System.Net.IPAddress(bytes) + "/64";
+    }
 
     public static RateLimitKey User(string rule, Guid userId) => new(rule, userId.ToString("N"));
 }

@@ -37,6 +37,24 @@ public sealed class SignupGrantTests : IAsyncLifetime
         hub.QueryAsync<int>($"SELECT amount FROM credit_ledger WHERE user_id = {id} AND reason = {SignupGrant.Reason}");
 
     [Fact]
+    public async Task ADeletedAccount_GetsNoGrant_NorAMail_NorAReset()
+    {
+        var (id, _) = await SignUpAsync();
+        var placeholder = DeleteAccount.Placeholder(id);
+        await hub.Db.ExecuteAsync($"UPDATE users SET email_confirmed = true, deleted_at = now(), email = {placeholder}, normalized_email = {placeholder.ToUpperInvariant()} WHERE id = {id}");
+
+        await using (var db = await hub.Db.CreateDbContextAsync())
+        {
+            Assert.Null(await SignupGrant.GiveOnceAsync(db, id, 20, DateTime.UtcNow));
+        }
+
+        var jobs = await hub.ScalarAsync<long>($"SELECT count(*) FROM hangfire.job");
+        await hub.Services.GetRequiredService<AccountMailRequests>().RequestPasswordResetAsync(placeholder);
+        Assert.Equal(jobs, await hub.ScalarAsync<long>($"SELECT count(*) FROM hangfire.job"));
+        Assert.Empty(await GrantsAsync(id));
+    }
+
+    [Fact]
     public async Task SignUp_GrantsNothing_TheConfirmationGrantsOnce_AndAgainNothing()
     {
         var (id, token) = await SignUpAsync();

@@ -69,6 +69,20 @@ public sealed partial class RateLimitTests
     }
 
     [Fact]
+    public void AnIPv6Client_CountsByIts64_AMappedAddressAsItsIPv4_AndAChosenValueByAFixedSizeHash()
+    {
+        static string Of(string address) => RateLimitKey.Address("SignIn", IPAddress.Parse(address)).Partition;
+
+        Assert.Equal(Of("2001:db8:1:2::5"), Of("2001:db8:1:2:ffff:ffff:ffff:1"));
+        Assert.NotEqual(Of("2001:db8:1:2::5"), Of("2001:db8:1:3::5"));
+        Assert.Equal(Of("198.51.100.7"), Of("::ffff:198.51.100.7"));
+        Assert.NotEqual(Of("198.51.100.7"), Of("198.51.100.8"));
+        var huge = RateLimitKey.Hashed("SignInPerAccount", new string('a', 4_000_000));
+        Assert.Equal(64, huge.Partition.Length);
+        Assert.NotEqual(huge, RateLimitKey.Hashed("SignInPerAccount", new string('a', 3_999_999)));
+    }
+
+    [Fact]
     public async Task SignIn_AcrossManyAccountsFromOneAddress_IsRefusedOverTheLimit_EvenWithTheRightPassword()
     {
         await using var hub = await LiveJobHub.StartAsync(Limit("SignIn", 3));

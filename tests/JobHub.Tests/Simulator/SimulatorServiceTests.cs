@@ -74,13 +74,13 @@ public sealed class SimulatorServiceTests : IDisposable
     }
 
     [Fact]
-    public async Task Controls_AnswerLocalCallers_ButNotThroughAForwardingProxy()
+    public async Task Controls_AnswerLocalCallers_ButNotThroughAForwardingProxy_NorAWebPage_NorARebindingName()
     {
         await using var sim = await SimulatorHost.StartAsync();
         using var http = new HttpClient { BaseAddress = sim.Address };
 
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("rh/_control/settings")).StatusCode);
-        foreach (var (header, value) in new[] { ("X-Forwarded-For", "203.0.113.7"), ("Forwarded", "for=203.0.113.7") })
+        foreach (var (header, value) in new[] { ("X-Forwarded-For", "203.0.113.7"), ("Forwarded", "for=203.0.113.7"), ("Origin", "http://evil.example"), ("Host", "rebound.example") })
         {
             foreach (var path in new[] { "rh/_control/settings", "rh/_control/stats" })
             {
