@@ -260,7 +260,8 @@ public sealed class JobRunnerTests : EngineComponentTests
         var cut = RenderFor(job.UserId);
         WaitForPhase(cut, RunnerPhase.Active);
 
-        cut.Find("button#cancel").Click();
+        // Found and clicked in one renderer turn: a live update between the two would drop the button's handler.
+        await cut.InvokeAsync(() => cut.Find("button#cancel").Click());
 
         cut.WaitForAssertion(() => Assert.Equal(JobStatus.Cancelled, cut.Find("#job").GetAttribute("data-status")), TimeSpan.FromSeconds(10));
         Assert.NotNull(cut.Find("#refund-note"));
