@@ -33,6 +33,9 @@ public sealed class JobHubOptions
     /// <summary>HMAC secret for webhook tokens; when empty, one is generated once and kept in the database.</summary>
     public string? WebhookSecret { get; set; }
 
+    /// <summary>HMAC key for the fingerprints of addresses that had the sign-up grant; generated like the webhook secret.</summary>
+    public string? AddressSecret { get; set; }
+
     /// <summary>
     /// How often a signed-in session (a cookie, an open page) is checked against the account's security stamp: after
     /// a sign-out elsewhere or a password change, a copied cookie and open pages stop working within this time.

@@ -1,4 +1,5 @@
 using Npgsql;
+using JobHub.Core.Accounts;
 using Microsoft.EntityFrameworkCore;
 using JobHub.Core.Jobs;
 using JobHub.Core.Maintenance;
@@ -49,7 +50,9 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<RunningHubAccounts>();
         services.AddHttpClient<IRunningHubClient, RunningHubHttpClient>()
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+        services.AddSingleton<ServerSecrets>();
         services.AddSingleton<WebhookTokens>();
+        services.AddSingleton<GrantedAddresses>();
         services.AddSingleton<QueueView>();
         services.AddSingleton<JobTermination>();
         services.AddSingleton<TerminationBatcher>();

@@ -30,6 +30,7 @@ public sealed class DeleteAccount(
     CancelJob cancelJob,
     JobQueries queries,
     IFileStorage storage,
+    GrantedAddresses addresses,
     TimeProvider clock,
     ILogger<DeleteAccount> logger)
 {
@@ -63,6 +64,7 @@ public sealed class DeleteAccount(
         {
             // Raw SQL: the uploads' lock per user (UploadQuota), so no upload is recorded for the account beside its deletion.
             await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(26, hashtext({userId.ToString()}))", cancellationToken);
+            await SignupGrant.RememberAsync(db, userId, await addresses.FingerprintAsync(user.Email ?? ""), now);
             var placeholder = Placeholder(userId);
             var marked = await db.Users.Where(u => u.Id == userId && u.DeletedAt == null).ExecuteUpdateAsync(set => set
                 .SetProperty(u => u.DeletedAt, now)

@@ -13,7 +13,8 @@ namespace JobHub.Core.Accounts;
 /// transaction that saves the confirmation. A taken e-mail (the unique index, whatever the capitals) is Identity's
 /// "duplicate e-mail", not an exception.
 /// </summary>
-public sealed class JobHubUserStore(JobHubDbContext context, IOptions<JobHubOptions> options, TimeProvider clock, IdentityErrorDescriber? describer = null)
+public sealed class JobHubUserStore(JobHubDbContext context, IOptions<JobHubOptions> options, GrantedAddresses addresses, TimeProvider clock,
+    IdentityErrorDescriber? describer = null)
     : UserStore<JobHubUser, JobHubRole, JobHubDbContext, Guid>(context, describer)
 {
     public override async Task<IdentityResult> CreateAsync(JobHubUser user, CancellationToken cancellationToken = default)
@@ -35,7 +36,7 @@ public sealed class JobHubUserStore(JobHubDbContext context, IOptions<JobHubOpti
         }
 
         // Only an account made confirmed (the demo ones) has its grant now; others at their confirmation.
-        if (await SignupGrant.GiveOnceAsync(Context, user.Id, options.Value.SignupCredits, now) is { } balance)
+        if (await GiveGrantAsync(user, now) is { } balance)
         {
             user.CreditBalance = balance;
         }
@@ -61,7 +62,7 @@ public sealed class JobHubUserStore(JobHubDbContext context, IOptions<JobHubOpti
                 return result;
             }
 
-            if (await SignupGrant.GiveOnceAsync(Context, user.Id, options.Value.SignupCredits, clock.GetUtcNow().UtcDateTime) is { } balance)
+            if (await GiveGrantAsync(user, clock.GetUtcNow().UtcDateTime) is { } balance)
             {
                 user.CreditBalance = balance;
             }
@@ -74,4 +75,7 @@ public sealed class JobHubUserStore(JobHubDbContext context, IOptions<JobHubOpti
             return result;
         }
     }
+
+    private async Task<int?> GiveGrantAsync(JobHubUser user, DateTime at) =>
+        await SignupGrant.GiveOnceAsync(Context, user.Id, await addresses.FingerprintAsync(user.Email ?? ""), options.Value.SignupCredits, at);
 }

@@ -16,11 +16,11 @@ public sealed class SignupGrantTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await hub.DisposeAsync();
 
-    private async Task<(Guid Id, string Token)> SignUpAsync()
+    private async Task<(Guid Id, string Token)> SignUpAsync(string? email = null)
     {
         using var scope = hub.Services.CreateScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<JobHubUser>>();
-        var email = $"{Guid.NewGuid():N}@example.test";
+        email ??= $"{Guid.NewGuid():N}@example.test";
         var user = new JobHubUser { Email = email, UserName = email };
         Assert.True((await users.CreateAsync(user, "a-long-password-1")).Succeeded);
         return (user.Id, await users.GenerateEmailConfirmationTokenAsync(user));
@@ -31,6 +31,22 @@ public sealed class SignupGrantTests : IAsyncLifetime
         using var scope = hub.Services.CreateScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<JobHubUser>>();
         return await users.ConfirmEmailAsync((await users.FindByIdAsync(id.ToString()))!, token);
+    }
+
+    private async Task<byte[]> FingerprintAsync(Guid id) =>
+        await hub.Services.GetRequiredService<GrantedAddresses>().FingerprintAsync((await hub.QueryAsync<string>($"SELECT email FROM users WHERE id = {id}")).Single());
+
+    private async Task<Guid> SignUpAndConfirmAsync(string email)
+    {
+        var (id, token) = await SignUpAsync(email);
+        Assert.True((await ConfirmAsync(id, token)).Succeeded);
+        return id;
+    }
+
+    private async Task DeleteAsync(Guid id)
+    {
+        var deleted = await hub.Services.GetRequiredService<DeleteAccount>().HandleAsync(new DeleteAccountRequest(id, "a-long-password-1"));
+        Assert.True(deleted.Succeeded, deleted.ErrorCode);
     }
 
     private Task<IReadOnlyList<int>> GrantsAsync(Guid id) =>
@@ -45,7 +61,7 @@ public sealed class SignupGrantTests : IAsyncLifetime
 
         await using (var db = await hub.Db.CreateDbContextAsync())
         {
-            Assert.Null(await SignupGrant.GiveOnceAsync(db, id, 20, DateTime.UtcNow));
+            Assert.Null(await SignupGrant.GiveOnceAsync(db, id, await FingerprintAsync(id), 20, DateTime.UtcNow));
         }
 
         var jobs = await hub.ScalarAsync<long>($"SELECT count(*) FROM hangfire.job");
@@ -92,7 +108,7 @@ public sealed class SignupGrantTests : IAsyncLifetime
             await using var db = await hub.Db.CreateDbContextAsync();
             await using var transaction = await db.Database.BeginTransactionAsync();
             start.SignalAndWait();
-            var balance = await SignupGrant.GiveOnceAsync(db, id, 20, DateTime.UtcNow);
+            var balance = await SignupGrant.GiveOnceAsync(db, id, await FingerprintAsync(id), 20, DateTime.UtcNow);
             await transaction.CommitAsync();
             return balance;
         })));
@@ -113,4 +129,89 @@ public sealed class SignupGrantTests : IAsyncLifetime
 
         Assert.Equal([20], await GrantsAsync(user.Id));
     }
+
+    [Fact]
+    public async Task AnAddressSignedUpAgain_AfterItsAccountWasDeleted_GetsNoSecondGrant()
+    {
+        var email = $"{Guid.NewGuid():N}@example.test";
+        var first = await SignUpAndConfirmAsync(email);
+        await DeleteAsync(first);
+
+        var again = await SignUpAndConfirmAsync(email.ToUpperInvariant());
+
+        Assert.Equal([20], await GrantsAsync(first));
+        Assert.Empty(await GrantsAsync(again));
+        Assert.Equal(0, await hub.BalanceAsync(again));
+    }
+
+    [Fact]
+    public async Task AnAccountGrantedBeforeFingerprintsExisted_IsRememberedAtItsDeletion()
+    {
+        var email = $"{Guid.NewGuid():N}@example.test";
+        var first = await SignUpAndConfirmAsync(email);
+        await hub.Db.ExecuteAsync($"DELETE FROM granted_addresses");
+        await DeleteAsync(first);
+
+        var again = await SignUpAndConfirmAsync(email);
+
+        Assert.Empty(await GrantsAsync(again));
+    }
+
+    [Fact]
+    public async Task AnAliasOfAGrantedAddress_GetsNoGrant_ButAnotherAddressDoes()
+    {
+        var name = $"p{Guid.NewGuid():N}"[..20];
+        var first = await SignUpAndConfirmAsync($"{name[..5]}.{name[5..]}@gmail.com");
+
+        var plus = await SignUpAndConfirmAsync($"{name}+again@gmail.com");
+        var google = await SignUpAndConfirmAsync($"{name.ToUpperInvariant()}@googlemail.com");
+        var other = await SignUpAndConfirmAsync($"{name}@example.test");
+
+        Assert.Equal([20], await GrantsAsync(first));
+        Assert.Empty(await GrantsAsync(plus));
+        Assert.Empty(await GrantsAsync(google));
+        Assert.Equal([20], await GrantsAsync(other));
+    }
+
+    [Fact]
+    public async Task AliasesConfirmedAtOnce_ShareOneGrant()
+    {
+        var name = $"q{Guid.NewGuid():N}"[..20];
+        var accounts = new List<(Guid Id, string Token)>();
+        for (var i = 0; i < 6; i++)
+        {
+            accounts.Add(await SignUpAsync($"{name}+{i}@example.test"));
+        }
+
+        await Task.WhenAll(accounts.Select(a => Task.Run(() => ConfirmAsync(a.Id, a.Token))));
+
+        var grants = new List<int>();
+        foreach (var (id, _) in accounts)
+        {
+            grants.AddRange(await GrantsAsync(id));
+        }
+
+        Assert.Equal([20], grants);
+    }
+
+    [Fact]
+    public async Task TheTableHoldsNoAddress_OnlyAKeyedFingerprint()
+    {
+        var email = $"{Guid.NewGuid():N}@example.test";
+        await SignUpAndConfirmAsync(email);
+        var plain = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(email));
+
+        var stored = await hub.QueryAsync<byte[]>($"SELECT fingerprint FROM granted_addresses");
+
+        Assert.Contains(await hub.Services.GetRequiredService<GrantedAddresses>().FingerprintAsync(email), stored);
+        Assert.DoesNotContain(stored, f => f.AsSpan().SequenceEqual(plain) || System.Text.Encoding.UTF8.GetString(f).Contains(email[..8], StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(" Ana.Silva+jobs@Gmail.com ", "anasilva@gmail.com")]
+    [InlineData("ana.silva@googlemail.com", "anasilva@gmail.com")]
+    [InlineData("Ana.Silva+x@Example.COM", "ana.silva@example.com")]
+    [InlineData("+tag@example.com", "+tag@example.com")]
+    public void AMailbox_IsTheAddressAsItsInboxReceivesIt(string email, string mailbox) =>
+        Assert.Equal(mailbox, GrantedAddresses.Mailbox(email));
 }

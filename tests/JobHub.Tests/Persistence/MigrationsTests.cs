@@ -110,7 +110,7 @@ public sealed class MigrationsTests : IAsyncLifetime
         await dataSource.Contexts().ExecuteAsync($"UPDATE users SET email_confirmed = true WHERE id = {user}");
         await using var db = await dataSource.Contexts().CreateDbContextAsync();
 
-        Assert.Null(await JobHub.Core.Accounts.SignupGrant.GiveOnceAsync(db, user, 20, DateTime.UtcNow));
+        Assert.Null(await JobHub.Core.Accounts.SignupGrant.GiveOnceAsync(db, user, [1, 2, 3], 20, DateTime.UtcNow));
         Assert.Equal(12, await dataSource.ScalarAsync<int>($"SELECT credit_balance FROM users WHERE id = {user}"));
     }
 

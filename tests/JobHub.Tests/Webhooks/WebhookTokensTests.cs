@@ -24,11 +24,11 @@ public sealed class WebhookTokensTests : IAsyncLifetime
         var options = Options.Create(new JobHubOptions { WebhookSecret = null }); // none configured: generated and shared
         var job = Guid.NewGuid();
 
-        var tokens = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => new WebhookTokens(contexts, options).CreateTokenAsync(job))));
+        var tokens = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => new WebhookTokens(new ServerSecrets(contexts), options).CreateTokenAsync(job))));
 
         Assert.Single(tokens.Distinct());
         Assert.Equal(1, await h.ScalarAsync<int>($"SELECT count(*)::int FROM app_settings WHERE key = 'webhook_secret'"));
-        Assert.True(await new WebhookTokens(contexts, options).VerifyAsync(job, tokens[0]));
-        Assert.False(await new WebhookTokens(contexts, options).VerifyAsync(Guid.NewGuid(), tokens[0]));
+        Assert.True(await new WebhookTokens(new ServerSecrets(contexts), options).VerifyAsync(job, tokens[0]));
+        Assert.False(await new WebhookTokens(new ServerSecrets(contexts), options).VerifyAsync(Guid.NewGuid(), tokens[0]));
     }
 }

@@ -24,6 +24,22 @@ namespace JobHub.Core.Persistence.Migrations
 
             modelBuilder.HasSequence("jobs_queue_seq");
 
+            modelBuilder.Entity("JobHub.Core.Accounts.GrantedAddress", b =>
+                {
+                    b.Property<byte[]>("Fingerprint")
+                        .HasColumnType("bytea")
+                        .HasColumnName("fingerprint");
+
+                    b.Property<DateTime>("GrantedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("granted_at");
+
+                    b.HasKey("Fingerprint")
+                        .HasName("granted_addresses_pkey");
+
+                    b.ToTable("granted_addresses", (string)null);
+                });
+
             modelBuilder.Entity("JobHub.Core.Accounts.JobHubRole", b =>
                 {
                     b.Property<Guid>("Id")
