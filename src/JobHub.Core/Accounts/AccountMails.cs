@@ -8,6 +8,9 @@ public enum AccountMailKind
 {
     Confirmation,
     PasswordReset,
+
+    /// <summary>Someone signed up with the address of an account that exists: its owner is told, and nobody else.</summary>
+    AlreadyRegistered,
 }
 
 /// <summary>
@@ -32,6 +35,12 @@ public static class AccountMails
         [(AccountMailKind.PasswordReset, true)] = new("Reset your JobHub password", "Hello!",
             "Someone (we hope you) asked to reset your JobHub account's password. The link below works once, for one day.",
             "Choose a new password", "If it was not you, ignore this message: your password stays the same."),
+        [(AccountMailKind.AlreadyRegistered, false)] = new("Você já tem uma conta no JobHub", "Olá!",
+            "Alguém (talvez você) tentou criar uma conta no JobHub com este endereço, mas ele já tem uma. Entre com ela; se esqueceu a senha, escolha uma nova em \"Esqueceu a senha?\" na página de entrada.",
+            "Entrar no JobHub", "Se não foi você, ignore esta mensagem: nada mudou na sua conta."),
+        [(AccountMailKind.AlreadyRegistered, true)] = new("You already have a JobHub account", "Hello!",
+            "Someone (perhaps you) tried to create a JobHub account with this address, but it already has one. Sign in with it; if you forgot the password, choose a new one with \"Forgot your password?\" on the sign-in page.",
+            "Sign in to JobHub", "If it was not you, ignore this message: nothing changed in your account."),
     };
 
     public static bool IsEnglish(string? culture) => culture?.StartsWith("en", StringComparison.OrdinalIgnoreCase) == true;

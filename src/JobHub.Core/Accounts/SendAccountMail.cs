@@ -31,14 +31,10 @@ public sealed class SendAccountMail(UserManager<JobHubUser> users, MailSender se
         var user = await users.FindByIdAsync(userId.ToString());
         if (user?.Email is null || user.DeletedAt is not null || (kind == AccountMailKind.Confirmation && user.EmailConfirmed))
         {
-            return; // deleted, or nothing left to confirm
+            return; // no account (a request for an unknown address), deleted, or nothing left to confirm
         }
 
-        var token = kind == AccountMailKind.Confirmation
-            ? await users.GenerateEmailConfirmationTokenAsync(user)
-            : await users.GeneratePasswordResetTokenAsync(user);
-        var path = kind == AccountMailKind.Confirmation ? "account/confirm" : "account/reset";
-        var link = $"{options.Value.PublicBaseUrl.TrimEnd('/')}/{path}?user={user.Id}&token={WebEncoders.Base64UrlEncode(Encoding.UTF8.GetBytes(token))}";
+        var link = await LinkAsync(user, kind);
         try
         {
             await sender.SendAsync(AccountMails.Compose(kind, user.Culture, user.Email, link), cancellationToken);
@@ -53,6 +49,19 @@ public sealed class SendAccountMail(UserManager<JobHubUser> users, MailSender se
         }
 
         await MarkAsync(userId, null);
+    }
+
+    /// <summary>The mail's link: a fresh token for a confirmation or a reset; the sign-in page for an account that exists.</summary>
+    private async Task<string> LinkAsync(JobHubUser user, AccountMailKind kind)
+    {
+        var site = options.Value.PublicBaseUrl.TrimEnd('/');
+        var (path, token) = kind switch
+        {
+            AccountMailKind.Confirmation => ("account/confirm", await users.GenerateEmailConfirmationTokenAsync(user)),
+            AccountMailKind.PasswordReset => ("account/reset", await users.GeneratePasswordResetTokenAsync(user)),
+            _ => ("account/login", null),
+        };
+        return token is null ? $"{site}/{path}" : $"{site}/{path}?user={user.Id}&token={WebEncoders.Base64UrlEncode(Encoding.UTF8.GetBytes(token))}";
     }
 
     private async Task MarkAsync(Guid userId, DateTime? failedAt)

@@ -26,7 +26,10 @@ public sealed class RateLimitOptions : IValidatableObject
     /// <summary>Sign-in attempts per client address, whatever the account (password spraying).</summary>
     public RateLimitRule SignIn { get; set; } = RateLimitRule.Of(10, TimeSpan.FromMinutes(5));
 
-    /// <summary>Sign-in attempts per e-mail address, from any client (Identity's lockout counts only accounts that exist).</summary>
+    /// <summary>
+    /// Failed sign-ins per e-mail address, from any client, counted from the first failure (Identity's lockout counts
+    /// only accounts that exist); a success forgets them.
+    /// </summary>
     public RateLimitRule SignInPerAccount { get; set; } = RateLimitRule.Of(10, TimeSpan.FromMinutes(15));
 
     /// <summary>Accounts created per client address: each one is a credit grant.</summary>
@@ -34,6 +37,9 @@ public sealed class RateLimitOptions : IValidatableObject
 
     /// <summary>Password reset requests per client address.</summary>
     public RateLimitRule PasswordReset { get; set; } = RateLimitRule.Of(5, TimeSpan.FromMinutes(15));
+
+    /// <summary>Password reset requests per e-mail address, from any client: each one may be a mail to someone else's inbox.</summary>
+    public RateLimitRule PasswordResetPerAddress { get; set; } = RateLimitRule.Of(3, TimeSpan.FromHours(1));
 
     /// <summary>Downloads of a person's own data per user: each one reads every job and ledger row they have.</summary>
     public RateLimitRule DataExport { get; set; } = RateLimitRule.Of(10, TimeSpan.FromHours(1));
@@ -63,8 +69,10 @@ public sealed class RateLimitOptions : IValidatableObject
 
     public IEnumerable<(string Name, RateLimitRule Rule)> Rules() =>
     [
-        (nameof(SignIn), SignIn), (nameof(SignInPerAccount), SignInPerAccount), (nameof(SignUp), SignUp), (nameof(PasswordReset), PasswordReset),
-        (nameof(DataExport), DataExport), (nameof(AccountPassword), AccountPassword), (nameof(ConfirmationMail), ConfirmationMail), (nameof(Submit), Submit), (nameof(Check), Check), (nameof(Heartbeat), Heartbeat), (nameof(Api), Api), (nameof(Webhook), Webhook),
+        (nameof(SignIn), SignIn), (nameof(SignInPerAccount), SignInPerAccount), (nameof(SignUp), SignUp),
+        (nameof(PasswordReset), PasswordReset), (nameof(PasswordResetPerAddress), PasswordResetPerAddress),
+        (nameof(DataExport), DataExport), (nameof(AccountPassword), AccountPassword), (nameof(ConfirmationMail), ConfirmationMail),
+        (nameof(Submit), Submit), (nameof(Check), Check), (nameof(Heartbeat), Heartbeat), (nameof(Api), Api), (nameof(Webhook), Webhook),
     ];
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)

@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
 
 namespace JobHub.Core.Limits;
@@ -55,11 +56,14 @@ public readonly record struct RateLimitKey(string Rule, string Partition)
 public sealed class RateLimits : IDisposable
 {
     private readonly Dictionary<string, PartitionedRateLimiter<string>> limiters;
+    private readonly MemoryCache failures = new(new MemoryCacheOptions { SizeLimit = 200_000 });
+    private readonly TimeProvider clock;
 
-    public RateLimits(IOptions<RateLimitOptions> options)
+    public RateLimits(IOptions<RateLimitOptions> options, TimeProvider? clock = null)
     {
         Options = options.Value;
-        limiters = Options.Rules().ToDictionary(r => r.Name, r => PartitionedRateLimiter.Create<string, string>(partition =>
+        this.clock = clock ?? TimeProvider.System;
+        limiters = Options.Rules().Where(r => r.Name != nameof(RateLimitOptions.SignInPerAccount)).ToDictionary(r => r.Name, r => PartitionedRateLimiter.Create<string, string>(partition =>
             RateLimitPartition.GetFixedWindowLimiter(partition, _ => new FixedWindowRateLimiterOptions
             {
                 PermitLimit = r.Rule.PermitLimit,
@@ -110,11 +114,50 @@ public sealed class RateLimits : IDisposable
         return RateLimitDecision.Allow;
     }
 
+    /// <summary>
+    /// A sign-in to this account, counted before it is tried (a burst in parallel cannot pass the count) and forgotten
+    /// with every earlier one when it succeeds: in effect at most <see cref="RateLimitOptions.SignInPerAccount"/>'s
+    /// number of failures in its window, which starts at the first.
+    /// </summary>
+    public RateLimitDecision TrySignIn(RateLimitKey account)
+    {
+        if (!Options.Enabled)
+        {
+            return RateLimitDecision.Allow;
+        }
+
+        var now = clock.GetUtcNow();
+        var rule = Options.SignInPerAccount;
+        var window = failures.Get<FailureWindow>(account.Partition);
+        if (window is null || window.Ends <= now)
+        {
+            window = failures.Set(account.Partition, new FailureWindow(now + rule.Window),
+                new MemoryCacheEntryOptions { Size = 1, AbsoluteExpiration = now + rule.Window });
+        }
+
+        if (Interlocked.Increment(ref window.Count) <= rule.PermitLimit)
+        {
+            return RateLimitDecision.Allow;
+        }
+
+        Interlocked.Decrement(ref window.Count);
+        return new RateLimitDecision(false, window.Ends - now);
+    }
+
+    public void SignInSucceeded(RateLimitKey account) => failures.Remove(account.Partition);
+
+    private sealed class FailureWindow(DateTimeOffset ends)
+    {
+        public readonly DateTimeOffset Ends = ends;
+        public int Count;
+    }
+
     /// <summary>The same permits as a <see cref="RateLimiter"/>, for ASP.NET Core's middleware (its partition's limiter).</summary>
     public RateLimiter LimiterFor(params RateLimitKey[] keys) => new SharedLimiter(this, keys);
 
     public void Dispose()
     {
+        failures.Dispose();
         foreach (var limiter in limiters.Values)
         {
             limiter.Dispose();

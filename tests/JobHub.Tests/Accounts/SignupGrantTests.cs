@@ -64,9 +64,8 @@ public sealed class SignupGrantTests : IAsyncLifetime
             Assert.Null(await SignupGrant.GiveOnceAsync(db, id, await FingerprintAsync(id), 20, DateTime.UtcNow));
         }
 
-        var jobs = await hub.ScalarAsync<long>($"SELECT count(*) FROM hangfire.job");
         await hub.Services.GetRequiredService<AccountMailRequests>().RequestPasswordResetAsync(placeholder);
-        Assert.Equal(jobs, await hub.ScalarAsync<long>($"SELECT count(*) FROM hangfire.job"));
+        Assert.Equal(0, await hub.ScalarAsync<long>($"SELECT count(*) FROM hangfire.job WHERE arguments::text LIKE {"%" + id + "%"}"));
         Assert.Empty(await GrantsAsync(id));
     }
 
@@ -137,11 +136,15 @@ public sealed class SignupGrantTests : IAsyncLifetime
         var first = await SignUpAndConfirmAsync(email);
         await DeleteAsync(first);
 
-        var again = await SignUpAndConfirmAsync(email.ToUpperInvariant());
+        var (again, token) = await SignUpAsync(email.ToUpperInvariant());
+        var requests = hub.Services.GetRequiredService<AccountMailRequests>();
+        Assert.True((await requests.StatusAsync(again))!.WelcomeCreditsUsed); // the pages say so before the confirmation
+        Assert.True((await ConfirmAsync(again, token)).Succeeded);
 
         Assert.Equal([20], await GrantsAsync(first));
         Assert.Empty(await GrantsAsync(again));
         Assert.Equal(0, await hub.BalanceAsync(again));
+        Assert.True((await requests.StatusAsync(again))!.WelcomeCreditsUsed);
     }
 
     [Fact]
@@ -168,6 +171,7 @@ public sealed class SignupGrantTests : IAsyncLifetime
         var other = await SignUpAndConfirmAsync($"{name}@example.test");
 
         Assert.Equal([20], await GrantsAsync(first));
+        Assert.False((await hub.Services.GetRequiredService<AccountMailRequests>().StatusAsync(first))!.WelcomeCreditsUsed);
         Assert.Empty(await GrantsAsync(plus));
         Assert.Empty(await GrantsAsync(google));
         Assert.Equal([20], await GrantsAsync(other));
@@ -214,4 +218,20 @@ public sealed class SignupGrantTests : IAsyncLifetime
     [InlineData("+tag@example.com", "+tag@example.com")]
     public void AMailbox_IsTheAddressAsItsInboxReceivesIt(string email, string mailbox) =>
         Assert.Equal(mailbox, GrantedAddresses.Mailbox(email));
+
+    [Fact]
+    public async Task AResetForAnUnknownAddress_DoesTheSameWork_AsForAnAccount_AndSendsNothing()
+    {
+        var (id, _) = await SignUpAsync();
+        var email = (await hub.QueryAsync<string>($"SELECT email FROM users WHERE id = {id}")).Single();
+        var requests = hub.Services.GetRequiredService<AccountMailRequests>();
+        var before = await hub.ScalarAsync<long>($"SELECT count(*) FROM hangfire.job WHERE invocationdata::text LIKE '%SendAccountMail%'");
+
+        await requests.RequestPasswordResetAsync(email);
+        await requests.RequestPasswordResetAsync($"nobody-{Guid.NewGuid():N}@example.test");
+
+        Assert.Equal(before + 2, await hub.ScalarAsync<long>($"SELECT count(*) FROM hangfire.job WHERE invocationdata::text LIKE '%SendAccountMail%'"));
+        using var scope = hub.Services.CreateScope();
+        await scope.ServiceProvider.GetRequiredService<SendAccountMail>().RunAsync(Guid.Empty, AccountMailKind.PasswordReset, CancellationToken.None);
+    }
 }

@@ -22,4 +22,20 @@ public static class BrowserPages
         await page.WaitForURLAsync(baseAddress.ToString());
         return page;
     }
+
+    /// <summary>Signs up on <paramref name="page"/> (the page says a mail was sent and signs nobody in), then signs in there.</summary>
+    public static async Task SignUpAndSignInAsync(IPage page, Uri baseAddress, string email, string password)
+    {
+        await page.GotoAsync(new Uri(baseAddress, "account/register").ToString());
+        await page.FillAsync("#email", email);
+        await page.FillAsync("#password", password);
+        await page.FillAsync("#confirm", password);
+        await page.ClickAsync("#register-submit");
+        await Assertions.Expect(page.Locator("#register-sent")).ToContainTextAsync(email);
+        await page.GotoAsync(new Uri(baseAddress, "account/login").ToString());
+        await page.FillAsync("#email", email);
+        await page.FillAsync("#password", password);
+        await page.ClickAsync("#login-submit");
+        await page.WaitForURLAsync(baseAddress.ToString());
+    }
 }

@@ -17,18 +17,13 @@ public sealed class AccountDataBrowserTests(AccountHostFixture fixture) : IClass
 
     private static string NewEmail() => $"{Guid.NewGuid():N}@example.test";
 
-    /// <summary>A new person, signed up (and so signed in) in a browser context of their own.</summary>
+    /// <summary>A new person, signed up and signed in, in a browser context of their own.</summary>
     private async Task<(IBrowserContext Context, IPage Page, string Email)> SignedUpAsync()
     {
         var context = await (await Browser.GetAsync()).NewContextAsync(new() { AcceptDownloads = true });
         var page = await context.NewPageAsync();
         var email = NewEmail();
-        await page.GotoAsync(Url("account/register"));
-        await page.FillAsync("#email", email);
-        await page.FillAsync("#password", Password);
-        await page.FillAsync("#confirm", Password);
-        await page.ClickAsync("#register-submit");
-        await page.WaitForURLAsync(Hub.BaseAddress.ToString());
+        await BrowserPages.SignUpAndSignInAsync(page, Hub.BaseAddress, email, Password);
         return (context, page, email);
     }
 

@@ -24,12 +24,7 @@ public sealed class MailFailureBrowserTests : IAsyncLifetime
         await using var _ = context;
         var page = await context.NewPageAsync();
         var email = $"{Guid.NewGuid():N}@example.test";
-        await page.GotoAsync(new Uri(hub.BaseAddress, "account/register").ToString());
-        await page.FillAsync("#email", email);
-        await page.FillAsync("#password", "a-long-password-1");
-        await page.FillAsync("#confirm", "a-long-password-1");
-        await page.ClickAsync("#register-submit");
-        await page.WaitForURLAsync(hub.BaseAddress.ToString());
+        await BrowserPages.SignUpAndSignInAsync(page, hub.BaseAddress, email, "a-long-password-1");
 
         Assert.True(await hub.WaitUntilAsync(async () =>
             await hub.ScalarAsync<bool>($"SELECT mail_failed_at IS NOT NULL FROM users WHERE normalized_email = upper({email})"), TimeSpan.FromSeconds(20)));
