@@ -63,7 +63,8 @@ public sealed class RateLimits : IDisposable
     {
         Options = options.Value;
         this.clock = clock ?? TimeProvider.System;
-        limiters = Options.Rules().Where(r => r.Name != nameof(RateLimitOptions.SignInPerAccount)).ToDictionary(r => r.Name, r => PartitionedRateLimiter.Create<string, string>(partition =>
+        var permits = Options.Rules().Where(r => r.Name != nameof(RateLimitOptions.SignInPerAccount)); // counted by TrySignIn
+        limiters = permits.ToDictionary(r => r.Name, r => PartitionedRateLimiter.Create<string, string>(partition =>
             RateLimitPartition.GetFixedWindowLimiter(partition, _ => new FixedWindowRateLimiterOptions
             {
                 PermitLimit = r.Rule.PermitLimit,
@@ -128,11 +129,13 @@ public sealed class RateLimits : IDisposable
 
         var now = clock.GetUtcNow();
         var rule = Options.SignInPerAccount;
-        var window = failures.Get<FailureWindow>(account.Partition);
-        if (window is null || window.Ends <= now)
+        FailureWindow window;
+        lock (failures) // two first tries at once must share one window
         {
-            window = failures.Set(account.Partition, new FailureWindow(now + rule.Window),
-                new MemoryCacheEntryOptions { Size = 1, AbsoluteExpiration = now + rule.Window });
+            window = failures.Get<FailureWindow>(account.Partition) is { } open && open.Ends > now
+                ? open
+                : failures.Set(account.Partition, new FailureWindow(now + rule.Window),
+                    new MemoryCacheEntryOptions { Size = 1, AbsoluteExpiration = now + rule.Window });
         }
 
         if (Interlocked.Increment(ref window.Count) <= rule.PermitLimit)
