@@ -59,6 +59,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<AdmissionBatcher>();
         services.AddSingleton<JobLauncher>();
         services.AddSingleton<SubmitJob>();
+        services.AddSingleton<RunAgain>();
         services.AddSingleton<StoreInput>();
         services.AddSingleton<FinishJob>();
         services.AddSingleton<CancelJob>();
