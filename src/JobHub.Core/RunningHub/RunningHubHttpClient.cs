@@ -33,11 +33,13 @@ public sealed class RunningHubHttpClient(HttpClient http, IOptions<RunningHubOpt
     public async Task<UploadResult> UploadAsync(RunningHubAccount account, Stream content, string fileName, string contentType,
         CancellationToken cancellationToken)
     {
-        var buffered = new MemoryStream();
-        await content.CopyToAsync(buffered, cancellationToken);
+        // Streamed, never held in memory: a stored file is sent from its start on each attempt; another stream is spooled to disk.
+        await using var spooled = content.CanSeek ? null : await SpoolAsync(content, cancellationToken);
+        var source = spooled ?? content;
+        var start = source.Position;
         var outcome = await SendAsync(account, "openapi/v2/media/upload/binary", retry: true, cancellationToken, () =>
         {
-            var file = new ByteArrayContent(buffered.ToArray());
+            var file = new RewoundBody(source, start);
             file.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
             var form = new MultipartFormDataContent { { file, "file", fileName } };
             return Bearer(account, form);
@@ -52,6 +54,33 @@ public sealed class RunningHubHttpClient(HttpClient http, IOptions<RunningHubOpt
         return string.IsNullOrEmpty(stored)
             ? new UploadResult(CallOutcome.Transport, null, null, "RunningHub's upload answer had no fileName")
             : new UploadResult(CallOutcome.Success, stored);
+    }
+
+    private static async Task<FileStream> SpoolAsync(Stream content, CancellationToken cancellationToken)
+    {
+        var spool = new FileStream(Path.GetTempFileName(), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 81920, FileOptions.DeleteOnClose);
+        await content.CopyToAsync(spool, cancellationToken);
+        spool.Position = 0;
+        return spool;
+    }
+
+    /// <summary>A seekable stream as a request body, from <paramref name="start"/> each time it is sent, and left open for a retry.</summary>
+    private sealed class RewoundBody(Stream source, long start) : HttpContent
+    {
+        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) =>
+            SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context, CancellationToken cancellationToken)
+        {
+            source.Position = start;
+            await source.CopyToAsync(stream, cancellationToken);
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = source.Length - start;
+            return true;
+        }
     }
 
     public async Task<StartResult> StartAsync(RunningHubAccount account, StartRequest request, CancellationToken cancellationToken)

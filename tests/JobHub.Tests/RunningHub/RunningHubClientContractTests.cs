@@ -1,4 +1,6 @@
 using JobHub.Core.RunningHub;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using JobHub.Simulator;
 using JobHub.Tests.Infrastructure;
 
@@ -25,6 +27,42 @@ public sealed class RunningHubClientContractTests : IAsyncLifetime
     }
 
     private StartRequest Request(string fileName) => new("2018451429635133442", [new NodeInfo("27", "image", fileName, "person")], sim.WebhookUrl);
+
+    [Fact]
+    public async Task AnUpload_IsStreamedWhole_OnEveryAttempt_FromAStoredFilesPosition_OrFromAStreamThatCannotSeek()
+    {
+        var png = SampleMedia.Png(32, 24);
+        var attempts = new List<long>();
+        var client = new RunningHubHttpClient(new HttpClient(new FailFirst(attempts)), Options.Create(new RunningHubOptions { CallTimeout = TimeSpan.FromSeconds(10) }),
+            NullLogger<RunningHubHttpClient>.Instance);
+        var stored = new MemoryStream([.. new byte[100], .. png]) { Position = 100 }; // a stored file, read from where it was left
+
+        var first = await client.UploadAsync(sim.Account, stored, "in.png", "image/png", default);
+        var second = await client.UploadAsync(sim.Account, new NoSeek(png), "in.png", "image/png", default);
+
+        Assert.Equal(CallOutcome.Success, first.Outcome);
+        Assert.Equal(CallOutcome.Success, second.Outcome);
+        Assert.Equal(png, sim.State.File(first.FileName!));
+        Assert.Equal(png, sim.State.File(second.FileName!));
+        Assert.Equal(4, attempts.Count);
+        Assert.Single(attempts.Distinct()); // the failed attempt sent the whole body too, and as long a one
+    }
+
+    /// <summary>Reads each upload's whole body; the first of each pair is answered 503 (so retried), the second sent on.</summary>
+    private sealed class FailFirst(List<long> attempts) : DelegatingHandler(new SocketsHttpHandler())
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var body = await request.Content!.ReadAsByteArrayAsync(cancellationToken);
+            attempts.Add(body.Length);
+            return attempts.Count % 2 == 1 ? new HttpResponseMessage(System.Net.HttpStatusCode.ServiceUnavailable) : await base.SendAsync(request, cancellationToken);
+        }
+    }
+
+    private sealed class NoSeek(byte[] content) : MemoryStream(content)
+    {
+        public override bool CanSeek => false;
+    }
 
     [Fact]
     public async Task Upload_Start_Query_RunToSuccess_WithOutputsAndUsage()
