@@ -38,7 +38,7 @@ public sealed class BenchReport(string path)
         }
     }
 
-    private static readonly string[] Order = ["engine", "webhook", "memory", "chaos", "load"];
+    private static readonly string[] Order = ["engine", "webhook", "memory", "chaos", "load", "upload"];
 
     private Dictionary<string, List<string>> Read()
     {

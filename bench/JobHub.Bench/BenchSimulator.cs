@@ -31,14 +31,18 @@ internal sealed class BenchSimulator : IAsyncDisposable
         ["JobHub:RunningHub:Simulator:ApiKey"] = ApiKey,
     };
 
-    public static async Task<BenchSimulator> StartAsync(SimulatorSettings? settings = null)
+    /// <param name="dataFolder">Where it keeps the files JobHub uploads to it; none: in this process's memory.</param>
+    public static async Task<BenchSimulator> StartAsync(SimulatorSettings? settings = null, string? dataFolder = null)
     {
         var baseUrl = $"http://127.0.0.1:{Load.JobHubProcess.FreePort()}";
         var apiKey = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.WebHost.UseUrls(baseUrl);
-        builder.Services.AddRunningHubSimulator(new SimulatorOptions { BaseUrl = baseUrl, ApiKeys = [apiKey], Settings = settings ?? new SimulatorSettings() });
+        builder.Services.AddRunningHubSimulator(new SimulatorOptions
+        {
+            BaseUrl = baseUrl, ApiKeys = [apiKey], Settings = settings ?? new SimulatorSettings(), DataFolder = dataFolder,
+        });
         var app = builder.Build();
         app.MapRunningHubSimulator();
         await app.StartAsync();

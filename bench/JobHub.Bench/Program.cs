@@ -1,8 +1,9 @@
 using System.Globalization;
 using JobHub.Bench;
 using JobHub.Bench.Load;
+using JobHub.Bench.Upload;
 
-// ./jobhub bench [engine|webhook|memory|chaos|load|all] [options]: runs benchmarks and writes their sections of docs/benchmarks.md.
+// ./jobhub bench [engine|webhook|memory|chaos|load|upload|all] [options]: runs benchmarks and writes their sections of docs/benchmarks.md.
 var admin = Environment.GetEnvironmentVariable("JOBHUB_TEST_ADMIN_CONNECTION");
 if (string.IsNullOrEmpty(admin))
 {
@@ -11,7 +12,7 @@ if (string.IsNullOrEmpty(admin))
 }
 
 var which = args.FirstOrDefault() ?? "all";
-string[] known = ["engine", "webhook", "memory", "chaos", "load", "all"];
+string[] known = ["engine", "webhook", "memory", "chaos", "load", "upload", "all"];
 if (!known.Contains(which))
 {
     Console.Error.WriteLine($"unknown benchmark '{which}'; available: {string.Join(", ", known)}");
@@ -31,7 +32,7 @@ catch (ArgumentException ex)
 }
 
 var web = Environment.GetEnvironmentVariable("JOBHUB_BENCH_WEB");
-if (which is "chaos" or "load" or "all" && (string.IsNullOrEmpty(web) || !File.Exists(web)))
+if (which is "chaos" or "load" or "upload" or "all" && (string.IsNullOrEmpty(web) || !File.Exists(web)))
 {
     Console.Error.WriteLine("JOBHUB_BENCH_WEB (the published JobHub.Web) is not set: run with ./jobhub bench, which publishes it.");
     return 2;
@@ -83,6 +84,11 @@ if (which is "load" or "all")
         Instances: options.Instances ?? 1));
     report.Write("load", "Full run under load and faults", ChaosScenarios.FullRun(result));
     failed |= result.Violations.Count > 0 || !result.Settled;
+}
+
+if (which is "upload" or "all")
+{
+    report.Write("upload", "Uploads: the tool page against a plain HTTP POST", await UploadBenchmark.RunAsync(admin, web!));
 }
 
 Console.WriteLine($"written to {report.Path}");
