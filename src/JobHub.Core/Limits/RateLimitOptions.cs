@@ -46,6 +46,9 @@ public sealed class RateLimitOptions : IValidatableObject
     /// <summary>Job submissions per user, from the pages and the API together.</summary>
     public RateLimitRule Submit { get; set; } = RateLimitRule.Of(10, TimeSpan.FromMinutes(1));
 
+    /// <summary>Files sent to the upload endpoint per user (a run sends one per input; a refused file is sent again).</summary>
+    public RateLimitRule Upload { get; set; } = RateLimitRule.Of(30, TimeSpan.FromMinutes(1));
+
     /// <summary>"Check status now" per user, from the pages and the API together.</summary>
     public RateLimitRule Check { get; set; } = RateLimitRule.Of(10, TimeSpan.FromMinutes(1));
 
@@ -64,7 +67,7 @@ public sealed class RateLimitOptions : IValidatableObject
     public IEnumerable<(string Name, RateLimitRule Rule)> Rules() =>
     [
         (nameof(SignIn), SignIn), (nameof(SignInPerAccount), SignInPerAccount), (nameof(SignUp), SignUp), (nameof(PasswordReset), PasswordReset),
-        (nameof(DataExport), DataExport), (nameof(AccountPassword), AccountPassword), (nameof(ConfirmationMail), ConfirmationMail), (nameof(Submit), Submit), (nameof(Check), Check), (nameof(Heartbeat), Heartbeat), (nameof(Api), Api), (nameof(Webhook), Webhook),
+        (nameof(DataExport), DataExport), (nameof(AccountPassword), AccountPassword), (nameof(ConfirmationMail), ConfirmationMail), (nameof(Submit), Submit), (nameof(Upload), Upload), (nameof(Check), Check), (nameof(Heartbeat), Heartbeat), (nameof(Api), Api), (nameof(Webhook), Webhook),
     ];
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
