@@ -216,7 +216,7 @@ public static class JobApiEndpoints
         {
             return TooLarge(tool.Inputs.Sum(i => i.MaxBytes) + 256 * 1024);
         }
-        catch (InvalidDataException ex)
+        catch (Exception ex) when (ex is InvalidDataException or BadHttpRequestException)
         {
             return Problem(StatusCodes.Status400BadRequest, SubmitErrors.InputInvalid, $"The form could not be read: {ex.Message}");
         }

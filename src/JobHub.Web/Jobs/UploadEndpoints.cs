@@ -91,6 +91,11 @@ public static class UploadEndpoints
         {
             return TooLarge(input, input.MaxBytes + 1);
         }
+        catch (Exception ex) when (ex is BadHttpRequestException || ex is IOException or OperationCanceledException && context.RequestAborted.IsCancellationRequested)
+        {
+            // The body ended before its length, or the client went away: nothing was stored (the received file is gone).
+            return Answer(StatusCodes.Status400BadRequest, new(null, "UPLOAD_FAILED", "The upload was cut short.", []));
+        }
 
         var answer = UploadAnswer.From(result);
         if (answer.RetryAfter is { } seconds)

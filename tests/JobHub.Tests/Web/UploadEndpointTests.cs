@@ -36,7 +36,7 @@ public sealed partial class UploadEndpointTests(UploadEndpointTests.SharedHub sh
 
     private LiveJobHub Hub => shared.Hub;
 
-    private sealed record Session(HttpClient Http, Guid UserId, string Token) : IDisposable
+    private sealed record Session(HttpClient Http, CookieContainer Cookies, Guid UserId, string Token) : IDisposable
     {
         public void Dispose() => Http.Dispose();
     }
@@ -52,7 +52,7 @@ public sealed partial class UploadEndpointTests(UploadEndpointTests.SharedHub sh
         var token = AntiforgeryField().Match(page);
         Assert.True(token.Success, "the tool page carries no anti-forgery token");
         var user = await hub.ScalarAsync<Guid>($"SELECT id FROM users WHERE email = {email}");
-        return new Session(http, user, WebUtility.HtmlDecode(token.Groups[1].Value));
+        return new Session(http, cookies, user, WebUtility.HtmlDecode(token.Groups[1].Value));
     }
 
     private static HttpRequestMessage Upload(string tool, string input, HttpContent body, string? token)
@@ -201,6 +201,26 @@ public sealed partial class UploadEndpointTests(UploadEndpointTests.SharedHub sh
         }
 
         Assert.Equal(before, await StateAsync(Hub));
+    }
+
+    [Fact]
+    public async Task AnUploadCutShort_TheBrowserClosedHalfWay_LeavesNothingOnDisk()
+    {
+        using var session = await SignedInAsync(Hub);
+        var before = await StateAsync(Hub);
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(Hub.BaseAddress.Host, Hub.BaseAddress.Port);
+        var stream = client.GetStream();
+        var head = $"POST /uploads/video-upscaler/video HTTP/1.1\r\nHost: {Hub.BaseAddress.Authority}\r\nContent-Type: video/mp4\r\n"
+                   + $"Content-Length: {4 * 1024 * 1024}\r\n{UploadEndpoints.TokenHeader}: {session.Token}\r\n"
+                   + $"Cookie: {session.Cookies.GetCookieHeader(Hub.BaseAddress)}\r\n\r\n";
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head));
+        await stream.WriteAsync(new byte[1024 * 1024]); // a quarter of what it said, then the browser is gone
+        Assert.True(await Hub.WaitUntilAsync(() => Task.FromResult(Files(Hub, LocalFileStorage.ReceivingFolder).Length == 1), TimeSpan.FromSeconds(10)));
+
+        client.Close();
+
+        Assert.True(await Hub.WaitUntilAsync(async () => await StateAsync(Hub) == before, TimeSpan.FromSeconds(10)), "the part received stayed on disk");
     }
 
     [Fact]
