@@ -1,8 +1,8 @@
 using JobHub.Core.Jobs;
 using JobHub.Core.Limits;
 using JobHub.Core.Storage;
-using JobHub.Web.RateLimiting;
 using JobHub.Core.Tools;
+using JobHub.Web.RateLimiting;
 using JobHub.Web.Realtime;
 
 namespace JobHub.Web.Jobs;

@@ -166,10 +166,11 @@ window.jobhub = {
         try {
           answer = JSON.parse(request.responseText);
         } catch {
-          // not JobHub's JSON (a proxy's page): said as a failed upload
+          // not JobHub's JSON (a proxy's page, or no session any more): said as such
         }
+        const unanswered = { code: request.status === 401 ? 'USER_UNKNOWN' : 'UPLOAD_FAILED', message: `HTTP ${request.status}` };
         const wait = Number(request.getResponseHeader('Retry-After'));
-        done({ uploadId: null, arguments: [], ...(answer || { code: 'UPLOAD_FAILED', message: `HTTP ${request.status}` }), retryAfter: wait > 0 ? wait : null });
+        done({ uploadId: null, arguments: [], ...(answer || unanswered), retryAfter: wait > 0 ? wait : null });
       };
       request.onerror = request.onabort = request.ontimeout = () => done({ uploadId: null, code: 'UPLOAD_FAILED', arguments: [] });
       request.send(file);
