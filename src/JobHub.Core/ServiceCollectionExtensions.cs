@@ -40,6 +40,7 @@ public static class ServiceCollectionExtensions
         services.AddOptions<Limits.UploadOptions>().BindConfiguration(Limits.UploadOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<Limits.ImageWork>();
         services.AddSingleton<UploadQuota>();
+        services.AddSingleton<UploadedInputs>();
         services.AddOptions<ToolsOptions>()
             .Configure(options => configuration.GetSection(ToolsOptions.Section).Bind(options.Tools))
             .ValidateOnStart();

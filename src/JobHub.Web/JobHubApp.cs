@@ -93,6 +93,7 @@ public static class JobHubApp
         app.MapAccountEndpoints();
         app.MapFileEndpoints();
         app.MapJobApiEndpoints();
+        app.MapUploadEndpoints();
         app.MapJobHubHangfireDashboard();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
     }

@@ -11,48 +11,91 @@ public sealed record StoreInputResult(StoredInput? Input, string? ErrorCode, str
 
     /// <summary>When a person's upload bound refused it: how long until the window has room again.</summary>
     public TimeSpan? RetryAfter { get; init; }
+
+    /// <summary>A person's stored upload: the id a job submitted later names it by (<see cref="SubmitJobRequest.Uploads"/>).</summary>
+    public Guid? UploadId { get; init; }
 }
 
 /// <summary>
 /// R9: an input is checked by its content and stored by JobHub, under a generated name, before any job
 /// exists; the job later refers to it and the launcher uploads it to RunningHub. A person's uploads count against
-/// their bound (<see cref="UploadQuota"/>); decoding and scaling run under <see cref="ImageWork"/>'s bound.
+/// their bound (<see cref="UploadQuota"/>); decoding and scaling run under <see cref="ImageWork"/>'s bound. The content is
+/// received into a file under the storage root, checked from there and moved into place: never held whole in memory.
 /// </summary>
-public sealed class StoreInput(ToolCatalog catalog, IFileStorage storage, UploadQuota quota, ImageWork imageWork)
+public sealed class StoreInput(ToolCatalog catalog, IFileStorage storage, UploadQuota quota, UploadedInputs uploads, ImageWork imageWork)
 {
     /// <summary>A person's upload: refused, with nothing stored, once their files or bytes in the window reach the bound.</summary>
     public async Task<StoreInputResult> HandleAsync(Guid userId, string toolKey, string inputKey, Stream content, string? originalName,
-        long maxReadBytes, CancellationToken cancellationToken) =>
-        await quota.CheckAsync(userId, cancellationToken) is { } full
-            ? full
-            : await StoreAsync(userId, toolKey, inputKey, content, originalName, maxReadBytes, cancellationToken);
-
-    /// <summary>An input JobHub stores for nobody's account (benchmarks and engine tests): no upload bound.</summary>
-    public Task<StoreInputResult> HandleAsync(string toolKey, string inputKey, Stream content, string? originalName, long maxReadBytes,
-        CancellationToken cancellationToken) =>
-        StoreAsync(null, toolKey, inputKey, content, originalName, maxReadBytes, cancellationToken);
-
-    private async Task<StoreInputResult> StoreAsync(Guid? userId, string toolKey, string inputKey, Stream content, string? originalName,
         long maxReadBytes, CancellationToken cancellationToken)
     {
-        var input = catalog.Find(toolKey)?.Inputs.FirstOrDefault(i => i.Key == inputKey);
-        if (input is null)
+        if (Find(toolKey, inputKey) is not { } input)
         {
-            return new(null, SubmitErrors.InputInvalid, $"The tool '{toolKey}' has no input '{inputKey}'.");
+            return NoSuchInput(toolKey, inputKey);
         }
 
-        // Read at most one byte past the limit, so an oversized upload is refused without reading it all.
-        using var buffer = new MemoryStream();
-        var limit = Math.Min(maxReadBytes, input.MaxBytes) + 1;
-        var chunk = new byte[81920];
-        int read;
-        while (buffer.Length < limit && (read = await content.ReadAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, limit - buffer.Length)), cancellationToken)) > 0)
+        if (await quota.CheckAsync(userId, cancellationToken) is { } full)
         {
-            buffer.Write(chunk, 0, read);
+            return full;
         }
 
-        buffer.Position = 0;
-        var (info, rejection) = await imageWork.RunAsync(() => MediaInspector.Inspect(buffer, buffer.Length, input), cancellationToken);
+        await using var received = await ReceiveAsync(input, content, maxReadBytes, cancellationToken);
+        return await StoreAsync(userId, toolKey, input, received, originalName, cancellationToken);
+    }
+
+    /// <summary>A person's upload already received (<see cref="ReceiveAsync"/>): checked, counted against their bound, moved into place.</summary>
+    public async Task<StoreInputResult> HandleAsync(Guid userId, string toolKey, string inputKey, ReceivedFile received, string? originalName,
+        CancellationToken cancellationToken) =>
+        Find(toolKey, inputKey) is { } input
+            ? await StoreAsync(userId, toolKey, input, received, originalName, cancellationToken)
+            : NoSuchInput(toolKey, inputKey);
+
+    /// <summary>An input JobHub stores for nobody's account (benchmarks and engine tests): no upload bound.</summary>
+    public async Task<StoreInputResult> HandleAsync(string toolKey, string inputKey, Stream content, string? originalName, long maxReadBytes,
+        CancellationToken cancellationToken)
+    {
+        if (Find(toolKey, inputKey) is not { } input)
+        {
+            return NoSuchInput(toolKey, inputKey);
+        }
+
+        await using var received = await ReceiveAsync(input, content, maxReadBytes, cancellationToken);
+        return await StoreAsync(null, toolKey, input, received, originalName, cancellationToken);
+    }
+
+    /// <summary>
+    /// Writes the content to a file under the storage root, reading at most one byte past the input's limit (and
+    /// <paramref name="maxReadBytes"/>), so that an oversized upload is refused without reading it all.
+    /// </summary>
+    public Task<ReceivedFile> ReceiveAsync(InputDefinition input, Stream content, long maxReadBytes, CancellationToken cancellationToken) =>
+        storage.ReceiveAsync(content, Math.Min(maxReadBytes, input.MaxBytes) + 1, cancellationToken);
+
+    /// <summary>Undoes a person's stored upload that no job will use (its request was refused after it): its files and its count.</summary>
+    public async Task DiscardAsync(StoreInputResult stored)
+    {
+        foreach (var name in stored.Input?.Files ?? [])
+        {
+            storage.Delete(name);
+        }
+
+        if (stored.UploadId is { } id)
+        {
+            await quota.ReleaseAsync(id);
+        }
+    }
+
+    public InputDefinition? Find(string toolKey, string inputKey) => catalog.Find(toolKey)?.Inputs.FirstOrDefault(i => i.Key == inputKey);
+
+    private static StoreInputResult NoSuchInput(string toolKey, string inputKey) =>
+        new(null, SubmitErrors.InputInvalid, $"The tool '{toolKey}' has no input '{inputKey}'.") { ErrorArguments = [inputKey] };
+
+    private async Task<StoreInputResult> StoreAsync(Guid? userId, string toolKey, InputDefinition input, ReceivedFile received, string? originalName,
+        CancellationToken cancellationToken)
+    {
+        var (info, rejection) = await imageWork.RunAsync(() =>
+        {
+            using var content = received.OpenRead();
+            return MediaInspector.Inspect(content, received.Length, input);
+        }, cancellationToken);
         if (rejection is not null)
         {
             return new(null, rejection.Code, rejection.Message) { ErrorArguments = rejection.Arguments };
@@ -61,7 +104,7 @@ public sealed class StoreInput(ToolCatalog catalog, IFileStorage storage, Upload
         Guid? reservation = null;
         if (userId is { } owner)
         {
-            var (reserved, refused) = await quota.ReserveAsync(owner, buffer.Length, cancellationToken);
+            var (reserved, refused) = await quota.ReserveAsync(owner, received.Length, cancellationToken);
             if (refused is not null)
             {
                 return refused;
@@ -72,7 +115,13 @@ public sealed class StoreInput(ToolCatalog catalog, IFileStorage storage, Upload
 
         try
         {
-            return new(await SaveAsync(input, info!, buffer, inputKey, originalName, cancellationToken), null, null);
+            var stored = await SaveAsync(input, info!, received, originalName, cancellationToken);
+            if (reservation is { } id)
+            {
+                await uploads.RecordAsync(id, toolKey, stored, cancellationToken);
+            }
+
+            return new(stored, null, null) { UploadId = reservation };
         }
         catch when (reservation is { } unused)
         {
@@ -81,23 +130,33 @@ public sealed class StoreInput(ToolCatalog catalog, IFileStorage storage, Upload
         }
     }
 
-    private async Task<StoredInput> SaveAsync(InputDefinition input, MediaInfo info, MemoryStream buffer, string inputKey, string? originalName,
+    private async Task<StoredInput> SaveAsync(InputDefinition input, MediaInfo info, ReceivedFile received, string? originalName,
         CancellationToken cancellationToken)
     {
-        buffer.Position = 0;
-        var storedName = await storage.SaveAsync("inputs", buffer, info.Extension, cancellationToken);
+        var storedName = received.MoveIntoPlace("inputs", info.Extension);
         var safeName = originalName is null ? null : Path.GetFileName(originalName) is var name && name.Length > 200 ? name[..200] : name;
-        var stored = new StoredInput(inputKey, storedName, info.MimeType, buffer.Length, info.Width, info.Height, info.DurationSeconds, safeName);
-        if (input.Kind == InputKinds.Image && input.ScaleToLongestSide > 0 && Math.Max(info.Width, info.Height) > input.ScaleToLongestSide)
+        var stored = new StoredInput(input.Key, storedName, info.MimeType, received.Length, info.Width, info.Height, info.DurationSeconds, safeName);
+        try
         {
-            // Scaled here, once, not at launch: launching must stay immediate when a slot frees.
-            buffer.Position = 0;
-            var scaled = await imageWork.RunAsync(() => ImageScaling.ToLongestSide(buffer, info.MimeType, input.ScaleToLongestSide), cancellationToken);
-            using var scaledContent = new MemoryStream(scaled.Content);
-            var scaledName = await storage.SaveAsync("inputs", scaledContent, info.Extension, cancellationToken);
-            stored = stored with { ScaledName = scaledName, ScaledWidth = scaled.Width, ScaledHeight = scaled.Height };
-        }
+            if (input.Kind == InputKinds.Image && input.ScaleToLongestSide > 0 && Math.Max(info.Width, info.Height) > input.ScaleToLongestSide)
+            {
+                // Scaled here, once, not at launch: launching must stay immediate when a slot frees.
+                var scaled = await imageWork.RunAsync(() =>
+                {
+                    using var original = storage.OpenRead(storedName);
+                    return ImageScaling.ToLongestSide(original, info.MimeType, input.ScaleToLongestSide);
+                }, cancellationToken);
+                using var scaledContent = new MemoryStream(scaled.Content, writable: false);
+                var scaledName = await storage.SaveAsync("inputs", scaledContent, info.Extension, cancellationToken);
+                stored = stored with { ScaledName = scaledName, ScaledWidth = scaled.Width, ScaledHeight = scaled.Height };
+            }
 
-        return stored;
+            return stored;
+        }
+        catch
+        {
+            storage.Delete(storedName); // refused or cut short after the move: nothing of it stays
+            throw;
+        }
     }
 }

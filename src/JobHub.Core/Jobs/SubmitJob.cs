@@ -7,7 +7,11 @@ using Npgsql;
 
 namespace JobHub.Core.Jobs;
 
-public sealed record SubmitJobRequest(Guid UserId, string ToolKey, IReadOnlyList<StoredInput> Inputs, IReadOnlyDictionary<string, string?> Parameters);
+public sealed record SubmitJobRequest(Guid UserId, string ToolKey, IReadOnlyList<StoredInput> Inputs, IReadOnlyDictionary<string, string?> Parameters)
+{
+    /// <summary>Inputs the user stored before (input key → upload id), beside <see cref="Inputs"/>.</summary>
+    public IReadOnlyDictionary<string, Guid> Uploads { get; init; } = new Dictionary<string, Guid>();
+}
 
 public sealed record SubmitJobResult(Job? Job, int? QueuePosition, string? ErrorCode, string? ErrorMessage)
 {
@@ -28,6 +32,7 @@ public static class SubmitErrors
     public const string InsufficientCredits = "INSUFFICIENT_CREDITS";
     public const string ActiveJobExists = "ACTIVE_JOB_EXISTS";
     public const string UserUnknown = "USER_UNKNOWN";
+    public const string UploadUnknown = "UPLOAD_UNKNOWN";
 
     public const string ActiveJobMessage = "You already have a job in progress. Wait for it to finish.";
 }
@@ -45,6 +50,7 @@ public sealed class SubmitJob(
     AdmissionBatcher admissions,
     JobChangeFeed changes,
     JobQueries queries,
+    UploadedInputs uploads,
     IOptions<JobHubOptions> options,
     TimeProvider clock)
 {
@@ -56,13 +62,25 @@ public sealed class SubmitJob(
             return refused;
         }
 
-        var inputError = CheckInputs(tool!, request.Inputs);
+        var inputs = request.Inputs;
+        if (request.Uploads.Count > 0)
+        {
+            var (uploaded, unknown) = await uploads.FindAsync(request.UserId, tool!.Key, request.Uploads, cancellationToken);
+            if (unknown is not null)
+            {
+                return SubmitJobResult.Rejected(SubmitErrors.UploadUnknown, $"The file for '{unknown}' was not found; upload it again.", unknown);
+            }
+
+            inputs = [.. inputs, .. uploaded!];
+        }
+
+        var inputError = CheckInputs(tool!, inputs);
         if (inputError is not null)
         {
             return SubmitJobResult.Rejected(SubmitErrors.InputInvalid, inputError);
         }
 
-        var result = await AdmitAsync(request, tool!, route!, parameters!, cancellationToken);
+        var result = await AdmitAsync(request with { Inputs = inputs }, tool!, route!, parameters!, cancellationToken);
         if (result.Job is not { } job)
         {
             return result;
@@ -94,12 +112,26 @@ public sealed class SubmitJob(
             return refused;
         }
 
+        return await PrecheckAsync(userId, tool!.CostFor(parameters!), cancellationToken);
+    }
+
+    /// <summary>
+    /// What can be refused before a file for <paramref name="toolKey"/> is stored, whatever options the job is later
+    /// submitted with: an active job (R4) and a balance below the tool's cheapest run (R6).
+    /// </summary>
+    public async Task<SubmitJobResult?> PrecheckUploadAsync(Guid userId, string toolKey, CancellationToken cancellationToken = default) =>
+        catalog.Find(toolKey) is not { } tool
+            ? SubmitJobResult.Rejected(SubmitErrors.ToolUnknown, $"There is no tool '{toolKey}'.")
+            : await PrecheckAsync(userId, tool.CreditCostBy?.Values.Values.Append(tool.CreditCost).Min() ?? tool.CreditCost, cancellationToken);
+
+    private async Task<SubmitJobResult?> PrecheckAsync(Guid userId, int cost, CancellationToken cancellationToken)
+    {
         if (await queries.ActiveAsync(userId, cancellationToken) is not null)
         {
             return SubmitJobResult.Rejected(SubmitErrors.ActiveJobExists, SubmitErrors.ActiveJobMessage);
         }
 
-        var (cost, balance) = (tool!.CostFor(parameters!), await queries.BalanceAsync(userId, cancellationToken));
+        var balance = await queries.BalanceAsync(userId, cancellationToken);
         return balance < cost ? InsufficientCredits(cost, balance) : null;
     }
 

@@ -6,13 +6,22 @@ using Microsoft.Extensions.Options;
 
 namespace JobHub.Core.Jobs;
 
-/// <summary>One row of <c>uploads</c>: a file a person stored as an input, counted against their bound on every instance.</summary>
+/// <summary>
+/// One row of <c>uploads</c>: a file a person stored as an input, counted against their bound on every instance. Its id is
+/// the upload id a job is later submitted with; <see cref="Input"/> is set once the file is stored in full.
+/// </summary>
 public sealed class UploadRecord
 {
     public Guid Id { get; set; }
     public Guid UserId { get; set; }
     public DateTime StoredAt { get; set; }
     public long Bytes { get; set; }
+
+    /// <summary>The tool whose input it was checked for; null until stored.</summary>
+    public string? ToolKey { get; set; }
+
+    /// <summary>The <see cref="StoredInput"/> as JSON; null while the file is reserved but not (or never) stored.</summary>
+    public string? Input { get; set; }
 }
 
 public sealed class UploadRecordConfiguration : IEntityTypeConfiguration<UploadRecord>
@@ -24,6 +33,47 @@ public sealed class UploadRecordConfiguration : IEntityTypeConfiguration<UploadR
         entity.HasOne<Accounts.JobHubUser>().WithMany().HasForeignKey(u => u.UserId)
             .OnDelete(DeleteBehavior.Cascade).HasConstraintName("uploads_user_id_fkey");
         entity.HasIndex(u => new { u.UserId, u.StoredAt }).HasDatabaseName("uploads_user_id_stored_at");
+        entity.Property(u => u.Input).HasColumnType("jsonb");
+    }
+}
+
+/// <summary>
+/// The inputs people stored, by upload id: a job is created only from uploads of its own user that were stored in full,
+/// for the tool and input it names; anything else is as unknown as an id that never existed.
+/// </summary>
+public sealed class UploadedInputs(IDbContextFactory<JobHubDbContext> contexts)
+{
+    /// <summary>Marks a reserved upload as stored, with what was stored.</summary>
+    public async Task RecordAsync(Guid uploadId, string toolKey, StoredInput input, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var json = JobJson.Serialize(input);
+        await db.Set<UploadRecord>().Where(u => u.Id == uploadId)
+            .ExecuteUpdateAsync(set => set.SetProperty(u => u.ToolKey, toolKey).SetProperty(u => u.Input, json), cancellationToken);
+    }
+
+    /// <summary>The stored inputs these uploads hold (input key → upload id), or the first input key whose upload is not the user's to use.</summary>
+    public async Task<(IReadOnlyList<StoredInput>? Inputs, string? Unknown)> FindAsync(Guid userId, string toolKey,
+        IReadOnlyDictionary<string, Guid> uploads, CancellationToken cancellationToken)
+    {
+        var ids = uploads.Values.ToList();
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var rows = await db.Set<UploadRecord>().AsNoTracking()
+            .Where(u => ids.Contains(u.Id) && u.UserId == userId && u.ToolKey == toolKey && u.Input != null)
+            .ToDictionaryAsync(u => u.Id, u => u.Input!, cancellationToken);
+        var inputs = new List<StoredInput>();
+        foreach (var (key, id) in uploads)
+        {
+            var input = rows.TryGetValue(id, out var json) ? System.Text.Json.JsonSerializer.Deserialize<StoredInput>(json, JobJson.Options) : null;
+            if (input is null || input.Key != key)
+            {
+                return (null, key);
+            }
+
+            inputs.Add(input);
+        }
+
+        return (inputs, null);
     }
 }
 

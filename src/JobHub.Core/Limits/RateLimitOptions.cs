@@ -52,6 +52,9 @@ public sealed class RateLimitOptions : IValidatableObject
     /// <summary>Job submissions per user, from the pages and the API together.</summary>
     public RateLimitRule Submit { get; set; } = RateLimitRule.Of(10, TimeSpan.FromMinutes(1));
 
+    /// <summary>Files sent to the upload endpoint per user (a run sends one per input; a refused file is sent again).</summary>
+    public RateLimitRule Upload { get; set; } = RateLimitRule.Of(30, TimeSpan.FromMinutes(1));
+
     /// <summary>"Check status now" per user, from the pages and the API together.</summary>
     public RateLimitRule Check { get; set; } = RateLimitRule.Of(10, TimeSpan.FromMinutes(1));
 
@@ -72,7 +75,8 @@ public sealed class RateLimitOptions : IValidatableObject
         (nameof(SignIn), SignIn), (nameof(SignInPerAccount), SignInPerAccount), (nameof(SignUp), SignUp),
         (nameof(PasswordReset), PasswordReset), (nameof(PasswordResetPerAddress), PasswordResetPerAddress),
         (nameof(DataExport), DataExport), (nameof(AccountPassword), AccountPassword), (nameof(ConfirmationMail), ConfirmationMail),
-        (nameof(Submit), Submit), (nameof(Check), Check), (nameof(Heartbeat), Heartbeat), (nameof(Api), Api), (nameof(Webhook), Webhook),
+        (nameof(Submit), Submit), (nameof(Upload), Upload), (nameof(Check), Check), (nameof(Heartbeat), Heartbeat), (nameof(Api), Api),
+        (nameof(Webhook), Webhook),
     ];
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)

@@ -27,15 +27,9 @@ public static class MediaInspector
     /// <param name="decode">Also decode an image to its end (a file cut short is refused); off for a file JobHub already checked.</param>
     public static (MediaInfo? Info, MediaRejection? Rejection) Inspect(Stream content, long length, InputDefinition input, bool decode = true)
     {
-        if (length <= 0)
+        if (CheckSize(input, length) is { } wrongSize)
         {
-            return (null, new("INPUT_EMPTY", "The file is empty."));
-        }
-
-        if (length > input.MaxBytes)
-        {
-            return (null, new("INPUT_TOO_LARGE", $"The file is {Megabytes(length)} MB; the limit is {Megabytes(input.MaxBytes)} MB.",
-                Megabytes(length), Megabytes(input.MaxBytes)));
+            return (null, wrongSize);
         }
 
         IReadOnlyList<MetadataExtractor.Directory> directories;
@@ -118,6 +112,13 @@ public static class MediaInspector
 
         return (0, 0, null);
     }
+
+    /// <summary>The input's limit on a file's length (and an empty file); the upload endpoint applies it to a body's declared length.</summary>
+    public static MediaRejection? CheckSize(InputDefinition input, long length) =>
+        length <= 0 ? new("INPUT_EMPTY", "The file is empty.")
+        : length > input.MaxBytes ? new("INPUT_TOO_LARGE", $"The file is {Megabytes(length)} MB; the limit is {Megabytes(input.MaxBytes)} MB.",
+            Megabytes(length), Megabytes(input.MaxBytes))
+        : null;
 
     /// <summary>
     /// The input's limit on a file's dimensions. The server checks it on the content; the tool page checks it on what the

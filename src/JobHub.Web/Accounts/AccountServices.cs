@@ -32,8 +32,9 @@ public static class AccountServices
             options.ExpireTimeSpan = TimeSpan.FromDays(14);
             options.Events.OnRedirectToLogin = context =>
             {
-                // The API and the data download answer 401 to a caller that is not signed in; pages send the browser to the sign-in page.
-                if (context.Request.Path.StartsWithSegments("/api") || context.Request.Path == "/account/data.json")
+                // The API, the uploads and the data download answer 401 to a caller that is not signed in; pages send the browser to the sign-in page.
+                if (context.Request.Path.StartsWithSegments("/api") || context.Request.Path.StartsWithSegments(Jobs.UploadEndpoints.Path)
+                    || context.Request.Path == "/account/data.json")
                 {
                     context.Response.StatusCode = StatusCodes.Status401Unauthorized;
                 }

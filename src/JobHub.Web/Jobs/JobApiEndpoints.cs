@@ -2,7 +2,10 @@ using System.Security.Claims;
 using JobHub.Core.Jobs;
 using JobHub.Core.Tools;
 using JobHub.Web.RateLimiting;
+using JobHub.Core.Storage;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Net.Http.Headers;
 
 namespace JobHub.Web.Jobs;
 
@@ -47,7 +50,8 @@ public static class JobApiEndpoints
             return Problem(StatusCodes.Status404NotFound, SubmitErrors.ToolUnknown, $"There is no tool '{toolKey}'.");
         }
 
-        if (!context.Request.HasFormContentType || !context.Request.ContentType!.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+        if (!context.Request.HasFormContentType || !context.Request.ContentType!.StartsWith("multipart/form-data", StringComparison.OrdinalIgnoreCase)
+            || HeaderUtilities.RemoveQuotes(MediaTypeHeaderValue.Parse(context.Request.ContentType).Boundary) is not { Length: > 0 } boundary)
         {
             return Problem(StatusCodes.Status415UnsupportedMediaType, SubmitErrors.InputInvalid, "Send the inputs as multipart/form-data, one file per input key.");
         }
@@ -56,7 +60,7 @@ public static class JobApiEndpoints
         var limit = tool.Inputs.Sum(i => i.MaxBytes) + 256 * 1024;
         if (context.Request.ContentLength > limit)
         {
-            return Problem(StatusCodes.Status413PayloadTooLarge, "INPUT_TOO_LARGE", $"The request is larger than this tool accepts ({limit / (1024 * 1024)} MB).");
+            return TooLarge(limit);
         }
 
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
@@ -64,77 +68,179 @@ public static class JobApiEndpoints
             sizeFeature.MaxRequestBodySize = limit;
         }
 
-        IFormCollection form;
-        try
-        {
-            form = await context.Request.ReadFormAsync(context.RequestAborted);
-        }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            return Problem(StatusCodes.Status413PayloadTooLarge, "INPUT_TOO_LARGE", $"The request is larger than this tool accepts ({limit / (1024 * 1024)} MB).");
-        }
-        catch (InvalidDataException ex)
-        {
-            return Problem(StatusCodes.Status400BadRequest, SubmitErrors.InputInvalid, $"The form could not be read: {ex.Message}");
-        }
-
-        if (form.Files.FirstOrDefault(f => tool.Inputs.All(i => i.Key != f.Name)) is { } extra)
-        {
-            return Problem(StatusCodes.Status400BadRequest, SubmitErrors.InputInvalid, $"The tool '{tool.Key}' has no input '{extra.Name}'.");
-        }
-
-        if (form.Files.GroupBy(f => f.Name).FirstOrDefault(g => g.Count() > 1) is { } twice)
-        {
-            return Problem(StatusCodes.Status400BadRequest, SubmitErrors.InputInvalid, $"The input '{twice.Key}' was sent more than once.");
-        }
-
-        // Everything that can be checked without the files first, so that a refused request stores nothing.
-        if (tool.Inputs.FirstOrDefault(i => form.Files.GetFile(i.Key) is null) is { } missing)
-        {
-            return Problem(StatusCodes.Status400BadRequest, "INPUT_MISSING", $"The input '{missing.Key}' is missing.");
-        }
-
-        if (tool.Inputs.FirstOrDefault(i => form.Files.GetFile(i.Key) is { Length: 0 }) is { } empty)
-        {
-            return Problem(StatusCodes.Status400BadRequest, "INPUT_EMPTY", $"The file for '{empty.Key}' is empty (0 bytes).");
-        }
-
-        var parameters = form.Where(field => field.Key != "__RequestVerificationToken")
-            .ToDictionary(field => field.Key, field => (string?)field.Value.ToString(), StringComparer.Ordinal);
-
-        // The parameters, an active job and the balance are known before the upload: a refused job stores nothing.
+        // The parameters, an active job and the balance are known only once the form is read: each file is received into a
+        // file of its own under the storage root meanwhile (never whole in memory), and stored only once they allow it.
         var userId = UserId(context.User);
-        if (await submitJob.PrecheckAsync(userId, tool.Key, parameters, context.RequestAborted) is { } refused)
+        var form = new ReceivedForm();
+        await using (form)
         {
-            return Refusal(refused);
-        }
+            if (await ReadFormAsync(context, tool, boundary.ToString(), storeInput, form) is { } unreadable)
+            {
+                return unreadable;
+            }
 
-        var stored = new List<StoredInput>();
-        foreach (var input in tool.Inputs)
+            if (tool.Inputs.FirstOrDefault(i => !form.Files.ContainsKey(i.Key) && !form.Uploads.ContainsKey(i.Key)) is { } missing)
+            {
+                return Problem(StatusCodes.Status400BadRequest, "INPUT_MISSING", $"The input '{missing.Key}' is missing.");
+            }
+
+            if (await submitJob.PrecheckAsync(userId, tool.Key, form.Parameters, context.RequestAborted) is { } refused)
+            {
+                return Refusal(refused);
+            }
+
+            var stored = new List<StoreInputResult>();
+            var answer = await StoreAndSubmitAsync(context, tool, userId, form, storeInput, submitJob, stored);
+            if (answer.Refused)
+            {
+                // A refused request keeps none of the files it stored: a later one refused, or the job itself.
+                foreach (var result in stored)
+                {
+                    await storeInput.DiscardAsync(result);
+                }
+            }
+
+            return answer.Result;
+        }
+    }
+
+    private static async Task<(IResult Result, bool Refused)> StoreAndSubmitAsync(HttpContext context, ToolDefinition tool, Guid userId,
+        ReceivedForm form, StoreInput storeInput, SubmitJob submitJob, List<StoreInputResult> stored)
+    {
+        foreach (var (key, (file, name)) in form.Files)
         {
-            var file = form.Files.GetFile(input.Key)!;
-            await using var content = file.OpenReadStream();
-            var result = await storeInput.HandleAsync(userId, tool.Key, input.Key, content, file.FileName, input.MaxBytes, context.RequestAborted);
+            var result = await storeInput.HandleAsync(userId, tool.Key, key, file, name, context.RequestAborted);
             if (result.RetryAfter is { } retryAfter)
             {
                 // The person's upload bound: as a rate limit, with when the window has room again.
                 context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-                return Problem(StatusCodes.Status429TooManyRequests, result.ErrorCode!, result.ErrorMessage!);
+                return (Problem(StatusCodes.Status429TooManyRequests, result.ErrorCode!, result.ErrorMessage!), true);
             }
 
             if (result.Input is null)
             {
-                return Problem(StatusCodes.Status400BadRequest, result.ErrorCode!, $"{input.Key}: {result.ErrorMessage}");
+                return (Problem(result.ErrorCode == "INPUT_TOO_LARGE" ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest,
+                    result.ErrorCode!, $"{key}: {result.ErrorMessage}"), true);
             }
 
-            stored.Add(result.Input);
+            stored.Add(result);
         }
 
-        var submitted = await submitJob.HandleAsync(new SubmitJobRequest(userId, tool.Key, stored, parameters), CancellationToken.None);
+        var uploads = form.Uploads.Concat(stored.Select(r => KeyValuePair.Create(r.Input!.Key, r.UploadId!.Value))).ToDictionary();
+        var submitted = await submitJob.HandleAsync(new SubmitJobRequest(userId, tool.Key, [], form.Parameters) { Uploads = uploads }, CancellationToken.None);
         return submitted.Job is { } job
-            ? Results.Json(View(job, submitted.QueuePosition), statusCode: StatusCodes.Status201Created)
-            : Refusal(submitted);
+            ? (Results.Json(View(job, submitted.QueuePosition), statusCode: StatusCodes.Status201Created), false)
+            : (Refusal(submitted), true);
     }
+
+    /// <summary>A submission's form as it was read: each file received under the storage root, the upload ids, the parameters.</summary>
+    private sealed class ReceivedForm : IAsyncDisposable
+    {
+        public Dictionary<string, (ReceivedFile File, string? Name)> Files { get; } = [];
+        public Dictionary<string, Guid> Uploads { get; } = [];
+        public Dictionary<string, string?> Parameters { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Received files not stored (the request was refused, or they were stored and moved): nothing stays behind.</summary>
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var (file, _) in Files.Values)
+            {
+                await file.DisposeAsync();
+            }
+        }
+    }
+
+    private const int MaxFieldLength = 64 * 1024;
+
+    /// <summary>
+    /// Reads the multipart body section by section: a file goes straight into a received file (at most one byte past its
+    /// input's limit); a text field named after an input is an upload id the person stored before; any other is a parameter.
+    /// </summary>
+    private static async Task<IResult?> ReadFormAsync(HttpContext context, ToolDefinition tool, string boundary, StoreInput storeInput, ReceivedForm form)
+    {
+        var reader = new MultipartReader(boundary, context.Request.Body);
+        try
+        {
+            while (await reader.ReadNextSectionAsync(context.RequestAborted) is { } section)
+            {
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase)
+                    || HeaderUtilities.RemoveQuotes(disposition.Name).ToString() is not { Length: > 0 } name)
+                {
+                    return Problem(StatusCodes.Status400BadRequest, SubmitErrors.InputInvalid, "The form could not be read: a part has no field name.");
+                }
+
+                var input = tool.Inputs.FirstOrDefault(i => i.Key == name);
+                if (disposition.IsFileDisposition())
+                {
+                    if (input is null)
+                    {
+                        return Problem(StatusCodes.Status400BadRequest, SubmitErrors.InputInvalid, $"The tool '{tool.Key}' has no input '{name}'.");
+                    }
+
+                    if (form.Files.ContainsKey(name) || form.Uploads.ContainsKey(name))
+                    {
+                        return Problem(StatusCodes.Status400BadRequest, SubmitErrors.InputInvalid, $"The input '{name}' was sent more than once.");
+                    }
+
+                    var received = await storeInput.ReceiveAsync(input, section.Body, input.MaxBytes, context.RequestAborted);
+                    form.Files[name] = (received, HeaderUtilities.RemoveQuotes(disposition.FileName.HasValue ? disposition.FileName : disposition.FileNameStar).ToString());
+                    if (Core.Storage.MediaInspector.CheckSize(input, received.Length) is { } wrongSize)
+                    {
+                        return Problem(wrongSize.Code == "INPUT_TOO_LARGE" ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest,
+                            wrongSize.Code, $"{name}: {wrongSize.Message}");
+                    }
+
+                    continue;
+                }
+
+                var value = await ReadFieldAsync(section.Body, context.RequestAborted);
+                if (value is null)
+                {
+                    return Problem(StatusCodes.Status400BadRequest, SubmitErrors.InputInvalid, $"The field '{name}' is longer than {MaxFieldLength / 1024} KB.");
+                }
+
+                if (input is not null)
+                {
+                    if (!Guid.TryParse(value, out var uploadId) || !form.Uploads.TryAdd(name, uploadId) || form.Files.ContainsKey(name))
+                    {
+                        return Problem(StatusCodes.Status400BadRequest, SubmitErrors.InputInvalid, $"The input '{name}' must be one file or one upload id.");
+                    }
+                }
+                else if (name != "__RequestVerificationToken" && !form.Parameters.TryAdd(name, value))
+                {
+                    return Problem(StatusCodes.Status400BadRequest, SubmitErrors.ParameterInvalid, $"The parameter '{name}' was sent more than once.");
+                }
+            }
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return TooLarge(tool.Inputs.Sum(i => i.MaxBytes) + 256 * 1024);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or BadHttpRequestException)
+        {
+            return Problem(StatusCodes.Status400BadRequest, SubmitErrors.InputInvalid, $"The form could not be read: {ex.Message}");
+        }
+
+        return null;
+    }
+
+    /// <summary>A text field, UTF-8, or null when it is longer than <see cref="MaxFieldLength"/>.</summary>
+    private static async Task<string?> ReadFieldAsync(Stream body, CancellationToken cancellationToken)
+    {
+        using var reader = new StreamReader(body, System.Text.Encoding.UTF8);
+        var buffer = new char[MaxFieldLength + 1];
+        var length = 0;
+        int read;
+        while (length < buffer.Length && (read = await reader.ReadAsync(buffer.AsMemory(length), cancellationToken)) > 0)
+        {
+            length += read;
+        }
+
+        return length > MaxFieldLength ? null : new string(buffer, 0, length);
+    }
+
+    private static IResult TooLarge(long limit) =>
+        Problem(StatusCodes.Status413PayloadTooLarge, "INPUT_TOO_LARGE", $"The request is larger than this tool accepts ({limit / (1024 * 1024)} MB).");
 
     private static IResult Refusal(SubmitJobResult refused) => Problem(refused.ErrorCode switch
     {

@@ -12,7 +12,6 @@ public sealed class JobRunnerFactory(IServiceProvider services)
         tool,
         userId,
         services.GetRequiredService<JobQueries>(),
-        services.GetRequiredService<StoreInput>(),
         services.GetRequiredService<SubmitJob>(),
         services.GetRequiredService<CancelJob>(),
         services.GetRequiredService<ReconcileJob>(),

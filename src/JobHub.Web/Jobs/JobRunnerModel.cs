@@ -2,6 +2,7 @@ using JobHub.Core.Jobs;
 using JobHub.Core.Limits;
 using JobHub.Core.Storage;
 using JobHub.Core.Tools;
+using JobHub.Web.RateLimiting;
 using JobHub.Web.Realtime;
 
 namespace JobHub.Web.Jobs;
@@ -24,8 +25,16 @@ public enum RunnerPhase
     Finished,
 }
 
-/// <summary>A file the user picked: its name, declared size and content type, and how to read it.</summary>
-public sealed record UploadItem(string InputKey, string FileName, long Size, string ContentType, Func<long, Stream> OpenRead);
+/// <summary>A file chosen in a drop zone, as the browser describes it (app.js <c>jobhub.drops</c>): its bytes stay in the browser.</summary>
+public sealed record PickedFile(string Name, long Size, string ContentType);
+
+/// <summary>
+/// A file the user picked: its name, size and declared type as the browser tells them, and how to send it. The bytes never
+/// pass through the circuit: the browser sends them to the upload endpoint (<see cref="UploadEndpoints"/>), reporting the
+/// bytes sent so far, and the answer names the stored upload.
+/// </summary>
+public sealed record UploadItem(string InputKey, string FileName, long Size, string ContentType,
+    Func<Action<long>, CancellationToken, Task<UploadAnswer>> SendAsync);
 
 /// <summary>
 /// A message for the user: a resource key, localized by the page, with the values it names (which input, what the
@@ -79,7 +88,6 @@ public sealed class JobRunnerModel(
     ToolDefinition tool,
     Guid userId,
     JobQueries queries,
-    StoreInput storeInput,
     SubmitJob submitJob,
     CancelJob cancelJob,
     ReconcileJob reconcileJob,
@@ -204,15 +212,15 @@ public sealed class JobRunnerModel(
                 return false;
             }
 
-            var stored = await UploadAsync(files, cancellationToken);
-            if (stored is null)
+            var uploads = await UploadAsync(files, cancellationToken);
+            if (uploads is null)
             {
                 return false;
             }
 
             Phase = RunnerPhase.Submitting;
             Notify();
-            var result = await submitJob.HandleAsync(new SubmitJobRequest(userId, tool.Key, stored, parameters), cancellationToken);
+            var result = await submitJob.HandleAsync(new SubmitJobRequest(userId, tool.Key, [], parameters) { Uploads = uploads }, cancellationToken);
             if (!result.Succeeded)
             {
                 await RefuseAsync(result, cancellationToken);
@@ -224,7 +232,7 @@ public sealed class JobRunnerModel(
             await SettleAsync(cancellationToken);
             return true;
         }
-        catch (Exception ex) when (ex is IOException or InvalidOperationException or TimeoutException || ex is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or TimeoutException or Microsoft.JSInterop.JSException || ex is OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             Error = new RunnerMessage("Error_UPLOAD_FAILED", ex.Message);
             Phase = RunnerPhase.Ready;
@@ -275,44 +283,64 @@ public sealed class JobRunnerModel(
             : null;
     }
 
-    private async Task<List<StoredInput>?> UploadAsync(IReadOnlyList<UploadItem> files, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends every file at once (each to the upload endpoint, from the browser), the progress over all of them; returns the
+    /// upload ids, or null with the first refusal shown.
+    /// </summary>
+    private async Task<Dictionary<string, Guid>?> UploadAsync(IReadOnlyList<UploadItem> files, CancellationToken cancellationToken)
     {
         Phase = RunnerPhase.Uploading;
         UploadProgress = 0;
         Notify();
         var total = Math.Max(1, files.Sum(f => f.Size));
-        long done = 0;
-        var stored = new List<StoredInput>();
-        foreach (var file in files)
+        var sent = new long[files.Count];
+        var answers = await Task.WhenAll(files.Select(async (file, index) =>
         {
-            var input = tool.Inputs.First(i => i.Key == file.InputKey);
-            await using var source = file.OpenRead(input.MaxBytes);
-            var before = done;
-            long reported = 0;
-            await using var counting = new ReadCountingStream(source, read =>
+            void Report(long bytes)
             {
-                if (read - reported >= 256 * 1024 || read == file.Size)
-                {
-                    reported = read;
-                    UploadProgress = Math.Min(1, (double)(before + read) / total);
-                    Notify();
-                }
-            });
-            var result = await storeInput.HandleAsync(userId, tool.Key, file.InputKey, counting, file.FileName, input.MaxBytes, cancellationToken);
-            if (result.Input is null)
-            {
-                Error = RunnerMessage.ForInput(result.ErrorCode!, input, result.ErrorArguments);
-                Phase = RunnerPhase.Ready;
+                sent[index] = Math.Min(bytes, file.Size);
+                UploadProgress = Math.Min(1, (double)sent.Sum() / total);
                 Notify();
+            }
+
+            var answer = await file.SendAsync(Report, cancellationToken);
+            Report(file.Size); // answered: all of it was sent, whether or not its last report came first
+            return answer;
+        }));
+
+        var uploads = new Dictionary<string, Guid>();
+        foreach (var (file, answered) in files.Zip(answers))
+        {
+            var answer = answered ?? new UploadAnswer(null, "UPLOAD_FAILED");
+            if (answer.UploadId is { } id)
+            {
+                uploads[file.InputKey] = id;
+                continue;
+            }
+
+            var input = tool.Inputs.First(i => i.Key == file.InputKey);
+            var arguments = answer.Arguments ?? [];
+            if (answer.Code == RateLimitPolicies.RateLimitedCode)
+            {
+                Error = new RunnerMessage("RateLimited", (answer.RetryAfter ?? 1).ToString(System.Globalization.CultureInfo.CurrentCulture));
+            }
+            else if (answer.Code is { } code && (code.StartsWith("INPUT_", StringComparison.Ordinal) || code.StartsWith("UPLOADS_", StringComparison.Ordinal)))
+            {
+                Error = RunnerMessage.ForInput(code, input, arguments);
+            }
+            else
+            {
+                await RefuseAsync(SubmitJobResult.Rejected(answer.Code ?? "UPLOAD_FAILED", answer.Message ?? "", [.. arguments]), cancellationToken);
                 return null;
             }
 
-            done += file.Size;
-            stored.Add(result.Input);
+            Phase = RunnerPhase.Ready;
+            Notify();
+            return null;
         }
 
         UploadProgress = 1;
-        return stored;
+        return uploads;
     }
 
     /// <summary>A change of one of this user's jobs (or a resync after the realtime connection came back).</summary>

@@ -15,6 +15,7 @@ public static class RateLimitPolicies
     public const string Webhook = "webhook";
     public const string Api = "api";
     public const string Submit = "api-submit";
+    public const string Upload = "upload";
     public const string Check = "api-check";
     public const string Heartbeat = "api-heartbeat";
     public const string PasswordReset = "password-reset";
@@ -32,6 +33,7 @@ public static class RateLimitPolicies
             Add(options, Webhook, context => [RateLimitKey.Address(nameof(RateLimitOptions.Webhook), context.Connection.RemoteIpAddress)]);
             Add(options, PasswordReset, context => [RateLimitKey.Address(nameof(RateLimitOptions.PasswordReset), context.Connection.RemoteIpAddress)]);
             Add(options, Api, context => [ForUser(context, nameof(RateLimitOptions.Api))]);
+            Add(options, Upload, context => [ForUser(context, nameof(RateLimitOptions.Upload))]);
             Add(options, DataExport, context => [ForUser(context, nameof(RateLimitOptions.DataExport))]);
             // An endpoint has one policy: the API's own limit is counted again in each of these.
             Add(options, Submit, context => [ForUser(context, nameof(RateLimitOptions.Api)), ForUser(context, nameof(RateLimitOptions.Submit))]);

@@ -72,8 +72,7 @@ window.jobhub = {
   // it, its dimensions and, for a video, its duration. A file the browser cannot open (a format it does not play) has
   // no preview; the server still checks it by its content.
   preview: async inputId => {
-    const input = document.getElementById(inputId);
-    const file = input && input.files && input.files[0];
+    const file = jobhub.drops.files[inputId];
     if (!file) {
       return null;
     }
@@ -105,6 +104,78 @@ window.jobhub = {
     video.src = url;
   }),
   forget: url => { if (url) URL.revokeObjectURL(url); },
+  // The files chosen in the tool page's drop zones, by file input id. They are kept here, not in the inputs: the page's
+  // interactive render replaces the inputs, so a file chosen before it would be lost. A zone attaches once interactive
+  // (FileDrop) and is told of a file chosen before; Run sends each file from here to the upload endpoint.
+  drops: {
+    files: {},
+    zones: {},
+    describe: file => ({ name: file.name, size: file.size, contentType: file.type || '' }),
+    attach: (inputId, zone) => {
+      jobhub.drops.zones[inputId] = zone;
+      const drop = document.getElementById(inputId)?.closest('.jobhub-drop');
+      if (drop && drop.dataset.picked === 'early') {
+        drop.dataset.picked = 'yes';
+      }
+      const file = jobhub.drops.files[inputId];
+      return file ? jobhub.drops.describe(file) : null;
+    },
+    detach: inputId => {
+      delete jobhub.drops.zones[inputId];
+      delete jobhub.drops.files[inputId];
+    },
+    picked: input => {
+      const file = input.files && input.files[0];
+      if (!file) {
+        return; // the chooser was closed without a choice: the file chosen before stays
+      }
+      jobhub.drops.files[input.id] = file;
+      const zone = jobhub.drops.zones[input.id];
+      if (zone) {
+        zone.invokeMethodAsync('Picked', jobhub.drops.describe(file)).catch(() => {});
+      } else {
+        // Not interactive yet: the zone says the file is kept (FileDrop's "kept" line), and takes it once attached.
+        const drop = input.closest('.jobhub-drop');
+        if (drop) {
+          drop.dataset.picked = 'early';
+        }
+      }
+    },
+    // Sends the chosen file as the request body, with the browser's own progress (at most ten reports a second), and
+    // answers what the endpoint answered (UploadEndpoints' UploadAnswer); never throws.
+    upload: (inputId, url, token, runner, inputKey) => new Promise(done => {
+      const file = jobhub.drops.files[inputId];
+      if (!file) {
+        done({ uploadId: null, code: 'INPUT_MISSING', arguments: [] });
+        return;
+      }
+      const request = new XMLHttpRequest();
+      request.open('POST', `${url}?name=${encodeURIComponent(file.name)}`);
+      request.setRequestHeader('RequestVerificationToken', token || '');
+      request.setRequestHeader('Content-Type', file.type || 'application/octet-stream');
+      let reported = 0;
+      request.upload.onprogress = event => {
+        const now = performance.now();
+        if (now - reported >= 100 || event.loaded === event.total) {
+          reported = now;
+          runner.invokeMethodAsync('UploadProgress', inputKey, event.loaded).catch(() => {});
+        }
+      };
+      request.onload = () => {
+        let answer = null;
+        try {
+          answer = JSON.parse(request.responseText);
+        } catch {
+          // not JobHub's JSON (a proxy's page, or no session any more): said as such
+        }
+        const unanswered = { code: request.status === 401 ? 'USER_UNKNOWN' : 'UPLOAD_FAILED', message: `HTTP ${request.status}` };
+        const wait = Number(request.getResponseHeader('Retry-After'));
+        done({ uploadId: null, arguments: [], ...(answer || unanswered), retryAfter: wait > 0 ? wait : null });
+      };
+      request.onerror = request.onabort = request.ontimeout = () => done({ uploadId: null, code: 'UPLOAD_FAILED', arguments: [] });
+      request.send(file);
+    }),
+  },
   // Asked when a job is run (a click: browsers only ask then): may JobHub say when the job ends?
   askToNotify: () => {
     if ('Notification' in window && Notification.permission === 'default') {
@@ -132,6 +203,13 @@ window.jobhub = {
     }
   },
 };
+
+// A file chosen, dropped or pasted in a drop zone, from the first moment the page is shown (interactive or not).
+document.addEventListener('change', event => {
+  if (event.target instanceof HTMLInputElement && event.target.classList.contains('jobhub-drop-input')) {
+    jobhub.drops.picked(event.target);
+  }
+}, true);
 
 // An image pasted anywhere on a tool page goes into its first image input that is still empty (else its first), as if
 // it had been chosen there: the page previews and checks it the same way.

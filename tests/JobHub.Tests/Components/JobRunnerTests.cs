@@ -1,7 +1,6 @@
 using Bunit;
 using JobHub.Core.Jobs;
 using JobHub.Simulator;
-using Microsoft.AspNetCore.Components.Forms;
 using MudBlazor;
 using JobHub.Web.Components.Jobs;
 using JobHub.Web.Jobs;
@@ -17,11 +16,16 @@ namespace JobHub.Tests.Components;
 /// </summary>
 public sealed class JobRunnerTests : EngineComponentTests
 {
-    private IRenderedComponent<JobRunner> RenderFor(Guid user, string toolKey = "pose-changer")
+    private IRenderedComponent<JobRunner> RenderFor(Guid user, string toolKey = "pose-changer", bool interactive = true)
     {
         SignIn(user);
+        Interactive(interactive);
         return Ui.Render<JobRunner>(ps => ps.Add(p => p.ToolKey, toolKey));
     }
+
+    /// <summary>The page's circuit, or (false) the page as prerendered before its circuit is up.</summary>
+    private void Interactive(bool interactive = true) =>
+        Ui.SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo(interactive ? "Server" : "Static", interactive));
 
     private static void WaitForPhase(IRenderedComponent<JobRunner> cut, RunnerPhase phase) =>
         cut.WaitForAssertion(() => Assert.Equal(phase.ToString(), cut.Find(".jobhub-runner").GetAttribute("data-phase")), TimeSpan.FromSeconds(10));
@@ -41,33 +45,102 @@ public sealed class JobRunnerTests : EngineComponentTests
         Assert.Empty(cut.FindAll("#job"));
     }
 
+    /// <summary>
+    /// What the browser's upload would answer for each input (app.js <c>jobhub.drops.upload</c>): the files are stored for the
+    /// user first, as the upload endpoint does, and each call answers its input's upload id when the test says.
+    /// </summary>
+    private async Task<Dictionary<string, JSRuntimeInvocationHandler<UploadAnswer>>> UploadsAsync(Guid user, string toolKey = "pose-changer")
+    {
+        var handlers = new Dictionary<string, JSRuntimeInvocationHandler<UploadAnswer>>();
+        var shade = 0;
+        foreach (var input in ComponentContext.Catalog.Find(toolKey)!.Inputs)
+        {
+            var stored = await H.StoreInput.HandleAsync(user, toolKey, input.Key, new MemoryStream(SampleMedia.Png(64, 64, ++shade)), "p.png", long.MaxValue, default);
+            var key = input.Key;
+            var handler = Ui.JSInterop.Setup<UploadAnswer>("jobhub.drops.upload", call => (string?)call.Arguments[4] == key);
+            handler.SetResult(UploadAnswer.From(stored));
+            handlers[key] = handler;
+        }
+
+        return handlers;
+    }
+
+    private static Task PickAsync(IRenderedComponent<JobRunner> cut, int zone, string name, int size = 1000) =>
+        cut.InvokeAsync(() => cut.FindComponents<FileDrop>()[zone].Instance.Picked(new PickedFile(name, size, "image/png")));
+
     [Fact]
-    public async Task Uploading_ShowsItsProgress_WithTheFormWaiting_ThenTheJobStarts()
+    public async Task Uploading_GoesFromTheBrowserToTheUploadEndpoint_WithItsProgress_ThenTheJobStarts()
     {
         var user = await H.CreateUserAsync(10);
+        var person = Ui.JSInterop.Setup<UploadAnswer>("jobhub.drops.upload", call => (string?)call.Arguments[4] == "person"); // answers when the test says
+        var stored = await H.StoreInput.HandleAsync(user, "pose-changer", "person", new MemoryStream(SampleMedia.Png(64, 64)), "p.png", long.MaxValue, default);
+        var pose = await H.StoreInput.HandleAsync(user, "pose-changer", "pose", new MemoryStream(SampleMedia.Png(64, 64, 1)), "p.png", long.MaxValue, default);
+        Ui.JSInterop.Setup<UploadAnswer>("jobhub.drops.upload", call => (string?)call.Arguments[4] == "pose").SetResult(UploadAnswer.From(pose));
         var cut = RenderFor(user);
         WaitForPhase(cut, RunnerPhase.Ready);
-        var person = new GatedFile("person.png", SampleMedia.Png(64, 64)); // its bytes wait until the test lets them through
-        var pose = new GatedFile("pose.png", SampleMedia.Png(64, 64, 1));
-        pose.Open();
-        var drops = cut.FindComponents<FileDrop>();
-        await cut.InvokeAsync(() => drops[0].Instance.OnPicked.InvokeAsync((person, null)));
-        await cut.InvokeAsync(() => drops[1].Instance.OnPicked.InvokeAsync((pose, null)));
+        await PickAsync(cut, 0, "person.png", 3000);
+        await PickAsync(cut, 1, "pose.png", 1000);
 
         var running = cut.Find("form#tool-form").SubmitAsync();
 
         WaitForPhase(cut, RunnerPhase.Uploading);
-        Assert.Equal("0", cut.Find("#upload-progress").GetAttribute("data-progress"));
-        Assert.Contains("0%", cut.Find("#upload-progress").TextContent);
+        cut.WaitForAssertion(() => Assert.Equal("25", cut.Find("#upload-progress").GetAttribute("data-progress"))); // the pose's answer came at once
         Assert.True(cut.Find("button#run").HasAttribute("disabled"));
+        var call = default(JSRuntimeInvocation);
+        cut.WaitForAssertion(() => call = Assert.Single(Ui.JSInterop.Invocations["jobhub.drops.upload"], c => (string?)c.Arguments[4] == "person"));
+        Assert.Equal(("input-person", "/uploads/pose-changer/person", FixedAntiforgery.Token), ((string?)call.Arguments[0], (string?)call.Arguments[1], (string?)call.Arguments[2]));
         Assert.Null(await H.Services.GetRequiredService<JobQueries>().ActiveAsync(user)); // nothing created yet
 
-        person.Open();
+        // The browser's own progress, reported as it sends: the pose's 1000 bytes are done (answered), 2000 of the person's 3000.
+        await cut.InvokeAsync(() => cut.Instance.UploadProgress("person", 2000));
+        cut.WaitForAssertion(() => Assert.Equal("75", cut.Find("#upload-progress").GetAttribute("data-progress")));
+        Assert.Contains("75%", cut.Find("#upload-progress").TextContent);
+
+        person.SetResult(UploadAnswer.From(stored));
         await running;
 
         WaitForPhase(cut, RunnerPhase.Active);
-        Assert.NotNull(await H.Services.GetRequiredService<JobQueries>().ActiveAsync(user));
+        var job = await H.Services.GetRequiredService<JobQueries>().ActiveAsync(user);
+        Assert.Equal(new[] { stored.Input!.StoredName, pose.Input!.StoredName }.Order(), job!.InputFiles.Select(i => i.StoredName).Order());
         Assert.Empty(cut.FindAll("#upload-progress"));
+    }
+
+    [Fact]
+    public async Task AnUploadTheEndpointRefused_IsExplainedInThePagesLanguage_AndNoJobIsCreated()
+    {
+        var user = await H.CreateUserAsync(10);
+        Ui.JSInterop.Setup<UploadAnswer>("jobhub.drops.upload", call => (string?)call.Arguments[4] == "person")
+            .SetResult(new UploadAnswer(null, "INPUT_WRONG_TYPE", "The file is MP4; accepted: JPEG, PNG, WebP.", ["MP4", "JPEG, PNG, WebP"]));
+        Ui.JSInterop.Setup<UploadAnswer>("jobhub.drops.upload", call => (string?)call.Arguments[4] == "pose")
+            .SetResult(new UploadAnswer(null, "RATE_LIMITED", "Too many requests.") { RetryAfter = 42 });
+        var cut = RenderFor(user);
+        WaitForPhase(cut, RunnerPhase.Ready);
+        await PickAsync(cut, 0, "person.png");
+        await PickAsync(cut, 1, "pose.png");
+
+        await cut.Find("form#tool-form").SubmitAsync();
+
+        WaitForPhase(cut, RunnerPhase.Ready);
+        Assert.Contains("MP4", cut.Find("#runner-error").TextContent);
+        Assert.Contains("JPEG, PNG, WebP", cut.Find("#runner-error").TextContent);
+        Assert.Null(await H.Services.GetRequiredService<JobQueries>().ActiveAsync(user));
+        Assert.Equal(10, await H.BalanceAsync(user));
+    }
+
+    [Fact]
+    public async Task BeforeThePageIsInteractive_RunSaysItIsGettingReady_TakesNoClick_AndAFileChosenIsSaidToBeKept()
+    {
+        var user = await H.CreateUserAsync(10);
+        var cut = RenderFor(user, "image-upscaler", interactive: false);
+
+        WaitForPhase(cut, RunnerPhase.Ready);
+        Assert.True(cut.Find("button#run").HasAttribute("disabled"));
+        Assert.Equal("no", cut.Find("button#run").GetAttribute("data-ready"));
+        Assert.Contains("Getting ready", cut.Find("button#run").TextContent);
+        Assert.NotEmpty(cut.FindAll("#tool-form button.mud-chip"));
+        Assert.All(cut.FindAll("#tool-form button.mud-chip"), chip => Assert.True(chip.HasAttribute("disabled"))); // no choice is lost either
+        Assert.False(cut.Find("input#input-image").HasAttribute("disabled")); // a file can be chosen: the browser keeps it
+        Assert.Contains("checked as soon as the page is ready", cut.Find("#kept-image").TextContent);
     }
 
     [Fact]
@@ -120,6 +193,7 @@ public sealed class JobRunnerTests : EngineComponentTests
         Assert.Equal(JobStatus.Queued, mine.Status);
 
         SignIn(user);
+        Interactive();
         var dialogs = Ui.Render<MudDialogProvider>();
         var cut = Ui.Render<JobRunner>(ps => ps.Add(p => p.ToolKey, "pose-changer"));
 
@@ -206,9 +280,8 @@ public sealed class JobRunnerTests : EngineComponentTests
         Assert.Contains("paste", cut.Find("#drop-person").TextContent);
         Assert.Equal("image", cut.Find("input#input-person").GetAttribute("data-paste"));
 
-        var inputs = cut.FindComponents<InputFile>();
-        inputs[0].UploadFiles(InputFileContent.CreateFromBinary(SampleMedia.Png(4, 4), "person.png", contentType: "image/png"));
-        inputs[1].UploadFiles(InputFileContent.CreateFromBinary(SampleMedia.Png(4, 4, 2), "pose.png", contentType: "image/png"));
+        await PickAsync(cut, 0, "person.png");
+        await PickAsync(cut, 1, "pose.png");
 
         cut.WaitForAssertion(() => Assert.Equal("blob:pose", cut.Find("img#preview-pose").GetAttribute("src")));
         Assert.Contains("640 × 480 px", cut.Find("#facts-pose").TextContent);
@@ -232,11 +305,9 @@ public sealed class JobRunnerTests : EngineComponentTests
         Ui.JSInterop.Setup<FileDrop.FilePreview?>("jobhub.preview", "input-pose").SetResult(new("blob:pose", 640, 480, null));
         var cut = RenderFor(user);
         WaitForPhase(cut, RunnerPhase.Ready);
-        var inputs = cut.FindComponents<InputFile>();
-        inputs[1].UploadFiles(InputFileContent.CreateFromBinary(SampleMedia.Png(64, 64, 2), "pose.png", contentType: "image/png"));
-        var person = new GatedFile("person.png", SampleMedia.Png(64, 64));
-        person.Open();
-        var picking = cut.InvokeAsync(() => inputs[0].Instance.OnChange.InvokeAsync(new InputFileChangeEventArgs([person])));
+        await UploadsAsync(user);
+        await PickAsync(cut, 1, "pose.png");
+        var picking = cut.InvokeAsync(() => cut.FindComponents<FileDrop>()[0].Instance.Picked(new PickedFile("person.png", 1000, "image/png")));
 
         var running = cut.Find("form#tool-form").SubmitAsync();
 
@@ -279,50 +350,5 @@ public sealed class JobRunnerTests : EngineComponentTests
         WaitForPhase(cut, RunnerPhase.Active);
         Assert.Equal("/tools/pose-changer", cut.Find("#other-tool-job a").GetAttribute("href"));
         Assert.Empty(cut.FindAll("#tool-form"));
-    }
-}
-
-/// <summary>A chosen file whose bytes are held back until <see cref="Open"/>: an upload that is still under way.</summary>
-internal sealed class GatedFile(string name, byte[] content) : IBrowserFile
-{
-    private readonly TaskCompletionSource gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    public string Name => name;
-
-    public DateTimeOffset LastModified => DateTimeOffset.UtcNow;
-
-    public long Size => content.Length;
-
-    public string ContentType => "image/png";
-
-    public void Open() => gate.TrySetResult();
-
-    public Stream OpenReadStream(long maxAllowedSize = 512000, CancellationToken cancellationToken = default) => new GatedStream(content, gate.Task);
-
-    private sealed class GatedStream(byte[] content, Task opened) : MemoryStream(content, writable: false)
-    {
-        public override async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-        {
-            await opened.WaitAsync(cancellationToken);
-            return await base.ReadAsync(buffer, offset, count, cancellationToken);
-        }
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            await opened.WaitAsync(cancellationToken);
-            return await base.ReadAsync(buffer, cancellationToken);
-        }
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            opened.Wait();
-            return base.Read(buffer, offset, count);
-        }
-
-        public override int Read(Span<byte> buffer)
-        {
-            opened.Wait();
-            return base.Read(buffer);
-        }
     }
 }

@@ -7,7 +7,7 @@ namespace JobHub.Tests.Infrastructure;
 public static class TestRateLimits
 {
     public static readonly IReadOnlyDictionary<string, string?> Generous = new[]
-        { "SignIn", "SignInPerAccount", "SignUp", "PasswordReset", "PasswordResetPerAddress", "DataExport", "AccountPassword", "Submit", "Check", "Heartbeat", "Api", "Webhook" }
+        { "SignIn", "SignInPerAccount", "SignUp", "PasswordReset", "PasswordResetPerAddress", "DataExport", "AccountPassword", "Submit", "Upload", "Check", "Heartbeat", "Api", "Webhook" }
         .Select(rule => KeyValuePair.Create($"JobHub:RateLimits:{rule}:PermitLimit", (string?)"1000000"))
         .Append(KeyValuePair.Create("JobHub:RateLimits:CheckCooldown", (string?)"00:00:00"))
         .ToDictionary();

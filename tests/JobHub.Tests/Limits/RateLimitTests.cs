@@ -302,7 +302,7 @@ public sealed partial class RateLimitTests
         var tool = hub.Services.GetRequiredService<JobHub.Core.Tools.ToolCatalog>().Find("pose-changer")!;
         var model = scope.ServiceProvider.GetRequiredService<JobRunnerFactory>().Create(tool, user);
         await model.InitializeAsync();
-        Assert.False(await model.RunAsync(PoseUploads(), new Dictionary<string, string?>()));
+        Assert.False(await model.RunAsync(TestUploads.Pose(hub.Services.GetRequiredService<StoreInput>(), user), new Dictionary<string, string?>()));
 
         Assert.Equal("RateLimited", model.Error?.Key);
         Assert.True(int.Parse(model.Error!.Arguments[0]) >= 1);
@@ -403,12 +403,6 @@ public sealed partial class RateLimitTests
 
         return content;
     }
-
-    private static IReadOnlyList<UploadItem> PoseUploads() =>
-    [
-        new("person", "person.png", SampleMedia.Png(40, 30, 1).Length, "image/png", _ => new MemoryStream(SampleMedia.Png(40, 30, 1))),
-        new("pose", "pose.png", SampleMedia.Png(40, 30, 2).Length, "image/png", _ => new MemoryStream(SampleMedia.Png(40, 30, 2))),
-    ];
 
     private static int StoredInputs(LiveJobHub hub)
     {

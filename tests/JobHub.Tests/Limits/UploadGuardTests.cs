@@ -4,6 +4,7 @@ using JobHub.Bench.Load;
 using JobHub.Core;
 using JobHub.Core.Jobs;
 using JobHub.Core.Limits;
+using JobHub.Core.Storage;
 using JobHub.Core.Tools;
 using JobHub.Simulator;
 using JobHub.Tests.Infrastructure;
@@ -21,17 +22,15 @@ public sealed class UploadGuardTests
 {
     private static MemoryStream Png(int shade = 1) => new(SampleMedia.Png(40, 30, shade));
 
-    private static int StoredFiles(IServiceProvider services)
-    {
-        var inputs = Path.Combine(services.GetRequiredService<IOptions<JobHubOptions>>().Value.StorageRoot!, "inputs");
-        return Directory.Exists(inputs) ? Directory.EnumerateFiles(inputs, "*", SearchOption.AllDirectories).Count() : 0;
-    }
+    /// <summary>Inputs in place (not those still arriving in <see cref="LocalFileStorage.ReceivingFolder"/>).</summary>
+    private static int StoredFiles(IServiceProvider services) =>
+        Files(services, "inputs").Length - Files(services, LocalFileStorage.ReceivingFolder).Length;
 
-    private static IReadOnlyList<UploadItem> PoseUploads() =>
-    [
-        new("person", "person.png", SampleMedia.Png(40, 30, 1).Length, "image/png", _ => Png(1)),
-        new("pose", "pose.png", SampleMedia.Png(40, 30, 2).Length, "image/png", _ => Png(2)),
-    ];
+    private static string[] Files(IServiceProvider services, string folder)
+    {
+        var path = Path.Combine(services.GetRequiredService<IOptions<JobHubOptions>>().Value.StorageRoot!, folder);
+        return Directory.Exists(path) ? Directory.GetFiles(path, "*", SearchOption.AllDirectories) : [];
+    }
 
     private static JobRunnerModel Runner(IServiceProvider services, Guid user) =>
         services.GetRequiredService<JobRunnerFactory>().Create(services.GetRequiredService<ToolCatalog>().Find("pose-changer")!, user);
@@ -41,7 +40,8 @@ public sealed class UploadGuardTests
     {
         await using var h = await EngineHarness.CreateAsync(configure: services => services.AddSingleton<JobRunnerFactory>()
             .AddSingleton<JobHub.Web.Realtime.JobNotifications>());
-        var poor = Runner(h.Services, await h.CreateUserAsync(1));
+        var poorUser = await h.CreateUserAsync(1);
+        var poor = Runner(h.Services, poorUser);
         await poor.InitializeAsync();
         var busyUser = await h.CreateUserAsync(100);
         var busy = Runner(h.Services, busyUser);
@@ -49,9 +49,10 @@ public sealed class UploadGuardTests
         await h.SubmitAsync(busyUser, "virtual-try-on");
         var files = StoredFiles(h.Services);
 
-        Assert.False(await poor.RunAsync(PoseUploads(), new Dictionary<string, string?>()));
+        var store = h.StoreInput;
+        Assert.False(await poor.RunAsync(TestUploads.Pose(store, poorUser), new Dictionary<string, string?>()));
         Assert.Equal("Error_" + SubmitErrors.InsufficientCredits, poor.Error?.Key);
-        Assert.False(await busy.RunAsync(PoseUploads(), new Dictionary<string, string?>()));
+        Assert.False(await busy.RunAsync(TestUploads.Pose(store, busyUser), new Dictionary<string, string?>()));
         Assert.Equal("Error_" + SubmitErrors.ActiveJobExists, busy.Error?.Key);
         Assert.Equal(files, StoredFiles(h.Services));
     }
@@ -64,7 +65,8 @@ public sealed class UploadGuardTests
         var cookies = new CookieContainer();
         using var http = ApiSession.Create(hub.BaseAddress, cookies);
         Assert.True(await ApiSession.SignInAsync(http, cookies, email, new LoadPlan().Password));
-        Assert.Equal(HttpStatusCode.Created, (await http.PostAsync("api/tools/pose-changer/jobs", PoseForm())).StatusCode);
+        using var created = await http.PostAsync("api/tools/pose-changer/jobs", PoseForm());
+        Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
         var files = StoredFiles(hub.Services);
 
         using var refused = await http.PostAsync("api/tools/virtual-try-on/jobs", TryOnForm());
@@ -165,6 +167,7 @@ public sealed class UploadGuardTests
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
         Assert.Equal(0, StoredFiles(h.Services));
+        Assert.Single(Files(h.Services, LocalFileStorage.ReceivingFolder)); // the one still waiting its turn; the cancelled one's is gone
         release.SetResult();
         Assert.NotNull((await holding).Input);
     }

@@ -20,15 +20,18 @@ public sealed class JobRunnerModelTests : IAsyncLifetime
 
     private ToolDefinition Tool(string key = "pose-changer") => h.Services.GetRequiredService<ToolCatalog>().Find(key)!;
 
-    private JobRunnerModel Model(Guid user, string tool = "pose-changer") => new(Tool(tool), user,
-        h.Services.GetRequiredService<JobQueries>(), h.StoreInput, h.Submit, h.Cancel, h.Reconcile,
+    private JobRunnerModel Model(Guid user, string tool = "pose-changer") => new(Tool(tool), sender = user,
+        h.Services.GetRequiredService<JobQueries>(), h.Submit, h.Cancel, h.Reconcile,
         h.Services.GetRequiredService<QueueHeartbeat>(), h.Queue, h.Services.GetRequiredService<RunTimes>(),
         h.Services.GetRequiredService<JobHub.Core.Limits.RateLimits>(), h.MaxConcurrent, h.Clock);
 
-    private static UploadItem File(string key, byte[] bytes, string type = "image/png", Func<Stream>? open = null) =>
-        new(key, $"{key}.png", bytes.Length, type, _ => open?.Invoke() ?? new MemoryStream(bytes));
+    // The user whose page sends the files (each test has one at a time).
+    private Guid sender;
 
-    private static IReadOnlyList<UploadItem> PoseFiles() =>
+    private UploadItem File(string key, byte[] bytes, string type = "image/png", Func<Stream>? open = null, string tool = "pose-changer") =>
+        TestUploads.Item(h.StoreInput, sender, tool, key, bytes, type, open);
+
+    private IReadOnlyList<UploadItem> PoseFiles() =>
         [File("person", SampleMedia.Png(40, 30, 1)), File("pose", SampleMedia.Png(40, 30, 2))];
 
     private static readonly IReadOnlyDictionary<string, string?> NoParameters = new Dictionary<string, string?>();
@@ -176,7 +179,8 @@ public sealed class JobRunnerModelTests : IAsyncLifetime
         Assert.False(await model.RunAsync([File("person", SampleMedia.Png(4, 4)), File("pose", new byte[10], "application/pdf")], NoParameters));
         Assert.Equal("Error_INPUT_TYPE", model.Error!.Key);
 
-        var huge = new UploadItem("pose", "big.png", Tool().Inputs.Single(i => i.Key == "pose").MaxBytes + 1, "image/png", _ => new MemoryStream());
+        var huge = new UploadItem("pose", "big.png", Tool().Inputs.Single(i => i.Key == "pose").MaxBytes + 1, "image/png",
+            (_, _) => throw new InvalidOperationException("a file refused by its size is never sent"));
         Assert.False(await model.RunAsync([File("person", SampleMedia.Png(4, 4)), huge], NoParameters));
         Assert.Equal("Error_INPUT_TOO_LARGE", model.Error!.Key);
 
@@ -235,7 +239,7 @@ public sealed class JobRunnerModelTests : IAsyncLifetime
         var pose = Model(user);
         await pose.InitializeAsync();
 
-        var tryOnFiles = new[] { File("person", SampleMedia.Png(40, 30, 1)), File("clothing", SampleMedia.Png(40, 30, 3)) };
+        var tryOnFiles = new[] { File("person", SampleMedia.Png(40, 30, 1), tool: "virtual-try-on"), File("clothing", SampleMedia.Png(40, 30, 3), tool: "virtual-try-on") };
         Assert.True(await otherTab.RunAsync(tryOnFiles, NoParameters));
 
         // The pose page was open before: its second run is refused with R4 and it now shows the other job.
@@ -351,7 +355,7 @@ public sealed class JobRunnerModelTests : IAsyncLifetime
         await model.InitializeAsync();
         var version = key == "prompt" ? "standard" : "pro";
 
-        Assert.False(await model.RunAsync([File("image", SampleMedia.Png(40, 30))],
+        Assert.False(await model.RunAsync([File("image", SampleMedia.Png(40, 30), tool: "image-upscaler")],
             new Dictionary<string, string?> { ["version"] = version, ["category"] = "people", ["framing"] = "close", [key] = value }));
 
         Assert.Equal(expectedKey, model.Error!.Key);

@@ -633,9 +633,17 @@ namespace JobHub.Core.Persistence.Migrations
                         .HasColumnType("bigint")
                         .HasColumnName("bytes");
 
+                    b.Property<string>("Input")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("input");
+
                     b.Property<DateTime>("StoredAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("stored_at");
+
+                    b.Property<string>("ToolKey")
+                        .HasColumnType("text")
+                        .HasColumnName("tool_key");
 
                     b.Property<Guid>("UserId")
                         .HasColumnType("uuid")
