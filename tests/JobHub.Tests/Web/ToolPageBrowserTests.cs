@@ -360,6 +360,13 @@ public sealed class ToolPageBrowserTests
             Assert.Empty(await page.EvaluateAsync<string[]>(LowContrast, texts));
             await page.ClickAsync("#theme-toggle");
             await Assertions.Expect(page.Locator("html")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("jobhub-dark"));
+            // The colours change through MudBlazor's transitions (the buttons' 250 ms): measured once none is running.
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (await page.EvaluateAsync<int>("() => document.getAnimations().filter(a => a.playState === 'running').length") > 0 && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+
             Assert.Empty(await page.EvaluateAsync<string[]>(LowContrast, texts));
         });
     }
