@@ -13,6 +13,7 @@ public sealed class JobRunnerFactory(IServiceProvider services)
         userId,
         services.GetRequiredService<JobQueries>(),
         services.GetRequiredService<SubmitJob>(),
+        services.GetRequiredService<RunAgain>(),
         services.GetRequiredService<CancelJob>(),
         services.GetRequiredService<ReconcileJob>(),
         services.GetRequiredService<QueueHeartbeat>(),

@@ -89,6 +89,7 @@ public sealed class JobRunnerModel(
     Guid userId,
     JobQueries queries,
     SubmitJob submitJob,
+    RunAgain runAgain,
     CancelJob cancelJob,
     ReconcileJob reconcileJob,
     QueueHeartbeat heartbeat,
@@ -453,6 +454,79 @@ public sealed class JobRunnerModel(
         Notify();
     }
 
+    /// <summary>What "Run again" would run (the ended job's files and settings, its cost and the balance), shown before it runs.</summary>
+    public RunAgainPlan? Again { get; private set; }
+
+    /// <summary>
+    /// "Run again": the ended job's plan is shown to be confirmed; when its files are gone (or the job cannot be run again)
+    /// the form comes back with the same settings and says why the files must be chosen again.
+    /// </summary>
+    public async Task PlanRunAgainAsync(CancellationToken cancellationToken = default)
+    {
+        if (Job is not { } ended || IsActive || IsBusy || JobIsOtherTool)
+        {
+            return;
+        }
+
+        var plan = await runAgain.PlanAsync(userId, ended.Id, cancellationToken);
+        if (plan is { InputsGone: false })
+        {
+            Again = plan;
+            Notify();
+            return;
+        }
+
+        RunAgain();
+        Error = new RunnerMessage("Runner_RunAgainGone");
+        Notify();
+    }
+
+    /// <summary>Runs the shown plan: a new job from copies of the same stored files, charged as any job.</summary>
+    public async Task<bool> ConfirmRunAgainAsync(CancellationToken cancellationToken = default)
+    {
+        if (Again is not { } plan || Interlocked.CompareExchange(ref busy, 1, 0) != 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            if (limits.TryAcquire(RateLimitKey.User(nameof(RateLimitOptions.Submit), userId)) is { Allowed: false } limited)
+            {
+                Error = new RunnerMessage("RateLimited", limited.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.CurrentCulture));
+                Notify();
+                return false;
+            }
+
+            Phase = RunnerPhase.Submitting;
+            Notify();
+            var result = await runAgain.HandleAsync(userId, plan.Job.Id, cancellationToken);
+            Again = null;
+            if (!result.Succeeded)
+            {
+                if (result.ErrorCode == RunAgainErrors.InputsGone)
+                {
+                    RunAgain();
+                    Error = new RunnerMessage("Runner_RunAgainGone");
+                    Notify();
+                    return false;
+                }
+
+                await RefuseAsync(result, cancellationToken);
+                return false;
+            }
+
+            Job = result.Job;
+            QueuePosition = result.QueuePosition;
+            await SettleAsync(cancellationToken);
+            return true;
+        }
+        finally
+        {
+            Volatile.Write(ref busy, 0);
+        }
+    }
+
     /// <summary>Back to the form after a finished job.</summary>
     public void RunAgain()
     {
@@ -462,6 +536,7 @@ public sealed class JobRunnerModel(
         }
 
         Job = null;
+        Again = null;
         Error = null;
         CheckAnswer = null;
         QueuePosition = null;

@@ -21,7 +21,7 @@ public sealed class JobRunnerModelTests : IAsyncLifetime
     private ToolDefinition Tool(string key = "pose-changer") => h.Services.GetRequiredService<ToolCatalog>().Find(key)!;
 
     private JobRunnerModel Model(Guid user, string tool = "pose-changer") => new(Tool(tool), sender = user,
-        h.Services.GetRequiredService<JobQueries>(), h.Submit, h.Cancel, h.Reconcile,
+        h.Services.GetRequiredService<JobQueries>(), h.Submit, h.Services.GetRequiredService<RunAgain>(), h.Cancel, h.Reconcile,
         h.Services.GetRequiredService<QueueHeartbeat>(), h.Queue, h.Services.GetRequiredService<RunTimes>(),
         h.Services.GetRequiredService<JobHub.Core.Limits.RateLimits>(), h.MaxConcurrent, h.Clock);
 
@@ -59,6 +59,71 @@ public sealed class JobRunnerModelTests : IAsyncLifetime
 
         model.RunAgain();
         Assert.Equal((RunnerPhase.Ready, (Job?)null), (model.Phase, model.Job));
+    }
+
+    /// <summary>A page whose job completed: the state "Run again" starts from.</summary>
+    private async Task<JobRunnerModel> FinishedAsync(Guid user)
+    {
+        var model = Model(user);
+        await model.InitializeAsync();
+        Assert.True(await model.RunAsync(PoseFiles(), NoParameters));
+        await h.Launcher.WhenIdleAsync();
+        await h.Finish.CompleteAsync(model.Job!.Id, [new JobOutput("https://rh.test/o.png", "9", "png")], null, JobCause.Webhook);
+        await model.OnJobChangedAsync(new JobChange(model.Job.Id, user, JobStatus.Completed));
+        Assert.Equal(RunnerPhase.Finished, model.Phase);
+        return model;
+    }
+
+    [Fact]
+    public async Task RunAgain_ShowsTheFilesSettingsCostAndBalance_ThenRunsANewJobFromTheSameStoredFiles()
+    {
+        var user = await h.CreateUserAsync(10);
+        var model = await FinishedAsync(user);
+        var ended = model.Job!;
+        var balance = await h.BalanceAsync(user);
+
+        await model.PlanRunAgainAsync();
+
+        Assert.Equal(RunnerPhase.Finished, model.Phase);
+        Assert.Equal((ended.Id, ended.CreditCost, balance, true), (model.Again!.Job.Id, model.Again.Cost, model.Again.Balance, model.Again.CanAfford));
+        Assert.Equal(ended.InputFiles.Select(i => i.OriginalName), model.Again.Inputs.Select(i => i.OriginalName));
+
+        Assert.True(await model.ConfirmRunAgainAsync());
+
+        Assert.Null(model.Again);
+        Assert.NotEqual(ended.Id, model.Job!.Id);
+        Assert.True(model.IsActive);
+        Assert.Equal(balance - ended.CreditCost, await h.BalanceAsync(user));
+        Assert.Equal(ended.InputFiles.Select(i => (i.Key, i.Bytes, i.Width)), model.Job.InputFiles.Select(i => (i.Key, i.Bytes, i.Width)));
+    }
+
+    [Fact]
+    public async Task RunAgain_WithTooFewCredits_SaysSo_AndRunsNothing()
+    {
+        var user = await h.CreateUserAsync(10);
+        var model = await FinishedAsync(user);
+        await h.Db.ExecuteAsync($"UPDATE users SET credit_balance = 0 WHERE id = {user}");
+        var jobs = await h.ScalarAsync<long>($"SELECT count(*) FROM jobs");
+
+        await model.PlanRunAgainAsync();
+        Assert.False(model.Again!.CanAfford);
+        Assert.False(await model.ConfirmRunAgainAsync());
+
+        Assert.Equal("Error_" + SubmitErrors.InsufficientCredits, model.Error!.Key);
+        Assert.Equal(jobs, await h.ScalarAsync<long>($"SELECT count(*) FROM jobs"));
+    }
+
+    [Fact]
+    public async Task RunAgain_WhenTheFilesAreGone_BringsBackTheFormAndSaysWhy()
+    {
+        var user = await h.CreateUserAsync(10);
+        var model = await FinishedAsync(user);
+        await h.Db.ExecuteAsync($"UPDATE jobs SET files_deleted_at = now() WHERE id = {model.Job!.Id}");
+
+        await model.PlanRunAgainAsync();
+
+        Assert.Equal((RunnerPhase.Ready, (Job?)null, (RunAgainPlan?)null), (model.Phase, model.Job, model.Again));
+        Assert.Equal("Runner_RunAgainGone", model.Error!.Key);
     }
 
     [Fact]

@@ -134,4 +134,38 @@ public sealed class UploadBrowserTests
             Assert.Equal((123, 77, "pose.png"), (inputs["pose"].Width, inputs["pose"].Height, inputs["pose"].OriginalName));
         });
     }
+
+    [Fact]
+    public async Task RunAgain_ShowsTheFilesAndCost_ThenRunsANewJob_WithoutUploadingThemAgain()
+    {
+        await using var hub = await LiveJobHub.StartAsync(Settings(), new SimulatorSettings { QueuedFor = TimeSpan.FromMilliseconds(100), RunFor = TimeSpan.FromMilliseconds(300) });
+        await WithBrowserAsync("run-again", async context =>
+        {
+            var page = await BrowserPages.SignedInAsync(context, hub.BaseAddress, DemoAccounts.UserEmail, DemoAccounts.UserPassword);
+            var uploads = 0;
+            page.Request += (_, request) => uploads += new Uri(request.Url).AbsolutePath.StartsWith("/uploads/", StringComparison.Ordinal) ? 1 : 0;
+            await page.GotoAsync(new Uri(hub.BaseAddress, "tools/pose-changer").ToString());
+            await BrowserPages.WaitForCircuitAsync(page);
+            await page.Locator("#input-person").SetInputFilesAsync(new FilePayload { Name = "person.png", MimeType = "image/png", Buffer = SampleMedia.Png(321, 241, 1) });
+            await page.Locator("#input-pose").SetInputFilesAsync(new FilePayload { Name = "pose.png", MimeType = "image/png", Buffer = SampleMedia.Png(123, 77, 2) });
+            await page.ClickAsync("#run");
+            await ExpectStatusAsync(page, JobStatus.Completed);
+            var first = await ShownJobAsync(hub, page);
+            Assert.Equal(2, uploads);
+
+            await page.ClickAsync("#run-again");
+
+            var plan = page.Locator("#run-again-plan");
+            await Assertions.Expect(plan).ToContainTextAsync("person.png · 321×241");
+            await Assertions.Expect(plan).ToContainTextAsync("pose.png · 123×77");
+            await Assertions.Expect(page.Locator("#run-again-cost")).ToContainTextAsync($"Custa {first.CreditCost} créditos");
+            await page.ClickAsync("#run-again-confirm");
+            await Assertions.Expect(page.Locator("#job")).Not.ToHaveAttributeAsync("data-job", first.Id.ToString(), new() { Timeout = 30000 });
+
+            var again = await ShownJobAsync(hub, page);
+            Assert.Equal(2, uploads); // the stored files were used, not sent again
+            Assert.Equal(first.ParameterValues, again.ParameterValues);
+            Assert.Equal(first.InputFiles.Select(i => (i.Key, i.OriginalName, i.Width)), again.InputFiles.Select(i => (i.Key, i.OriginalName, i.Width)));
+        });
+    }
 }
