@@ -32,6 +32,7 @@ public static class JobApiEndpoints
         group.MapPost("/jobs/{jobId:guid}/heartbeat", HeartbeatAsync).RequireRateLimiting(RateLimitPolicies.Heartbeat);
         group.MapPost("/jobs/{jobId:guid}/check", CheckAsync).RequireRateLimiting(RateLimitPolicies.Check);
         group.MapPost("/jobs/{jobId:guid}/cancel", CancelAsync);
+        group.MapPost("/jobs/{jobId:guid}/run-again", RunAgainAsync).RequireRateLimiting(RateLimitPolicies.Submit);
         return endpoints;
     }
 
@@ -246,7 +247,8 @@ public static class JobApiEndpoints
     {
         SubmitErrors.ActiveJobExists => StatusCodes.Status409Conflict,
         SubmitErrors.InsufficientCredits => StatusCodes.Status402PaymentRequired,
-        SubmitErrors.ToolUnknown => StatusCodes.Status404NotFound,
+        SubmitErrors.ToolUnknown or RunAgainErrors.JobNotFound => StatusCodes.Status404NotFound,
+        RunAgainErrors.InputsGone => StatusCodes.Status410Gone,
         _ => StatusCodes.Status400BadRequest,
     }, refused.ErrorCode!, refused.ErrorMessage!);
 
@@ -300,6 +302,13 @@ public static class JobApiEndpoints
             TerminationOutcome.Changed => NotFound(), // deleted in between
             _ => Problem(StatusCodes.Status409Conflict, "NOT_ACTIVE", $"The job has already ended ({result.Status})."),
         };
+    }
+
+    /// <summary>An ended job again: its settings and copies of its stored inputs, charged as a new job.</summary>
+    private static async Task<IResult> RunAgainAsync(Guid jobId, ClaimsPrincipal principal, RunAgain runAgain)
+    {
+        var submitted = await runAgain.HandleAsync(UserId(principal), jobId, CancellationToken.None);
+        return submitted.Job is { } job ? Results.Json(View(job, submitted.QueuePosition), statusCode: StatusCodes.Status201Created) : Refusal(submitted);
     }
 
     private static async Task<JobView> ViewAsync(Job job, QueueView queueView) =>

@@ -81,6 +81,33 @@ public sealed class JobApiTests
     }
 
     [Fact]
+    public async Task RunAgain_MakesANewJobFromTheEndedOne_AndRefusesAnothersJob_AnActiveOne_OrRemovedFiles()
+    {
+        await using var hub = await LiveJobHub.StartAsync(simulator: Quick with { RunFor = TimeSpan.FromSeconds(3) });
+        using var session = await SignedInAsync(hub);
+        using var stranger = await SignedInAsync(hub);
+        var first = await ReadJobAsync(await session.Http.PostAsync("api/tools/image-upscaler/jobs", Image(fields: ("version", "pro"))));
+
+        Assert.Equal(HttpStatusCode.NotFound, (await session.Http.PostAsync($"api/jobs/{first.Id}/run-again", null)).StatusCode); // still active
+        Assert.True(await hub.WaitUntilAsync(async () => await hub.ScalarAsync<string>($"SELECT status FROM jobs WHERE id = {first.Id}") == JobStatus.Completed,
+            TimeSpan.FromSeconds(30)));
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.Http.PostAsync($"api/jobs/{first.Id}/run-again", null)).StatusCode);
+
+        using var again = await session.Http.PostAsync($"api/jobs/{first.Id}/run-again", null);
+
+        Assert.Equal(HttpStatusCode.Created, again.StatusCode);
+        var second = await ReadJobAsync(again);
+        Assert.NotEqual(first.Id, second.Id);
+        Assert.Equal((first.Tool, first.CreditCost), (second.Tool, second.CreditCost));
+        Assert.Equal(100 - 2 * first.CreditCost, await hub.ScalarAsync<int>($"SELECT credit_balance FROM users WHERE id = (SELECT user_id FROM jobs WHERE id = {first.Id})"));
+        await session.Http.PostAsync($"api/jobs/{second.Id}/cancel", null);
+        await hub.Db.ExecuteAsync($"UPDATE jobs SET files_deleted_at = now() WHERE id = {first.Id}");
+        using var gone = await session.Http.PostAsync($"api/jobs/{first.Id}/run-again", null);
+        Assert.Equal(HttpStatusCode.Gone, gone.StatusCode);
+        Assert.Equal(2, await hub.ScalarAsync<long>($"SELECT count(*) FROM jobs"));
+    }
+
+    [Fact]
     public async Task NotSignedIn_Is401_NeverARedirect()
     {
         await using var hub = await LiveJobHub.StartAsync(simulator: Quick);
