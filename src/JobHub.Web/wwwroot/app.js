@@ -216,7 +216,7 @@ document.addEventListener('change', event => {
 document.addEventListener('paste', event => {
   const file = [...(event.clipboardData ? event.clipboardData.files : [])].find(f => f.type.startsWith('image/'));
   const inputs = [...document.querySelectorAll('input[type=file][data-paste]:not([disabled])')];
-  const target = inputs.find(input => input.files.length === 0) || inputs[0];
+  const target = inputs.find(input => !jobhub.drops.files[input.id]) || inputs[0];
   if (!file || !target) {
     return;
   }
