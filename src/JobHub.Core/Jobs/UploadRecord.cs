@@ -52,7 +52,10 @@ public sealed class UploadedInputs(IDbContextFactory<JobHubDbContext> contexts)
             .ExecuteUpdateAsync(set => set.SetProperty(u => u.ToolKey, toolKey).SetProperty(u => u.Input, json), cancellationToken);
     }
 
-    /// <summary>The stored inputs these uploads hold (input key → upload id), or the first input key whose upload is not the user's to use.</summary>
+    /// <summary>
+    /// The stored inputs these uploads hold (input key → upload id), or the first input key whose upload is not the user's
+    /// to use: another's, not stored, for another input or tool, or one a job was already made from.
+    /// </summary>
     public async Task<(IReadOnlyList<StoredInput>? Inputs, string? Unknown)> FindAsync(Guid userId, string toolKey,
         IReadOnlyDictionary<string, Guid> uploads, CancellationToken cancellationToken)
     {
@@ -61,11 +64,18 @@ public sealed class UploadedInputs(IDbContextFactory<JobHubDbContext> contexts)
         var rows = await db.Set<UploadRecord>().AsNoTracking()
             .Where(u => ids.Contains(u.Id) && u.UserId == userId && u.ToolKey == toolKey && u.Input != null)
             .ToDictionaryAsync(u => u.Id, u => u.Input!, cancellationToken);
+        var found = rows.ToDictionary(r => r.Key, r => System.Text.Json.JsonSerializer.Deserialize<StoredInput>(r.Value, JobJson.Options));
+        var names = found.Values.OfType<StoredInput>().Select(i => i.StoredName).ToArray();
+        // An upload makes one job: a second job on the same files would lose them when the first one's files are removed.
+        // Raw SQL: the stored names sit inside each job's inputs JSON array, which EF's LINQ cannot unnest.
+        var used = (await db.Database.SqlQuery<string>($"""
+            SELECT input ->> 'storedName' AS "Value" FROM jobs, jsonb_array_elements(inputs) input
+            WHERE user_id = {userId} AND input ->> 'storedName' = ANY({names})
+            """).ToListAsync(cancellationToken)).ToHashSet();
         var inputs = new List<StoredInput>();
         foreach (var (key, id) in uploads)
         {
-            var input = rows.TryGetValue(id, out var json) ? System.Text.Json.JsonSerializer.Deserialize<StoredInput>(json, JobJson.Options) : null;
-            if (input is null || input.Key != key)
+            if (found.GetValueOrDefault(id) is not { } input || input.Key != key || used.Contains(input.StoredName))
             {
                 return (null, key);
             }

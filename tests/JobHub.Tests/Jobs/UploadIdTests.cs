@@ -52,6 +52,25 @@ public sealed class UploadIdTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnUpload_MakesOneJob_ASecondFromTheSameUploadIsRefused_AndNothingIsCharged()
+    {
+        var user = await h.CreateUserAsync(10);
+        var person = await UploadAsync(user, "pose-changer", "person", 1);
+        var pose = await UploadAsync(user, "pose-changer", "pose", 2);
+        var request = WithUploads(user, "pose-changer", ("person", person.UploadId!.Value), ("pose", pose.UploadId!.Value));
+        var first = await h.Submit.HandleAsync(request);
+        await h.Cancel.HandleAsync(new CancelJobRequest(first.Job!.Id, user, JobCause.User, JobErrorCodes.CancelledByUser, "done"));
+        var balance = await h.BalanceAsync(user);
+
+        var second = await h.Submit.HandleAsync(request);
+
+        Assert.False(second.Succeeded);
+        Assert.Equal(SubmitErrors.UploadUnknown, second.ErrorCode);
+        Assert.Equal(1, await h.ScalarAsync<long>($"SELECT count(*) FROM jobs WHERE user_id = {user}"));
+        Assert.Equal(balance, await h.BalanceAsync(user));
+    }
+
+    [Fact]
     public async Task AnUploadThatIsNotTheUsersToUse_IsRefusedAtSubmit_AndNothingIsCreatedOrCharged()
     {
         var (user, other) = (await h.CreateUserAsync(10), await h.CreateUserAsync(10));

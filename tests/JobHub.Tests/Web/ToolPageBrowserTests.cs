@@ -143,6 +143,8 @@ public sealed class ToolPageBrowserTests
             Assert.Equal(20, await hub.BalanceAsync(await DemoUserAsync(hub)));
 
             await page.ClickAsync("#run-again");
+            await Assertions.Expect(page.Locator("#run-again-plan")).ToBeVisibleAsync(); // the same files again, or others
+            await page.ClickAsync("#run-again-new-files");
             await Assertions.Expect(page.Locator("#run")).ToBeVisibleAsync();
         });
     }
