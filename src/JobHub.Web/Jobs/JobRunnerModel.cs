@@ -200,10 +200,8 @@ public sealed class JobRunnerModel(
             }
 
             // The same limit as the API's submissions; then what can be refused without the files, before any is stored.
-            if (limits.TryAcquire(RateLimitKey.User(nameof(RateLimitOptions.Submit), userId)) is { Allowed: false } limited)
+            if (SubmitLimited())
             {
-                Error = new RunnerMessage("RateLimited", limited.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.CurrentCulture));
-                Notify();
                 return false;
             }
 
@@ -228,9 +226,7 @@ public sealed class JobRunnerModel(
                 return false;
             }
 
-            Job = result.Job;
-            QueuePosition = result.QueuePosition;
-            await SettleAsync(cancellationToken);
+            await ShowSubmittedAsync(result, cancellationToken);
             return true;
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or TimeoutException or Microsoft.JSInterop.JSException || ex is OperationCanceledException && !cancellationToken.IsCancellationRequested)
@@ -240,6 +236,26 @@ public sealed class JobRunnerModel(
             Notify();
             return false;
         }
+    }
+
+    /// <summary>Whether the person's submissions are over their limit (pages and API together); the page then says how long to wait.</summary>
+    private bool SubmitLimited()
+    {
+        if (limits.TryAcquire(RateLimitKey.User(nameof(RateLimitOptions.Submit), userId)) is not { Allowed: false } limited)
+        {
+            return false;
+        }
+
+        Error = new RunnerMessage("RateLimited", limited.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.CurrentCulture));
+        Notify();
+        return true;
+    }
+
+    private async Task ShowSubmittedAsync(SubmitJobResult submitted, CancellationToken cancellationToken)
+    {
+        Job = submitted.Job;
+        QueuePosition = submitted.QueuePosition;
+        await SettleAsync(cancellationToken);
     }
 
     private async Task RefuseAsync(SubmitJobResult result, CancellationToken cancellationToken)
@@ -491,10 +507,8 @@ public sealed class JobRunnerModel(
 
         try
         {
-            if (limits.TryAcquire(RateLimitKey.User(nameof(RateLimitOptions.Submit), userId)) is { Allowed: false } limited)
+            if (SubmitLimited())
             {
-                Error = new RunnerMessage("RateLimited", limited.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.CurrentCulture));
-                Notify();
                 return false;
             }
 
@@ -516,9 +530,7 @@ public sealed class JobRunnerModel(
                 return false;
             }
 
-            Job = result.Job;
-            QueuePosition = result.QueuePosition;
-            await SettleAsync(cancellationToken);
+            await ShowSubmittedAsync(result, cancellationToken);
             return true;
         }
         finally
