@@ -27,9 +27,15 @@ public sealed class AccountMailRequests(IDbContextFactory<JobHubDbContext> conte
             return null;
         }
 
-        var fingerprint = await addresses.FingerprintAsync(account.Email ?? "");
-        var used = !account.Given && await db.Set<GrantedAddress>().AnyAsync(a => a.Fingerprint == fingerprint);
+        // Only an account without its grant looks for its address's fingerprint: most pages are shown to granted ones.
+        var used = !account.Given && await UsedAsync(db, account.Email ?? "");
         return new AccountMailStatus(account.Email ?? "", account.EmailConfirmed, account.MailFailedAt, account.CreditBalance, used);
+    }
+
+    private async Task<bool> UsedAsync(JobHubDbContext db, string email)
+    {
+        var fingerprint = await addresses.FingerprintAsync(email);
+        return await db.Set<GrantedAddress>().AnyAsync(a => a.Fingerprint == fingerprint);
     }
 
     /// <summary>A new confirmation mail; the last failure is forgotten until this one fails too.</summary>

@@ -25,7 +25,7 @@ public sealed class ServerSecrets(IDbContextFactory<JobHubDbContext> contexts)
         }
 
         await using var context = await contexts.CreateDbContextAsync();
-        var generated = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var generated = Microsoft.AspNetCore.WebUtilities.WebEncoders.Base64UrlEncode(RandomNumberGenerator.GetBytes(32));
         // Raw SQL: the first instance's key must win when several start at once; ON CONFLICT decides that in one
         // statement, and the read after it (a statement of its own, so it sees the winner's committed row) returns it.
         await context.Database.ExecuteSqlAsync($"INSERT INTO app_settings (key, value) VALUES ({name}, {generated}) ON CONFLICT (key) DO NOTHING");

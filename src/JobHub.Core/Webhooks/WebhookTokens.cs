@@ -30,9 +30,7 @@ public sealed class WebhookTokens(ServerSecrets secrets, IOptions<JobHubOptions>
     }
 
     private static string Token(byte[] key, Guid jobId) =>
-        Base64Url(HMACSHA256.HashData(key, Encoding.ASCII.GetBytes(jobId.ToString("N"))));
+        Microsoft.AspNetCore.WebUtilities.WebEncoders.Base64UrlEncode(HMACSHA256.HashData(key, Encoding.ASCII.GetBytes(jobId.ToString("N"))));
 
     private Task<byte[]> GetSecretAsync() => secrets.GetAsync(SettingKey, options.Value.WebhookSecret);
-
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }
