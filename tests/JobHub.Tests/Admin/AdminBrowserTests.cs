@@ -139,20 +139,20 @@ public sealed class AdminBrowserTests(AdminHostFixture fixture) : IClassFixture<
         {
             await page.GotoAsync(Url("admin/maintenance"));
             await BrowserPages.WaitForCircuitAsync(page);
-            var task = page.Locator("#tasks tr[data-task='orphaned-starting']");
+            var task = page.Locator("#tasks tr:has([data-task='orphaned-starting'])");
             await Assertions.Expect(page.Locator("#tasks tbody tr")).ToHaveCountAsync(7);
 
             await task.Locator(".run-now").ClickAsync();
             await ConfirmAsync(page, "checking the orphan sweep");
-            await Assertions.Expect(page.Locator("#runs tr[data-trigger='manual']")).ToHaveCountAsync(1);
+            await Assertions.Expect(page.Locator("#runs [data-trigger='manual']")).ToHaveCountAsync(1);
             await Assertions.Expect(task.Locator(".outcome")).ToContainTextAsync("concluída");
 
             await task.Locator(".pause").ClickAsync();
             await ConfirmAsync(page, "pausing for a test");
-            await Assertions.Expect(task).ToHaveAttributeAsync("data-paused", "true");
+            await Assertions.Expect(task.Locator("[data-task]")).ToHaveAttributeAsync("data-paused", "true");
             await task.Locator(".pause").ClickAsync();
             await ConfirmAsync(page, "resuming after a test");
-            await Assertions.Expect(task).ToHaveAttributeAsync("data-paused", "false");
+            await Assertions.Expect(task.Locator("[data-task]")).ToHaveAttributeAsync("data-paused", "false");
         });
         Assert.Equal(["run-task", "pause-task", "resume-task"],
             await Hub.QueryAsync<string>($"SELECT action FROM admin_actions WHERE target = 'orphaned-starting' ORDER BY id"));
