@@ -120,7 +120,7 @@ public sealed class AdminBrowserTests(AdminHostFixture fixture) : IClassFixture<
             await page.ClickAsync("#reconcile-now");
             await ConfirmAsync(page, "webhook never came");
             await Assertions.Expect(page.Locator("#job-facts")).ToHaveAttributeAsync("data-status", JobStatus.Completed, new() { Timeout = 15000 });
-            await Assertions.Expect(page.Locator("#events tr[data-cause='admin'][data-kind='transition']")).ToHaveCountAsync(1);
+            await Assertions.Expect(page.Locator("#events [data-cause='admin'][data-kind='transition']")).ToHaveCountAsync(1);
             await page.ScreenshotAsync(new() { Path = Path.Combine(Browser.ScreenshotFolder, "admin-job.png"), FullPage = false });
 
             var audit = await Hub.QueryAsync<string>($"SELECT action || '|' || target || '|' || reason FROM admin_actions WHERE target = {job.Id.ToString()}");
