@@ -234,18 +234,7 @@ public sealed class AdminBrowserTests(AdminHostFixture fixture) : IClassFixture<
     [Fact]
     public async Task Overview_ShowsSlotsStatesToolsCostsAndAccounts()
     {
-        // A few days of finished jobs, for the tables and the chart.
-        var seededUser = await Hub.CreateUserAsync();
-        await Hub.ScalarAsync<int>($"""
-            INSERT INTO jobs (id, user_id, tool_key, status, credit_cost, created_at, queue_seq, started_at, completed_at, cost_money, updated_at)
-            SELECT gen_random_uuid(), {seededUser}, (ARRAY['image-upscaler', 'video-upscaler', 'pose-changer', 'virtual-try-on'])[1 + g % 4],
-                   (ARRAY['completed', 'completed', 'completed', 'failed', 'cancelled'])[1 + g % 5], 3,
-                   now() - make_interval(hours => g * 3), nextval('jobs_queue_seq'),
-                   now() - make_interval(hours => g * 3), now() - make_interval(hours => g * 3) + make_interval(secs => 20 + g * 7),
-                   round((0.01 * (g % 9 + 1))::numeric, 4), now()
-            FROM generate_series(1, 40) g;
-            SELECT 1
-            """);
+        await Hub.SeedFinishedJobsAsync(); // a few days of them, for the tables and the chart
         await using var context = await (await Browser.GetAsync()).NewContextAsync(new() { ViewportSize = new() { Width = 1280, Height = 1500 } });
         var page = await SignedInAsync(context, DemoAccounts.AdminEmail, DemoAccounts.AdminPassword);
         await ScreenshotOnFailureAsync(page, "overview", async () =>

@@ -70,10 +70,10 @@ public sealed class AdminRowsFixture : IAsyncLifetime
 }
 
 /// <summary>
-/// Every admin page on a 360 px phone, in both languages, with its rows: nothing wider than the window (tables stack
-/// their rows), and the events of a job never squeezed to a letter a line at any width.
+/// The admin pages with rows in them: each on a 360 px phone, in both languages, nothing wider than the window (tables
+/// stack their rows); the events of a job never squeezed to a letter a line at any width; the job search's labelled fields.
 /// </summary>
-public sealed class AdminNarrowScreenTests(AdminRowsFixture fixture) : IClassFixture<AdminRowsFixture>
+public sealed class AdminPagesWithRowsTests(AdminRowsFixture fixture) : IClassFixture<AdminRowsFixture>
 {
     /// <summary>Each page, the rows it must show before it is measured, and what to click first (empty: nothing).</summary>
     private static readonly (string Path, string Rows, string Click)[] AdminPages =
@@ -160,5 +160,29 @@ public sealed class AdminNarrowScreenTests(AdminRowsFixture fixture) : IClassFix
         Assert.True(cells.Min() >= 72, $"at {width} px an event's cell is {cells.Min():0} px wide");
         var messages = await page.EvaluateAsync<double[]>("() => [...document.querySelectorAll('#events tbody td.message')].map(td => td.getBoundingClientRect().width)");
         Assert.True(messages.Min() >= 140, $"at {width} px an event's message is {messages.Min():0} px wide");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Browser.ScreenshotFolder, $"admin-job-events-{width}.png"), FullPage = true });
+    }
+
+    [Fact]
+    public async Task TheJobSearch_HasALabelOnEveryField_AndFindsAnErrorByTheStartOfWhatTheListShows()
+    {
+        var (context, page) = await fixture.AdminPageAsync("pt-BR", 1280);
+        await using var _ = context;
+        await page.GotoAsync(Url("admin/jobs"));
+        await BrowserPages.WaitForCircuitAsync(page);
+        foreach (var label in new[] { "Estado", "Ferramenta", "E-mail do usuário", "Erro: código ou mensagem", "Criado a partir de", "Criado até" })
+        {
+            await Assertions.Expect(page.Locator("#job-filters").GetByLabel(label, new() { Exact = true })).ToHaveCountAsync(1);
+        }
+
+        await page.Locator("#job-filters").GetByLabel("Estado", new() { Exact = true }).ClickAsync();
+        await page.Locator(".mud-popover-open").GetByText("Falhou", new() { Exact = true }).ClickAsync();
+        await page.Locator("#job-filters").GetByLabel("Erro: código ou mensagem", new() { Exact = true }).FillAsync("runninghub_error 8");
+        await page.ClickAsync("#filter-apply");
+
+        await page.WaitForURLAsync(url => url.Contains("status=failed") && url.Contains("error=runninghub_error%208"));
+        await Assertions.Expect(page.Locator("#job-list tbody tr")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator($"#job-list [data-job='{fixture.FailedJob}']")).ToHaveCountAsync(1);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Browser.ScreenshotFolder, "admin-job-search-1280.png") });
     }
 }
