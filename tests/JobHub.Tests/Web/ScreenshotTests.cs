@@ -53,13 +53,20 @@ public sealed class ScreenshotTests
             await Assertions.Expect(page.Locator("#jobs .job-link")).ToHaveCountAsync(1);
             await ShootAsync(page, "history", width);
 
-            // The overview as a working week leaves it, measured with its rows and charts full.
+            // The overview as a working week leaves it, measured with its rows and charts full: a few days of finished jobs,
+            // one running and one waiting.
             await hub.SeedFinishedJobsAsync();
+            hub.Simulator.Settings = hub.Simulator.Settings with { RunFor = TimeSpan.FromMinutes(10) };
+            var running = await hub.SubmitAsync(await hub.CreateUserAsync());
+            await hub.WaitForJobAsync(running.Id, j => j.Status == JobStatus.Running);
+            await hub.SubmitAsync(await hub.CreateUserAsync());
             var admin = await BrowserPages.SignedInAsync(context, hub.BaseAddress, DemoAccounts.AdminEmail, DemoAccounts.AdminPassword);
             await admin.GotoAsync(new Uri(hub.BaseAddress, "admin").ToString());
             await BrowserPages.WaitForCircuitAsync(admin);
+            await Assertions.Expect(admin.Locator("#slots")).ToHaveTextAsync("1 / 1");
+            await Assertions.Expect(admin.Locator("#queue-length")).ToHaveTextAsync("1");
             await Assertions.Expect(admin.Locator("#slots-chart svg")).ToBeVisibleAsync();
-            await Assertions.Expect(admin.Locator("#states tbody tr")).ToHaveCountAsync(3); // completed, failed, cancelled
+            await Assertions.Expect(admin.Locator("#states tbody tr")).ToHaveCountAsync(5); // completed, failed, cancelled, running, queued
             await Assertions.Expect(admin.Locator("#last-day tbody tr")).ToHaveCountAsync(4); // every tool
             await Assertions.Expect(admin.Locator("#cost-chart svg")).ToBeVisibleAsync();
             await ShootAsync(admin, "admin-overview", width);
