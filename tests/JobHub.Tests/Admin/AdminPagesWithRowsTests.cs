@@ -160,6 +160,8 @@ public sealed class AdminPagesWithRowsTests(AdminRowsFixture fixture) : IClassFi
         Assert.True(cells.Min() >= 72, $"at {width} px an event's cell is {cells.Min():0} px wide");
         var messages = await page.EvaluateAsync<double[]>("() => [...document.querySelectorAll('#events tbody td.message')].map(td => td.getBoundingClientRect().width)");
         Assert.True(messages.Min() >= 140, $"at {width} px an event's message is {messages.Min():0} px wide");
+        var data = await page.EvaluateAsync<double[]>("() => [...document.querySelectorAll('#events tbody td .jobhub-fields')].map(dl => dl.getBoundingClientRect().width)");
+        Assert.True(data.Min() >= 150, $"at {width} px an event's data is {data.Min():0} px wide");
         await page.ScreenshotAsync(new() { Path = Path.Combine(Browser.ScreenshotFolder, $"admin-job-events-{width}.png"), FullPage = true });
     }
 
