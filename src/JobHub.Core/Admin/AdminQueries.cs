@@ -46,8 +46,9 @@ public sealed record UserRow(Guid Id, string Email, int CreditBalance, DateTime 
 
 public sealed record AdminActionRow(long Id, DateTime At, string? AdminEmail, string Action, string? Target, string Reason, string? Data);
 
+/// <param name="Error">An error's code as the list shows it, or words of its message (see <see cref="AdminQueries.SearchJobsAsync"/>).</param>
 public sealed record JobFilter(string? Status = null, string? ToolKey = null, string? UserEmail = null, DateTime? From = null, DateTime? To = null,
-    string? ErrorCode = null, int Page = 0, int PageSize = 50);
+    string? Error = null, int Page = 0, int PageSize = 50);
 
 /// <summary>
 /// What the admin dashboard reads (EF Core, no tracking, a pooled context per call). Everything is computed from the
@@ -137,9 +138,15 @@ public sealed class AdminQueries(IDbContextFactory<JobHubDbContext> contexts, Qu
             rows = rows.Where(r => r.Job.CreatedAt < to);
         }
 
-        if (Blank(filter.ErrorCode) is { } code)
+        if (Blank(filter.Error) is { } error)
         {
-            rows = rows.Where(r => r.Job.ErrorCode == code || r.Job.ProviderCode == code);
+            // The code as the list shows it ("RUNNINGHUB_ERROR 805") or RunningHub's alone (the failures page's link), by
+            // prefix; RunningHub's message or JobHub's anywhere; in any case.
+            var literal = LikeLiteral(error);
+            rows = rows.Where(r => EF.Functions.ILike((r.Job.ErrorCode ?? "") + " " + (r.Job.ProviderCode ?? ""), literal + "%", Escape)
+                || EF.Functions.ILike(r.Job.ProviderCode ?? "", literal + "%", Escape)
+                || EF.Functions.ILike(r.Job.ProviderMessage ?? "", "%" + literal + "%", Escape)
+                || EF.Functions.ILike(r.Job.ErrorMessage ?? "", "%" + literal + "%", Escape));
         }
 
         var pageSize = Math.Clamp(filter.PageSize, 1, 200);
@@ -221,6 +228,11 @@ public sealed class AdminQueries(IDbContextFactory<JobHubDbContext> contexts, Qu
     }
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    private const string Escape = @"\";
+
+    /// <summary>Text a LIKE pattern matches as typed: its wildcards and <see cref="Escape"/> escaped.</summary>
+    private static string LikeLiteral(string text) => text.Replace(@"\", @"\\").Replace("%", @"\%").Replace("_", @"\_");
 
     /// <summary>Jobs with their owner's e-mail (the owner's normalized e-mail too, for the search).</summary>
     private static IQueryable<JobWithOwner> WithEmail(JobHubDbContext db, IQueryable<Job> jobs) =>

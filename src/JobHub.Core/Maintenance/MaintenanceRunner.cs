@@ -140,15 +140,23 @@ public sealed class MaintenanceRunner(IEnumerable<IMaintenanceTask> tasks, IBack
     }
 
     /// <summary>The task's most recent runs, newest first, from the jobs Hangfire still keeps.</summary>
-    public IReadOnlyList<MaintenanceRun> History(string key, int limit = 50)
+    public IReadOnlyList<MaintenanceRun> History(string key, int limit = 50) =>
+        Recent().Where(r => r.Key == key).Take(limit).Select(r => Run(r.Id)).OfType<MaintenanceRun>().ToList();
+
+    /// <summary>Each task's newest run that Hangfire still keeps, whatever started it (one read of Hangfire's lists for all).</summary>
+    public IReadOnlyDictionary<string, MaintenanceRun> LatestRuns() =>
+        Recent().DistinctBy(r => r.Key).Select(r => Run(r.Id)).OfType<MaintenanceRun>().ToDictionary(r => r.TaskKey, StringComparer.Ordinal);
+
+    /// <summary>The sweeps' runs in Hangfire's running, succeeded and failed lists, newest first.</summary>
+    private List<(string Id, string Key)> Recent()
     {
         var monitoring = storage.GetMonitoringApi();
-        var ids = new List<(string Id, DateTime At)>();
+        var runs = new List<(string Id, string Key, DateTime At)>();
         void Add(string id, Hangfire.Common.Job? job, DateTime? at)
         {
-            if (job?.Type == typeof(MaintenanceRunner) && job.Args.Count >= 1 && Equals(job.Args[0], key))
+            if (job?.Type == typeof(MaintenanceRunner) && job.Args.Count >= 1 && job.Args[0] is string key)
             {
-                ids.Add((id, at ?? DateTime.MinValue));
+                runs.Add((id, key, at ?? DateTime.MinValue));
             }
         }
 
@@ -167,8 +175,7 @@ public sealed class MaintenanceRunner(IEnumerable<IMaintenanceTask> tasks, IBack
             Add(id, dto.Job, dto.FailedAt);
         }
 
-        return ids.OrderByDescending(r => r.At).ThenByDescending(r => long.TryParse(r.Id, out var n) ? n : 0).Take(limit)
-            .Select(r => Run(r.Id)).OfType<MaintenanceRun>().ToList();
+        return runs.OrderByDescending(r => r.At).ThenByDescending(r => long.TryParse(r.Id, out var n) ? n : 0).Select(r => (r.Id, r.Key)).ToList();
     }
 
     private static MaintenanceRun ToRun(string id, string key, string trigger, JobDetailsDto details)

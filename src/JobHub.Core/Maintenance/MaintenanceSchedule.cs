@@ -168,10 +168,13 @@ public sealed class MaintenanceSchedule(
         var paused = await PausedAsync(cancellationToken);
         using var connection = storage.GetConnection();
         var scheduled = connection.GetRecurringJobs().ToDictionary(r => r.Id, StringComparer.Ordinal);
+        var latest = runner.LatestRuns();
         return runner.Tasks.OrderBy(t => t.Key, StringComparer.Ordinal).Select(task =>
         {
             var recurringJob = scheduled.GetValueOrDefault(task.Key);
-            var last = recurringJob?.LastJobId is { } lastId ? runner.Run(lastId) : runner.History(task.Key, 1).FirstOrDefault();
+            // The schedule's last tick (which Hangfire's lists may no longer hold) or a newer run, "Run now"'s included.
+            var last = new[] { recurringJob?.LastJobId is { } lastId ? runner.Run(lastId) : null, latest.GetValueOrDefault(task.Key) }
+                .OfType<MaintenanceRun>().MaxBy(r => r.StartedAt);
             DateTimeOffset? next = recurringJob?.NextExecution is { } at ? new DateTimeOffset(DateTime.SpecifyKind(at, DateTimeKind.Utc)) : null;
             return new MaintenanceTaskStatus(task.Key, task.Description, options.Value.IntervalFor(task.Key), paused.Contains(task.Key), next, last);
         }).ToList();

@@ -56,6 +56,17 @@ public sealed class ToolDefinition
             ? cost
             : CreditCost;
 
+    /// <summary>
+    /// The RunningHub app a job ran on, as people chose it: the names of the choices that pick it ("People, Close…, Pro");
+    /// null for the tool's only app or no app; the id itself for an app no longer configured.
+    /// </summary>
+    public string? AppName(string? webappId, string culture) =>
+        webappId is null ? null
+        : Webapps.FirstOrDefault(route => route.WebappId == webappId) is not { } route ? webappId
+        : route.When.Count == 0 ? null
+        : string.Join(", ", route.When.Select(condition =>
+            Parameters.FirstOrDefault(p => p.Key == condition.Key)?.ValueName(condition.Value, culture) ?? condition.Value));
+
     public WebappRoute? RouteFor(IReadOnlyDictionary<string, string> parameters) =>
         Webapps.FirstOrDefault(route => route.When.All(condition =>
             parameters.TryGetValue(condition.Key, out var value) && string.Equals(value, condition.Value, StringComparison.Ordinal)));

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using JobHub.Core.Jobs;
 
 namespace JobHub.Web.Realtime;
@@ -17,7 +18,7 @@ public sealed class JobNotifications(ILogger<JobNotifications> logger)
     /// <param name="userId">Only this user's jobs; null for every job.</param>
     public IDisposable Subscribe(Guid? userId, Func<JobChange, Task> callback)
     {
-        var subscription = new Subscription(this, userId, callback);
+        var subscription = new Subscription(this, userId, callback, CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture);
         subscriptions[subscription] = 0;
         return subscription;
     }
@@ -32,6 +33,8 @@ public sealed class JobNotifications(ILogger<JobNotifications> logger)
     {
         try
         {
+            // The callback runs on the listener's thread; what it renders is in the language of the page that subscribed.
+            (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture) = (subscription.Culture, subscription.UICulture);
             await subscription.Callback(change);
         }
         catch (Exception ex)
@@ -41,10 +44,13 @@ public sealed class JobNotifications(ILogger<JobNotifications> logger)
         }
     }
 
-    private sealed class Subscription(JobNotifications owner, Guid? userId, Func<JobChange, Task> callback) : IDisposable
+    private sealed class Subscription(JobNotifications owner, Guid? userId, Func<JobChange, Task> callback, CultureInfo culture, CultureInfo uiCulture)
+        : IDisposable
     {
         public Guid? UserId { get; } = userId;
         public Func<JobChange, Task> Callback { get; } = callback;
+        public CultureInfo Culture { get; } = culture;
+        public CultureInfo UICulture { get; } = uiCulture;
 
         public void Dispose() => owner.subscriptions.TryRemove(this, out _);
     }

@@ -97,6 +97,41 @@ public sealed class AdminQueriesTests : IAsyncLifetime
         Assert.Equal(costs, overview.CostByDay.Select(c => (c.Day, c.ToolKey, c.Cost, c.Jobs)));
     }
 
+    [Theory]
+    [InlineData("RUNNINGHUB_ERROR 805", "805")] // the code as the list shows it
+    [InlineData("runninghub_error 8", "805")]
+    [InlineData("RunningHub", "805,433")]
+    [InlineData("805", "805")] // the provider's code alone, as the failures page links it
+    [InlineData("  timeout ", "timeout")]
+    [InlineData("out of MEMORY", "805")] // RunningHub's own message
+    [InlineData("schema mismatch", "433")]
+    [InlineData("Cancelled by an", "cancelled")] // JobHub's message
+    [InlineData("ERROR", "")] // a prefix, not anywhere in the code
+    [InlineData("%", "")] // the search's own characters are searched for, never wildcards
+    [InlineData("_", "")]
+    public async Task ErrorSearch_MatchesTheCodeAsShown_ByPrefix_AnyCase_AndTheMessages(string search, string expected)
+    {
+        var user = await h.CreateUserAsync(0);
+        async Task SeedAsync(string name, string status, string? code, string? message, string? providerCode, string? providerMessage) =>
+            await h.Db.ExecuteAsync($"""
+                INSERT INTO jobs (id, user_id, tool_key, status, credit_cost, created_at, queue_seq, completed_at, error_code, error_message,
+                                  provider_code, provider_message, task_id, updated_at)
+                VALUES (gen_random_uuid(), {user}, 'pose-changer', {status}, 3, now(), nextval('jobs_queue_seq'), now(), {code}, {message},
+                        {providerCode}, {providerMessage}, {name}, now())
+                """);
+        await SeedAsync("805", "failed", "RUNNINGHUB_ERROR", "CUDA out of memory", "805", "CUDA out of memory");
+        await SeedAsync("433", "failed", "RUNNINGHUB_ERROR", "workflow validation failed", "433", "schema mismatch in node 12");
+        await SeedAsync("timeout", "failed", "TIMEOUT", "the task took too long", null, null);
+        await SeedAsync("cancelled", "cancelled", "CANCELLED_BY_ADMIN", "Cancelled by an administrator", null, null);
+        await SeedAsync("completed", "completed", null, null, null, null);
+
+        var (rows, total) = await h.Services.GetRequiredService<AdminQueries>().SearchJobsAsync(new JobFilter(Error: search));
+
+        var names = expected.Split(',', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(names.Order(), rows.Select(r => r.Job.TaskId!).Order());
+        Assert.Equal(names.Length, total);
+    }
+
     [Fact]
     public async Task AdminActions_RefuseAnyoneWithoutTheAdminRole_AndChangeNothing()
     {

@@ -11,7 +11,7 @@ namespace JobHub.Tests.Components;
 /// The admin job page (bUnit, real engine): what RunningHub said and what the job holds shown as fields, never raw JSON;
 /// an action offered only where it can apply; each action confirmed in a dialog that asks for its reason.
 /// </summary>
-public sealed class AdminJobDetailTests : EngineComponentTests
+public sealed partial class AdminJobDetailTests : EngineComponentTests
 {
     private async Task<(IRenderedComponent<MudDialogProvider> Dialogs, IRenderedComponent<AdminJobDetail> Page)> RenderForAsync(Guid jobId)
     {
@@ -41,6 +41,24 @@ public sealed class AdminJobDetailTests : EngineComponentTests
         Assert.Contains("px", page.Find("#job-inputs [data-input=person]").TextContent);
         Assert.Empty(page.FindAll("#admin-cancel"));
         Assert.Empty(page.FindAll("#reconcile-now"));
+    }
+
+    [Fact]
+    public async Task TheToolAndItsApp_ShowAsPeopleChoseThem_WithTheKeysOnHover_AndTheCostHasNoStrayDash()
+    {
+        var submitted = await H.SubmitAsync(await H.CreateUserAsync(50), "image-upscaler",
+            new Dictionary<string, string?> { ["category"] = "people", ["framing"] = "close", ["version"] = "standard" });
+        await H.Launcher.WhenIdleAsync();
+        await H.Finish.CompleteAsync(submitted.Job!.Id, [new JobOutput("https://rh.example/o.png", "9", "png")], null, JobCause.Webhook);
+
+        var (_, page) = await RenderForAsync(submitted.Job.Id);
+
+        var tool = page.Find("#job-tool");
+        Assert.Equal("Arcane Upscaler · People, Close (face, half body), Standard", Whitespace().Replace(tool.TextContent, " ").Trim());
+        Assert.Equal("image-upscaler · 2017030861371219969", tool.GetAttribute("title"));
+        var cost = page.Find("#job-cost").TextContent.Trim();
+        Assert.EndsWith("(estimated)", cost); // RunningHub gave no usage: nothing after the estimate
+        Assert.DoesNotContain("–", cost);
     }
 
     [Fact]
@@ -115,4 +133,7 @@ public sealed class AdminJobDetailTests : EngineComponentTests
         Assert.DoesNotContain("attacker.example", page.Markup);
         Assert.DoesNotContain("http://rh.example", page.Markup);
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\s+")]
+    private static partial System.Text.RegularExpressions.Regex Whitespace();
 }

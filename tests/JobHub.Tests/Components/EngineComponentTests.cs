@@ -21,12 +21,17 @@ public abstract class EngineComponentTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        H = await EngineHarness.CreateAsync(configure: services => services
+        H = await EngineHarness.CreateAsync(configure: services => AddServices(services
             .AddSingleton<JobRunnerFactory>()
             .AddSingleton<JobNotifications>()
-            .AddSingleton<QueuePositionFeed>());
+            .AddSingleton<QueuePositionFeed>()));
         Ui.Services.AddFallbackServiceProvider(H.Services);
         Ui.Services.AddSingleton<TimeProvider>(H.Clock); // bUnit brings a clock of its own; the pages must read the engine's
+    }
+
+    /// <summary>Services a test class adds to the engine's (a maintenance task of its own, say).</summary>
+    protected virtual void AddServices(IServiceCollection services)
+    {
     }
 
     public async Task DisposeAsync()

@@ -96,6 +96,31 @@ public sealed class LiveJobHub : IAsyncDisposable
         return result.Job ?? throw new InvalidOperationException(result.ErrorMessage);
     }
 
+    /// <summary>
+    /// Finished jobs of a new user, one every three hours back from now: every tool, completed, failed (with RunningHub's
+    /// error) and cancelled, with run times and costs, as the admin dashboard's figures and charts show them.
+    /// </summary>
+    public async Task<int> SeedFinishedJobsAsync(int count = 40)
+    {
+        var user = await CreateUserAsync();
+        return await ScalarAsync<int>($"""
+            WITH seeded AS (
+                INSERT INTO jobs (id, user_id, tool_key, status, credit_cost, created_at, queue_seq, started_at, completed_at, cost_money,
+                                  error_code, error_message, provider_code, provider_message, updated_at)
+                SELECT gen_random_uuid(), {user}, (ARRAY['image-upscaler', 'video-upscaler', 'pose-changer', 'virtual-try-on'])[1 + g % 4], s.status, 3,
+                       now() - make_interval(hours => g * 3), nextval('jobs_queue_seq'),
+                       now() - make_interval(hours => g * 3), now() - make_interval(hours => g * 3) + make_interval(secs => 20 + g * 7),
+                       round((0.01 * (g % 9 + 1))::numeric, 4),
+                       CASE s.status WHEN 'failed' THEN 'RUNNINGHUB_ERROR' WHEN 'cancelled' THEN 'CANCELLED_BY_USER' END,
+                       CASE s.status WHEN 'failed' THEN 'CUDA out of memory' WHEN 'cancelled' THEN 'Cancelled by its owner' END,
+                       CASE s.status WHEN 'failed' THEN '805' END, CASE s.status WHEN 'failed' THEN 'CUDA out of memory' END, now()
+                FROM generate_series(1, {count}) g,
+                     LATERAL (SELECT (ARRAY['completed', 'completed', 'completed', 'failed', 'cancelled'])[1 + g % 5] AS status) s
+                RETURNING 1)
+            SELECT count(*)::int FROM seeded
+            """);
+    }
+
     public async Task<Job> GetJobAsync(Guid id)
     {
         await using var db = await Db.CreateDbContextAsync();

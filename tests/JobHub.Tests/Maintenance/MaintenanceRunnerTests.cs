@@ -39,6 +39,19 @@ public sealed class MaintenanceRunnerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheListedLastRun_IsTheNewest_ARunNowAfterAScheduledTick()
+    {
+        await h.Schedule.ApplyAsync();
+        var tick = ((IRecurringJobManagerV2)h.Services.GetRequiredService<IRecurringJobManager>()).TriggerJob(MaintenanceTaskKeys.PromoteQueue);
+        Assert.True(await EngineHarness.WaitUntilAsync(() => Task.FromResult(h.Maintenance.Run(tick!) is { FinishedAt: not null })));
+
+        var manual = await h.Maintenance.RunNowAsync(MaintenanceTaskKeys.PromoteQueue);
+
+        var listed = (await h.Schedule.ListAsync()).Single(t => t.Key == MaintenanceTaskKeys.PromoteQueue).LastRun;
+        Assert.Equal((manual.Id, MaintenanceTriggers.Manual, "succeeded"), (listed?.Id, listed?.Trigger, listed?.Outcome));
+    }
+
+    [Fact]
     public async Task Pause_RemovesTheRecurringJob_ScheduledRunsAreSkipped_RunNowStillRuns_AndResumeSchedulesItAgain()
     {
         await h.Schedule.ApplyAsync();

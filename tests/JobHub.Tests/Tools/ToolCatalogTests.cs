@@ -26,6 +26,16 @@ public sealed class ToolCatalogTests
     }
 
     [Theory]
+    [InlineData("image-upscaler", "2015865378030755841", "pt-BR", "Pessoas, Perto (rosto, meio corpo), Pro")]
+    [InlineData("image-upscaler", "2017030861371219969", "en", "People, Close (face, half body), Standard")]
+    [InlineData("image-upscaler", "2018913880214343681", "en", "Old photo")]
+    [InlineData("image-upscaler", "1234567", "en", "1234567")] // an app no longer configured: its id
+    [InlineData("pose-changer", "2018451429635133442", "pt-BR", null)] // the tool's only app: the tool's name says it
+    [InlineData("pose-changer", null, "pt-BR", null)]
+    public void AnApp_IsNamedByTheChoicesThatPickIt(string tool, string? webappId, string culture, string? name) =>
+        Assert.Equal(name, new ToolCatalog(Microsoft.Extensions.Options.Options.Create(Load())).Find(tool)!.AppName(webappId, culture));
+
+    [Theory]
     [InlineData("JobHub:Tools:pose-changer:CreditCost", "-1", "JobHub:Tools:pose-changer: CreditCost must not be negative.")]
     [InlineData("JobHub:Tools:pose-changer:Inputs:0:Kind", "audio", "input 'person' has Kind 'audio'")]
     [InlineData("JobHub:Tools:pose-changer:Inputs:0:MimeTypes:0", "image/gif", "MimeTypes must be a non-empty subset")]

@@ -193,11 +193,11 @@ public sealed class AccountDataBrowserTests(AccountHostFixture fixture) : IClass
         var admin = await BrowserPages.SignedInAsync(context, Hub.BaseAddress, DemoAccounts.AdminEmail, DemoAccounts.AdminPassword);
 
         await admin.GotoAsync(Url($"admin/users?search=deleted-{user:N}"));
-        await Assertions.Expect(admin.Locator($"tr[data-user='{user}'] [data-deleted]")).ToHaveTextAsync("excluída");
+        await Assertions.Expect(admin.Locator($"#user-list tr:has([data-user='{user}']) [data-deleted]")).ToHaveTextAsync("excluída");
         await admin.GotoAsync(Url($"admin/users/{user}"));
         await Assertions.Expect(admin.Locator("#user-deleted")).ToContainTextAsync(DateTime.UtcNow.Year.ToString());
         await Assertions.Expect(admin.Locator("#adjust-form")).ToHaveCountAsync(0);
-        await Assertions.Expect(admin.Locator("#user-ledger tr[data-kind='grant']")).ToHaveCountAsync(1);
+        await Assertions.Expect(admin.Locator("#user-ledger [data-kind='grant']")).ToHaveCountAsync(1);
     }
 
     [Fact]

@@ -9,8 +9,8 @@ namespace JobHub.Tests.Web;
 
 /// <summary>
 /// The README's screenshots, taken at a desktop's width (1280 px) and a phone's (360 px): a tool page with a queued job,
-/// a finished image job with its comparison, History and the admin overview. At each width every one of these pages must
-/// fit: nothing wider than the window (a table scrolls inside its own box).
+/// a finished image job with its comparison, History and the admin overview (with a few days of jobs in it). At each width
+/// every one of these pages must fit: nothing wider than the window (a table stacks its rows or scrolls inside its own box).
 /// </summary>
 public sealed class ScreenshotTests
 {
@@ -53,10 +53,22 @@ public sealed class ScreenshotTests
             await Assertions.Expect(page.Locator("#jobs .job-link")).ToHaveCountAsync(1);
             await ShootAsync(page, "history", width);
 
+            // The overview as a working week leaves it, measured with its rows and charts full: a few days of finished jobs,
+            // one running and one waiting.
+            await hub.SeedFinishedJobsAsync();
+            hub.Simulator.Settings = hub.Simulator.Settings with { RunFor = TimeSpan.FromMinutes(10) };
+            var running = await hub.SubmitAsync(await hub.CreateUserAsync());
+            await hub.WaitForJobAsync(running.Id, j => j.Status == JobStatus.Running);
+            await hub.SubmitAsync(await hub.CreateUserAsync());
             var admin = await BrowserPages.SignedInAsync(context, hub.BaseAddress, DemoAccounts.AdminEmail, DemoAccounts.AdminPassword);
             await admin.GotoAsync(new Uri(hub.BaseAddress, "admin").ToString());
             await BrowserPages.WaitForCircuitAsync(admin);
+            await Assertions.Expect(admin.Locator("#slots")).ToHaveTextAsync("1 / 1");
+            await Assertions.Expect(admin.Locator("#queue-length")).ToHaveTextAsync("1");
             await Assertions.Expect(admin.Locator("#slots-chart svg")).ToBeVisibleAsync();
+            await Assertions.Expect(admin.Locator("#states tbody tr")).ToHaveCountAsync(5); // completed, failed, cancelled, running, queued
+            await Assertions.Expect(admin.Locator("#last-day tbody tr")).ToHaveCountAsync(4); // every tool
+            await Assertions.Expect(admin.Locator("#cost-chart svg")).ToBeVisibleAsync();
             await ShootAsync(admin, "admin-overview", width);
         }
         catch
