@@ -145,7 +145,7 @@ public sealed class MaintenanceRunnerTests : IAsyncLifetime
     {
         await using var harness = await EngineHarness.CreateAsync(new Dictionary<string, string?>
         {
-            // Retention is not named: its own default (1 h, as the README says) applies, not DefaultInterval.
+            // Retention is not named: its own default (1 h, as docs/configuration.md says) applies, not DefaultInterval.
             ["JobHub:Maintenance:DefaultInterval"] = "00:00:01",
         });
         await harness.Schedule.StartAsync(CancellationToken.None);

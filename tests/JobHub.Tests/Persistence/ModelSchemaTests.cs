@@ -58,7 +58,7 @@ public sealed class ModelSchemaTests
         {
             var options = JobHubDbContext.Configure(new DbContextOptionsBuilder<JobHubDbContext>(), TestDatabase.ConnectionStringFor(migrated)).Options;
             await using var context = new JobHubDbContext((DbContextOptions<JobHubDbContext>)options);
-            Assert.False(context.Database.HasPendingModelChanges(), "the model changed: add a migration (README, \"Adding a migration\")");
+            Assert.False(context.Database.HasPendingModelChanges(), "the model changed: add a migration (docs/architecture.md, \"Adding a migration\")");
         }
         finally
         {

@@ -9,7 +9,7 @@ namespace JobHub.Tests.Tools;
 
 /// <summary>
 /// The request each app really receives, checked at the simulator over real HTTP against the nodes written in
-/// ../shared/RUNNINGHUB.md (written out here, not read from configuration): for the upscaler's seven apps in every
+/// docs/runninghub.md (written out here, not read from configuration): for the upscaler's seven apps in every
 /// combination of controls that applies, and for the other three tools. A changed node id anywhere fails here,
 /// and the simulator refuses it as RunningHub would (803), so the job fails with RunningHub's words and is refunded.
 /// </summary>

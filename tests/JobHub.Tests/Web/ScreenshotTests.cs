@@ -8,7 +8,7 @@ using Microsoft.Playwright;
 namespace JobHub.Tests.Web;
 
 /// <summary>
-/// The README's screenshots, taken at a desktop's width (1280 px) and a phone's (360 px): a tool page with a queued job,
+/// The screenshots of docs/pages.md (and the README's), taken at a desktop's width (1280 px) and a phone's (360 px): a tool page with a queued job,
 /// a finished image job with its comparison, History and the admin overview (with a few days of jobs in it). At each width
 /// every one of these pages must fit: nothing wider than the window (a table stacks its rows or scrolls inside its own box).
 /// </summary>
