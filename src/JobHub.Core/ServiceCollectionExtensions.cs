@@ -69,6 +69,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<ReconcileJob>();
         services.AddSingleton<QueueHeartbeat>();
         services.AddSingleton<JobQueries>();
+        services.AddSingleton<ResultThumbnails>();
         services.AddSingleton<RunTimes>();
         services.AddSingleton<Admin.AdminQueries>();
         services.AddSingleton<Admin.AdminActions>();

@@ -163,10 +163,12 @@ public sealed class DeleteAccount(
         var files = 0;
         foreach (var job in await jobs.AsNoTracking().Where(j => j.UserId == userId).ToListAsync(cancellationToken))
         {
-            foreach (var name in job.InputFiles.SelectMany(i => i.Files).Concat(job.OutputFiles.Select(o => o.StoredName)).OfType<string>())
+            foreach (var name in job.StoredFiles())
             {
-                storage.Delete(name);
-                files++;
+                if (storage.Delete(name))
+                {
+                    files++;
+                }
             }
 
             var inputs = JobJson.Serialize(job.InputFiles.Select(i => i with { OriginalName = null }).ToList());

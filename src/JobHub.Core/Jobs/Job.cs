@@ -125,6 +125,11 @@ public sealed class Job
 
     public IReadOnlyList<JobOutput> OutputFiles =>
         JsonSerializer.Deserialize<List<JobOutput>>(Outputs, JobJson.Options) ?? [];
+
+    /// <summary>Every file of this job that may be in storage: its inputs (and their scaled copies), its copied results and their thumbnails.</summary>
+    public IEnumerable<string> StoredFiles() =>
+        InputFiles.SelectMany(i => i.Files).Concat(OutputFiles.Select(o => o.StoredName).OfType<string>()
+            .SelectMany(name => new[] { name, ResultThumbnails.NameFor(name) }.OfType<string>()));
 }
 
 public static class JobJson

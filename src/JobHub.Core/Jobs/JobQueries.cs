@@ -4,7 +4,11 @@ using Microsoft.EntityFrameworkCore;
 
 namespace JobHub.Core.Jobs;
 
-public sealed record LedgerEntry(long Id, Guid? JobId, string Kind, int Amount, int BalanceAfter, string? Reason, DateTime CreatedAt);
+/// <summary>One row of a person's credit ledger; <see cref="ToolKey"/> is the tool of the job it paid or refunded, when read with it.</summary>
+public sealed record LedgerEntry(long Id, Guid? JobId, string Kind, int Amount, int BalanceAfter, string? Reason, DateTime CreatedAt,
+    string? ToolKey = null);
+
+public sealed record LedgerPage(IReadOnlyList<LedgerEntry> Entries, int Total);
 
 public sealed record JobPage(IReadOnlyList<Job> Jobs, int Total);
 
@@ -122,6 +126,19 @@ public sealed class JobQueries(IDbContextFactory<JobHubDbContext> contexts)
             .Take(Math.Clamp(limit, 1, 1000))
             .Select(l => new LedgerEntry(l.Id, l.JobId, l.Kind, l.Amount, l.BalanceAfter, l.Reason, l.CreatedAt))
             .ToListAsync(cancellationToken);
+    }
+
+    /// <summary>One page of a person's ledger, newest first, each entry with its job's tool, and how many entries there are.</summary>
+    public async Task<LedgerPage> LedgerPageAsync(Guid ownerId, int page, int pageSize, CancellationToken cancellationToken = default)
+    {
+        pageSize = Math.Clamp(pageSize, 1, 100);
+        await using var context = await contexts.CreateDbContextAsync(cancellationToken);
+        var mine = context.Set<CreditLedgerRow>().AsNoTracking().Where(l => l.UserId == ownerId);
+        var entries = await mine.OrderByDescending(l => l.Id).Skip(Math.Max(page, 0) * pageSize).Take(pageSize)
+            .Select(l => new LedgerEntry(l.Id, l.JobId, l.Kind, l.Amount, l.BalanceAfter, l.Reason, l.CreatedAt,
+                context.Set<Job>().Where(j => j.Id == l.JobId).Select(j => j.ToolKey).FirstOrDefault()))
+            .ToListAsync(cancellationToken);
+        return new LedgerPage(entries, await mine.CountAsync(cancellationToken));
     }
 
     public async Task<int> BalanceAsync(Guid ownerId, CancellationToken cancellationToken = default)

@@ -42,10 +42,12 @@ public sealed class RetentionSweep(IDbContextFactory<JobHubDbContext> contexts, 
             .OrderBy(j => j.CompletedAt).Take(Batch).ToListAsync(cancellationToken);
         foreach (var job in ended)
         {
-            foreach (var name in job.InputFiles.SelectMany(i => i.Files).Concat(job.OutputFiles.Select(o => o.StoredName)).OfType<string>())
+            foreach (var name in job.StoredFiles())
             {
-                storage.Delete(name);
-                counts.Tally("files_deleted");
+                if (storage.Delete(name))
+                {
+                    counts.Tally("files_deleted");
+                }
             }
 
             await jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(set => set.SetProperty(j => j.FilesDeletedAt, now), cancellationToken);

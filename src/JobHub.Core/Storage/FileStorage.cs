@@ -18,7 +18,14 @@ public interface IFileStorage
 
     bool Exists(string storedName);
 
-    void Delete(string storedName);
+    /// <summary>
+    /// Stores the content under the name given (a file derived from a stored one), whole or not at all; false, and nothing
+    /// changed, when a file of that name is already there.
+    /// </summary>
+    Task<bool> SaveAtAsync(string storedName, ReadOnlyMemory<byte> content, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the file; false when there was none.</summary>
+    bool Delete(string storedName);
 
     /// <summary>Stored names in <paramref name="area"/> last written before <paramref name="before"/>, at most <paramref name="limit"/>.</summary>
     IReadOnlyList<string> ListOlderThan(string area, DateTime before, int limit);
@@ -105,13 +112,47 @@ public sealed class LocalFileStorage : IFileStorage
 
     public bool Exists(string storedName) => File.Exists(PathFor(storedName));
 
-    public void Delete(string storedName)
+    public async Task<bool> SaveAtAsync(string storedName, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
         var path = PathFor(storedName);
         if (File.Exists(path))
         {
-            File.Delete(path);
+            return false;
         }
+
+        // Written aside and moved into place, so a reader never sees half a file and of two writers one wins.
+        var part = $"{path}.{Guid.NewGuid():N}.part";
+        try
+        {
+            await using (var file = new FileStream(part, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0, useAsync: true))
+            {
+                await file.WriteAsync(content, cancellationToken);
+                file.Flush(flushToDisk: true);
+            }
+
+            File.Move(part, path, overwrite: false);
+            return true;
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            return false;
+        }
+        finally
+        {
+            File.Delete(part);
+        }
+    }
+
+    public bool Delete(string storedName)
+    {
+        var path = PathFor(storedName);
+        if (!File.Exists(path))
+        {
+            return false;
+        }
+
+        File.Delete(path);
+        return true;
     }
 
     public IReadOnlyList<string> ListOlderThan(string area, DateTime before, int limit)

@@ -8,11 +8,12 @@ public sealed record ScaledImage(byte[] Content, int Width, int Height);
 /// <summary>
 /// Scales an image down to a longest side (SkiaSharp): the decoder shrinks first where it can (JPEG, WebP), then
 /// halving steps and one Mitchell cubic pass to the exact size, so fine detail does not alias; the result is encoded
-/// in the image's own format (JPEG and WebP at quality 92, PNG lossless).
+/// in the image's own format (JPEG and WebP at quality 92, PNG lossless) unless another is asked for.
 /// </summary>
 public static class ImageScaling
 {
-    public static ScaledImage ToLongestSide(Stream content, string mimeType, int longestSide)
+    /// <param name="encodeAs">The format of the result (a media type); the image's own when null.</param>
+    public static ScaledImage ToLongestSide(Stream content, string mimeType, int longestSide, string? encodeAs = null, int quality = 92)
     {
         using var managed = new SKManagedStream(content, disposeManagedStream: false);
         using var codec = SKCodec.Create(managed) ?? throw new InvalidDataException("not an image");
@@ -46,13 +47,13 @@ public static class ImageScaling
                 bitmap = Replace(bitmap, bitmap.Resize(new SKSizeI(targetWidth, targetHeight), new SKSamplingOptions(SKCubicResampler.Mitchell)));
             }
 
-            var (format, quality) = mimeType switch
+            var format = (encodeAs ?? mimeType) switch
             {
-                "image/png" => (SKEncodedImageFormat.Png, 100),
-                "image/webp" => (SKEncodedImageFormat.Webp, 92),
-                _ => (SKEncodedImageFormat.Jpeg, 92),
+                "image/png" => SKEncodedImageFormat.Png,
+                "image/webp" => SKEncodedImageFormat.Webp,
+                _ => SKEncodedImageFormat.Jpeg,
             };
-            using var data = bitmap.Encode(format, quality) ?? throw new InvalidDataException("the scaled image could not be encoded");
+            using var data = bitmap.Encode(format, format == SKEncodedImageFormat.Png ? 100 : quality) ?? throw new InvalidDataException("the scaled image could not be encoded");
             return new ScaledImage(data.ToArray(), bitmap.Width, bitmap.Height);
         }
         finally

@@ -12,8 +12,9 @@ public static class FileEndpoints
     private static readonly FileExtensionContentTypeProvider ContentTypes = new();
 
     /// <summary>
-    /// A job's stored inputs and copied outputs, to their owner (and admins) only: anyone else gets 404, as for
-    /// a job that does not exist. <c>?download=1</c> serves the file as an attachment.
+    /// A job's stored inputs, copied outputs and their thumbnails (<c>thumbs</c>, made on first request), to their owner
+    /// (and admins) only: anyone else gets 404, as for a job that does not exist. <c>?download=1</c> serves the file as an
+    /// attachment.
     /// </summary>
     public static IEndpointRouteBuilder MapFileEndpoints(this IEndpointRouteBuilder endpoints)
     {
@@ -22,7 +23,7 @@ public static class FileEndpoints
     }
 
     private static async Task<Results<FileStreamHttpResult, NotFound>> ServeAsync(Guid jobId, string kind, int index, bool? download,
-        ClaimsPrincipal principal, JobQueries queries, IFileStorage storage, HttpContext context)
+        ClaimsPrincipal principal, JobQueries queries, IFileStorage storage, ResultThumbnails thumbnails, HttpContext context)
     {
         if (!Guid.TryParse(principal.FindFirstValue(ClaimTypes.NameIdentifier), out var userId))
         {
@@ -33,12 +34,21 @@ public static class FileEndpoints
         var storedName = kind switch
         {
             "inputs" => job?.InputFiles.ElementAtOrDefault(index)?.StoredName,
-            "outputs" => job?.OutputFiles.ElementAtOrDefault(index)?.StoredName,
+            "outputs" or "thumbs" => job?.OutputFiles.ElementAtOrDefault(index)?.StoredName,
             _ => null,
         };
         if (storedName is null || job?.FilesDeletedAt is not null || !storage.Exists(storedName))
         {
             return TypedResults.NotFound();
+        }
+
+        if (kind == "thumbs")
+        {
+            storedName = await thumbnails.GetOrMakeAsync(storedName, context.RequestAborted);
+            if (storedName is null)
+            {
+                return TypedResults.NotFound();
+            }
         }
 
         var contentType = ContentTypes.TryGetContentType(storedName, out var type) ? type : "application/octet-stream";

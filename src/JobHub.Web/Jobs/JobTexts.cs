@@ -36,9 +36,19 @@ public static class LedgerTexts
     public static string Reason(IStringLocalizer localizer, LedgerEntry entry) => entry.Kind switch
     {
         JobHub.Core.Credits.LedgerKinds.Adjustment => entry.Reason ?? "",
-        // The refund's stored reason is "job <status>" (the terminal state that refunded it).
-        JobHub.Core.Credits.LedgerKinds.Refund when entry.Reason is { } reason && reason.StartsWith("job ", StringComparison.Ordinal) =>
-            localizer["LedgerReason_refund_" + reason[4..]],
+        JobHub.Core.Credits.LedgerKinds.Refund when RefundedFor(entry) is { } status => localizer["LedgerReason_refund_" + status],
         _ => localizer["LedgerReason_" + entry.Kind],
     };
+
+    /// <summary>
+    /// What a job's debit or refund says before the link to its job: the tool by its name and, for a refund, why
+    /// ("Refund, the job failed: Arcane Upscaler –").
+    /// </summary>
+    public static string ForJob(IStringLocalizer localizer, LedgerEntry entry, string toolName) =>
+        (entry.Kind == JobHub.Core.Credits.LedgerKinds.Refund && RefundedFor(entry) is { } status
+            ? localizer["LedgerJob_refund_" + status, toolName] : localizer["LedgerJob_" + entry.Kind, toolName]).Value;
+
+    /// <summary>The terminal state that refunded a job: a refund's stored reason is "job &lt;status&gt;".</summary>
+    private static string? RefundedFor(LedgerEntry entry) =>
+        entry.Reason is { } reason && reason.StartsWith("job ", StringComparison.Ordinal) ? reason[4..] : null;
 }

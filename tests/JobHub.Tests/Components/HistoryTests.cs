@@ -1,4 +1,5 @@
 using Bunit;
+using Bunit.TestDoubles;
 using JobHub.Core.Jobs;
 using JobHub.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -103,7 +104,59 @@ public sealed class HistoryTests : EngineComponentTests
 
         cut.WaitForAssertion(() => Assert.Contains("not run any job", cut.Find("#no-jobs").TextContent), TimeSpan.FromSeconds(10));
         // Read beside the grid's own load; the stored reason ("test grant") is shown in the page's words.
-        cut.WaitForAssertion(() => Assert.Contains("Sign-up grant", cut.Find("#ledger tbody tr[data-kind=grant]").TextContent), TimeSpan.FromSeconds(10));
+        cut.WaitForAssertion(() => Assert.Contains("Sign-up grant", cut.Find("#ledger tbody td[data-kind=grant]").TextContent), TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task TheFiltersAndThePage_ComeFromTheAddress_AndAChangeReplacesIt()
+    {
+        var (user, ids) = await TwentyFiveJobsAsync();
+        SignIn(user);
+        var navigation = Ui.Services.GetRequiredService<BunitNavigationManager>();
+        navigation.NavigateTo("/history?page=1&state=nonsense&from=someday");
+
+        var cut = Ui.Render<History>();
+
+        // The second page; a state or a date the page does not offer is left out rather than matching nothing.
+        cut.WaitForAssertion(() => Assert.Equal(ids.Skip(20).Select(id => id.ToString()), Shown(cut)), TimeSpan.FromSeconds(10));
+        var selects = cut.FindComponents<MudSelect<string>>();
+        await cut.InvokeAsync(() => selects[0].Instance.ValueChanged.InvokeAsync("virtual-try-on"));
+        cut.WaitForAssertion(() => Assert.Equal(new[] { 0, 5, 10, 15, 20 }.Select(i => ids[i].ToString()), Shown(cut)), TimeSpan.FromSeconds(10));
+        await cut.InvokeAsync(() => cut.FindComponents<MudTextField<DateTime?>>()[0].Instance.ValueChanged.InvokeAsync(new DateTime(2026, 11, 19)));
+
+        cut.WaitForAssertion(() => Assert.Equal("http://localhost/history?tool=virtual-try-on&from=2026-11-19", navigation.Uri), TimeSpan.FromSeconds(10));
+        Assert.True(navigation.History.First().Options.ReplaceHistoryEntry); // Back leaves History instead of undoing a filter
+    }
+
+    [Fact]
+    public async Task TheLedger_ShowsTwentyAtATime_EachJobsEntryNamingItsToolAndLinkingToIt()
+    {
+        var (user, ids) = await TwentyFiveJobsAsync();
+        await H.Db.ExecuteAsync($"""
+            INSERT INTO credit_ledger (user_id, job_id, kind, amount, balance_after, reason, created_at)
+            SELECT user_id, id, 'debit', -credit_cost, 100, NULL, created_at FROM jobs WHERE user_id = {user} ORDER BY created_at
+            """);
+        await H.Db.ExecuteAsync($"""
+            INSERT INTO credit_ledger (user_id, job_id, kind, amount, balance_after, reason, created_at)
+            VALUES ({user}, {ids[0]}, 'refund', 0, 100, 'job failed', now())
+            """);
+        SignIn(user);
+
+        var cut = Ui.Render<History>();
+
+        // The grant, 25 debits and a refund, newest first: the refund first, the grant last.
+        cut.WaitForAssertion(() => Assert.Equal(20, cut.FindAll("#ledger tbody tr").Count), TimeSpan.FromSeconds(10));
+        cut.WaitForAssertion(() => Assert.Contains("1–20 of 27", cut.Find("#ledger-pager").TextContent), TimeSpan.FromSeconds(10));
+        var refund = cut.Find("#ledger tbody td[data-kind=refund]");
+        Assert.Equal("Refund, the job failed: Veste AI (virtual try-on) – job " + JobHub.Web.Components.Jobs.JobIdLink.Short(ids[0]),
+            string.Join(" ", refund.TextContent.Split(default(char[]), StringSplitOptions.RemoveEmptyEntries)));
+        Assert.Equal($"/jobs/{ids[0]}", refund.QuerySelector("a.ledger-job")!.GetAttribute("href"));
+        var debit = cut.FindAll("#ledger tbody td[data-kind=debit]").Single(td => td.QuerySelector("a.ledger-job")!.GetAttribute("data-job") == ids[1].ToString());
+        Assert.StartsWith("Pose Changer –", debit.TextContent.Trim());
+
+        cut.Find("#ledger-pager button[aria-label='Next page']").Click();
+        cut.WaitForAssertion(() => Assert.Equal(7, cut.FindAll("#ledger tbody tr").Count), TimeSpan.FromSeconds(10));
+        Assert.Contains("Sign-up grant", cut.Find("#ledger tbody td[data-kind=grant]").TextContent);
     }
 
     [Fact]
