@@ -54,6 +54,7 @@ public sealed class TelemetrySettingsTests(DatabaseFixture db) : IClassFixture<D
     /// <summary>A logger provider that writes each line as a console formatter would, with the factory's scopes.</summary>
     private sealed class FormattedLines(ConsoleFormatter formatter) : ILoggerProvider, ISupportExternalScope
     {
+        private readonly ConsoleFormatter json = formatter;
         private readonly ConcurrentQueue<string> lines = new();
         private IExternalScopeProvider scopes = new LoggerExternalScopeProvider();
 
@@ -76,7 +77,7 @@ public sealed class TelemetrySettingsTests(DatabaseFixture db) : IClassFixture<D
             public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
             {
                 using var line = new StringWriter();
-                sink.formatter.Write(new LogEntry<TState>(logLevel, category, eventId, state, exception, formatter), sink.scopes, line);
+                sink.json.Write(new LogEntry<TState>(logLevel, category, eventId, state, exception, formatter), sink.scopes, line);
                 sink.lines.Enqueue(line.ToString());
             }
         }
