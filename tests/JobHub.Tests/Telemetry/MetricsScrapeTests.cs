@@ -36,27 +36,29 @@ public sealed class MetricsScrapeTests : IAsyncLifetime
     [Fact]
     public async Task Scrape_CountsAKnownWorkload()
     {
-        // Three jobs take the three slots, a fourth waits, a fifth is refused for its balance.
+        // Three jobs take the three slots, two more wait, one is refused for its balance.
         var running = new List<Job>();
         for (var i = 0; i < 3; i++)
         {
             running.Add(await hub.SubmitAsync(await hub.CreateUserAsync()));
         }
 
+        var next = await hub.SubmitAsync(await hub.CreateUserAsync());
         var waiting = await hub.SubmitAsync(await hub.CreateUserAsync());
-        Assert.Equal(JobStatus.Queued, waiting.Status);
+        Assert.Equal((JobStatus.Queued, JobStatus.Queued), (next.Status, waiting.Status));
         await Assert.ThrowsAsync<InvalidOperationException>(async () => await hub.SubmitAsync(await hub.CreateUserAsync(credits: 0)));
 
         var busy = await PrometheusText.ReadAsync(http, Scrape);
         Assert.Equal(3, busy.Sum("jobhub_slots_limit"));
         Assert.Equal(3, busy.Sum("jobhub_slots_used"));
-        Assert.Equal(1, busy.Sum("jobhub_queue_length"));
+        Assert.Equal(2, busy.Sum("jobhub_queue_length"));
         Assert.True(busy.Has("jobhub_queue_oldest_wait_seconds"), busy.Text);
 
-        // The waiting job is cancelled by its owner; the three complete by webhook.
+        // The last one is cancelled by its owner while it waits; the three complete by webhook, and the first waiting one
+        // takes a freed slot and completes too.
         await hub.Services.GetRequiredService<CancelJob>().HandleAsync(
             new CancelJobRequest(waiting.Id, waiting.UserId, JobCause.User, JobErrorCodes.CancelledByUser, "changed my mind"));
-        foreach (var job in running)
+        foreach (var job in running.Append(next))
         {
             Assert.Equal(JobStatus.Completed, (await hub.WaitForJobAsync(job.Id, j => j.Status == JobStatus.Completed)).Status);
         }
@@ -73,37 +75,38 @@ public sealed class MetricsScrapeTests : IAsyncLifetime
         var reconciled = await hub.Services.GetRequiredService<ReconcileJob>().HandleAsync(lost.Id, JobCause.Reconcile);
         Assert.Equal(ReconcileOutcome.Finished, reconciled.Outcome);
 
-        // The four completed jobs' outputs are copied (Hangfire, after the answer): the scrape is read once they are.
+        // The five completed jobs' outputs are copied (Hangfire, after the answer): the scrape is read once they are.
         PrometheusText? done = null;
         Assert.True(await hub.WaitUntilAsync(async () =>
-            (done = await PrometheusText.ReadAsync(http, Scrape)).Sum("jobhub_outputs_copies_total", "outcome=copied") >= 4, TimeSpan.FromSeconds(60)),
+            (done = await PrometheusText.ReadAsync(http, Scrape)).Sum("jobhub_outputs_copies_total", "outcome=copied") >= 5, TimeSpan.FromSeconds(60)),
             done?.Text);
         var m = done!;
 
-        Assert.Equal(6, m.Sum("jobhub_jobs_submitted_total", Tool, "outcome=accepted"));
+        Assert.Equal(7, m.Sum("jobhub_jobs_submitted_total", Tool, "outcome=accepted"));
         Assert.Equal(1, m.Sum("jobhub_jobs_submitted_total", Tool, "outcome=" + SubmitErrors.InsufficientCredits));
         Assert.Equal(5, m.Sum("jobhub_jobs_admitted_total", Tool, "from=submit"));
-        Assert.Equal(0, m.Sum("jobhub_jobs_admitted_total", Tool, "from=queue"));
-        Assert.Equal(1, m.Sum("jobhub_jobs_queued_total", Tool, "reason=busy"));
-        Assert.Equal(5, m.Sum("jobhub_jobs_started_total", Tool));
-        Assert.Equal(3, m.Sum("jobhub_jobs_completed_total", Tool, "cause=webhook"));
+        Assert.Equal(1, m.Sum("jobhub_jobs_admitted_total", Tool, "from=queue"));
+        Assert.Equal(2, m.Sum("jobhub_jobs_queued_total", Tool, "reason=busy"));
+        Assert.Equal(6, m.Sum("jobhub_jobs_started_total", Tool));
+        Assert.Equal(4, m.Sum("jobhub_jobs_completed_total", Tool, "cause=webhook"));
         Assert.Equal(1, m.Sum("jobhub_jobs_completed_total", Tool, "cause=reconcile"));
         Assert.Equal(1, m.Sum("jobhub_jobs_failed_total", Tool, "code=" + JobErrorCodes.RunningHubError));
         Assert.Equal(1, m.Sum("jobhub_jobs_cancelled_total", Tool, "cause=user", "code=" + JobErrorCodes.CancelledByUser));
         Assert.Equal(1, m.Sum("jobhub_jobs_reconciled_total", Tool, "status=completed"));
         Assert.Equal(2, m.Sum("jobhub_credits_refunds_total", Tool));
-        Assert.Equal(4, m.Sum("jobhub_webhook_deliveries_total", "outcome=finished"));
-        Assert.Equal(4, m.Sum("jobhub_outputs_copies_total", "outcome=copied"));
+        Assert.Equal(5, m.Sum("jobhub_webhook_deliveries_total", "outcome=finished"));
+        Assert.Equal(5, m.Sum("jobhub_outputs_copies_total", "outcome=copied"));
 
         // Histograms: one observation per job that reached the point measured.
-        Assert.Equal(5, m.Sum("jobhub_job_queue_wait_seconds_count", Tool));
-        Assert.Equal(5, m.Sum("jobhub_job_launch_duration_seconds_count", Tool));
-        Assert.Equal(5, m.Sum("jobhub_job_run_duration_seconds_count", Tool));
-        Assert.Equal(4, m.Sum("jobhub_job_duration_seconds_count", Tool, "status=completed"));
+        Assert.Equal(6, m.Sum("jobhub_job_queue_wait_seconds_count", Tool));
+        Assert.True(m.Sum("jobhub_job_queue_wait_seconds_sum", Tool) >= 2, "the promoted job waited for a slot to free");
+        Assert.Equal(6, m.Sum("jobhub_job_launch_duration_seconds_count", Tool));
+        Assert.Equal(6, m.Sum("jobhub_job_run_duration_seconds_count", Tool));
+        Assert.Equal(5, m.Sum("jobhub_job_duration_seconds_count", Tool, "status=completed"));
         Assert.Equal(1, m.Sum("jobhub_job_duration_seconds_count", Tool, "status=cancelled"));
-        Assert.Equal(3, m.Sum("jobhub_job_verdict_delay_seconds_count", "path=webhook", Tool)); // the failure's answer gave no run time
+        Assert.Equal(4, m.Sum("jobhub_job_verdict_delay_seconds_count", "path=webhook", Tool)); // the failure's answer gave no run time
         Assert.Equal(1, m.Sum("jobhub_job_verdict_delay_seconds_count", "path=reconcile"));
-        Assert.Equal(5, m.Sum("jobhub_runninghub_call_duration_seconds_count", "endpoint=start", "outcome=Success"));
+        Assert.Equal(6, m.Sum("jobhub_runninghub_call_duration_seconds_count", "endpoint=start", "outcome=Success"));
         Assert.Equal(1, m.Sum("jobhub_runninghub_call_duration_seconds_count", "endpoint=query", "outcome=Success"));
 
         // Nothing left in a slot or the queue.
