@@ -63,9 +63,7 @@ public static class TelemetrySetup
         if (port is not null)
         {
             // The public addresses as configured, and the metrics port beside them (an address named in code would replace them).
-            var urls = builder.Configuration[WebHostDefaults.ServerUrlsKey] is { Length: > 0 } configured ? configured : "http://localhost:5000";
-            builder.WebHost.UseUrls([.. urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-                $"http://{settings.MetricsHost}:{port}"]);
+            builder.WebHost.UseUrls([.. PublicUrls(builder.Configuration), $"http://{settings.MetricsHost}:{port}"]);
         }
 
         var telemetry = builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("jobhub"));
@@ -101,6 +99,20 @@ public static class TelemetrySetup
                 .AddNpgsql()
                 .AddOtlpExporter(exporter => exporter.Endpoint = new Uri(otlp)));
         }
+    }
+
+    /// <summary>The addresses Kestrel would listen on without the metrics port: the URLs, else the HTTP(S) ports, else its default.</summary>
+    private static IEnumerable<string> PublicUrls(IConfiguration configuration)
+    {
+        static string[] List(string? value) => value?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
+        if (List(configuration[WebHostDefaults.ServerUrlsKey]) is { Length: > 0 } urls)
+        {
+            return urls;
+        }
+
+        string[] ports = [.. List(configuration[WebHostDefaults.HttpPortsKey]).Select(p => $"http://*:{p}"),
+            .. List(configuration[WebHostDefaults.HttpsPortsKey]).Select(p => $"https://*:{p}")];
+        return ports.Length > 0 ? ports : ["http://localhost:5000"];
     }
 
     /// <summary>

@@ -42,6 +42,21 @@ public sealed class TelemetrySettingsTests(DatabaseFixture db) : IClassFixture<D
         }
     }
 
+    [Theory]
+    [InlineData("urls", "http://127.0.0.1:8081", "http://127.0.0.1:8081;http://127.0.0.1:9464")]
+    [InlineData("http_ports", "8080", "http://*:8080;http://127.0.0.1:9464")]
+    public async Task TheMetricsPort_ListensBesideThePublicAddresses_HoweverTheyAreNamed(string key, string value, string expected)
+    {
+        await using var app = JobHub.Web.JobHubApp.Create([], builder =>
+        {
+            builder.Configuration["ConnectionStrings:JobHub"] = db.ConnectionString;
+            builder.Configuration[key] = value;
+            builder.Configuration["JobHub:Telemetry:MetricsPort"] = "9464";
+        });
+
+        Assert.Equal(expected, app.Configuration["urls"]);
+    }
+
     [Fact]
     public async Task ABadMetricsPort_StopsStartup_NamingIt()
     {
