@@ -59,6 +59,7 @@ internal sealed class BenchHost : IAsyncDisposable
             builder.Configuration["JobHub:StorageRoot"] = storage;
             builder.Configuration["JobHub:WebhookSecret"] = "bench-secret";
             builder.Configuration["JobHub:RateLimits:Enabled"] = "false"; // thousands of requests a second from one address, on purpose
+            BenchMetrics.Configure(builder.Configuration);
             foreach (var (key, value) in simulator.JobHubSettings().Concat(settings))
             {
                 builder.Configuration[key] = value;

@@ -42,12 +42,14 @@ public static class EngineBenchmark
                 })
                 .Build();
             var runningHub = new InstantRunningHub();
-            await using var services = new ServiceCollection()
+            var collection = new ServiceCollection()
                 .AddLogging(l => l.SetMinimumLevel(LogLevel.Warning))
                 .AddSingleton<IConfiguration>(configuration)
                 .AddJobHubCore(configuration)
-                .AddSingleton<IRunningHubClient>(runningHub)
-                .BuildServiceProvider();
+                .AddSingleton<IRunningHubClient>(runningHub);
+            BenchMetrics.Add(collection);
+            await using var services = collection.BuildServiceProvider();
+            BenchMetrics.Start(services);
             var contexts = services.GetRequiredService<IDbContextFactory<JobHubDbContext>>();
             await services.GetRequiredService<DatabaseMigrations>().MigrateAsync();
             await services.GetRequiredService<RunningHubAccounts>().SyncAsync(contexts);

@@ -23,6 +23,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(Random.Shared);
         services.AddSingleton(_ => Database.CreateDataSource(configuration.GetConnectionString("JobHub") ?? ""));
         services.AddSingleton<DatabaseMigrations>();
+        services.AddMetrics(); // the engine's meter comes from the host's factory, so that each host's exporter sees its own
+        services.AddSingleton<Telemetry.EngineMetrics>();
         // One pooled context factory: use cases create a context per unit of work (a Blazor component never holds one);
         // Identity's stores get a scoped context from it.
         services.AddPooledDbContextFactory<JobHubDbContext>((provider, options) =>

@@ -9,6 +9,7 @@ using JobHub.Web.Jobs;
 using JobHub.Web.RateLimiting;
 using JobHub.Web.Realtime;
 using JobHub.Web.Security;
+using JobHub.Web.Telemetry;
 using JobHub.Web.Webhooks;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using MudBlazor.Services;
@@ -36,6 +37,7 @@ public static class JobHubApp
     public static void ConfigureServices(WebApplicationBuilder builder)
     {
         builder.Services.AddJobHubCore(builder.Configuration);
+        builder.AddJobHubTelemetry();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
         builder.Services.AddTransient<MudBlazor.MudLocalizer, JobHub.Web.Components.Layout.MudTexts>(); // MudBlazor's own texts in the page's language
@@ -54,6 +56,7 @@ public static class JobHubApp
 
     public static void ConfigurePipeline(WebApplication app)
     {
+        app.UseJobHubMetricsPort(); // first: the metrics port serves the scrape alone
         app.UseJobHubSecurityHeaders();
         if (!app.Environment.IsDevelopment())
         {

@@ -3,6 +3,7 @@ using Hangfire;
 using JobHub.Core.Maintenance;
 using JobHub.Core.Persistence;
 using JobHub.Core.Storage;
+using JobHub.Core.Telemetry;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -33,6 +34,7 @@ public sealed class CopyOutputs(
     IBackgroundJobClient hangfire,
     IOptions<MaintenanceOptions> options,
     OutputUrlPolicy policy,
+    EngineMetrics metrics,
     TimeProvider clock,
     ILogger<CopyOutputs> logger)
 {
@@ -261,6 +263,30 @@ public sealed class CopyOutputs(
 
     /// <summary>One attempt at copying the outputs of one completed job.</summary>
     public async Task<CopyAttempt> CopyAsync(Guid jobId, CancellationToken cancellationToken = default)
+    {
+        using var activity = EngineTracing.StartJob("job.copy_outputs", jobId);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var outcome = "error";
+        try
+        {
+            var attempt = await AttemptAsync(jobId, cancellationToken);
+            outcome = attempt.Outcome switch
+            {
+                CopyOutcome.Copied => "copied",
+                CopyOutcome.RetryLater => "retry",
+                CopyOutcome.GaveUp => "gave_up",
+                _ => "nothing_to_copy",
+            };
+            return attempt;
+        }
+        finally
+        {
+            metrics.OutputCopy(outcome, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            activity.Outcome(outcome);
+        }
+    }
+
+    private async Task<CopyAttempt> AttemptAsync(Guid jobId, CancellationToken cancellationToken)
     {
         Job? job;
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))

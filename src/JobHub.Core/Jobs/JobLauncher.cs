@@ -1,6 +1,7 @@
 using JobHub.Core.Persistence;
 using JobHub.Core.RunningHub;
 using JobHub.Core.Storage;
+using JobHub.Core.Telemetry;
 using JobHub.Core.Tools;
 using JobHub.Core.Webhooks;
 using Microsoft.EntityFrameworkCore;
@@ -31,6 +32,7 @@ public sealed class JobLauncher(
     RunningHubAccounts accounts,
     WebhookTokens webhookTokens,
     JobTermination termination,
+    EngineMetrics metrics,
     IOptions<JobHubOptions> options,
     IOptions<RunningHubOptions> runningHubOptions,
     TimeProvider clock,
@@ -71,7 +73,7 @@ public sealed class JobLauncher(
             }
 
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            promoted = await SlotAdmission.LockAndPromoteAsync(db, options.Value.MaxConcurrent, clock.GetUtcNow().UtcDateTime, cause);
+            promoted = await SlotAdmission.LockAndPromoteAsync(db, options.Value.MaxConcurrent, clock.GetUtcNow().UtcDateTime, cause, metrics);
             await transaction.CommitAsync(cancellationToken);
         }
 
@@ -81,6 +83,7 @@ public sealed class JobLauncher(
 
     public async Task LaunchAsync(Guid jobId, CancellationToken cancellationToken = default)
     {
+        using var activity = EngineTracing.StartLaunch(jobId);
         Job? job;
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         {
@@ -89,12 +92,16 @@ public sealed class JobLauncher(
 
         if (job is null || job.Status != JobStatus.Starting || job.TaskId is not null || job.AccountKey is null)
         {
+            activity.Outcome("moved_on");
             return; // another instance or path already moved it on
         }
+
+        activity?.SetTag(EngineTracing.Tool, job.ToolKey);
 
         try
         {
             var outcome = await StartAtRunningHubAsync(job, cancellationToken);
+            activity.Outcome(outcome.Outcome.ToString());
             await ApplyAsync(job, outcome, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -168,6 +175,7 @@ public sealed class JobLauncher(
         // One statement (the change, its event, the NOTIFY): no transaction of its own needed.
         if (await JobTransitions.MarkRunningAsync(db, job, taskId, now))
         {
+            metrics.Started(job.ToolKey, job.StartingAt, now);
             return;
         }
 
@@ -195,6 +203,7 @@ public sealed class JobLauncher(
             }
 
             await transaction.CommitAsync(cancellationToken);
+            metrics.Requeued(job.ToolKey);
         }
 
         // The head waits out its back-off, keeping its place; wake the queue when it ends (the sweep backs this up).

@@ -33,7 +33,14 @@ public enum TerminationOutcome
 /// <param name="Promoted">The queued jobs the released slot went to (now <c>starting</c>), for the caller to launch.</param>
 /// <param name="Note">The value of <see cref="TerminationStep.Note"/>, when the caller added a step.</param>
 public sealed record TerminationResult(TerminationOutcome Outcome, string? Status, string? TaskId, string? AccountKey, IReadOnlyList<Guid> Promoted,
-    bool Refunded, string? Note = null);
+    bool Refunded, string? Note = null)
+{
+    /// <summary>The job's tool (null when not found).</summary>
+    public string? ToolKey { get; init; }
+
+    /// <summary>When RunningHub's task started, if it did.</summary>
+    public DateTime? StartedAt { get; init; }
+}
 
 /// <summary>
 /// What a caller adds to a termination's statement. The change applies only when the job's RunningHub task is
@@ -51,7 +58,7 @@ public sealed record TerminationStep(string TaskId, FormattableString Steps, For
 /// promoted under the slot lock (R12).
 /// </summary>
 public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, ToolCatalog catalog, JobChangeFeed changes,
-    TerminationBatcher batcher, IOptions<JobHubOptions> options, TimeProvider clock)
+    TerminationBatcher batcher, Telemetry.EngineMetrics metrics, IOptions<JobHubOptions> options, TimeProvider clock)
 {
     private static readonly FormattableString Nothing = $"";
 
@@ -83,22 +90,25 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
             error_code = {failure.ErrorCode}, error_message = {failure.ErrorMessage}, provider_code = {failure.ProviderCode},
                             provider_message = {failure.ProviderMessage}, failed_reason = {failure.FailedReason}::jsonb,
                             usage = coalesce({usage}::jsonb, jobs.usage)
-            """, failure.ErrorMessage, new { failure.ErrorCode, failure.ProviderCode }, step), cancellationToken);
+            """, failure.ErrorMessage, new { failure.ErrorCode, failure.ProviderCode }, step, failure), cancellationToken);
     }
 
     /// <param name="Set">The columns the change sets besides status, cost and times.</param>
     /// <param name="Money">RunningHub's own cost figure, when it gave one.</param>
+    /// <param name="Failure">Why it failed or was cancelled (none for a completion).</param>
     private sealed record Change(Guid JobId, string To, string[] AllowedFrom, string Cause, string? Actor, Guid? OwnerId, decimal? Money,
-        FormattableString Set, string? Message, object? Data, TerminationStep? Step);
+        FormattableString Set, string? Message, object? Data, TerminationStep? Step, JobFailure? Failure = null);
 
     /// <summary>What the statement returns: the job as it was locked (nulls when not found), and what changed.</summary>
-    private sealed record Terminated(Guid? UserId, string? Status, string? TaskId, string? AccountKey, string? LeftStatus, bool Refunded, string? Note)
+    private sealed record Terminated(Guid? UserId, string? Status, string? TaskId, string? AccountKey, string? LeftStatus, bool Refunded, string? Note,
+        string? ToolKey, DateTime? CreatedAt, DateTime? StartedAt)
     {
         /// <summary>The statement's row, its columns in <see cref="Statement"/>'s order.</summary>
         public static Terminated Read(Npgsql.NpgsqlDataReader row) => new(
             row.IsDBNull(0) ? null : row.GetGuid(0), row.IsDBNull(1) ? null : row.GetString(1), row.IsDBNull(2) ? null : row.GetString(2),
             row.IsDBNull(3) ? null : row.GetString(3), row.IsDBNull(4) ? null : row.GetString(4), row.GetBoolean(5),
-            row.IsDBNull(6) ? null : row.GetString(6));
+            row.IsDBNull(6) ? null : row.GetString(6), row.IsDBNull(7) ? null : row.GetString(7), row.IsDBNull(8) ? null : row.GetDateTime(8),
+            row.IsDBNull(9) ? null : row.GetDateTime(9));
     }
 
     private async Task<TerminationResult> TerminateAsync(Change change, CancellationToken cancellationToken)
@@ -107,7 +117,8 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
         // that arrive meanwhile: TerminationBatcher): the row lock, the decision, the change with its event, or the ignored
         // attempt, the refund and the caller's step. EF cannot say "change it only if it is still in this state" and return
         // what it was; the lock makes the state it left the one the event records.
-        var (row, _, slotWaiting) = await batcher.RunAsync(change.JobId, Statement(change, clock.GetUtcNow().UtcDateTime), Terminated.Read);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var (row, _, slotWaiting) = await batcher.RunAsync(change.JobId, Statement(change, now), Terminated.Read);
 
         if (row.Status is null)
         {
@@ -116,8 +127,12 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
 
         if (row.LeftStatus is null)
         {
-            return new TerminationResult(TerminationOutcome.Ignored, row.Status, row.TaskId, row.AccountKey, [], false, row.Note);
+            return new TerminationResult(TerminationOutcome.Ignored, row.Status, row.TaskId, row.AccountKey, [], false, row.Note)
+                { ToolKey = row.ToolKey, StartedAt = row.StartedAt };
         }
+
+        metrics.Ended(row.ToolKey!, change.To, change.Cause, change.Failure?.ErrorCode, change.Failure?.ProviderCode, row.CreatedAt!.Value, row.StartedAt,
+            now, row.Refunded);
 
         changes.Publish(new JobChanged(change.JobId, row.UserId!.Value, change.To, row.LeftStatus));
 
@@ -130,7 +145,8 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
         IReadOnlyList<Guid> promoted = JobStatus.InSlot.Contains(row.LeftStatus) && slotWaiting
             ? await PromoteAsync(change.Cause, cancellationToken)
             : [];
-        return new TerminationResult(TerminationOutcome.Changed, change.To, row.TaskId, row.AccountKey, promoted, row.Refunded, row.Note);
+        return new TerminationResult(TerminationOutcome.Changed, change.To, row.TaskId, row.AccountKey, promoted, row.Refunded, row.Note)
+            { ToolKey = row.ToolKey, StartedAt = row.StartedAt };
     }
 
     /// <summary>
@@ -144,7 +160,7 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
         var owner = change.OwnerId is { } ownerId ? (FormattableString)$" AND user_id = {ownerId}" : Nothing;
         var task = change.Step is { } step ? (FormattableString)$" AND task_id = {step.TaskId}" : Nothing;
         var steps = RawSql.Concat($"""
-            WITH old AS (SELECT id, user_id, status, task_id, account_key, started_at, tool_key FROM jobs WHERE id = {change.JobId}
+            WITH old AS (SELECT id, user_id, status, task_id, account_key, started_at, tool_key, created_at FROM jobs WHERE id = {change.JobId}
             """, owner, $"""
              FOR UPDATE),
             target AS (SELECT * FROM old WHERE status = ANY({change.AllowedFrom})
@@ -187,7 +203,7 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
              AS refunded,
             """,
             change.Step?.Note ?? (FormattableString)$"NULL::text", $"""
-             AS note
+             AS note, old.tool_key, old.created_at, old.started_at
             FROM (SELECT 1) AS one LEFT JOIN old ON true LEFT JOIN changed ON true
             """);
     }
@@ -196,7 +212,7 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var promoted = await SlotAdmission.LockAndPromoteAsync(db, options.Value.MaxConcurrent, clock.GetUtcNow().UtcDateTime, cause);
+        var promoted = await SlotAdmission.LockAndPromoteAsync(db, options.Value.MaxConcurrent, clock.GetUtcNow().UtcDateTime, cause, metrics);
         await transaction.CommitAsync(cancellationToken);
         return promoted;
     }

@@ -1,6 +1,7 @@
 using JobHub.Core.Limits;
 using JobHub.Core.Persistence;
 using JobHub.Core.RunningHub;
+using JobHub.Core.Telemetry;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -43,6 +44,7 @@ public sealed class ReconcileJob(
     IRunningHubClient client,
     RunningHubAccounts accounts,
     FinishJob finish,
+    EngineMetrics metrics,
     IOptions<RateLimitOptions> limits,
     TimeProvider clock,
     ILogger<ReconcileJob> logger)
@@ -53,6 +55,15 @@ public sealed class ReconcileJob(
     /// </param>
     public async Task<ReconcileResult> HandleAsync(Guid jobId, string cause, Guid? ownerId = null, string? actor = null,
         CancellationToken cancellationToken = default)
+    {
+        using var activity = EngineTracing.StartJob("job.reconcile", jobId);
+        activity?.SetTag("jobhub.cause", cause);
+        var result = await ReconcileAsync(jobId, cause, ownerId, actor, cancellationToken);
+        activity.Outcome(result.Outcome.ToString());
+        return result;
+    }
+
+    private async Task<ReconcileResult> ReconcileAsync(Guid jobId, string cause, Guid? ownerId, string? actor, CancellationToken cancellationToken)
     {
         var job = await LoadAsync(jobId, cancellationToken);
         if (job is null || (ownerId is { } owner && job.UserId != owner))
@@ -88,6 +99,12 @@ public sealed class ReconcileJob(
         }
 
         var result = await applied;
+        if (result.Outcome == TerminationOutcome.Changed)
+        {
+            metrics.Reconciled(job.ToolKey, result.Status!, cause);
+            metrics.VerdictKnown(JobCause.Reconcile, job.ToolKey, job.StartedAt, answer.Usage?.TaskCostTime, clock.GetUtcNow().UtcDateTime);
+        }
+
         return new ReconcileResult(result.Outcome == TerminationOutcome.Changed ? ReconcileOutcome.Finished : ReconcileOutcome.AlreadyFinished,
             await LoadAsync(jobId, cancellationToken));
     }

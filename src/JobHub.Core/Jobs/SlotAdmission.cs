@@ -48,6 +48,7 @@ internal static class SlotAdmission
     private const string State = """
         SELECT (SELECT count(*) FROM jobs WHERE status IN ('starting', 'running')) AS in_slot,
                head.id AS head_id, head.user_id AS head_user_id, head.next_attempt_at AS head_not_before,
+               head.tool_key AS head_tool_key, head.queued_at AS head_queued_at,
                (SELECT a.account_key
                 FROM runninghub_accounts a
                 LEFT JOIN (SELECT account_key, count(*) AS n FROM jobs WHERE status IN ('starting', 'running') GROUP BY account_key) load
@@ -56,10 +57,11 @@ internal static class SlotAdmission
                 ORDER BY coalesce(load.n, 0)::float8 / a.max_concurrent, a.account_key
                 LIMIT 1) AS account
         FROM (SELECT 1) AS one
-        LEFT JOIN LATERAL (SELECT id, user_id, next_attempt_at FROM jobs WHERE status = 'queued' ORDER BY queued_at, queue_seq LIMIT 1) head ON true
+        LEFT JOIN LATERAL (SELECT id, user_id, next_attempt_at, tool_key, queued_at FROM jobs WHERE status = 'queued' ORDER BY queued_at, queue_seq LIMIT 1) head ON true
         """;
 
-    internal sealed record SlotState(long InSlot, Guid? HeadId, Guid? HeadUserId, DateTime? HeadNotBefore, string? Account)
+    internal sealed record SlotState(long InSlot, Guid? HeadId, Guid? HeadUserId, DateTime? HeadNotBefore, string? HeadToolKey, DateTime? HeadQueuedAt,
+        string? Account)
     {
         /// <summary>A slot and an account are free and the head of the queue may start now.</summary>
         public bool CanPromote(int maxConcurrent, DateTime now) =>
@@ -96,10 +98,11 @@ internal static class SlotAdmission
     /// Takes the slot lock and promotes, in one round trip when nothing can start (the common case: the lock
     /// is then held only for that round trip and the commit).
     /// </summary>
-    public static async Task<IReadOnlyList<Guid>> LockAndPromoteAsync(JobHubDbContext db, int maxConcurrent, DateTime now, string cause)
+    public static async Task<IReadOnlyList<Guid>> LockAndPromoteAsync(JobHubDbContext db, int maxConcurrent, DateTime now, string cause,
+        Telemetry.EngineMetrics metrics)
     {
         var state = await ReadAsync(db, Lock + State);
-        return state.CanPromote(maxConcurrent, now) ? await PromoteAsync(db, state, maxConcurrent, now, cause) : [];
+        return state.CanPromote(maxConcurrent, now) ? await PromoteAsync(db, state, maxConcurrent, now, cause, metrics) : [];
     }
 
     /// <summary>
@@ -114,7 +117,8 @@ internal static class SlotAdmission
     /// that is still backing off after a capacity error (it keeps its place: strict FIFO). Returns the
     /// promoted jobs, now <c>starting</c>, for the caller to launch after commit.
     /// </summary>
-    private static async Task<IReadOnlyList<Guid>> PromoteAsync(JobHubDbContext db, SlotState state, int maxConcurrent, DateTime now, string cause)
+    private static async Task<IReadOnlyList<Guid>> PromoteAsync(JobHubDbContext db, SlotState state, int maxConcurrent, DateTime now, string cause,
+        Telemetry.EngineMetrics metrics)
     {
         var promoted = new List<Guid>();
         while (state.CanPromote(maxConcurrent, now))
@@ -122,6 +126,7 @@ internal static class SlotAdmission
             if (await JobTransitions.PromoteAsync(db, state.HeadId!.Value, state.HeadUserId!.Value, state.Account!, now, cause))
             {
                 promoted.Add(state.HeadId.Value);
+                metrics.Promoted(state.HeadToolKey!, state.HeadQueuedAt, now);
             }
 
             // Read again: the slot just taken, the next head (or the same place, when the head left the queue meanwhile).

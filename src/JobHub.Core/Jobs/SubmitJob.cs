@@ -1,6 +1,7 @@
 using JobHub.Core.Credits;
 using JobHub.Core.Persistence;
 using JobHub.Core.Storage;
+using JobHub.Core.Telemetry;
 using JobHub.Core.Tools;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -51,10 +52,21 @@ public sealed class SubmitJob(
     JobChangeFeed changes,
     JobQueries queries,
     UploadedInputs uploads,
+    EngineMetrics metrics,
     IOptions<JobHubOptions> options,
     TimeProvider clock)
 {
     public async Task<SubmitJobResult> HandleAsync(SubmitJobRequest request, CancellationToken cancellationToken = default)
+    {
+        using var activity = EngineTracing.Source.StartActivity("job.submit");
+        activity?.SetTag(EngineTracing.Tool, request.ToolKey);
+        var result = await SubmitAsync(request, activity, cancellationToken);
+        metrics.Submitted(catalog.Find(request.ToolKey)?.Key ?? "unknown", result);
+        activity.Outcome(result.ErrorCode ?? result.Job!.Status);
+        return result;
+    }
+
+    private async Task<SubmitJobResult> SubmitAsync(SubmitJobRequest request, System.Diagnostics.Activity? activity, CancellationToken cancellationToken)
     {
         var (tool, route, parameters, refused) = Validate(request.ToolKey, request.Parameters);
         if (refused is not null)
@@ -86,6 +98,7 @@ public sealed class SubmitJob(
             return result;
         }
 
+        activity?.SetTag(EngineTracing.JobId, job.Id.ToString()); // before the launch, which is its child
         // The NOTIFY after the commit, out of the slot lock's hold (JobChangeFeed).
         changes.Publish(new JobChanged(job.Id, job.UserId, job.Status));
 

@@ -17,7 +17,9 @@ namespace JobHub.Core.RunningHub;
 /// retried, and a start whose answer was lost after sending is reported as <see cref="CallOutcome.Unknown"/>.
 /// API keys never reach a log or an exception message.
 /// </summary>
-public sealed class RunningHubHttpClient(HttpClient http, IOptions<RunningHubOptions> options, ILogger<RunningHubHttpClient> logger) : IRunningHubClient
+/// <param name="metrics">Where each call's outcome and time are recorded; none for a client made outside a JobHub host.</param>
+public sealed class RunningHubHttpClient(HttpClient http, IOptions<RunningHubOptions> options, ILogger<RunningHubHttpClient> logger,
+    Telemetry.EngineMetrics? metrics = null) : IRunningHubClient
 {
     private static readonly ResiliencePipeline<HttpOutcome> Retry = new ResiliencePipelineBuilder<HttpOutcome>()
         .AddRetry(new RetryStrategyOptions<HttpOutcome>
@@ -37,7 +39,7 @@ public sealed class RunningHubHttpClient(HttpClient http, IOptions<RunningHubOpt
         await using var spooled = content.CanSeek ? null : await SpoolAsync(content, cancellationToken);
         var source = spooled ?? content;
         var start = source.Position;
-        var outcome = await SendAsync(account, "openapi/v2/media/upload/binary", retry: true, cancellationToken, () =>
+        var outcome = await SendAsync(account, "upload", "openapi/v2/media/upload/binary", retry: true, cancellationToken, () =>
         {
             var file = new RewoundBody(source, start);
             file.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
@@ -102,7 +104,7 @@ public sealed class RunningHubHttpClient(HttpClient http, IOptions<RunningHubOpt
             body["instanceType"] = request.InstanceType;
         }
 
-        var outcome = await SendAsync(account, $"openapi/v2/run/ai-app/{Uri.EscapeDataString(request.WebappId)}", retry: false, cancellationToken,
+        var outcome = await SendAsync(account, "start", $"openapi/v2/run/ai-app/{Uri.EscapeDataString(request.WebappId)}", retry: false, cancellationToken,
             () => Bearer(account, JsonContent.Create(body)), isStart: true);
         if (outcome.Failure is { } failure)
         {
@@ -118,7 +120,7 @@ public sealed class RunningHubHttpClient(HttpClient http, IOptions<RunningHubOpt
 
     public async Task<TaskQueryResult> QueryAsync(RunningHubAccount account, string taskId, CancellationToken cancellationToken)
     {
-        var outcome = await SendAsync(account, "openapi/v2/query", retry: true, cancellationToken,
+        var outcome = await SendAsync(account, "query", "openapi/v2/query", retry: true, cancellationToken,
             () => Bearer(account, JsonContent.Create(new { taskId })));
         if (outcome.Failure is { } failure)
         {
@@ -136,14 +138,14 @@ public sealed class RunningHubHttpClient(HttpClient http, IOptions<RunningHubOpt
 
     public async Task<CallResult> CancelAsync(RunningHubAccount account, string taskId, CancellationToken cancellationToken)
     {
-        var outcome = await SendAsync(account, "task/openapi/cancel", retry: true, cancellationToken,
+        var outcome = await SendAsync(account, "cancel", "task/openapi/cancel", retry: true, cancellationToken,
             () => new HttpRequestMessage { Content = JsonContent.Create(new { apiKey = account.ApiKey, taskId }) });
         return outcome.Failure ?? new CallResult(CallOutcome.Success);
     }
 
     public async Task<AccountStatusResult> GetAccountStatusAsync(RunningHubAccount account, CancellationToken cancellationToken)
     {
-        var outcome = await SendAsync(account, "uc/openapi/accountStatus", retry: true, cancellationToken,
+        var outcome = await SendAsync(account, "account_status", "uc/openapi/accountStatus", retry: true, cancellationToken,
             () => new HttpRequestMessage { Content = JsonContent.Create(new { apikey = account.ApiKey }) });
         if (outcome.Failure is { } failure)
         {
@@ -165,13 +167,17 @@ public sealed class RunningHubHttpClient(HttpClient http, IOptions<RunningHubOpt
 
     private sealed record HttpOutcome(JsonElement Body, CallResult? Failure, bool Retryable);
 
-    private async Task<HttpOutcome> SendAsync(RunningHubAccount account, string path, bool retry, CancellationToken cancellationToken,
+    /// <param name="endpoint">The call's name in the metrics.</param>
+    private async Task<HttpOutcome> SendAsync(RunningHubAccount account, string endpoint, string path, bool retry, CancellationToken cancellationToken,
         Func<HttpRequestMessage> build, bool isStart = false)
     {
         var uri = new Uri($"{account.BaseUrl.TrimEnd('/')}/{path}");
-        return retry
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var outcome = retry
             ? await Retry.ExecuteAsync(async token => await SendOnceAsync(uri, build, isStart, token), cancellationToken)
             : await SendOnceAsync(uri, build, isStart, cancellationToken);
+        metrics?.RunningHubCall(endpoint, (outcome.Failure?.Outcome ?? CallOutcome.Success).ToString(), System.Diagnostics.Stopwatch.GetElapsedTime(started));
+        return outcome;
     }
 
     private async Task<HttpOutcome> SendOnceAsync(Uri uri, Func<HttpRequestMessage> build, bool isStart, CancellationToken cancellationToken)

@@ -2,6 +2,7 @@ using System.Text.Json;
 using JobHub.Core.Jobs;
 using JobHub.Core.Persistence;
 using JobHub.Core.RunningHub;
+using JobHub.Core.Telemetry;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 
@@ -35,7 +36,7 @@ public static class WebhookOutcomes
 /// them changes a job or a balance.
 /// </summary>
 public sealed class ReceiveWebhook(IDbContextFactory<JobHubDbContext> contexts, WebhookTokens tokens, FinishJob finish, WebhookNoise noise,
-    TimeProvider clock, ILogger<ReceiveWebhook> logger)
+    EngineMetrics metrics, TimeProvider clock, ILogger<ReceiveWebhook> logger)
 {
     public const int MaxBodyBytes = 256 * 1024;
     private const int StoredBodyChars = 64 * 1024;
@@ -47,6 +48,8 @@ public sealed class ReceiveWebhook(IDbContextFactory<JobHubDbContext> contexts, 
     public async Task<WebhookResponse> HandleAsync(WebhookRequest request, CancellationToken cancellationToken = default)
     {
         var jobId = Guid.TryParse(request.JobId, out var id) ? id : (Guid?)null;
+        using var activity = EngineTracing.Source.StartActivity("job.webhook");
+        activity?.SetTag(EngineTracing.JobId, jobId?.ToString());
         // The token and the body are checked once; what the database must say comes after, in one of the two paths.
         var tokenMatches = jobId is { } candidate && await tokens.VerifyAsync(candidate, request.Token);
         var body = tokenMatches && !request.TooLarge ? Read(request.Body) : null;
@@ -64,6 +67,8 @@ public sealed class ReceiveWebhook(IDbContextFactory<JobHubDbContext> contexts, 
             }
         }
 
+        metrics.WebhookDelivered(response.Outcome);
+        activity.Outcome(response.Outcome);
         if (IsNoise(response.Outcome))
         {
             noise.Count(response.Outcome);
@@ -111,6 +116,10 @@ public sealed class ReceiveWebhook(IDbContextFactory<JobHubDbContext> contexts, 
             """]);
         var result = await finish.ApplyAsync(jobId, verdict, JobCause.Webhook, cancellationToken,
             new TerminationStep(taskId, steps, $"(SELECT outcome FROM verdict)"))!;
+        if (result.Note == WebhookOutcomes.Finished)
+        {
+            metrics.VerdictKnown(JobCause.Webhook, result.ToolKey!, result.StartedAt, verdict.Usage?.TaskCostTime, clock.GetUtcNow().UtcDateTime);
+        }
         return Answer(result.Note!, result.Status);
     }
 
