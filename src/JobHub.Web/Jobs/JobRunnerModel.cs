@@ -15,7 +15,9 @@ public enum RunnerPhase
     /// <summary>The form: no active job.</summary>
     Ready,
 
+    /// <summary>Run was pressed while a chosen file's upload is still under way: the run waits for it.</summary>
     Uploading,
+
     Submitting,
 
     /// <summary>A job is queued, starting or running (this tool's or another's: R4).</summary>

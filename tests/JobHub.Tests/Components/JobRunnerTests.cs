@@ -162,7 +162,7 @@ public sealed class JobRunnerTests : EngineComponentTests
         Assert.NotEmpty(cut.FindAll("#tool-form button.mud-chip"));
         Assert.All(cut.FindAll("#tool-form button.mud-chip"), chip => Assert.True(chip.HasAttribute("disabled"))); // no choice is lost either
         Assert.False(cut.Find("input#input-image").HasAttribute("disabled")); // a file can be chosen: the browser keeps it
-        Assert.Contains("checked as soon as the page is ready", cut.Find("#kept-image").TextContent);
+        Assert.Contains("already uploading", cut.Find("#kept-image").TextContent);
     }
 
     [Fact]
