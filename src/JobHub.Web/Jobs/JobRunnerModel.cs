@@ -15,7 +15,9 @@ public enum RunnerPhase
     /// <summary>The form: no active job.</summary>
     Ready,
 
+    /// <summary>Run was pressed while a chosen file's upload is still under way: the run waits for it.</summary>
     Uploading,
+
     Submitting,
 
     /// <summary>A job is queued, starting or running (this tool's or another's: R4).</summary>
@@ -25,13 +27,17 @@ public enum RunnerPhase
     Finished,
 }
 
-/// <summary>A file chosen in a drop zone, as the browser describes it (app.js <c>jobhub.drops</c>): its bytes stay in the browser.</summary>
-public sealed record PickedFile(string Name, long Size, string ContentType);
+/// <summary>
+/// A file chosen in a drop zone, as the browser describes it (app.js <c>jobhub.drops</c>): its bytes stay in the browser.
+/// <paramref name="Serial"/> numbers the browser's uploads, so a replaced file's late reports are told apart.
+/// </summary>
+public sealed record PickedFile(string Name, long Size, string ContentType, int Serial = 0);
 
 /// <summary>
-/// A file the user picked: its name, size and declared type as the browser tells them, and how to send it. The bytes never
-/// pass through the circuit: the browser sends them to the upload endpoint (<see cref="UploadEndpoints"/>), reporting the
-/// bytes sent so far, and the answer names the stored upload.
+/// A file the user picked: its name, size and declared type as the browser tells them, and how to wait for its upload. The
+/// bytes never pass through the circuit: the browser sends them to the upload endpoint (<see cref="UploadEndpoints"/>) as
+/// soon as the file is chosen (<see cref="BrowserUpload"/>), reporting the bytes sent so far, and the answer names the
+/// stored upload.
 /// </summary>
 public sealed record UploadItem(string InputKey, string FileName, long Size, string ContentType,
     Func<Action<long>, CancellationToken, Task<UploadAnswer>> SendAsync);
@@ -44,7 +50,22 @@ public sealed record RunnerMessage(string Key, params string[] Arguments)
 {
     /// <summary>A refusal of one input, in the order the <c>Error_INPUT_*</c> texts expect: the input's name, then the values.</summary>
     public static RunnerMessage ForInput(string code, InputDefinition input, IEnumerable<string> values) =>
-        new("Error_" + code, [input.DisplayName(System.Globalization.CultureInfo.CurrentUICulture.Name), .. values]);
+        new("Error_" + code + (code == "INPUT_UNREADABLE" ? "_" + input.Kind : ""), [input.DisplayName(System.Globalization.CultureInfo.CurrentUICulture.Name), .. values]);
+
+    /// <summary>
+    /// An upload the endpoint refused, in the page's words: the file's own reasons (type, size, dimensions, duration,
+    /// content, the person's upload bound) name the input; a rate limit says how long to wait; the rest are the run's (credits, an active job).
+    /// </summary>
+    public static RunnerMessage ForUpload(InputDefinition input, UploadAnswer answer)
+    {
+        var arguments = answer.Arguments ?? [];
+        return answer.Code switch
+        {
+            RateLimitPolicies.RateLimitedCode => new("RateLimited", (answer.RetryAfter ?? 1).ToString(System.Globalization.CultureInfo.CurrentCulture)),
+            { } code when code.StartsWith("INPUT_", StringComparison.Ordinal) || code.StartsWith("UPLOADS_", StringComparison.Ordinal) => ForInput(code, input, arguments),
+            var code => new("Error_" + (code ?? "UPLOAD_FAILED"), [.. arguments]),
+        };
+    }
 
     /// <summary>The browser's checks of a picked file (the server checks again by content): empty, too large, or not an accepted type.</summary>
     public static RunnerMessage? CheckPicked(InputDefinition input, long size, string? contentType)
@@ -301,17 +322,15 @@ public sealed class JobRunnerModel(
     }
 
     /// <summary>
-    /// Sends every file at once (each to the upload endpoint, from the browser), the progress over all of them; returns the
-    /// upload ids, or null with the first refusal shown.
+    /// Waits for every file's upload (each already under way from the browser, or answered), the progress over all of them;
+    /// returns the upload ids, or null with the first refusal shown.
     /// </summary>
     private async Task<Dictionary<string, Guid>?> UploadAsync(IReadOnlyList<UploadItem> files, CancellationToken cancellationToken)
     {
-        Phase = RunnerPhase.Uploading;
         UploadProgress = 0;
-        Notify();
         var total = Math.Max(1, files.Sum(f => f.Size));
         var sent = new long[files.Count];
-        var answers = await Task.WhenAll(files.Select(async (file, index) =>
+        var sending = files.Select(async (file, index) =>
         {
             void Report(long bytes)
             {
@@ -323,7 +342,14 @@ public sealed class JobRunnerModel(
             var answer = await file.SendAsync(Report, cancellationToken);
             Report(file.Size); // answered: all of it was sent, whether or not its last report came first
             return answer;
-        }));
+        }).ToList();
+        if (!sending.All(upload => upload.IsCompleted))
+        {
+            Phase = RunnerPhase.Uploading; // the run waits for the uploads still under way, and says so
+            Notify();
+        }
+
+        var answers = await Task.WhenAll(sending);
 
         var uploads = new Dictionary<string, Guid>();
         foreach (var (file, answered) in files.Zip(answers))
@@ -335,24 +361,13 @@ public sealed class JobRunnerModel(
                 continue;
             }
 
-            var input = tool.Inputs.First(i => i.Key == file.InputKey);
-            var arguments = answer.Arguments ?? [];
-            if (answer.Code == RateLimitPolicies.RateLimitedCode)
+            await RefuseUploadAsync(tool.Inputs.First(i => i.Key == file.InputKey), answer, cancellationToken);
+            if (Phase == RunnerPhase.Uploading)
             {
-                Error = new RunnerMessage("RateLimited", (answer.RetryAfter ?? 1).ToString(System.Globalization.CultureInfo.CurrentCulture));
-            }
-            else if (answer.Code is { } code && (code.StartsWith("INPUT_", StringComparison.Ordinal) || code.StartsWith("UPLOADS_", StringComparison.Ordinal)))
-            {
-                Error = RunnerMessage.ForInput(code, input, arguments);
-            }
-            else
-            {
-                await RefuseAsync(SubmitJobResult.Rejected(answer.Code ?? "UPLOAD_FAILED", answer.Message ?? "", [.. arguments]), cancellationToken);
-                return null;
+                Phase = RunnerPhase.Ready;
+                Notify();
             }
 
-            Phase = RunnerPhase.Ready;
-            Notify();
             return null;
         }
 
@@ -461,6 +476,24 @@ public sealed class JobRunnerModel(
         await cancelJob.HandleAsync(new CancelJobRequest(Job.Id, userId, JobCause.User, JobErrorCodes.CancelledByUser,
             "Cancelled by you. Your credits were returned."), cancellationToken);
         await RefreshAsync(cancellationToken, announceEnd: false);
+    }
+
+    /// <summary>
+    /// Shows why the endpoint refused an upload (<see cref="RunnerMessage.ForUpload"/>); a job made meanwhile (another tab, or
+    /// the API) is shown instead of the form. Answers the refusal, which the page also shows beside the input.
+    /// </summary>
+    public async Task<RunnerMessage> RefuseUploadAsync(InputDefinition input, UploadAnswer answer, CancellationToken cancellationToken = default)
+    {
+        var refusal = RunnerMessage.ForUpload(input, answer);
+        if (answer.Code == SubmitErrors.ActiveJobExists)
+        {
+            await RefuseAsync(SubmitJobResult.Rejected(answer.Code, answer.Message ?? "", [.. answer.Arguments ?? []]), cancellationToken);
+            return refusal;
+        }
+
+        Error = refusal;
+        Notify();
+        return refusal;
     }
 
     /// <summary>Shows a refusal the page found itself (a picked file the browser's checks refused), or clears it (null).</summary>

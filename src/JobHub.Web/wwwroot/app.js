@@ -104,13 +104,16 @@ window.jobhub = {
     video.src = url;
   }),
   forget: url => { if (url) URL.revokeObjectURL(url); },
-  // The files chosen in the tool page's drop zones, by file input id. They are kept here, not in the inputs: the page's
-  // interactive render replaces the inputs, so a file chosen before it would be lost. A zone attaches once interactive
-  // (FileDrop) and is told of a file chosen before; Run sends each file from here to the upload endpoint.
+  // The files chosen in the tool page's drop zones, by file input id, and their uploads. A file goes to the upload endpoint
+  // the moment it is chosen (the input names the endpoint and the page's anti-forgery token), also before the page is
+  // interactive: its render replaces the inputs, so the file and its upload are kept here, and a zone attaching (FileDrop)
+  // is told of both. Run then only submits the upload ids.
   drops: {
     files: {},
+    uploads: {},
     zones: {},
-    describe: file => ({ name: file.name, size: file.size, contentType: file.type || '' }),
+    serial: 0,
+    describe: (file, serial) => ({ name: file.name, size: file.size, contentType: file.type || '', serial }),
     attach: (inputId, zone) => {
       jobhub.drops.zones[inputId] = zone;
       const drop = document.getElementById(inputId)?.closest('.jobhub-drop');
@@ -118,9 +121,11 @@ window.jobhub = {
         drop.dataset.picked = 'yes';
       }
       const file = jobhub.drops.files[inputId];
-      return file ? jobhub.drops.describe(file) : null;
+      const upload = jobhub.drops.uploads[inputId];
+      return file ? { file: jobhub.drops.describe(file, upload ? upload.serial : 0), sent: upload ? upload.sent : 0, answer: upload ? upload.answer : null } : null;
     },
     detach: inputId => {
+      jobhub.drops.abandon(inputId);
       delete jobhub.drops.zones[inputId];
       delete jobhub.drops.files[inputId];
     },
@@ -130,9 +135,10 @@ window.jobhub = {
         return; // the chooser was closed without a choice: the file chosen before stays
       }
       jobhub.drops.files[input.id] = file;
+      const serial = jobhub.drops.send(input, file);
       const zone = jobhub.drops.zones[input.id];
       if (zone) {
-        zone.invokeMethodAsync('Picked', jobhub.drops.describe(file)).catch(() => {});
+        zone.invokeMethodAsync('Picked', jobhub.drops.describe(file, serial)).catch(() => {});
       } else {
         // Not interactive yet: the zone says the file is kept (FileDrop's "kept" line), and takes it once attached.
         const drop = input.closest('.jobhub-drop');
@@ -141,24 +147,49 @@ window.jobhub = {
         }
       }
     },
-    // Sends the chosen file as the request body, with the browser's own progress (at most ten reports a second), and
-    // answers what the endpoint answered (UploadEndpoints' UploadAnswer); never throws.
-    upload: (inputId, url, token, runner, inputKey) => new Promise(done => {
-      const file = jobhub.drops.files[inputId];
-      if (!file) {
-        done({ uploadId: null, code: 'INPUT_MISSING', arguments: [] });
-        return;
+    // An upload given up (its file replaced, refused by the page's own checks, or the zone gone): a request under way is
+    // aborted, which ends it on the server too (the part received is removed); a stored one is left to the unused-inputs sweep.
+    abandon: inputId => {
+      const upload = jobhub.drops.uploads[inputId];
+      delete jobhub.drops.uploads[inputId];
+      if (upload && !upload.answer) {
+        upload.request.abort();
+      }
+    },
+    // Starts sending the file as the request body, with the browser's own progress (at most ten reports a second) and the
+    // endpoint's answer (UploadEndpoints' UploadAnswer) told to the zone; answers the upload's serial number, by which the
+    // zone tells a replaced file's reports apart. A file the input's size limit refuses is not sent: the page says why.
+    send: (input, file) => {
+      jobhub.drops.abandon(input.id);
+      const serial = ++jobhub.drops.serial;
+      if (!input.dataset.upload || file.size <= 0 || file.size > Number(input.dataset.maxBytes || Infinity)) {
+        return serial;
       }
       const request = new XMLHttpRequest();
-      request.open('POST', `${url}?name=${encodeURIComponent(file.name)}`);
-      request.setRequestHeader('RequestVerificationToken', token || '');
+      const upload = { serial, request, sent: 0, answer: null };
+      jobhub.drops.uploads[input.id] = upload;
+      const tell = (method, ...args) => {
+        const zone = jobhub.drops.zones[input.id];
+        if (zone && jobhub.drops.uploads[input.id] === upload) {
+          zone.invokeMethodAsync(method, serial, ...args).catch(() => {});
+        }
+      };
+      const done = answer => {
+        if (!upload.answer) {
+          upload.answer = answer;
+          tell('Uploaded', answer);
+        }
+      };
+      request.open('POST', `${input.dataset.upload}?name=${encodeURIComponent(file.name)}`);
+      request.setRequestHeader('RequestVerificationToken', input.dataset.token || '');
       request.setRequestHeader('Content-Type', file.type || 'application/octet-stream');
       let reported = 0;
       request.upload.onprogress = event => {
+        upload.sent = event.loaded;
         const now = performance.now();
         if (now - reported >= 100 || event.loaded === event.total) {
           reported = now;
-          runner.invokeMethodAsync('UploadProgress', inputKey, event.loaded).catch(() => {});
+          tell('UploadProgress', event.loaded);
         }
       };
       request.onload = () => {
@@ -172,9 +203,10 @@ window.jobhub = {
         const wait = Number(request.getResponseHeader('Retry-After'));
         done({ uploadId: null, arguments: [], ...(answer || unanswered), retryAfter: wait > 0 ? wait : null });
       };
-      request.onerror = request.onabort = request.ontimeout = () => done({ uploadId: null, code: 'UPLOAD_FAILED', arguments: [] });
+      request.onerror = request.ontimeout = () => done({ uploadId: null, code: 'UPLOAD_FAILED', arguments: [] });
       request.send(file);
-    }),
+      return serial;
+    },
   },
   // Asked when a job is run (a click: browsers only ask then): may JobHub say when the job ends?
   askToNotify: () => {

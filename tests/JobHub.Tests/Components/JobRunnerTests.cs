@@ -46,85 +46,107 @@ public sealed class JobRunnerTests : EngineComponentTests
     }
 
     /// <summary>
-    /// What the browser's upload would answer for each input (app.js <c>jobhub.drops.upload</c>): the files are stored for the
-    /// user first, as the upload endpoint does, and each call answers its input's upload id when the test says.
+    /// A file chosen in zone <paramref name="zone"/> as the browser reports it: its upload started (serial
+    /// <paramref name="serial"/>), nothing of it in the circuit.
     /// </summary>
-    private async Task<Dictionary<string, JSRuntimeInvocationHandler<UploadAnswer>>> UploadsAsync(Guid user, string toolKey = "pose-changer")
-    {
-        var handlers = new Dictionary<string, JSRuntimeInvocationHandler<UploadAnswer>>();
-        var shade = 0;
-        foreach (var input in ComponentContext.Catalog.Find(toolKey)!.Inputs)
-        {
-            var stored = await H.StoreInput.HandleAsync(user, toolKey, input.Key, new MemoryStream(SampleMedia.Png(64, 64, ++shade)), "p.png", long.MaxValue, default);
-            var key = input.Key;
-            var handler = Ui.JSInterop.Setup<UploadAnswer>("jobhub.drops.upload", call => (string?)call.Arguments[4] == key);
-            handler.SetResult(UploadAnswer.From(stored));
-            handlers[key] = handler;
-        }
+    private static Task PickAsync(IRenderedComponent<JobRunner> cut, int zone, string name, int size = 1000, int serial = 0) =>
+        cut.InvokeAsync(() => cut.FindComponents<FileDrop>()[zone].Instance.Picked(new PickedFile(name, size, "image/png", serial)));
 
-        return handlers;
-    }
+    /// <summary>The browser's report of the upload endpoint's answer for the file chosen in zone <paramref name="zone"/>.</summary>
+    private static Task AnswerAsync(IRenderedComponent<JobRunner> cut, int zone, UploadAnswer answer, int serial = 0) =>
+        cut.InvokeAsync(() => cut.FindComponents<FileDrop>()[zone].Instance.Uploaded(serial, answer));
 
-    private static Task PickAsync(IRenderedComponent<JobRunner> cut, int zone, string name, int size = 1000) =>
-        cut.InvokeAsync(() => cut.FindComponents<FileDrop>()[zone].Instance.Picked(new PickedFile(name, size, "image/png")));
+    /// <summary>A file stored for the user as the upload endpoint stores it, and the endpoint's answer.</summary>
+    private async Task<UploadAnswer> StoredAsync(Guid user, string input, byte shade = 1) =>
+        UploadAnswer.From(await H.StoreInput.HandleAsync(user, "pose-changer", input, new MemoryStream(SampleMedia.Png(64, 64, shade)), "p.png", long.MaxValue, default));
 
     [Fact]
-    public async Task Uploading_GoesFromTheBrowserToTheUploadEndpoint_WithItsProgress_ThenTheJobStarts()
+    public async Task AnUploadUnderWayAtRun_RunWaitsForIt_SayingSo_WithTheBrowsersProgress_ThenSubmitsItsId()
     {
         var user = await H.CreateUserAsync(10);
-        var person = Ui.JSInterop.Setup<UploadAnswer>("jobhub.drops.upload", call => (string?)call.Arguments[4] == "person"); // answers when the test says
-        var stored = await H.StoreInput.HandleAsync(user, "pose-changer", "person", new MemoryStream(SampleMedia.Png(64, 64)), "p.png", long.MaxValue, default);
-        var pose = await H.StoreInput.HandleAsync(user, "pose-changer", "pose", new MemoryStream(SampleMedia.Png(64, 64, 1)), "p.png", long.MaxValue, default);
-        Ui.JSInterop.Setup<UploadAnswer>("jobhub.drops.upload", call => (string?)call.Arguments[4] == "pose").SetResult(UploadAnswer.From(pose));
+        var person = await StoredAsync(user, "person");
+        var pose = await StoredAsync(user, "pose", 2);
         var cut = RenderFor(user);
         WaitForPhase(cut, RunnerPhase.Ready);
-        await PickAsync(cut, 0, "person.png", 3000);
-        await PickAsync(cut, 1, "pose.png", 1000);
+        await PickAsync(cut, 0, "person.png", 3000, serial: 1);
+        await PickAsync(cut, 1, "pose.png", 1000, serial: 2);
+        await AnswerAsync(cut, 1, pose, serial: 2); // the pose is stored before Run
+        await cut.InvokeAsync(() => cut.FindComponents<FileDrop>()[0].Instance.UploadProgress(1, 1000));
+        cut.WaitForAssertion(() => Assert.Equal("33", cut.Find("#drop-progress-person").GetAttribute("data-progress"))); // in the zone, before Run
+        Assert.Equal("stored", cut.Find("#drop-pose").GetAttribute("data-upload"));
+        Assert.False(cut.Find("button#run").HasAttribute("disabled"));
 
         var running = cut.Find("form#tool-form").SubmitAsync();
 
         WaitForPhase(cut, RunnerPhase.Uploading);
-        cut.WaitForAssertion(() => Assert.Equal("25", cut.Find("#upload-progress").GetAttribute("data-progress"))); // the pose's answer came at once
+        cut.WaitForAssertion(() => Assert.Equal("50", cut.Find("#upload-progress").GetAttribute("data-progress"))); // 1000 + 1000 of 4000
         Assert.True(cut.Find("button#run").HasAttribute("disabled"));
-        var call = default(JSRuntimeInvocation);
-        cut.WaitForAssertion(() => call = Assert.Single(Ui.JSInterop.Invocations["jobhub.drops.upload"], c => (string?)c.Arguments[4] == "person"));
-        Assert.Equal(("input-person", "/uploads/pose-changer/person", FixedAntiforgery.Token), ((string?)call.Arguments[0], (string?)call.Arguments[1], (string?)call.Arguments[2]));
+        Assert.Contains("Waiting for the upload (50%)", cut.Find("button#run").TextContent);
         Assert.Null(await H.Services.GetRequiredService<JobQueries>().ActiveAsync(user)); // nothing created yet
+        Assert.DoesNotContain(Ui.JSInterop.Invocations, call => call.Identifier.Contains("upload", StringComparison.Ordinal)); // Run sends nothing itself
 
-        // The browser's own progress, reported as it sends: the pose's 1000 bytes are done (answered), 2000 of the person's 3000.
-        await cut.InvokeAsync(() => cut.Instance.UploadProgress("person", 2000));
+        await cut.InvokeAsync(() => cut.FindComponents<FileDrop>()[0].Instance.UploadProgress(1, 2000));
         cut.WaitForAssertion(() => Assert.Equal("75", cut.Find("#upload-progress").GetAttribute("data-progress")));
         Assert.Contains("75%", cut.Find("#upload-progress").TextContent);
-
-        person.SetResult(UploadAnswer.From(stored));
+        await AnswerAsync(cut, 0, person, serial: 1);
         await running;
 
         WaitForPhase(cut, RunnerPhase.Active);
         var job = await H.Services.GetRequiredService<JobQueries>().ActiveAsync(user);
-        Assert.Equal(new[] { stored.Input!.StoredName, pose.Input!.StoredName }.Order(), job!.InputFiles.Select(i => i.StoredName).Order());
+        Assert.Equal(2, job!.InputFiles.Count);
         Assert.Empty(cut.FindAll("#upload-progress"));
     }
 
     [Fact]
-    public async Task AnUploadTheEndpointRefused_IsExplainedInThePagesLanguage_AndNoJobIsCreated()
+    public async Task AnUploadTheEndpointRefused_IsExplainedBesideItsInput_BeforeRun_RunStaysDisabled_UntilTheFileIsReplaced()
     {
         var user = await H.CreateUserAsync(10);
-        Ui.JSInterop.Setup<UploadAnswer>("jobhub.drops.upload", call => (string?)call.Arguments[4] == "person")
-            .SetResult(new UploadAnswer(null, "INPUT_WRONG_TYPE", "The file is MP4; accepted: JPEG, PNG, WebP.", ["MP4", "JPEG, PNG, WebP"]));
-        Ui.JSInterop.Setup<UploadAnswer>("jobhub.drops.upload", call => (string?)call.Arguments[4] == "pose")
-            .SetResult(new UploadAnswer(null, "RATE_LIMITED", "Too many requests.") { RetryAfter = 42 });
         var cut = RenderFor(user);
         WaitForPhase(cut, RunnerPhase.Ready);
-        await PickAsync(cut, 0, "person.png");
-        await PickAsync(cut, 1, "pose.png");
+        await PickAsync(cut, 0, "person.png", serial: 1);
+        await PickAsync(cut, 1, "pose.png", serial: 2);
+
+        await AnswerAsync(cut, 0, new UploadAnswer(null, "INPUT_WRONG_TYPE", "The file is MP4; accepted: JPEG, PNG, WebP.", ["MP4", "JPEG, PNG, WebP"]), serial: 1);
+        await AnswerAsync(cut, 1, await StoredAsync(user, "pose"), serial: 2);
+
+        cut.WaitForAssertion(() => Assert.Contains("MP4", cut.Find("#input-error-person").TextContent));
+        Assert.Contains("JPEG, PNG, WebP", cut.Find("#input-error-person").TextContent);
+        Assert.Contains("MP4", cut.Find("#runner-error").TextContent);
+        Assert.Equal("refused", cut.Find("#drop-person").GetAttribute("data-upload"));
+        Assert.True(cut.Find("button#run").HasAttribute("disabled"));
+        await cut.Find("form#tool-form").SubmitAsync(); // Enter on the form: still nothing
+        Assert.Null(await H.Services.GetRequiredService<JobQueries>().ActiveAsync(user));
+
+        // A late answer for the file it replaced changes nothing; the new file's upload does.
+        await PickAsync(cut, 0, "other.png", serial: 3);
+        await AnswerAsync(cut, 0, new UploadAnswer(null, "RATE_LIMITED", "Too many requests.") { RetryAfter = 42 }, serial: 1);
+        Assert.Empty(cut.FindAll("#input-error-person"));
+        await AnswerAsync(cut, 0, new UploadAnswer(null, "RATE_LIMITED", "Too many requests.") { RetryAfter = 42 }, serial: 3);
+        cut.WaitForAssertion(() => Assert.Contains("42", cut.Find("#input-error-person").TextContent));
+        await PickAsync(cut, 0, "third.png", serial: 4);
+        await AnswerAsync(cut, 0, await StoredAsync(user, "person", 3), serial: 4);
+        cut.WaitForAssertion(() => Assert.False(cut.Find("button#run").HasAttribute("disabled")));
+        Assert.Empty(cut.FindAll("#runner-error"));
 
         await cut.Find("form#tool-form").SubmitAsync();
 
+        WaitForPhase(cut, RunnerPhase.Active);
+        Assert.Equal(10 - 3, await H.BalanceAsync(user));
+    }
+
+    [Fact]
+    public async Task AnUploadRefusedForAnotherJob_ShowsThatJob_InsteadOfTheForm()
+    {
+        var user = await H.CreateUserAsync(10);
+        var cut = RenderFor(user);
         WaitForPhase(cut, RunnerPhase.Ready);
-        Assert.Contains("MP4", cut.Find("#runner-error").TextContent);
-        Assert.Contains("JPEG, PNG, WebP", cut.Find("#runner-error").TextContent);
-        Assert.Null(await H.Services.GetRequiredService<JobQueries>().ActiveAsync(user));
-        Assert.Equal(10, await H.BalanceAsync(user));
+        await PickAsync(cut, 0, "person.png", serial: 1);
+        var other = await H.SubmitAsync(user); // another tab made a job meanwhile
+
+        await AnswerAsync(cut, 0, new UploadAnswer(null, SubmitErrors.ActiveJobExists, "busy"), serial: 1);
+
+        WaitForPhase(cut, RunnerPhase.Active);
+        Assert.Equal(other.Job!.Id.ToString(), cut.Find("#job").GetAttribute("data-job"));
     }
 
     [Fact]
@@ -140,7 +162,7 @@ public sealed class JobRunnerTests : EngineComponentTests
         Assert.NotEmpty(cut.FindAll("#tool-form button.mud-chip"));
         Assert.All(cut.FindAll("#tool-form button.mud-chip"), chip => Assert.True(chip.HasAttribute("disabled"))); // no choice is lost either
         Assert.False(cut.Find("input#input-image").HasAttribute("disabled")); // a file can be chosen: the browser keeps it
-        Assert.Contains("checked as soon as the page is ready", cut.Find("#kept-image").TextContent);
+        Assert.Contains("already uploading", cut.Find("#kept-image").TextContent);
     }
 
     [Fact]
@@ -305,9 +327,10 @@ public sealed class JobRunnerTests : EngineComponentTests
         Ui.JSInterop.Setup<FileDrop.FilePreview?>("jobhub.preview", "input-pose").SetResult(new("blob:pose", 640, 480, null));
         var cut = RenderFor(user);
         WaitForPhase(cut, RunnerPhase.Ready);
-        await UploadsAsync(user);
-        await PickAsync(cut, 1, "pose.png");
-        var picking = cut.InvokeAsync(() => cut.FindComponents<FileDrop>()[0].Instance.Picked(new PickedFile("person.png", 1000, "image/png")));
+        await PickAsync(cut, 1, "pose.png", serial: 2);
+        await AnswerAsync(cut, 1, await StoredAsync(user, "pose", 2), serial: 2);
+        var picking = cut.InvokeAsync(() => cut.FindComponents<FileDrop>()[0].Instance.Picked(new PickedFile("person.png", 1000, "image/png", 1)));
+        await AnswerAsync(cut, 0, await StoredAsync(user, "person"), serial: 1); // stored while the browser still measures it
 
         var running = cut.Find("form#tool-form").SubmitAsync();
 

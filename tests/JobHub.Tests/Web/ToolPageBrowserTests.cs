@@ -447,7 +447,7 @@ public sealed class ToolPageBrowserTests
     }
 
     [Fact]
-    public async Task ARefusedFile_IsExplainedAtTheTop_WithItsNumbers_AndCheckStatusNowSaysWhatRunningHubAnswered()
+    public async Task ARefusedFile_IsExplainedAtTheTop_WithItsNumbers_BeforeRun_AndCheckStatusNowSaysWhatRunningHubAnswered()
     {
         await using var hub = await LiveJobHub.StartAsync(Settings(), Quick with { RunFor = TimeSpan.FromMinutes(5) });
         await WithBrowserAsync("refused-file", async context =>
@@ -456,18 +456,18 @@ public sealed class ToolPageBrowserTests
             await OpenToolAsync(hub, page, "pose-changer");
             await PickInputsAsync(hub, page, "pose-changer");
             await page.Locator("#input-person").SetInputFilesAsync(new FilePayload { Name = "empty.png", MimeType = "image/png", Buffer = [] });
-            await page.ClickAsync("#run");
-            await Assertions.Expect(page.Locator("#runner-error")).ToContainTextAsync("vazio");
+            await Assertions.Expect(page.Locator("#runner-error")).ToContainTextAsync("vazio"); // before Run, which waits for a file that fits
             await Assertions.Expect(page.Locator("#runner-error")).Not.ToContainTextAsync("Escolha um arquivo");
+            await Assertions.Expect(page.Locator("#run")).ToBeDisabledAsync();
 
             var limit = hub.Services.GetRequiredService<ToolCatalog>().Find("pose-changer")!.Inputs.Single(i => i.Key == "person").MaxWidth;
             await page.Locator("#input-person").SetInputFilesAsync(new FilePayload
             {
                 Name = "wide.png", MimeType = "image/png", Buffer = SampleMedia.Png(limit + 1, 2),
             });
-            await page.ClickAsync("#run");
             await Assertions.Expect(page.Locator("#runner-error")).ToContainTextAsync($"{limit + 1}×2");
             await Assertions.Expect(page.Locator("#runner-error")).ToContainTextAsync($"{limit}×");
+            await Assertions.Expect(page.Locator("#run")).ToBeDisabledAsync();
             Assert.Equal(0, await hub.ScalarAsync<int>($"SELECT count(*)::int FROM jobs"));
 
             await PickInputsAsync(hub, page, "pose-changer");

@@ -11,8 +11,10 @@ using Microsoft.Playwright;
 namespace JobHub.Tests.Web;
 
 /// <summary>
-/// The tool page's upload in Chromium: the file goes from the browser to the upload endpoint over HTTP, never through the
-/// circuit; and a file chosen before the page is interactive is kept and used once it is.
+/// The tool page's upload in Chromium: the file goes from the browser to the upload endpoint over HTTP as soon as it is
+/// chosen, never through the circuit, and Run submits the stored upload; a file the endpoint refuses is explained beside
+/// its input before Run; a replaced file's upload is given up; and a file chosen before the page is interactive is kept,
+/// sent, and used once it is.
 /// </summary>
 public sealed class UploadBrowserTests
 {
@@ -62,8 +64,13 @@ public sealed class UploadBrowserTests
         return file;
     }
 
+    /// <summary>The person's uploads stored in full (rows of <c>uploads</c> with their input).</summary>
+    private static Task<int> StoredUploadsAsync(LiveJobHub hub) => hub.ScalarAsync<int>($"SELECT count(*)::int FROM uploads WHERE input IS NOT NULL");
+
+    private static Task<int> JobsAsync(LiveJobHub hub) => hub.ScalarAsync<int>($"SELECT count(*)::int FROM jobs");
+
     [Fact]
-    public async Task TheChosenFile_GoesToTheUploadEndpoint_NeverThroughTheCircuit_AndTheJobIsCreatedFromIt()
+    public async Task TheChosenFile_GoesToTheUploadEndpoint_AsSoonAsItIsChosen_NeverThroughTheCircuit_AndRunMakesTheJobFromIt()
     {
         await using var hub = await LiveJobHub.StartAsync(Settings(), Holding);
         await WithBrowserAsync("upload-over-http", async context =>
@@ -86,6 +93,10 @@ public sealed class UploadBrowserTests
 
             await page.Locator("#input-video").SetInputFilesAsync(new FilePayload { Name = "clip.mp4", MimeType = "video/mp4", Buffer = video });
             await Assertions.Expect(page.Locator("#facts-video")).ToContainTextAsync("3 MB");
+
+            // Stored before Run is pressed; no job yet.
+            await Assertions.Expect(page.Locator("#drop-video")).ToHaveAttributeAsync("data-upload", "stored", new() { Timeout = 30000 });
+            Assert.Equal((1, 0), (await StoredUploadsAsync(hub), await JobsAsync(hub)));
             await page.ClickAsync("#run");
             await ExpectStatusAsync(page, JobStatus.Running);
 
@@ -121,6 +132,9 @@ public sealed class UploadBrowserTests
             await Assertions.Expect(page.Locator("#kept-person")).ToBeVisibleAsync(); // said to be kept, not silently dropped
             await Assertions.Expect(page.Locator("#run")).ToBeDisabledAsync(); // and Run takes no click until it works
             await Assertions.Expect(page.Locator("#run")).ToContainTextAsync("Preparando");
+            // Both sent at once, while the page still waits for its circuit.
+            Assert.True(await hub.WaitUntilAsync(async () => await StoredUploadsAsync(hub) == 2, TimeSpan.FromSeconds(10)), "the files were not sent before the page was interactive");
+            Assert.Null(await page.Locator("body").GetAttributeAsync("data-circuit"));
 
             await BrowserPages.WaitForCircuitAsync(page);
             await Assertions.Expect(page.Locator("#facts-person")).ToContainTextAsync("321 × 241 px");
@@ -132,6 +146,96 @@ public sealed class UploadBrowserTests
             var inputs = (await ShownJobAsync(hub, page)).InputFiles.ToDictionary(i => i.Key);
             Assert.Equal((321, 241, "person.png"), (inputs["person"].Width, inputs["person"].Height, inputs["person"].OriginalName));
             Assert.Equal((123, 77, "pose.png"), (inputs["pose"].Width, inputs["pose"].Height, inputs["pose"].OriginalName));
+        });
+    }
+
+    [Fact]
+    public async Task AFileTheEndpointRefuses_IsExplainedBesideItsInput_BeforeRun_AndNoJobIsMade()
+    {
+        await using var hub = await LiveJobHub.StartAsync(Settings(), Holding);
+        await WithBrowserAsync("refused-before-run", async context =>
+        {
+            var page = await BrowserPages.SignedInAsync(context, hub.BaseAddress, DemoAccounts.UserEmail, DemoAccounts.UserPassword);
+            await page.GotoAsync(new Uri(hub.BaseAddress, "tools/pose-changer").ToString());
+            await BrowserPages.WaitForCircuitAsync(page);
+            await hub.Db.ExecuteAsync($"UPDATE users SET credit_balance = 1 WHERE normalized_email = upper({DemoAccounts.UserEmail})");
+
+            await page.Locator("#input-person").SetInputFilesAsync(new FilePayload { Name = "person.png", MimeType = "image/png", Buffer = SampleMedia.Png(321, 241, 1) });
+
+            // The endpoint's refusal (the tool's cheapest run costs more than the balance), in the page's language, before Run.
+            await Assertions.Expect(page.Locator("#input-error-person")).ToContainTextAsync("Créditos insuficientes", new() { Timeout = 30000 });
+            await Assertions.Expect(page.Locator("#drop-person")).ToHaveAttributeAsync("data-upload", "refused");
+            await Assertions.Expect(page.Locator("#run")).ToBeDisabledAsync();
+            await page.Locator("#input-pose").SetInputFilesAsync(new FilePayload { Name = "pose.png", MimeType = "image/png", Buffer = SampleMedia.Png(123, 77, 2) });
+            await Assertions.Expect(page.Locator("#drop-pose")).ToHaveAttributeAsync("data-upload", "refused", new() { Timeout = 30000 });
+            await Assertions.Expect(page.Locator("#run")).ToBeDisabledAsync();
+            await page.Locator("#tool-form").DispatchEventAsync("submit"); // Enter on the form
+            await Task.Delay(500); // nothing to wait for: the form does nothing
+            Assert.Equal((0, 0), (await StoredUploadsAsync(hub), await JobsAsync(hub)));
+        });
+    }
+
+    [Fact]
+    public async Task AFileNamedPngThatIsNotAnImage_IsSaidToBeUnreadableAsAnImage_BeforeRun_WithoutBlamingTheBrowser()
+    {
+        await using var hub = await LiveJobHub.StartAsync(Settings(), Holding);
+        await WithBrowserAsync("fake-png", async context =>
+        {
+            var page = await BrowserPages.SignedInAsync(context, hub.BaseAddress, DemoAccounts.UserEmail, DemoAccounts.UserPassword);
+            await page.GotoAsync(new Uri(hub.BaseAddress, "tools/image-upscaler").ToString());
+            await BrowserPages.WaitForCircuitAsync(page);
+
+            await page.Locator("#input-image").SetInputFilesAsync(new FilePayload
+            {
+                Name = "photo.png", MimeType = "image/png", Buffer = "<html><body>not an image at all</body></html>"u8.ToArray(),
+            });
+
+            await Assertions.Expect(page.Locator("#input-error-image")).ToContainTextAsync("não pôde ser lido como imagem", new() { Timeout = 30000 });
+            await Assertions.Expect(page.Locator("#facts-image")).ToContainTextAsync("photo.png");
+            await Assertions.Expect(page.Locator("#facts-image")).Not.ToContainTextAsync("navegador");
+            await Assertions.Expect(page.Locator("#run")).ToBeDisabledAsync();
+            Assert.Equal((0, 0), (await StoredUploadsAsync(hub), await JobsAsync(hub)));
+        });
+    }
+
+    [Fact]
+    public async Task ReplacingAFile_WhileItIsSent_GivesUpItsUpload_RunWaitsForTheNewOneSayingSo_AndTheJobHasTheNewFile()
+    {
+        await using var hub = await LiveJobHub.StartAsync(Settings(), Holding);
+        await WithBrowserAsync("replace-file", async context =>
+        {
+            var page = await BrowserPages.SignedInAsync(context, hub.BaseAddress, DemoAccounts.UserEmail, DemoAccounts.UserPassword);
+            // A slow line for the uploads: each reaches JobHub two seconds after it is sent.
+            var aborted = 0;
+            await page.RouteAsync("**/uploads/**", async route =>
+            {
+                await Task.Delay(TimeSpan.FromSeconds(2));
+                try
+                {
+                    await route.ContinueAsync();
+                }
+                catch (PlaywrightException)
+                {
+                    Interlocked.Increment(ref aborted); // the page gave the request up meanwhile
+                }
+            });
+            page.RequestFailed += (_, request) => Interlocked.Increment(ref aborted);
+            await page.GotoAsync(new Uri(hub.BaseAddress, "tools/pose-changer").ToString());
+            await BrowserPages.WaitForCircuitAsync(page);
+            await page.Locator("#input-pose").SetInputFilesAsync(new FilePayload { Name = "pose.png", MimeType = "image/png", Buffer = SampleMedia.Png(123, 77, 2) });
+            await page.Locator("#input-person").SetInputFilesAsync(new FilePayload { Name = "first.png", MimeType = "image/png", Buffer = SampleMedia.Png(321, 241, 1) });
+            await Assertions.Expect(page.Locator("#drop-person")).ToHaveAttributeAsync("data-upload", "sending");
+
+            await page.Locator("#input-person").SetInputFilesAsync(new FilePayload { Name = "second.png", MimeType = "image/png", Buffer = SampleMedia.Png(111, 99, 3) });
+            await Assertions.Expect(page.Locator("#facts-person")).ToContainTextAsync("111 × 99 px");
+            await page.ClickAsync("#run");
+
+            await Assertions.Expect(page.Locator("#run")).ToContainTextAsync("Aguardando o envio"); // Run waits for the upload, and says so
+            await Assertions.Expect(page.Locator("#job")).ToHaveAttributeAsync("data-status", new System.Text.RegularExpressions.Regex("."), new() { Timeout = 30000 });
+            var person = (await ShownJobAsync(hub, page)).InputFiles.Single(i => i.Key == "person");
+            Assert.Equal(("second.png", 111, 99), (person.OriginalName, person.Width, person.Height));
+            Assert.True(aborted > 0, "the replaced file's upload was not given up");
+            Assert.Equal(1, await JobsAsync(hub));
         });
     }
 
