@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using Microsoft.Playwright;
 
 namespace JobHub.Tests.Infrastructure;
@@ -26,6 +27,8 @@ public static class Axe
         }
     }
 
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
     public sealed record Node(string Target, string Html, string Summary);
 
     public sealed record Violation(string Id, string? Impact, string Help, Node[] Nodes)
@@ -41,7 +44,7 @@ public static class Axe
             await page.AddScriptTagAsync(new() { Path = ScriptPath });
         }
 
-        return await page.EvaluateAsync<Violation[]>("""
+        var found = await page.EvaluateAsync<JsonElement>("""
             async () => {
               const results = await axe.run(document, {
                 runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
@@ -53,6 +56,7 @@ public static class Axe
               }));
             }
             """);
+        return found.Deserialize<Violation[]>(Json)!;
     }
 
     /// <summary>The violations as a person fixing them needs them: the rule, its impact and help, each element's selector and what is wrong with it.</summary>

@@ -11,7 +11,7 @@ namespace JobHub.Tests.Web;
 /// </summary>
 public sealed class AccessibilityTests(AdminRowsFixture fixture) : IClassFixture<AdminRowsFixture>
 {
-    /// <summary>Sign-in, sign-up and the other account forms are static pages: no circuit to wait for.</summary>
+    /// <summary>Sign-in, sign-up, the other account forms and the status pages (an admin page refused) are static: no circuit to wait for.</summary>
     private static readonly string[] StaticPages = ["/account/", "/status/", "/no-such-page"];
 
     public static TheoryData<string, string> Pages()
@@ -53,7 +53,7 @@ public sealed class AccessibilityTests(AdminRowsFixture fixture) : IClassFixture
     {
         var url = path.Replace("{failed}", fixture.FailedJob.ToString()).Replace("{completed}", fixture.CompletedJob.ToString())
             .Replace("{demo}", fixture.DemoUser.ToString());
-        var rows = AdminPagesWithRowsTests.AdminPages.SingleOrDefault(p => "/" + p.Path == path);
+        var rows = AdminPagesWithRowsTests.AdminPages.SingleOrDefault(p => role == "admin" && "/" + p.Path == path);
         var (context, page) = await fixture.PageAsync(role, "pt-BR", 1280, bypassCsp: true);
         await using var _ = context;
         var found = new List<string>();
@@ -64,7 +64,7 @@ public sealed class AccessibilityTests(AdminRowsFixture fixture) : IClassFixture
             {
                 await page.EmulateMediaAsync(new() { ColorScheme = scheme });
                 await page.GotoAsync(new Uri(fixture.Hub.BaseAddress, url.TrimStart('/')).ToString());
-                if (!StaticPages.Any(path.StartsWith))
+                if (!StaticPages.Any(path.StartsWith) && !(role != "admin" && path.StartsWith("/admin", StringComparison.Ordinal)))
                 {
                     await BrowserPages.WaitForCircuitAsync(page);
                 }
@@ -94,5 +94,79 @@ public sealed class AccessibilityTests(AdminRowsFixture fixture) : IClassFixture
         }
 
         Assert.True(found.Count == 0, "axe-core found:\n" + string.Join("\n", found));
+    }
+
+    [Theory]
+    [InlineData("anonymous", "/account/register", "main a[href='/account/login']")]
+    [InlineData("anonymous", "/account/login", "#to-register")]
+    [InlineData("anonymous", "/status/404", "#status-page a")]
+    [InlineData("user", "/history", "#jobs .job-link")]
+    [InlineData("admin", "/admin/jobs", "#job-list tbody a")]
+    public async Task EveryLinkInAPage_LooksLikeALink(string role, string path, string shown)
+    {
+        var (context, page) = await fixture.PageAsync(role, "pt-BR", 1280);
+        await using var _ = context;
+        await page.GotoAsync(new Uri(fixture.Hub.BaseAddress, path.TrimStart('/')).ToString());
+        await Assertions.Expect(page.Locator(shown).First).ToBeVisibleAsync();
+
+        // Links drawn as buttons, cards, tabs or MudLinks have their own look; the others are coloured and underlined.
+        var links = await page.EvaluateAsync<string[][]>("""
+            () => [...document.querySelectorAll('main a')]
+              .filter(a => !a.closest('.jobhub-admin-nav') && !a.matches('.mud-button-root, .mud-link, .jobhub-download, .jobhub-tool-card, .jobhub-active-link, .result-link'))
+              .map(a => [a.textContent.trim(), getComputedStyle(a).textDecorationLine, getComputedStyle(a).color, getComputedStyle(a.parentElement).color])
+            """);
+
+        Assert.NotEmpty(links);
+        Assert.All(links, link =>
+        {
+            Assert.True(link[1].Contains("underline"), $"'{link[0]}' on {path} is not underlined ({link[1]})");
+            Assert.True(link[2] != link[3], $"'{link[0]}' on {path} has the colour of the text around it ({link[2]})");
+        });
+    }
+
+    [Theory]
+    [InlineData("pt-BR")]
+    [InlineData("en")]
+    public async Task SignOut_StaysOnOneLine_InTheAppBarOfAPhone(string culture)
+    {
+        var (context, page) = await fixture.PageAsync("user", culture, 360);
+        await using var _ = context;
+        await page.GotoAsync(new Uri(fixture.Hub.BaseAddress, "history").ToString());
+        await BrowserPages.WaitForCircuitAsync(page);
+
+        var label = page.Locator("#logout .mud-button-label");
+        await Assertions.Expect(label).ToBeVisibleAsync();
+        var lines = await label.EvaluateAsync<int>("l => { const r = document.createRange(); r.selectNodeContents(l); return new Set([...r.getClientRects()].map(c => Math.round(c.top))).size; }");
+        Assert.Equal(1, lines);
+        var box = (await page.Locator("#logout").BoundingBoxAsync())!;
+        Assert.True(box.X + box.Width <= 360, $"Sign out ends at {box.X + box.Width:0} px on a 360 px phone");
+        Assert.True(await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth") <= 360);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Browser.ScreenshotFolder, $"appbar-360-{culture}.png") });
+    }
+
+    [Theory]
+    [InlineData("pt-BR", "Imagens de até 1536 px no lado maior vão ao RunningHub como estão")]
+    [InlineData("en", "Images up to 1536 px on the longer side go to RunningHub as they are")]
+    public async Task TheUpscalersScaleNote_SaysWhichImagesGoAsTheyAre(string culture, string text)
+    {
+        var (context, page) = await fixture.PageAsync("user", culture, 1280);
+        await using var _ = context;
+        await page.GotoAsync(new Uri(fixture.Hub.BaseAddress, "tools/image-upscaler").ToString());
+
+        await Assertions.Expect(page.Locator("#scale-note-image")).ToContainTextAsync(text);
+    }
+
+    [Fact]
+    public async Task TheCopyButtonBesideAJobId_IsAnIconTheBrowserDraws()
+    {
+        var (context, page) = await fixture.PageAsync("admin", "pt-BR", 1280);
+        await using var _ = context;
+        await page.GotoAsync(new Uri(fixture.Hub.BaseAddress, "admin/jobs").ToString());
+
+        var icon = page.Locator("#job-list .jobhub-copy svg path").First;
+        await Assertions.Expect(icon).ToBeVisibleAsync();
+        var box = (await icon.BoundingBoxAsync())!;
+        Assert.True(box.Width >= 10 && box.Height >= 10, $"the copy icon is drawn {box.Width:0}×{box.Height:0} px");
+        Assert.Equal("", (await page.Locator("#job-list .jobhub-copy").First.TextContentAsync())!.Trim());
     }
 }
