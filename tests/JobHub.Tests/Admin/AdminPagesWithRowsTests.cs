@@ -20,7 +20,9 @@ public sealed class AdminRowsFixture : IAsyncLifetime
     public LiveJobHub Hub { get; private set; } = null!;
     public Guid DemoUser { get; private set; }
     public Guid FailedJob { get; private set; }
+    public Guid CompletedJob { get; private set; }
     private string adminState = "";
+    private string userState = "";
 
     public async Task InitializeAsync()
     {
@@ -35,8 +37,8 @@ public sealed class AdminRowsFixture : IAsyncLifetime
         FailedJob = (await Hub.SubmitAsync(DemoUser)).Id;
         Assert.Equal(JobStatus.Failed, (await Hub.WaitForJobAsync(FailedJob, j => j.Status == JobStatus.Failed)).Status);
         Hub.Simulator.Settings = Hub.Simulator.Settings with { FailureRate = 0 };
-        var completed = (await Hub.SubmitAsync(await Hub.CreateUserAsync(), "image-upscaler")).Id;
-        Assert.Equal(JobStatus.Completed, (await Hub.WaitForJobAsync(completed, j => j.Status == JobStatus.Completed)).Status);
+        CompletedJob = (await Hub.SubmitAsync(DemoUser, "image-upscaler")).Id;
+        Assert.Equal(JobStatus.Completed, (await Hub.WaitForJobAsync(CompletedJob, j => j.Status == JobStatus.Completed)).Status);
         Hub.Simulator.Settings = Hub.Simulator.Settings with { RunFor = TimeSpan.FromHours(1) };
         var running = (await Hub.SubmitAsync(await Hub.CreateUserAsync())).Id;
         Assert.Equal(JobStatus.Running, (await Hub.WaitForJobAsync(running, j => j.Status == JobStatus.Running)).Status);
@@ -47,22 +49,35 @@ public sealed class AdminRowsFixture : IAsyncLifetime
         Assert.True((await actions.RunTaskNowAsync(admin, MaintenanceTaskKeys.PromoteQueue, "checking the queue by hand")).Succeeded);
         Assert.True((await actions.RunTaskNowAsync(admin, MaintenanceTaskKeys.Retention, "freeing disk space before a demo")).Succeeded);
 
+        adminState = await SignedInStateAsync(DemoAccounts.AdminEmail, DemoAccounts.AdminPassword);
+        userState = await SignedInStateAsync(DemoAccounts.UserEmail, DemoAccounts.UserPassword);
+    }
+
+    private async Task<string> SignedInStateAsync(string email, string password)
+    {
         await using var context = await (await Browser.GetAsync()).NewContextAsync();
-        await BrowserPages.SignedInAsync(context, Hub.BaseAddress, DemoAccounts.AdminEmail, DemoAccounts.AdminPassword);
-        adminState = await context.StorageStateAsync();
+        await BrowserPages.SignedInAsync(context, Hub.BaseAddress, email, password);
+        return await context.StorageStateAsync();
     }
 
     /// <summary>A page of the signed-in admin in a window <paramref name="width"/> wide, in <paramref name="culture"/>.</summary>
-    public async Task<(IBrowserContext Context, IPage Page)> AdminPageAsync(string culture, int width)
+    public Task<(IBrowserContext Context, IPage Page)> AdminPageAsync(string culture, int width) => PageAsync("admin", culture, width);
+
+    /// <summary>
+    /// A page of <paramref name="role"/> ("anonymous", "user" or "admin") in a window <paramref name="width"/> wide, in
+    /// <paramref name="culture"/>; <paramref name="bypassCsp"/> lets a test add a script of its own (axe-core).
+    /// </summary>
+    public async Task<(IBrowserContext Context, IPage Page)> PageAsync(string role, string culture, int width, bool bypassCsp = false)
     {
         var context = await (await Browser.GetAsync()).NewContextAsync(new()
         {
-            StorageState = adminState,
+            StorageState = role switch { "admin" => adminState, "user" => userState, _ => null },
             ViewportSize = new() { Width = width, Height = 800 },
             IsMobile = width < 600,
+            BypassCSP = bypassCsp,
         });
         var page = await context.NewPageAsync();
-        await page.GotoAsync(new Uri(Hub.BaseAddress, $"account/culture?culture={culture}&returnUrl=%2Fadmin").ToString());
+        await page.GotoAsync(new Uri(Hub.BaseAddress, $"account/culture?culture={culture}&returnUrl=%2F").ToString());
         return (context, page);
     }
 
@@ -76,7 +91,7 @@ public sealed class AdminRowsFixture : IAsyncLifetime
 public sealed class AdminPagesWithRowsTests(AdminRowsFixture fixture) : IClassFixture<AdminRowsFixture>
 {
     /// <summary>Each page, the rows it must show before it is measured, and what to click first (empty: nothing).</summary>
-    private static readonly (string Path, string Rows, string Click)[] AdminPages =
+    internal static readonly (string Path, string Rows, string Click)[] AdminPages =
     [
         ("admin", "#states tbody tr, #last-day tbody tr, #accounts tbody tr", ""),
         ("admin/queue", "#running tbody tr, #queued tbody tr", ""),

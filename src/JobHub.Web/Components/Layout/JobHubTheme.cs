@@ -13,6 +13,8 @@ public static class JobHubTheme
             Secondary = "#00796b",
             AppbarBackground = "#3f3bb8",
             AppbarText = "#ffffff",
+            // MudBlazor's red carries white text at 3.7:1 (Delete my account); this one reads at 5.6:1, as text on white too.
+            Error = "#c62828",
         },
         PaletteDark = new PaletteDark
         {
@@ -24,6 +26,9 @@ public static class JobHubTheme
             AppbarText = "#ffffff",
             // MudBlazor's secondary text is 4.4:1 on its dark surface, under AA's 4.5:1 (hints and limits are read too).
             TextSecondary = "rgba(255,255,255,0.72)",
+            // A light red for error text on the dark surfaces (5.2:1 or more), with dark text on it when it is a button.
+            Error = "#ff8a80",
+            ErrorContrastText = "#1a1a2e",
         },
         Typography = new Typography
         {
