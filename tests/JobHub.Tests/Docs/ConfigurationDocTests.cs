@@ -59,6 +59,7 @@ public sealed partial class ConfigurationDocTests
     [InlineData(typeof(MailOptions), MailOptions.Section)]
     [InlineData(typeof(ProxyOptions), ProxyOptions.Section)]
     [InlineData(typeof(SimulatorOptions), SimulatorOptions.Section)]
+    [InlineData(typeof(JobHub.Web.Telemetry.TelemetryOptions), JobHub.Web.Telemetry.TelemetryOptions.Section)]
     public void EverySettingOfAnOptionsClass_IsInATable(Type options, string section)
     {
         var names = Tables(Lines).SelectMany(t => t.Rows.Skip(2)).Select(row => Cells(row.Text)[0])
