@@ -173,8 +173,6 @@ public sealed partial class PageWalkTests(PageWalkFixture fixture) : IClassFixtu
 
         var html = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path} as {role}: {(int)response.StatusCode} {response.Headers.Location}");
-        // Blazor's own reconnect dialog is English: every page brings JobHub's, in its language.
-        Assert.Contains("id=\"components-reconnect-modal\"", html);
         var text = Emails().Replace(VisibleText(html), " ");
         var english = culture == "en";
         Assert.DoesNotContain((english ? English : Portuguese)["Error_Text"], text);
@@ -182,6 +180,9 @@ public sealed partial class PageWalkTests(PageWalkFixture fixture) : IClassFixtu
             .Concat(english ? [] : EnglishWordsInTheRecords.Where(word => Regex.IsMatch(text, $@"(?<![\w-]){Regex.Escape(word)}(?![\w-])")))
             .ToList();
         Assert.True(foreign.Count == 0, $"{path} as {role} in {culture} shows the other language: {string.Join(" | ", foreign)}");
+
+        // Blazor's own reconnect dialog is English: every page brings JobHub's, in its language.
+        Assert.Contains("id=\"components-reconnect-modal\"", html);
     }
 
     private static readonly Dictionary<string, string> Portuguese = Resources("Strings.resx");
@@ -197,7 +198,7 @@ public sealed partial class PageWalkTests(PageWalkFixture fixture) : IClassFixtu
         "transition", "ignored", "checked", "outputs_copied", "system", "sweep", "queued", "starting", "running", "completed",
         "failed", "cancelled", "slot free: starting", "all slots busy", "promoted from the queue", "Cancelled by an administrator",
         "Cancelled by you", "Your credits were returned", "has no record of this task", "promoted", "succeeded", "skipped_paused",
-        "files_deleted", "task or parameters not found", "admin", "user", "Changed", "Finished", "True", "False", "Required",
+        "files_deleted", "task or parameters not found", "admin", "user", "Changed", "Finished", "finished", "duplicate", "true", "false", "Required",
         "Rejoin failed", "Rejoining the server", "Failed to rejoin", "Retry", "Resume", "reconcile", "cancel", "run-task",
     ];
 
