@@ -77,7 +77,7 @@ public sealed class AdminActions(
         }
 
         var result = await cancelJob.HandleAsync(new CancelJobRequest(jobId, null, JobCause.Admin, JobErrorCodes.CancelledByAdmin,
-            $"Cancelled by an administrator: {reason!.Trim()}", Email(admin)), cancellationToken);
+            JobEventMessages.Format(JobEventMessages.CancelledByAdmin, reason!.Trim()), Email(admin)), cancellationToken);
         if (result.Outcome == TerminationOutcome.NotFound)
         {
             return AdminResult.Fail(AdminErrors.NoSuchJob);

@@ -347,7 +347,7 @@ public sealed class CopyOutputs(
                 UPDATE jobs SET outputs = {JobJson.Serialize(copies)}::jsonb, outputs_copied_at = {now},
                                 output_copy_attempts = output_copy_attempts + 1, output_copy_error = NULL, updated_at = {now}
                 WHERE id = {jobId} AND status = 'completed' AND outputs_copied_at IS NULL AND files_deleted_at IS NULL
-                """, job, "outputs_copied", now, JobCause.System, $"{copies.Count} result file(s) copied into JobHub's storage"), cancellationToken);
+                """, job, "outputs_copied", now, JobCause.System, JobEventMessages.Format(JobEventMessages.OutputsCopied, copies.Count)), cancellationToken);
             if (stored == 0)
             {
                 DeleteAll(saved); // another copy stored its files first

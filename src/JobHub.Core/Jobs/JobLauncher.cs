@@ -182,7 +182,7 @@ public sealed class JobLauncher(
         // The job was cancelled or failed while RunningHub was starting it: stop the paid task we no longer want.
         var current = (await JobQueries.ById(db, job.Id))?.Status;
         await JobEvents.IgnoredAsync(db, job.Id, current ?? "?", JobStatus.Running, now, JobCause.System,
-            $"RunningHub started task {taskId} after the job became {current}; cancelling it at RunningHub", new { taskId });
+            JobEventMessages.Format(JobEventMessages.UnwantedTask, taskId, current), new { taskId });
         var cancel = await client.CancelAsync(accounts.Get(job.AccountKey!), taskId, CancellationToken.None);
         logger.LogInformation("Cancelled unwanted RunningHub task {TaskId} of job {JobId}: {Outcome}", taskId, job.Id, cancel.Outcome);
     }
@@ -196,7 +196,7 @@ public sealed class JobLauncher(
         {
             await SlotAdmission.LockAsync(db);
             if (!await JobTransitions.RequeueAsync(db, job, now + delay, now,
-                    $"RunningHub is at capacity ({result.Code}: {result.Message}); retrying in {delay.TotalSeconds:0} s",
+                    JobEventMessages.Format(JobEventMessages.Capacity, result.Code, result.Message, delay.TotalSeconds),
                     new { result.Code, result.Message, attempt = job.LaunchAttempts + 1 }))
             {
                 return; // cancelled meanwhile; its own path promoted

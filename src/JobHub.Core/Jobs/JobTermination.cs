@@ -183,7 +183,7 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
                 FROM changed
                 UNION ALL
                 SELECT {change.JobId}, {now}, {JobEvents.Ignored}, status, {change.To}, {change.Cause}, NULL,
-                       concat({change.To}::text, ' refused: the job is ', status), NULL
+                       replace(replace({JobEventMessages.Refused}, {"{0}"}, {change.To}::text), {"{1}"}, status), NULL
                 FROM old WHERE status <> ALL({change.AllowedFrom})
             """, task, $")");
         if (change.To != JobStatus.Completed)

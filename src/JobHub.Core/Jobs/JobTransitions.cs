@@ -19,14 +19,14 @@ internal static class JobTransitions
         ChangeAsync(db, JobEvents.WithTransition($"""
             UPDATE jobs SET status = 'starting', starting_at = {now}, account_key = {account}, next_attempt_at = NULL, updated_at = {now}
             WHERE id = {id} AND status = 'queued'
-            """, id, userId, JobStatus.Queued, JobStatus.Starting, now, cause, message: "promoted from the queue", data: new { account }));
+            """, id, userId, JobStatus.Queued, JobStatus.Starting, now, cause, message: JobEventMessages.Promoted, data: new { account }));
 
     public static Task<bool> MarkRunningAsync(JobHubDbContext db, Job job, string taskId, DateTime now) =>
         ChangeAsync(db, JobEvents.WithTransition($"""
             UPDATE jobs SET status = 'running', task_id = {taskId}, started_at = {now}, updated_at = {now}
             WHERE id = {job.Id} AND status = 'starting' AND task_id IS NULL
             """, job.Id, job.UserId, JobStatus.Starting, JobStatus.Running, now, JobCause.System,
-            message: $"RunningHub task {taskId}", data: new { taskId, job.AccountKey }));
+            message: JobEventMessages.Format(JobEventMessages.Running, taskId), data: new { taskId, job.AccountKey }));
 
     /// <summary>Capacity error: back to the head of the queue (its original place), waiting until <paramref name="notBefore"/>.</summary>
     public static Task<bool> RequeueAsync(JobHubDbContext db, Job job, DateTime notBefore, DateTime now, string message, object data) =>

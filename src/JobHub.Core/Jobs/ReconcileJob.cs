@@ -145,7 +145,7 @@ public sealed class ReconcileJob(
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.Set<Job>().Where(j => j.Id == job.Id).ExecuteUpdateAsync(set => set.SetProperty(j => j.LastCheckedAt, now), cancellationToken);
         await JobEvents.NoteOrRepeatAsync(db, job, "checked", now, cause,
-            $"RunningHub: {answer.RawStatus ?? answer.Outcome.ToString()}",
+            JobEventMessages.Format(JobEventMessages.Checked, answer.RawStatus ?? answer.Outcome.ToString()),
             new
             {
                 outcome = answer.Outcome.ToString(),

@@ -214,7 +214,7 @@ public sealed class SubmitJob(
                 event AS (
                     INSERT INTO job_events (job_id, at, kind, from_status, to_status, cause, message, data)
                     SELECT job.id, {now}, {JobEvents.Transition}, NULL, job.status, {JobCause.User},
-                           CASE WHEN job.account_key IS NULL THEN 'all slots busy or older jobs waiting: queued' ELSE 'slot free: starting' END,
+                           CASE WHEN job.account_key IS NULL THEN {JobEventMessages.Queued} ELSE {JobEventMessages.Starting} END,
                            CASE WHEN job.account_key IS NULL THEN jsonb_build_object('cost', {cost})
                                 ELSE jsonb_build_object('cost', {cost}, 'account', job.account_key) END
                     FROM job),

@@ -296,7 +296,7 @@ public sealed class JobRunnerModel(
     private RunnerMessage ParameterRefusal(IReadOnlyList<string> arguments)
     {
         var name = tool.Parameters.FirstOrDefault(p => p.Key == arguments[1])?.DisplayName(System.Globalization.CultureInfo.CurrentUICulture.Name) ?? arguments[1];
-        return new RunnerMessage("ParameterError_" + arguments[0], [name, .. arguments.Skip(2)]);
+        return new RunnerMessage("ParameterError_" + arguments[0], [name, .. arguments.Skip(2).Select(Numbers.Stored)]);
     }
 
     /// <summary>The browser-side checks again, on the server: every input given, each within its declared size and types.</summary>

@@ -19,8 +19,15 @@ public static class JobTexts
             return job.ErrorMessage ?? job.ErrorCode ?? "";
         }
 
-        return job.ProviderMessage is { Length: > 0 } provider ? $"{text.Value} (RunningHub: {provider})" : text.Value;
+        return job.ProviderMessage is { Length: > 0 } provider ? $"{text.Value} (RunningHub: {RunningHub(localizer, job.ProviderCode, provider)})" : text.Value;
     }
+
+    /// <summary>
+    /// What RunningHub answered: one of its documented answers to a request (by its code) in the page's language; its words
+    /// about a task (a failure's message, an unknown code) as written.
+    /// </summary>
+    public static string RunningHub(IStringLocalizer localizer, string? code, string message) =>
+        code is not null && localizer["RunningHubCode_" + code] is { ResourceNotFound: false } text ? text.Value : message;
 
     /// <summary>A runner message: its resource, with its values where the text has places for them.</summary>
     public static string Message(IStringLocalizer localizer, RunnerMessage message)

@@ -376,3 +376,59 @@ jobhub.theme.label();
 jobhub.nav.sync();
 // Crossing the breakpoint changes what the menu button does and whether the drawer is open.
 window.matchMedia('(max-width: 959.98px)').addEventListener('change', () => jobhub.nav.sync());
+
+// Blazor's reconnect dialog (ReconnectModal). Blazor marks it with the state of the circuit's connection and says so in a
+// components-reconnect-state-changed event (heard here while it goes down to the dialog: the page's body may be replaced).
+// Try again and Resume ask Blazor once more; a circuit the server no longer has means a new page.
+(() => {
+  const modal = () => document.getElementById('components-reconnect-modal');
+  const retry = async () => {
+    document.removeEventListener('visibilitychange', retryWhenVisible);
+    try {
+      if (!await Blazor.reconnect()) {
+        if (await Blazor.resumeCircuit()) {
+          modal()?.close();
+        } else {
+          location.reload();
+        }
+      }
+    } catch {
+      document.addEventListener('visibilitychange', retryWhenVisible); // the server is still out of reach
+    }
+  };
+  const retryWhenVisible = () => {
+    if (document.visibilityState === 'visible') {
+      retry();
+    }
+  };
+  const resume = async () => {
+    try {
+      if (!await Blazor.resumeCircuit()) {
+        location.reload();
+      }
+    } catch {
+      modal()?.classList.replace('components-reconnect-paused', 'components-reconnect-resume-failed');
+    }
+  };
+  document.addEventListener('components-reconnect-state-changed', event => {
+    const dialog = event.target;
+    const state = event.detail && event.detail.state;
+    if (state === 'show' && !dialog.open) {
+      dialog.showModal();
+    } else if (state === 'hide') {
+      dialog.close();
+    } else if (state === 'failed') {
+      document.addEventListener('visibilitychange', retryWhenVisible);
+    } else if (state === 'rejected') {
+      location.reload();
+    }
+  }, true);
+  document.addEventListener('click', event => {
+    const target = event.target instanceof Element ? event.target : null;
+    if (target?.closest('#components-reconnect-button')) {
+      retry();
+    } else if (target?.closest('#components-resume-button')) {
+      resume();
+    }
+  });
+})();

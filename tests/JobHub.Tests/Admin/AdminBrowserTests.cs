@@ -83,10 +83,12 @@ public sealed class AdminBrowserTests(AdminHostFixture fixture) : IClassFixture<
         Assert.Contains("/account/login", response.Headers.Location!.ToString());
     }
 
-    /// <summary>Confirms the open dialog with <paramref name="reason"/> (its button waits for one).</summary>
+    /// <summary>Confirms the open dialog with <paramref name="reason"/> (its button waits for one; nothing says so before the person begins).</summary>
     private static async Task ConfirmAsync(IPage page, string reason)
     {
         await Assertions.Expect(page.Locator(".mud-dialog #confirm-yes")).ToBeDisabledAsync();
+        await Assertions.Expect(page.Locator(".mud-dialog .mud-input-error")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator(".mud-dialog")).Not.ToContainTextAsync("Required");
         await page.FillAsync("#confirm-reason", reason);
         await page.ClickAsync("#confirm-yes");
         await Assertions.Expect(page.Locator(".mud-dialog")).ToHaveCountAsync(0);

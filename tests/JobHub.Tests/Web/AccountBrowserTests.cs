@@ -257,6 +257,23 @@ public sealed class AccountBrowserTests(AccountHostFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task SignUp_Refused_ShowsEveryErrorAtOnce_AndGivesThePasswordFieldsBackEmpty()
+    {
+        var (context, page) = await NewPageAsync();
+        await using var _ = context;
+
+        await SignUpAsync(page, "not-an-email", "short", "shorter");
+
+        var errors = page.Locator("#register-errors li");
+        await Assertions.Expect(errors).ToHaveTextAsync(
+            ["Informe um e-mail válido.", "A senha precisa ter pelo menos 8 caracteres.", "A senha precisa ter pelo menos um número.", "As senhas não são iguais."]);
+        Assert.Equal("not-an-email", await page.InputValueAsync("#email"));
+        Assert.Equal("", await page.InputValueAsync("#password"));
+        Assert.Equal("", await page.InputValueAsync("#confirm"));
+        Assert.DoesNotContain("shorter", await page.ContentAsync());
+    }
+
+    [Fact]
     public async Task WrongPassword_IsRefused_AndFiveFailuresLockTheAccount_EvenForTheRightPassword()
     {
         var (context, page) = await NewPageAsync();

@@ -1,8 +1,10 @@
 using System.Net;
+using System.Security.Claims;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using JobHub.Bench.Load;
 using JobHub.Core.Accounts;
+using JobHub.Core.Admin;
 using JobHub.Core.Jobs;
 using JobHub.Core.Maintenance;
 using JobHub.Tests.Infrastructure;
@@ -10,13 +12,18 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace JobHub.Tests.Web;
 
-/// <summary>One JobHub with a little of everything (a failed, a cancelled and a running job, sweeps that ran) for the walk.</summary>
+/// <summary>
+/// One JobHub with a little of everything for the walk: a failed job, one cancelled by its owner, one cancelled by an admin,
+/// one RunningHub no longer knows (found by an admin's reconcile), sweeps that ran, and the admin actions' records.
+/// </summary>
 public sealed class PageWalkFixture : IAsyncLifetime
 {
     public LiveJobHub Hub { get; private set; } = null!;
     public Guid DemoUser { get; private set; }
     public Guid FailedJob { get; private set; }
     public Guid CancelledJob { get; private set; }
+    public Guid AdminCancelledJob { get; private set; }
+    public Guid UnknownTaskJob { get; private set; }
     private readonly Dictionary<string, HttpClient> sessions = [];
 
     public async Task InitializeAsync()
@@ -35,17 +42,32 @@ public sealed class PageWalkFixture : IAsyncLifetime
         var runner = Hub.Services.GetRequiredService<MaintenanceRunner>();
         await runner.RunNowAsync(MaintenanceTaskKeys.PromoteQueue);
         await runner.RunNowAsync(MaintenanceTaskKeys.Retention);
+
+        var adminId = await Hub.ScalarAsync<Guid>($"SELECT id FROM users WHERE normalized_email = upper({DemoAccounts.AdminEmail})");
+        var admin = new ClaimsPrincipal(new ClaimsIdentity(
+            [new Claim(ClaimTypes.NameIdentifier, adminId.ToString()), new Claim(ClaimTypes.Role, Roles.Admin), new Claim(ClaimTypes.Email, DemoAccounts.AdminEmail)], "test"));
+        var actions = Hub.Services.GetRequiredService<AdminActions>();
+        AdminCancelledJob = (await Hub.SubmitAsync(await Hub.CreateUserAsync(10))).Id;
+        await Hub.WaitForJobAsync(AdminCancelledJob, job => job.Status == JobStatus.Running);
+        Assert.True((await actions.CancelAsync(admin, AdminCancelledJob, "the person asked by email")).Succeeded);
+        UnknownTaskJob = (await Hub.SubmitAsync(await Hub.CreateUserAsync(10))).Id;
+        await Hub.WaitForJobAsync(UnknownTaskJob, job => job.Status == JobStatus.Running);
+        Hub.Simulator.Settings = Hub.Simulator.Settings with { QueryNotFound = true };
+        Assert.True((await actions.ReconcileAsync(admin, UnknownTaskJob, "stuck for an hour")).Succeeded);
+        await Hub.WaitForJobAsync(UnknownTaskJob, job => job.Status == JobStatus.Failed);
+        Assert.True((await actions.RunTaskNowAsync(admin, MaintenanceTaskKeys.PromoteQueue, "after the incident")).Succeeded);
     }
 
-    /// <summary>A signed-in HTTP session (pt-BR, the default language) for "user" or "admin"; "anonymous" has no cookie.</summary>
-    public async Task<HttpClient> SessionAsync(string role)
+    /// <summary>A signed-in HTTP session in <paramref name="culture"/> (the language switch's cookie) for "user" or "admin"; "anonymous" has no sign-in.</summary>
+    public async Task<HttpClient> SessionAsync(string role, string culture = "pt-BR")
     {
-        if (sessions.TryGetValue(role, out var existing))
+        if (sessions.TryGetValue($"{role} {culture}", out var existing))
         {
             return existing;
         }
 
         var cookies = new CookieContainer();
+        cookies.Add(Hub.BaseAddress, new Cookie(".AspNetCore.Culture", Uri.EscapeDataString($"c={culture}|uic={culture}")));
         var http = ApiSession.Create(Hub.BaseAddress, cookies);
         if (role != "anonymous")
         {
@@ -55,7 +77,7 @@ public sealed class PageWalkFixture : IAsyncLifetime
             Assert.True(await ApiSession.SignInAsync(http, cookies, email, password));
         }
 
-        return sessions[role] = http;
+        return sessions[$"{role} {culture}"] = http;
     }
 
     public async Task DisposeAsync()
@@ -70,8 +92,9 @@ public sealed class PageWalkFixture : IAsyncLifetime
 }
 
 /// <summary>
-/// Every page, as the role that may see it, with no query string and with each of its filters: 200, never the error
-/// page, and in Portuguese no English sentence from the code. A new page or filter is one line in <see cref="Pages"/>.
+/// Every page, as the role that may see it, with no query string and with each of its filters, in both languages: 200,
+/// never the error page, and in one language only (no text of the other language's resources, no English word JobHub
+/// stores in its records shown untranslated). A new page or filter is one line in <see cref="Pages"/>.
 /// </summary>
 public sealed partial class PageWalkTests(PageWalkFixture fixture) : IClassFixture<PageWalkFixture>
 {
@@ -112,6 +135,8 @@ public sealed partial class PageWalkTests(PageWalkFixture fixture) : IClassFixtu
         { "admin", "/admin/jobs?from=not-a-date&page=-3" },
         { "admin", "/admin/jobs/{failed}" },
         { "admin", "/admin/jobs/{cancelled}" },
+        { "admin", "/admin/jobs/{admin-cancelled}" },
+        { "admin", "/admin/jobs/{unknown-task}" },
         { "admin", "/admin/failures" },
         { "admin", "/admin/maintenance" },
         { "admin", "/admin/users" },
@@ -121,25 +146,69 @@ public sealed partial class PageWalkTests(PageWalkFixture fixture) : IClassFixtu
         { "admin", "/admin/invariants" },
     };
 
-    [Theory]
-    [MemberData(nameof(Pages))]
-    public async Task Page_Answers200_WithoutTheErrorPage_AndWithoutEnglishFromTheCode(string role, string path)
+    public static TheoryData<string, string, string> PagesInBothLanguages()
     {
-        var http = await fixture.SessionAsync(role);
+        var data = new TheoryData<string, string, string>();
+        foreach (var culture in new[] { "pt-BR", "en" })
+        {
+            foreach (var row in Pages)
+            {
+                data.Add(culture, (string)row[0], (string)row[1]);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(PagesInBothLanguages))]
+    public async Task Page_Answers200_WithoutTheErrorPage_InOneLanguageOnly(string culture, string role, string path)
+    {
+        var http = await fixture.SessionAsync(role, culture);
         path = path.Replace("{failed}", fixture.FailedJob.ToString()).Replace("{cancelled}", fixture.CancelledJob.ToString())
+            .Replace("{admin-cancelled}", fixture.AdminCancelledJob.ToString()).Replace("{unknown-task}", fixture.UnknownTaskJob.ToString())
             .Replace("{demo}", fixture.DemoUser.ToString());
 
         using var response = await http.GetAsync(path.TrimStart('/'));
 
         var html = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path} as {role}: {(int)response.StatusCode} {response.Headers.Location}");
-        var text = VisibleText(html);
-        Assert.DoesNotContain(Portuguese["Error_Text"], text);
-        var english = EnglishFromTheCode.Where(sentence => text.Contains(sentence, StringComparison.Ordinal)).ToList();
-        Assert.True(english.Count == 0, $"{path} as {role} shows English on a Portuguese page: {string.Join(" | ", english)}");
+        var text = Emails().Replace(VisibleText(html), " ");
+        var english = culture == "en";
+        Assert.DoesNotContain((english ? English : Portuguese)["Error_Text"], text);
+        var foreign = (english ? PortugueseFromTheCode : EnglishFromTheCode).Where(phrase => text.Contains(phrase, StringComparison.Ordinal))
+            .Concat(english ? [] : EnglishWordsInTheRecords.Where(word => Regex.IsMatch(text, $@"(?<![\w-]){Regex.Escape(word)}(?![\w-])")))
+            .ToList();
+        Assert.True(foreign.Count == 0, $"{path} as {role} in {culture} shows the other language: {string.Join(" | ", foreign)}");
+
+        // Blazor's own reconnect dialog is English: every page brings JobHub's, in its language.
+        Assert.Contains("id=\"components-reconnect-modal\"", html);
     }
 
     private static readonly Dictionary<string, string> Portuguese = Resources("Strings.resx");
+    private static readonly Dictionary<string, string> English = Resources("Strings.en.resx");
+
+    /// <summary>
+    /// English that JobHub, RunningHub or Blazor write into what pages show (event kinds and causes, states, event messages,
+    /// error texts, sweep counts, roles, outcomes, RunningHub's fixed answers, Blazor's and MudBlazor's own texts): a
+    /// Portuguese page translates each. RunningHub's own words about a task and people's words (reasons) stay as written.
+    /// </summary>
+    private static readonly string[] EnglishWordsInTheRecords =
+    [
+        "transition", "ignored", "checked", "outputs_copied", "system", "sweep", "queued", "starting", "running", "completed",
+        "failed", "cancelled", "slot free: starting", "all slots busy", "promoted from the queue", "Cancelled by an administrator",
+        "Cancelled by you", "Your credits were returned", "has no record of this task", "promoted", "succeeded", "skipped_paused",
+        "files_deleted", "task or parameters not found", "admin", "user", "Changed", "Finished", "finished", "duplicate", "true", "false", "Required",
+        "Rejoin failed", "Rejoining the server", "Failed to rejoin", "Retry", "Resume", "reconcile", "cancel", "run-task",
+    ];
+
+    /// <summary>The Portuguese counterpart of <see cref="EnglishFromTheCode"/>, for the English pages.</summary>
+    private static readonly IReadOnlyList<string> PortugueseFromTheCode = Portuguese
+        .Where(e => English.TryGetValue(e.Key, out var en) && en != e.Value)
+        .Select(e => Placeholder().Split(e.Value).OrderByDescending(part => part.Length).First().Trim())
+        .Where(part => part.Length >= 14 && part.Contains(' '))
+        .Distinct()
+        .ToList();
 
     /// <summary>
     /// English the code could show: every English resource text that differs from its Portuguese one (longer phrases
@@ -184,4 +253,7 @@ public sealed partial class PageWalkTests(PageWalkFixture fixture) : IClassFixtu
 
     [GeneratedRegex(@"\{\d+[^}]*\}")]
     private static partial Regex Placeholder();
+
+    [GeneratedRegex(@"[\w.+-]+@[\w.-]+")]
+    private static partial Regex Emails();
 }

@@ -53,6 +53,11 @@ public sealed partial class ResourceTests
             .Concat(new[] { "succeeded", "failed", "running" }.Select(o => "Maintenance_Outcome_" + o))
             .Concat(new[] { JobHub.Core.Maintenance.MaintenanceTriggers.Schedule, JobHub.Core.Maintenance.MaintenanceTriggers.Manual }.Select(t => "Maintenance_Trigger_" + t))
             .Concat(new[] { "grant", "debit", "refund", "adjustment", "refund_failed", "refund_cancelled" }.Select(k => "LedgerReason_" + k))
+            .Concat(JobEventMessages.All.Keys.Select(name => "JobEvent_" + name))
+            .Concat(typeof(JobCause).GetFields().Select(f => "EventCause_" + f.GetValue(null)))
+            .Concat(new[] { JobEvents.Transition, JobEvents.Ignored, "checked", "outputs_copied" }.Select(k => "EventKind_" + k))
+            .Concat(typeof(JobHub.Core.Webhooks.WebhookOutcomes).GetFields().Select(f => "WebhookOutcome_" + f.GetValue(null)))
+            .Concat(Enum.GetNames<ReconcileOutcome>().Concat(Enum.GetNames<TerminationOutcome>()).Select(o => "RecordOutcome_" + o))
             .Concat(new[] { "INPUT_EMPTY", "INPUT_TOO_LARGE", "INPUT_TYPE", "INPUT_WRONG_TYPE", "INPUT_TOO_BIG", "INPUT_TOO_LONG", "INPUT_UNREADABLE", "INPUT_UNREADABLE_image", "INPUT_UNREADABLE_video", "INPUT_DAMAGED", "INPUT_MISSING", UploadQuota.TooManyFiles, UploadQuota.TooManyBytes }
                 .Select(c => "Error_" + c));
         Assert.Equal([], dynamic.Where(k => !keys.Contains(k)).ToArray());

@@ -354,7 +354,7 @@ public sealed class ToolPageBrowserTests
             await Assertions.Expect(page.Locator("#param-version [data-value='pro']")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("mud-chip-selected"));
             await page.FocusAsync("#param-detail");
             await page.Keyboard.PressAsync("ArrowRight");
-            await Assertions.Expect(page.Locator("#value-detail")).ToHaveTextAsync("0.16");
+            await Assertions.Expect(page.Locator("#value-detail")).ToHaveTextAsync("0,16"); // in the page's culture (pt-BR)
             await Assertions.Expect(page.Locator("#input-image")).ToHaveAttributeAsync("aria-label", new System.Text.RegularExpressions.Regex("."));
 
             string[] texts = ["h1", "label.jobhub-label", ".jobhub-limits", ".jobhub-drop-prompt", "#cost", "#estimate", ".mud-chip-content", "#run",
