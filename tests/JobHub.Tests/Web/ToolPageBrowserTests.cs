@@ -467,14 +467,14 @@ public sealed class ToolPageBrowserTests
             // Standard close portrait: framing and resolution; the detail level is the app's default, not a control.
             await ExpectFieldsAsync("framing", "resolution");
             await Assertions.Expect(page.Locator("#cost")).ToContainTextAsync("2");
-            await Assertions.Expect(page.Locator("#estimate")).ToContainTextAsync("2 min 20 s");
+            await Assertions.Expect(page.Locator("#estimate")).ToContainTextAsync("cerca de 2 min");
             await Assertions.Expect(page.Locator("#scale-note-image")).ToContainTextAsync("1536");
 
             await ChooseAsync(page, "version", "pro");
             await ExpectFieldsAsync("framing", "resolution", "detail", "editing", "prompt");
             await page.ScreenshotAsync(new() { Path = Path.Combine(Browser.ScreenshotFolder, "upscaler-form.png"), FullPage = true });
             await Assertions.Expect(page.Locator("#cost")).ToContainTextAsync("4");
-            await Assertions.Expect(page.Locator("#estimate")).ToContainTextAsync("3 min 30 s");
+            await Assertions.Expect(page.Locator("#estimate")).ToContainTextAsync("cerca de 4 min");
             await Assertions.Expect(page.Locator("#param-detail")).ToHaveAttributeAsync("max", "1");
             await Assertions.Expect(page.Locator("#param-detail")).ToHaveValueAsync("0.15");
 
