@@ -14,7 +14,7 @@ public sealed record RecentRunTimes(IReadOnlyDictionary<string, TimeSpan> ByTool
 }
 
 /// <summary>
-/// The recent run times the tool pages show (the queue's estimated wait, a run's usual length), read from the last
+/// The recent run times the tool pages' estimates start from (<see cref="RunEstimates"/>), read from the last
 /// <see cref="Sample"/> completed jobs and kept for a minute: every page shares one read, however many are open.
 /// </summary>
 public sealed class RunTimes(IDbContextFactory<JobHubDbContext> contexts, ToolCatalog catalog, TimeProvider clock)

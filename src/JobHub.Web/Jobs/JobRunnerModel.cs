@@ -148,7 +148,7 @@ public sealed class JobRunnerModel(
     public TimeSpan? TimeLeft => Job is { Status: JobStatus.Starting or JobStatus.Running } job ? Estimates?.Remaining(job, clock.GetUtcNow().UtcDateTime) : null;
 
     public TimeSpan? Elapsed => Job is null ? null
-        : (Job.CompletedAt ?? clock.GetUtcNow().UtcDateTime) - (Job.StartedAt ?? Job.StartingAt ?? Job.CreatedAt);
+        : (Job.CompletedAt ?? clock.GetUtcNow().UtcDateTime) - RunEstimates.Since(Job);
 
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
