@@ -74,7 +74,10 @@ public static class SampleResults
     /// <summary>How thick the border of a result of this size is.</summary>
     public static int BorderWidth(int width, int height) => Math.Max(2, Math.Min(width, height) / 80);
 
-    /// <summary>The label's box (its band, inside the border's top-left corner), or null when the result is too small for it.</summary>
+    /// <summary>
+    /// The label's box (its band, inside the border's top-right corner: the side a comparison shows the result on), or
+    /// null when the result is too small for it.
+    /// </summary>
     public static SKRectI? LabelBox(int width, int height)
     {
         var border = BorderWidth(width, height);
@@ -82,7 +85,7 @@ public static class SampleResults
         int labelWidth = (Label.Length * (GlyphWidth + 1) + 3) * cell, labelHeight = (GlyphHeight + 4) * cell;
         return labelWidth + 2 * border > width || labelHeight + 2 * border > height
             ? null
-            : new SKRectI(border, border, border + labelWidth, border + labelHeight);
+            : new SKRectI(width - border - labelWidth, border, width - border, border + labelHeight);
     }
 
     private const string Label = "SIMULATOR";
