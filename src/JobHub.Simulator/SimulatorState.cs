@@ -24,6 +24,7 @@ public sealed class SimTask
     public required bool WillFail { get; init; }
     public SimTaskStatus Status { get; set; } = SimTaskStatus.Queued;
     public DateTimeOffset? EndedAt { get; set; }
+    /// <summary>The result file, stored when the task starts; answers name it once the task succeeds.</summary>
     public string? OutputName { get; set; }
     public bool WebhookDone { get; set; }
 }
@@ -140,6 +141,7 @@ public sealed class SimulatorState
     {
         Interlocked.Increment(ref StartCalls);
         Advance();
+        var result = Result(nodes); // made outside the lock: scaling a large image takes a moment
         lock (gate)
         {
             if (capacityErrorsLeft > 0)
@@ -169,10 +171,18 @@ public sealed class SimulatorState
                 CreatedAt = clock.GetUtcNow(),
                 WillFail = random.NextDouble() < settings.FailureRate,
             };
+            task.OutputName = task.WillFail ? null : StoreFile(result.Content, result.Extension);
             tasks[task.TaskId] = task;
             store.SaveTask(task);
             return (task, null, settings.StartHangs || settings.StartUnknownRate > 0 && random.NextDouble() < settings.StartUnknownRate);
         }
+    }
+
+    /// <summary>What the task returns when it succeeds, made from its first input file (<see cref="SampleResults"/>).</summary>
+    private SampleResult Result(IEnumerable<SimNode> nodes)
+    {
+        var input = nodes.Select(n => (n.FieldValue, Content: store.ReadFile(n.FieldValue))).FirstOrDefault(f => f.Content is not null);
+        return SampleResults.For(input.Content, Path.GetExtension(input.FieldValue ?? ""));
     }
 
     public SimTask? Find(string? taskId)
@@ -220,14 +230,10 @@ public sealed class SimulatorState
                 {
                     task.Status = task.WillFail ? SimTaskStatus.Failed : SimTaskStatus.Success;
                     task.EndedAt = now;
-                    if (!task.WillFail)
+                    if (!task.WillFail && task.OutputName is null)
                     {
-                        // A video task returns its input video; an image task a new, larger PNG (so a before/after shows a difference).
-                        var input = task.Nodes.Select(n => store.ReadFile(n.FieldValue)).FirstOrDefault(f => f is not null);
-                        var extension = task.Nodes.Select(n => Path.GetExtension(n.FieldValue)).FirstOrDefault(e => !string.IsNullOrEmpty(e)) ?? ".png";
-                        task.OutputName = input is not null && extension is ".mp4" or ".mov" or ".avi" or ".mkv"
-                            ? StoreFile(input, extension)
-                            : StoreFile(SampleMedia.Png(640, 480, 5), ".png");
+                        var result = Result(task.Nodes); // a task kept from a run that made results when tasks ended
+                        task.OutputName = StoreFile(result.Content, result.Extension);
                     }
                 }
 

@@ -1,4 +1,5 @@
 using JobHub.Core.Persistence;
+using JobHub.Core.Tools;
 using Microsoft.EntityFrameworkCore;
 
 namespace JobHub.Core.Jobs;
@@ -10,21 +11,13 @@ public sealed record RecentRunTimes(IReadOnlyDictionary<string, TimeSpan> ByTool
 
     /// <summary>How long a run of <paramref name="toolKey"/> usually takes lately, if any ran.</summary>
     public TimeSpan? For(string toolKey) => ByTool.TryGetValue(toolKey, out var median) ? median : null;
-
-    /// <summary>
-    /// An estimate of the wait of the job at <paramref name="position"/> in the queue: the jobs ahead of it and itself
-    /// start as slots free, <paramref name="slots"/> at a time, each slot freed after about one recent run. An estimate,
-    /// said as one: the jobs ahead may be of any tool, and runs vary.
-    /// </summary>
-    public TimeSpan? QueueWait(int position, int slots) =>
-        AllTools is { } run && position > 0 && slots > 0 ? run * Math.Ceiling(position / (double)slots) : null;
 }
 
 /// <summary>
-/// The recent run times the tool pages show (the queue's estimated wait, a run's usual length), read from the last
+/// The recent run times the tool pages' estimates start from (<see cref="RunEstimates"/>), read from the last
 /// <see cref="Sample"/> completed jobs and kept for a minute: every page shares one read, however many are open.
 /// </summary>
-public sealed class RunTimes(IDbContextFactory<JobHubDbContext> contexts, TimeProvider clock)
+public sealed class RunTimes(IDbContextFactory<JobHubDbContext> contexts, ToolCatalog catalog, TimeProvider clock)
 {
     /// <summary>How many of the latest completed jobs the medians are taken from.</summary>
     public const int Sample = 200;
@@ -56,6 +49,46 @@ public sealed class RunTimes(IDbContextFactory<JobHubDbContext> contexts, TimePr
         finally
         {
             reading.Release();
+        }
+    }
+
+    /// <summary>How long the jobs in the slots are kept for every page: the queue moves them, and each move re-reads them.</summary>
+    public static readonly TimeSpan SlotsKeptFor = TimeSpan.FromSeconds(2);
+
+    private readonly SemaphoreSlim readingSlots = new(1, 1);
+    private volatile RunEstimates? estimates;
+
+    /// <summary>
+    /// The tool pages' estimates (<see cref="RunEstimates"/>): recent run times and the jobs now in the slots, read at most
+    /// once per <see cref="SlotsKeptFor"/> for every page.
+    /// </summary>
+    public async Task<RunEstimates> EstimatesAsync(int slots, CancellationToken cancellationToken = default)
+    {
+        var recent = await GetAsync(cancellationToken);
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (estimates is { } kept && ReferenceEquals(kept.Recent, recent) && kept.Slots == slots && now - kept.ReadAt < SlotsKeptFor)
+        {
+            return kept;
+        }
+
+        await readingSlots.WaitAsync(cancellationToken);
+        try
+        {
+            if (estimates is not { } fresh || !ReferenceEquals(fresh.Recent, recent) || fresh.Slots != slots || now - fresh.ReadAt >= SlotsKeptFor)
+            {
+                await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+                var inSlot = await db.Set<Job>().AsNoTracking()
+                    .Where(j => j.Status == JobStatus.Starting || j.Status == JobStatus.Running)
+                    .ToListAsync(cancellationToken);
+                var blank = new RunEstimates(recent, catalog, [], slots, now);
+                estimates = blank with { InSlot = inSlot.Select(j => new SlotRun(blank.Run(j), RunEstimates.Since(j))).ToList() };
+            }
+
+            return estimates!;
+        }
+        finally
+        {
+            readingSlots.Release();
         }
     }
 

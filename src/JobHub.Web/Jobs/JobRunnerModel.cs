@@ -151,17 +151,25 @@ public sealed class JobRunnerModel(
     /// </summary>
     public event Action<Job>? Ended;
 
-    /// <summary>Recent run times (read while a job is active; shared by every page for a minute).</summary>
-    public RecentRunTimes RunTimes { get; private set; } = RecentRunTimes.None;
+    /// <summary>The estimates the page shows (<see cref="RunEstimates"/>), read again as the job and the queue move; null until read.</summary>
+    public RunEstimates? Estimates { get; private set; }
 
-    /// <summary>The queued job's estimated wait, from its position, the slots and recent run times; null without either.</summary>
-    public TimeSpan? EstimatedWait => Job is { Status: JobStatus.Queued } && QueuePosition is { } position ? RunTimes.QueueWait(position, slots) : null;
+    /// <summary>The person's credits, shown beside the cost before a run.</summary>
+    public int? Balance { get; private set; }
 
-    /// <summary>How long a run of the shown job's tool usually takes: recent runs, else the tool's own estimate.</summary>
-    public TimeSpan? UsualRun { get; private set; }
+    /// <summary>How long a run of this tool with these settings is estimated to take (the idle form).</summary>
+    public TimeSpan? RunEstimate(IReadOnlyDictionary<string, string> parameters) => Estimates?.Run(tool.Key, parameters);
+
+    /// <summary>The queued job's estimated wait now: it grows while the runs in the slots go on past their estimates.</summary>
+    public TimeSpan? EstimatedWait => Job is { Status: JobStatus.Queued } && QueuePosition is { } position
+        ? Estimates?.QueueWait(position, clock.GetUtcNow().UtcDateTime)
+        : null;
+
+    /// <summary>What is estimated to be left of the shown job's run now (starting or running).</summary>
+    public TimeSpan? TimeLeft => Job is { Status: JobStatus.Starting or JobStatus.Running } job ? Estimates?.Remaining(job, clock.GetUtcNow().UtcDateTime) : null;
 
     public TimeSpan? Elapsed => Job is null ? null
-        : (Job.CompletedAt ?? clock.GetUtcNow().UtcDateTime) - (Job.StartedAt ?? Job.StartingAt ?? Job.CreatedAt);
+        : (Job.CompletedAt ?? clock.GetUtcNow().UtcDateTime) - RunEstimates.Since(Job);
 
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
@@ -425,6 +433,7 @@ public sealed class JobRunnerModel(
         }
 
         QueuePosition = position;
+        Estimates = await runTimes.EstimatesAsync(slots, cancellationToken); // the slots moved too
         Notify();
     }
 
@@ -618,11 +627,8 @@ public sealed class JobRunnerModel(
         }
 
         QueuePosition = Job is { Status: JobStatus.Queued } queued ? await queueView.PositionAsync(queued.Id, cancellationToken) : null;
-        if (IsActive)
-        {
-            RunTimes = await runTimes.GetAsync(cancellationToken);
-            UsualRun = RunTimes.For(Job!.ToolKey) ?? (Job.ToolKey == tool.Key ? tool.EstimateFor(Job.ParameterValues) : null);
-        }
+        Estimates = await runTimes.EstimatesAsync(slots, cancellationToken);
+        Balance = await queries.BalanceAsync(userId, cancellationToken);
 
         Phase = Job is null ? RunnerPhase.Ready : IsActive ? RunnerPhase.Active : RunnerPhase.Finished;
         Notify();

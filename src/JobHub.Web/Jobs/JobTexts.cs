@@ -37,6 +37,23 @@ public static class JobTexts
     }
 }
 
+/// <summary>An estimated time said plainly, in the page's language: "2 s" under a minute, then "about 3 min", "about 1 h 5 min".</summary>
+public static class EstimateTexts
+{
+    public static string Say(IStringLocalizer localizer, TimeSpan estimate)
+    {
+        if (estimate < TimeSpan.FromSeconds(59.5))
+        {
+            return localizer["Estimate_Seconds", Math.Max(1, (int)Math.Round(estimate.TotalSeconds))];
+        }
+
+        var minutes = Math.Max(1, (int)Math.Round(estimate.TotalMinutes));
+        return minutes < 60 ? localizer["Estimate_Minutes", minutes]
+            : minutes % 60 == 0 ? localizer["Estimate_Hours", minutes / 60]
+            : localizer["Estimate_HoursMinutes", minutes / 60, minutes % 60];
+    }
+}
+
 /// <summary>A ledger entry's reason in the reader's language; only an admin's adjustment keeps the admin's own words.</summary>
 public static class LedgerTexts
 {

@@ -260,7 +260,8 @@ document.addEventListener('paste', event => {
 });
 
 // The before/after comparison's zoom (1× to 6×) and pan, all in the browser: the buttons, Ctrl + wheel (a trackpad's
-// pinch), and dragging the zoomed image. The server renders neither, so its updates never undo them.
+// pinch), and dragging the zoomed image. The server renders neither, so its updates never undo them. At 1× a drag on
+// the image (mouse, pen or touch) moves the divider: the slider is set as if moved, so the server keeps the same split.
 (() => {
   const Max = 6;
   const state = box => ({ zoom: Number(box.dataset.zoom || 1), x: Number(box.dataset.panX || 0), y: Number(box.dataset.panY || 0) });
@@ -295,22 +296,44 @@ document.addEventListener('paste', event => {
       apply(box, zoom * (event.deltaY < 0 ? 1.25 : 0.8), x, y);
     }
   }, { passive: false });
+  const split = (box, stage, clientX) => {
+    const rect = stage.getBoundingClientRect();
+    const value = Math.round(Math.min(100, Math.max(0, ((clientX - rect.left) / rect.width) * 100)));
+    const slider = box.querySelector('input#compare-slider');
+    box.querySelector('.jobhub-compare').style.setProperty('--split', `${value}%`);
+    if (slider && Number(slider.value) !== value) {
+      slider.value = value;
+      slider.dispatchEvent(new Event('input', { bubbles: true }));
+    }
+  };
   let drag = null;
+  let divider = null;
   document.addEventListener('pointerdown', event => {
     const stage = event.target instanceof Element ? event.target.closest('.jobhub-compare-stage') : null;
     const box = stage && stage.closest('.jobhub-compare-box');
-    if (box && state(box).zoom > 1) {
+    if (!box || event.button > 0) {
+      return;
+    }
+    event.preventDefault();
+    if (state(box).zoom > 1) {
       const { x, y } = state(box);
       drag = { box, startX: event.clientX - x, startY: event.clientY - y };
-      event.preventDefault();
+    } else {
+      divider = { box, stage };
+      stage.setPointerCapture(event.pointerId);
+      split(box, stage, event.clientX);
     }
   });
   document.addEventListener('pointermove', event => {
     if (drag) {
       apply(drag.box, state(drag.box).zoom, event.clientX - drag.startX, event.clientY - drag.startY);
+    } else if (divider) {
+      split(divider.box, divider.stage, event.clientX);
     }
   });
-  document.addEventListener('pointerup', () => { drag = null; });
+  const end = () => { drag = null; divider = null; };
+  document.addEventListener('pointerup', end);
+  document.addEventListener('pointercancel', end);
 })();
 
 // A link must never "lead nowhere". Left to Blazor, a click made while the page's circuit is still starting (or on a

@@ -45,6 +45,25 @@ public sealed class JobRunnerTests : EngineComponentTests
         Assert.Empty(cut.FindAll("#job"));
     }
 
+    [Theory]
+    [InlineData("image-upscaler")]
+    [InlineData("video-upscaler")]
+    [InlineData("pose-changer")]
+    [InlineData("virtual-try-on")]
+    public async Task EveryToolPage_ShowsTheCost_TheEstimatedTime_AndTheBalance_BeforeRunning(string toolKey)
+    {
+        var user = await H.CreateUserAsync(7);
+
+        var cut = RenderFor(user, toolKey);
+
+        WaitForPhase(cut, RunnerPhase.Ready);
+        var tool = ComponentContext.Catalog.Find(toolKey)!;
+        var defaults = tool.Parameters.Where(p => p.Default is not null).DistinctBy(p => p.Key).ToDictionary(p => p.Key, p => p.Default!);
+        Assert.Contains(tool.CostFor(defaults).ToString(System.Globalization.CultureInfo.InvariantCulture), cut.Find("#before-run #cost").TextContent);
+        Assert.Matches(@"\d+ (s|min|h)", cut.Find("#before-run #estimate").TextContent);
+        Assert.Contains("7", cut.Find("#before-run #balance").TextContent);
+    }
+
     /// <summary>
     /// A file chosen in zone <paramref name="zone"/> as the browser reports it: its upload started (serial
     /// <paramref name="serial"/>), nothing of it in the circuit.

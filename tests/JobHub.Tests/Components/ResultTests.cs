@@ -36,11 +36,12 @@ public sealed class ResultTests : IAsyncLifetime
         var before = cut.Find("#compare img.jobhub-compare-before");
         Assert.Equal($"/files/jobs/{job.Id}/inputs/0", before.GetAttribute("src"));
         Assert.Equal($"/files/jobs/{job.Id}/outputs/0", cut.Find("#result-image").GetAttribute("src"));
-        Assert.Contains("inset(0 0 0 50%)", cut.Find("#result-image").GetAttribute("style"));
+        Assert.Equal("--split: 50%", cut.Find("#compare").GetAttribute("style"));
+        Assert.Equal("aspect-ratio: 640 / 480", cut.Find("#compare .jobhub-compare-stage").GetAttribute("style")); // the box is the input's shape
 
-        cut.Find("#compare-slider").Input("20");
+        cut.Find("input#compare-slider").Input("20");
 
-        Assert.Contains("inset(0 0 0 20%)", cut.Find("#result-image").GetAttribute("style"));
+        Assert.Equal("--split: 20%", cut.Find("#compare").GetAttribute("style"));
         Assert.Equal($"/files/jobs/{job.Id}/outputs/0?download=true", cut.Find("#download-0").GetAttribute("href"));
         Assert.Empty(cut.FindAll("#copying"));
     }

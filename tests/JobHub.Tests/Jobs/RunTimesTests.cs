@@ -5,8 +5,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace JobHub.Tests.Jobs;
 
 /// <summary>
-/// The recent run times the tool pages show: medians per tool and over all tools from the latest completed jobs, a queue
-/// wait estimated from them, and one read shared for a minute.
+/// The recent run times the tool pages show: medians per tool and over all tools from the latest completed jobs, and one
+/// read shared for a minute.
 /// </summary>
 public sealed class RunTimesTests : IAsyncLifetime
 {
@@ -42,11 +42,10 @@ public sealed class RunTimesTests : IAsyncLifetime
 
         Assert.Null(times.For("pose-changer"));
         Assert.Null(times.AllTools);
-        Assert.Null(times.QueueWait(1, 3));
     }
 
     [Fact]
-    public async Task Medians_PerToolAndOverAll_AndTheQueueWaitFromThem()
+    public async Task Medians_PerToolAndOverAll()
     {
         await RanAsync("pose-changer", 60);
         await RanAsync("pose-changer", 90);
@@ -60,10 +59,6 @@ public sealed class RunTimesTests : IAsyncLifetime
         Assert.Equal(TimeSpan.FromSeconds(30), times.For("video-upscaler"));
         Assert.Null(times.For("virtual-try-on"));
         Assert.Equal(TimeSpan.FromSeconds(75), times.AllTools); // the median of 30, 60, 90 and 300
-        // Three slots: positions 1–3 start when the first runs end, 4–6 after about two runs.
-        Assert.Equal(TimeSpan.FromSeconds(75), times.QueueWait(3, 3));
-        Assert.Equal(TimeSpan.FromSeconds(150), times.QueueWait(4, 3));
-        Assert.Null(times.QueueWait(0, 3));
     }
 
     [Fact]

@@ -77,7 +77,7 @@ public sealed class RunningHubClientContractTests : IAsyncLifetime
         Assert.Equal(CallOutcome.Success, start.Outcome);
         Assert.Matches("^[0-9]{19}$", start.TaskId);
         var output = Assert.Single(done.Outputs);
-        Assert.Equal(SampleMedia.Png(640, 480, 5), await new HttpClient().GetByteArrayAsync(output.Url)); // an image task's "upscaled" result
+        Assert.Equal(SampleResults.Upscale(SampleMedia.Png(8, 8))!.Content, await new HttpClient().GetByteArrayAsync(output.Url)); // the input, "upscaled"
         Assert.NotNull(done.Usage?.ConsumeMoney);
         Assert.NotNull(done.Usage?.TaskCostTime);
     }

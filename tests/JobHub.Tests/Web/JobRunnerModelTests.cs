@@ -174,7 +174,7 @@ public sealed class JobRunnerModelTests : IAsyncLifetime
         await model.RunAsync(PoseFiles(), NoParameters);
         Assert.Equal((JobStatus.Queued, 1), (model.Job!.Status, model.QueuePosition));
         Assert.Equal(TimeSpan.FromMinutes(2), model.EstimatedWait); // one run of the slots ahead
-        Assert.Equal(TimeSpan.FromMinutes(2), model.UsualRun);
+        Assert.Equal(TimeSpan.FromMinutes(2), model.RunEstimate(model.Job.ParameterValues)); // the same estimate the idle form showed
 
         await h.Cancel.HandleAsync(new CancelJobRequest(model.Job.Id, null, JobCause.Admin, JobErrorCodes.CancelledByAdmin, "test"));
         await model.OnJobChangedAsync(new JobChange(model.Job.Id, user, JobStatus.Cancelled));
@@ -182,6 +182,33 @@ public sealed class JobRunnerModelTests : IAsyncLifetime
 
         Assert.Equal(JobStatus.Cancelled, Assert.Single(ended).Status);
         Assert.Null(model.EstimatedWait);
+    }
+
+    [Fact]
+    public async Task AWaitingJobsEstimate_Grows_WhenTheRunningOnesOverrunTheirs()
+    {
+        for (var i = 0; i < h.MaxConcurrent; i++)
+        {
+            await h.RunningJobAsync();
+        }
+
+        var user = await h.CreateUserAsync(10);
+        var model = Model(user);
+        await model.InitializeAsync();
+        await model.RunAsync(PoseFiles(), NoParameters);
+        Assert.Equal((JobStatus.Queued, 1), (model.Job!.Status, model.QueuePosition));
+        var run = model.RunEstimate(model.Job.ParameterValues)!.Value;
+        Assert.Equal(run, model.EstimatedWait); // the slots ahead run the same tool, just started
+
+        h.Clock.Advance(run / 2);
+        Assert.Equal(run / 2, model.EstimatedWait);
+        h.Clock.Advance(run * 1.5); // the runs ahead have now taken twice their estimate
+        var overrun = model.EstimatedWait!.Value;
+        Assert.True(overrun > RunEstimates.MinimumLeft, $"{overrun}");
+        h.Clock.Advance(run);
+        await model.PollAsync(); // the page's poll keeps its place and reads the slots again
+        Assert.Equal(JobStatus.Queued, model.Job.Status);
+        Assert.True(model.EstimatedWait > overrun, $"{model.EstimatedWait} after {overrun}");
     }
 
     [Fact]

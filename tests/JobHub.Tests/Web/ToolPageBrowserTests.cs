@@ -306,6 +306,81 @@ public sealed class ToolPageBrowserTests
         });
     }
 
+    private static byte[] SolidPng(int width, int height, SkiaSharp.SKColor color)
+    {
+        using var bitmap = new SkiaSharp.SKBitmap(width, height);
+        bitmap.Erase(color);
+        using var encoded = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+        return encoded.ToArray();
+    }
+
+    /// <summary>The slider and the server's split (the style it renders) both at <paramref name="percent"/>, give or take a pixel's rounding.</summary>
+    private static async Task ExpectSplitAsync(IPage page, int percent)
+    {
+        await page.WaitForFunctionAsync("""
+            percent => {
+                const slider = Number(document.querySelector('input#compare-slider').value);
+                return Math.abs(slider - percent) <= 1 && document.querySelector('#compare').getAttribute('style') === `--split: ${slider}%`;
+            }
+            """, percent);
+    }
+
+    [Fact]
+    public async Task TheComparison_ShowsNoBeforeBesideAnAfterOfAnotherShape_AndADragAtOneTimesMovesTheDivider()
+    {
+        await using var hub = await LiveJobHub.StartAsync(Settings(), Quick with { RunFor = TimeSpan.FromSeconds(3) });
+        await WithBrowserAsync("compare-shape-drag", async context =>
+        {
+            var page = await SignedInPageAsync(hub, context);
+            await OpenToolAsync(hub, page, "pose-changer");
+            await page.Locator("#input-person").SetInputFilesAsync(new FilePayload { Name = "person.png", MimeType = "image/png", Buffer = SolidPng(320, 240, SkiaSharp.SKColors.Red) });
+            await page.Locator("#input-pose").SetInputFilesAsync(new FilePayload { Name = "pose.png", MimeType = "image/png", Buffer = SampleMedia.Png(320, 240, 2) });
+            await page.ClickAsync("#run");
+            await ExpectStatusAsync(page, JobStatus.Running);
+            // RunningHub answers with a result four times as wide as it is tall: the before image is 4 by 3.
+            var task = Assert.Single(hub.Simulator.Tasks);
+            task.OutputName = hub.Simulator.StoreFile(SolidPng(400, 100, SkiaSharp.SKColors.Lime), ".png");
+            await ExpectStatusAsync(page, JobStatus.Completed);
+            await Assertions.Expect(page.Locator("#copying")).ToHaveCountAsync(0, new() { Timeout = 20000 });
+            await page.WaitForFunctionAsync("() => [...document.querySelectorAll('#compare img')].every(i => i.complete && i.naturalWidth > 0)");
+
+            var stage = page.Locator("#compare-box .jobhub-compare-stage");
+            using (var shot = SkiaSharp.SKBitmap.Decode(await stage.ScreenshotAsync()))
+            {
+                var middle = shot.Width / 2;
+                static bool Red(SkiaSharp.SKColor c) => c.Red > 200 && c.Green < 80 && c.Blue < 80;
+                var redBeyond = Enumerable.Range(middle + 3, shot.Width - middle - 3)
+                    .SelectMany(x => Enumerable.Range(0, shot.Height).Where(y => Red(shot.GetPixel(x, y))).Select(y => (x, y))).ToList();
+                Assert.True(redBeyond.Count == 0, $"the before image shows right of the divider at {string.Join(", ", redBeyond.Take(5))}");
+                Assert.True(Red(shot.GetPixel(middle / 2, shot.Height / 2)), "the before image is shown left of the divider");
+                Assert.True(Red(shot.GetPixel(middle / 2, 2)), "the before image fills the box");
+                var after = shot.GetPixel(middle + middle / 2, shot.Height / 2);
+                Assert.True(after.Green > 200 && after.Red < 80, $"the after image is shown right of the divider ({after})");
+            }
+
+            // At 1×, a drag on the image moves the divider: with the mouse, then with a finger.
+            var box = (await stage.BoundingBoxAsync())!;
+            await page.Mouse.MoveAsync(box.X + box.Width / 2, box.Y + box.Height / 2);
+            await page.Mouse.DownAsync();
+            await page.Mouse.MoveAsync(box.X + box.Width / 4, box.Y + box.Height / 2, new() { Steps = 5 });
+            await page.Mouse.UpAsync();
+            await ExpectSplitAsync(page, 25);
+
+            var touch = await context.NewCDPSessionAsync(page);
+            foreach (var (type, x) in new[] { ("touchStart", 0.3), ("touchMove", 0.5), ("touchMove", 0.8), ("touchEnd", 0.8) })
+            {
+                await touch.SendAsync("Input.dispatchTouchEvent", new Dictionary<string, object>
+                {
+                    ["type"] = type,
+                    ["touchPoints"] = type == "touchEnd" ? Array.Empty<object>() : new object[] { new Dictionary<string, object> { ["x"] = box.X + box.Width * x, ["y"] = box.Y + box.Height / 2 } },
+                });
+            }
+
+            await ExpectSplitAsync(page, 80);
+            Assert.Equal("1", await page.EvaluateAsync<string>("() => document.querySelector('#compare-box').dataset.zoom ?? '1'")); // the divider moved, not the view
+        });
+    }
+
     /// <summary>
     /// WCAG's contrast ratio of each element's text against the first background behind it (AA: at least 4.5 to 1), in
     /// the browser; answers the elements that fall short.
@@ -392,14 +467,14 @@ public sealed class ToolPageBrowserTests
             // Standard close portrait: framing and resolution; the detail level is the app's default, not a control.
             await ExpectFieldsAsync("framing", "resolution");
             await Assertions.Expect(page.Locator("#cost")).ToContainTextAsync("2");
-            await Assertions.Expect(page.Locator("#estimate")).ToContainTextAsync("2 min 20 s");
+            await Assertions.Expect(page.Locator("#estimate")).ToContainTextAsync("cerca de 2 min");
             await Assertions.Expect(page.Locator("#scale-note-image")).ToContainTextAsync("1536");
 
             await ChooseAsync(page, "version", "pro");
             await ExpectFieldsAsync("framing", "resolution", "detail", "editing", "prompt");
             await page.ScreenshotAsync(new() { Path = Path.Combine(Browser.ScreenshotFolder, "upscaler-form.png"), FullPage = true });
             await Assertions.Expect(page.Locator("#cost")).ToContainTextAsync("4");
-            await Assertions.Expect(page.Locator("#estimate")).ToContainTextAsync("3 min 30 s");
+            await Assertions.Expect(page.Locator("#estimate")).ToContainTextAsync("cerca de 4 min");
             await Assertions.Expect(page.Locator("#param-detail")).ToHaveAttributeAsync("max", "1");
             await Assertions.Expect(page.Locator("#param-detail")).ToHaveValueAsync("0.15");
 
