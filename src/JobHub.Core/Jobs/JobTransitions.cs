@@ -15,11 +15,30 @@ internal static class JobTransitions
     public static readonly string[] FailFrom = [JobStatus.Starting, JobStatus.Running];
     public static readonly string[] CancelFrom = [JobStatus.Queued, JobStatus.Starting, JobStatus.Running];
 
-    public static Task<bool> PromoteAsync(JobHubDbContext db, Guid id, Guid userId, string account, DateTime now, string cause) =>
-        ChangeAsync(db, JobEvents.WithTransition($"""
-            UPDATE jobs SET status = 'starting', starting_at = {now}, account_key = {account}, next_attempt_at = NULL, updated_at = {now}
-            WHERE id = {id} AND status = 'queued'
-            """, id, userId, JobStatus.Queued, JobStatus.Starting, now, cause, message: "promoted from the queue", data: new { account }));
+    /// <summary>A queued job into a free slot, on the account chosen for it (R12), run holding the slot lock.</summary>
+    internal static readonly SqlStatement Promotion = new("""
+        -- The job starts on the account, only if it is still queued; every instance is told once the promotion commits.
+        WITH changed AS (
+            UPDATE jobs SET status = 'starting', starting_at = @now, account_key = @account, next_attempt_at = NULL, updated_at = @now
+            WHERE id = @job AND status = 'queued'
+            RETURNING id, pg_notify(@channel, @notice))
+        -- Its event.
+        INSERT INTO job_events (job_id, at, kind, from_status, to_status, cause, actor, message, data)
+        SELECT changed.id, @now, 'transition', 'queued', 'starting', @cause, NULL, 'promoted from the queue', @data::jsonb
+        FROM changed
+        """);
+
+    /// <summary>Runs <see cref="Promotion"/> in the caller's transaction; false when the job was no longer queued.</summary>
+    public static async Task<bool> PromoteAsync(JobHubDbContext db, Guid id, Guid userId, string account, DateTime now, string cause) =>
+        await Promotion
+            .With("now", now)
+            .With("account", account)
+            .With("job", id)
+            .With("channel", JobEvents.Channel)
+            .With("notice", JobJson.Serialize(new JobChanged(id, userId, JobStatus.Starting, JobStatus.Queued)))
+            .With("cause", cause)
+            .With("data", JobJson.Serialize(new { account }))
+            .ExecuteAsync(db) == 1;
 
     public static Task<bool> MarkRunningAsync(JobHubDbContext db, Job job, string taskId, DateTime now) =>
         ChangeAsync(db, JobEvents.WithTransition($"""

@@ -40,10 +40,6 @@ public sealed class ReceiveWebhook(IDbContextFactory<JobHubDbContext> contexts, 
     public const int MaxBodyBytes = 256 * 1024;
     private const int StoredBodyChars = 64 * 1024;
 
-    /// <summary>The outcomes a verdict's statement decides, each with its HTTP status (<see cref="Answer"/>).</summary>
-    private static readonly string[] VerdictOutcomes =
-        [WebhookOutcomes.UnknownJob, WebhookOutcomes.NotStarted, WebhookOutcomes.TaskMismatch, WebhookOutcomes.Finished, WebhookOutcomes.Duplicate];
-
     public async Task<WebhookResponse> HandleAsync(WebhookRequest request, CancellationToken cancellationToken = default)
     {
         var jobId = Guid.TryParse(request.JobId, out var id) ? id : (Guid?)null;
@@ -84,36 +80,19 @@ public sealed class ReceiveWebhook(IDbContextFactory<JobHubDbContext> contexts, 
         verdict.Status is RemoteTaskStatus.Success or RemoteTaskStatus.Failed or RemoteTaskStatus.Cancelled;
 
     /// <summary>
-    /// A TASK_END with a verdict, for a job whose token matched: one statement (<see cref="JobTermination"/>) that ends the
-    /// job when the task is its own and it is running, and records the delivery with the outcome it decided (none for a
-    /// job that does not exist).
+    /// A TASK_END with a verdict, for a job whose token matched: the termination's one statement ends the job when the
+    /// task is its own and it is running, and records the delivery with the outcome it decided (none for a job that does
+    /// not exist), so that the verdict and its record are one commit.
     /// </summary>
     private async Task<WebhookResponse> FinishAsync(WebhookRequest request, Guid jobId, string taskId, TaskQueryResult verdict,
         CancellationToken cancellationToken)
     {
         var (headers, body) = Stored(request);
-        var statusCodes = VerdictOutcomes.Select(outcome => (FormattableString)$" WHEN {outcome} THEN {Answer(outcome, null).StatusCode}");
-        // Raw SQL, steps of the termination's statement: the outcome (as RefuseAsync decides it for a body without a verdict)
-        // and the delivery record, so that the verdict and its record are one commit.
-        var steps = RawSql.Concat([$"""
-            verdict AS (
-                SELECT CASE WHEN old.id IS NULL THEN {WebhookOutcomes.UnknownJob}
-                            WHEN old.task_id IS NULL THEN {WebhookOutcomes.NotStarted}
-                            WHEN old.task_id <> {taskId} THEN {WebhookOutcomes.TaskMismatch}
-                            WHEN changed.left_status IS NOT NULL THEN {WebhookOutcomes.Finished}
-                            ELSE {WebhookOutcomes.Duplicate} END AS outcome
-                FROM (SELECT 1) AS one LEFT JOIN old ON true LEFT JOIN changed ON true),
-            delivery AS (
-                INSERT INTO webhook_deliveries (job_id, received_at, http_status, outcome, task_id, headers, body)
-                SELECT {jobId}, {clock.GetUtcNow().UtcDateTime}, CASE verdict.outcome
-            """, .. statusCodes, $"""
-             END, verdict.outcome, {taskId}, {headers}::jsonb, {body} FROM verdict WHERE verdict.outcome <> {WebhookOutcomes.UnknownJob})
-            """]);
-        var result = await finish.ApplyAsync(jobId, verdict, JobCause.Webhook, cancellationToken,
-            new TerminationStep(taskId, steps, $"(SELECT outcome FROM verdict)"))!;
+        var result = await finish.ApplyAsync(jobId, verdict, JobCause.Webhook, cancellationToken, new WebhookDelivery(taskId, headers, body))!;
         return Answer(result.Note!, result.Status);
     }
 
+    /// <summary>What the endpoint answers for an outcome; the termination's statement records the same status with a verdict.</summary>
     private static WebhookResponse Answer(string outcome, string? status) => outcome switch
     {
         WebhookOutcomes.UnknownJob => new(404, outcome, "No such job."),
