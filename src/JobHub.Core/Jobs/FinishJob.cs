@@ -6,10 +6,9 @@ using Microsoft.Extensions.Options;
 namespace JobHub.Core.Jobs;
 
 /// <summary>
-/// Ends a running job with RunningHub's verdict (from the webhook, reconciliation or a sweep). Idempotent:
-/// a repeated or late verdict finds the job terminal and changes nothing. The freed slot is refilled at once
-/// (<see cref="JobTermination"/>), and the copy of a completed job's outputs into JobHub's storage is enqueued after the
-/// verdict is stored.
+/// Ends a running job with RunningHub's verdict (from the webhook, reconciliation or a sweep). Idempotent: a repeated or
+/// late verdict finds the job terminal and changes nothing. The copy of a completed job's outputs into JobHub's storage
+/// is enqueued once the verdict is stored.
 /// </summary>
 public sealed class FinishJob(JobTermination termination, CopyOutputs copyOutputs, IOptions<MaintenanceOptions> options)
 {
@@ -40,10 +39,9 @@ public sealed class FinishJob(JobTermination termination, CopyOutputs copyOutput
     }
 
     /// <summary>
-    /// Applies what RunningHub says of a job's task: SUCCESS completes it with the outputs; FAILED (or a task
-    /// cancelled at RunningHub that JobHub did not cancel) fails it with RunningHub's code and message verbatim;
-    /// "task not found" fails it <c>RUNNINGHUB_TASK_NOT_FOUND</c>. Anything else (still queued or running, an
-    /// undocumented status, a request that failed) decides nothing and returns null.
+    /// Applies what RunningHub says of a job's task: SUCCESS completes it; FAILED, or cancelled at RunningHub, fails it with
+    /// RunningHub's words verbatim (R5); "task not found" fails it <c>RUNNINGHUB_TASK_NOT_FOUND</c>. Anything else (still
+    /// running, an undocumented status, a failed request) decides nothing and returns null.
     /// </summary>
     /// <param name="delivery">The webhook delivery the verdict came in, recorded with it (<see cref="WebhookDelivery"/>).</param>
     public Task<TerminationResult>? ApplyAsync(Guid jobId, TaskQueryResult verdict, string cause, CancellationToken cancellationToken = default,

@@ -43,12 +43,9 @@ public sealed record TerminationResult(TerminationOutcome Outcome, string? Statu
 public sealed record WebhookDelivery(string TaskId, string Headers, string Body);
 
 /// <summary>
-/// The one way a job reaches a terminal state: one statement, in a batch under the shared slot lock
-/// (<see cref="TerminationBatcher"/>), that locks the job's row, changes it when it is in a state the change accepts (with
-/// its event; the NOTIFY follows the commit, <see cref="JobChangeFeed"/>) or records the attempt as ignored, refunds the
-/// debit (R6, once: the change happens once, and the ledger's unique key backs it up), sets the cost (R10) and records a
-/// webhook's delivery. Then, when the job held a slot someone waits for, the next queued jobs are promoted under the slot
-/// lock and launched (R12).
+/// The one way a job reaches a terminal state: one statement (<see cref="Statement"/>) under the shared slot lock, its
+/// NOTIFY after the commit (<see cref="JobChangeFeed"/>); then, when the job held a slot someone waits for, the next
+/// queued jobs are promoted under the slot lock and launched (R12).
 /// </summary>
 public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, ToolCatalog catalog, JobChangeFeed changes,
     TerminationBatcher batcher, Lazy<JobLauncher> launcher, IOptions<JobHubOptions> options, TimeProvider clock)

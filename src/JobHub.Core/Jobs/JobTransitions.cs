@@ -4,10 +4,9 @@ using Microsoft.EntityFrameworkCore;
 namespace JobHub.Core.Jobs;
 
 /// <summary>
-/// Every status change is one conditional UPDATE that names the state it leaves (<c>WHERE id = … AND status = …</c>),
-/// sent as one statement with its event row and its NOTIFY (<see cref="JobEvents.WithTransition"/>); its count says
-/// whether it changed the job: a late or repeated event changes nothing. Raw SQL (EF's <c>ExecuteSql</c>) because the
-/// statement itself must decide: a read followed by a tracked update would let two paths both see the old state.
+/// Every status change is one conditional UPDATE that names the state it leaves, in one statement with its event and its
+/// NOTIFY, whose count says whether it changed the job: a late or repeated event changes nothing. Raw SQL because the
+/// statement must decide: a read and then a tracked update would let two paths both see the old state.
 /// </summary>
 internal static class JobTransitions
 {

@@ -6,13 +6,9 @@ using Npgsql;
 namespace JobHub.Core.Jobs;
 
 /// <summary>
-/// Statements under the slot lock that arrive together (RunningHub's webhooks come in bursts, and so do people's submits)
-/// sent as one batch: the lock once, then each statement in turn, one round trip and one commit for all. Each statement
-/// runs as it would alone and sees the ones before it. A batch that fails is rolled back whole, so nothing in it was
-/// applied; its statements are then run one by one, and only the one at fault fails. A batch is sent as soon as the one
-/// before it is done: alone, a statement waits for nothing; under load, the batches grow with it (at most
-/// <see cref="MaxBatch"/>). <see cref="TerminationBatcher"/> and <see cref="AdmissionBatcher"/> say which lock, in which
-/// order, and what the batch reads last.
+/// Statements under the slot lock that arrive together (webhooks and submits come in bursts), sent as one batch: the lock
+/// once, each statement as it would run alone, one round trip and one commit. A failed batch is run again one by one, so
+/// only the statement at fault fails. A batch leaves when the one before it is done, so a lone statement never waits.
 /// </summary>
 public abstract class SlotBatcher(IDbContextFactory<JobHubDbContext> contexts)
 {

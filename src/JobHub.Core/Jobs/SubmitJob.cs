@@ -38,10 +38,9 @@ public static class SubmitErrors
 }
 
 /// <summary>
-/// Creates a job. Parameters and inputs are checked first; then one transaction, under the slot lock,
-/// inserts the job as <c>starting</c> (a slot and an account are free and nobody waits) or <c>queued</c>
-/// (R1–R3), lets the partial unique index refuse a second active job (R4) and debits the cost (R6).
-/// A refusal creates and charges nothing.
+/// Creates a job. Parameters and inputs are checked first; then one statement under the slot lock inserts it
+/// <c>starting</c> or <c>queued</c> (R1–R3), lets the partial unique index refuse a second active job (R4) and debits
+/// the cost (R6). A refusal creates and charges nothing.
 /// </summary>
 public sealed class SubmitJob(
     ToolCatalog catalog,

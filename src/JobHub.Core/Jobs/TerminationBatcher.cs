@@ -6,11 +6,9 @@ using Microsoft.Extensions.Options;
 namespace JobHub.Core.Jobs;
 
 /// <summary>
-/// The terminations that arrive together (<see cref="JobTermination"/>), as one batch (<see cref="SlotBatcher"/>): the slot
-/// lock in shared mode once (releases run beside each other, never beside an admission or a promotion), then each
-/// termination's statement on its own job's row, in the order of the jobs' ids so that two instances' batches lock rows
-/// in the same order; two verdicts for one job in a batch end it once and record the second as a duplicate. Last, still
-/// holding the lock, the batch reads once whether a job waits for a slot its releases freed (<see cref="SlotAdmission.SlotWaiting"/>).
+/// The terminations that arrive together, as one batch (<see cref="SlotBatcher"/>): the shared slot lock once, each
+/// termination in the order of the jobs' ids (so two instances' batches lock rows in the same order), then, still under
+/// the lock, whether a job waits for a slot the releases freed (<see cref="SlotAdmission.SlotWaiting"/>).
 /// </summary>
 public sealed class TerminationBatcher(IDbContextFactory<JobHubDbContext> contexts, IOptions<JobHubOptions> options) : SlotBatcher(contexts)
 {

@@ -27,12 +27,9 @@ public static class WebhookOutcomes
 }
 
 /// <summary>
-/// RunningHub's TASK_END callback (SPEC.md "Webhook endpoint"). The token in the URL is checked in constant
-/// time before anything is read from the database; a delivery with a matching token is recorded with its raw body,
-/// one with a bad token or for an unknown job (which anyone can send) is only counted (<see cref="WebhookNoise"/>); a verdict ends the job through <see cref="FinishJob"/>, which is idempotent, so RunningHub's
-/// retries and duplicates change nothing after the first. Output files are copied after the answer.
-/// Bad token → 401, unknown job → 404, a body that is not a TASK_END for this job's task → 400; none of
-/// them changes a job or a balance.
+/// RunningHub's TASK_END callback. The token is checked in constant time before the database is read; a delivery with a
+/// matching token is recorded with its body, one anyone can send (bad token, unknown job) only counted (<see cref="WebhookNoise"/>).
+/// A verdict ends the job through <see cref="FinishJob"/>, idempotent, so retries and duplicates change nothing after the first.
 /// </summary>
 public sealed class ReceiveWebhook(IDbContextFactory<JobHubDbContext> contexts, WebhookTokens tokens, FinishJob finish, WebhookNoise noise,
     TimeProvider clock, ILogger<ReceiveWebhook> logger)
