@@ -61,6 +61,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<TerminationBatcher>();
         services.AddSingleton<AdmissionBatcher>();
         services.AddSingleton<JobLauncher>();
+        // The launcher ends a failed launch through the termination, which launches what it promotes: resolved when first used.
+        services.AddSingleton(provider => new Lazy<JobLauncher>(provider.GetRequiredService<JobLauncher>));
         services.AddSingleton<SubmitJob>();
         services.AddSingleton<RunAgain>();
         services.AddSingleton<StoreInput>();

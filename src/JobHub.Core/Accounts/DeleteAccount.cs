@@ -59,7 +59,7 @@ public sealed class DeleteAccount(
         }
 
         // Marked deleted first, before the active job is looked for: an admission locks this row and creates nothing for a
-        // deleted account (CreditLedger.BalanceStep), so once this commits no job can appear that the cancel below misses.
+        // deleted account (SubmitJob.Admission), so once this commits no job can appear that the cancel below misses.
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
             // Raw SQL: the uploads' lock per user (UploadQuota), so no upload is recorded for the account beside its deletion.

@@ -13,14 +13,13 @@ public sealed record CancelJobRequest(Guid JobId, Guid? OwnerId, string Cause, s
 /// the job held a slot, the next queued job starts in the same step; a task already at RunningHub is
 /// cancelled there too (best effort, after the job is already cancelled here).
 /// </summary>
-public sealed class CancelJob(JobTermination termination, JobLauncher launcher, IRunningHubClient client, RunningHubAccounts accounts,
+public sealed class CancelJob(JobTermination termination, IRunningHubClient client, RunningHubAccounts accounts,
     ILogger<CancelJob> logger)
 {
     public async Task<TerminationResult> HandleAsync(CancelJobRequest request, CancellationToken cancellationToken = default)
     {
         var result = await termination.CancelAsync(request.JobId, new JobFailure(request.ErrorCode, request.Reason), request.Cause,
             request.AllowedFrom, request.OwnerId, request.Actor, cancellationToken);
-        launcher.Dispatch(result.Promoted);
 
         if (result is { Outcome: TerminationOutcome.Changed, TaskId: { } taskId, AccountKey: { } accountKey })
         {

@@ -6,24 +6,23 @@ using Microsoft.Extensions.Options;
 namespace JobHub.Core.Jobs;
 
 /// <summary>
-/// Ends a running job with RunningHub's verdict (from the webhook, reconciliation or a sweep). Idempotent:
-/// a repeated or late verdict finds the job terminal and changes nothing. The freed slot is refilled at once,
-/// and the copy of a completed job's outputs into JobHub's storage is enqueued after the verdict is stored.
+/// Ends a running job with RunningHub's verdict (from the webhook, reconciliation or a sweep). Idempotent: a repeated or
+/// late verdict finds the job terminal and changes nothing. The copy of a completed job's outputs into JobHub's storage
+/// is enqueued once the verdict is stored.
 /// </summary>
-public sealed class FinishJob(JobTermination termination, JobLauncher launcher, CopyOutputs copyOutputs, IOptions<MaintenanceOptions> options)
+public sealed class FinishJob(JobTermination termination, CopyOutputs copyOutputs, IOptions<MaintenanceOptions> options)
 {
     /// <summary>
     /// Completes the job with its first <see cref="MaintenanceOptions.MaxOutputsPerJob"/> outputs: an answer naming more (a
     /// forged or broken one) keeps no more, and the completion's event says how many were left out.
     /// </summary>
     public async Task<TerminationResult> CompleteAsync(Guid jobId, IReadOnlyList<JobOutput> outputs, TaskUsage? usage, string cause,
-        CancellationToken cancellationToken = default, TerminationStep? step = null)
+        CancellationToken cancellationToken = default, WebhookDelivery? delivery = null)
     {
         var max = options.Value.MaxOutputsPerJob;
         var message = outputs.Count > max ? $"RunningHub named {outputs.Count} result files; the first {max} are kept" : null;
-        var result = await termination.CompleteAsync(jobId, outputs.Count > max ? outputs.Take(max).ToList() : outputs, usage, cause, step: step,
-            cancellationToken: cancellationToken, message: message);
-        launcher.Dispatch(result.Promoted);
+        var result = await termination.CompleteAsync(jobId, outputs.Count > max ? outputs.Take(max).ToList() : outputs, usage, cause,
+            delivery: delivery, cancellationToken: cancellationToken, message: message);
         if (result.Outcome == TerminationOutcome.Changed)
         {
             copyOutputs.Enqueue(jobId);
@@ -33,28 +32,26 @@ public sealed class FinishJob(JobTermination termination, JobLauncher launcher, 
     }
 
     public async Task<TerminationResult> FailAsync(Guid jobId, JobFailure failure, string cause, string[]? allowedFrom = null,
-        CancellationToken cancellationToken = default, TerminationStep? step = null)
+        CancellationToken cancellationToken = default, WebhookDelivery? delivery = null)
     {
-        var result = await termination.FailAsync(jobId, failure, cause, allowedFrom, step: step, cancellationToken: cancellationToken);
-        launcher.Dispatch(result.Promoted);
+        var result = await termination.FailAsync(jobId, failure, cause, allowedFrom, delivery: delivery, cancellationToken: cancellationToken);
         return result;
     }
 
     /// <summary>
-    /// Applies what RunningHub says of a job's task: SUCCESS completes it with the outputs; FAILED (or a task
-    /// cancelled at RunningHub that JobHub did not cancel) fails it with RunningHub's code and message verbatim;
-    /// "task not found" fails it <c>RUNNINGHUB_TASK_NOT_FOUND</c>. Anything else (still queued or running, an
-    /// undocumented status, a request that failed) decides nothing and returns null.
+    /// Applies what RunningHub says of a job's task: SUCCESS completes it; FAILED, or cancelled at RunningHub, fails it with
+    /// RunningHub's words verbatim (R5); "task not found" fails it <c>RUNNINGHUB_TASK_NOT_FOUND</c>. Anything else (still
+    /// running, an undocumented status, a failed request) decides nothing and returns null.
     /// </summary>
-    /// <param name="step">What the caller adds to the termination's statement (see <see cref="TerminationStep"/>).</param>
+    /// <param name="delivery">The webhook delivery the verdict came in, recorded with it (<see cref="WebhookDelivery"/>).</param>
     public Task<TerminationResult>? ApplyAsync(Guid jobId, TaskQueryResult verdict, string cause, CancellationToken cancellationToken = default,
-        TerminationStep? step = null)
+        WebhookDelivery? delivery = null)
     {
         if (verdict.Outcome == CallOutcome.NotFound)
         {
             return FailAsync(jobId, new JobFailure(JobErrorCodes.RunningHubTaskNotFound,
                 "RunningHub has no record of this task, so it cannot finish. Your credits were returned.",
-                verdict.Code, verdict.Message), cause, JobTransitions.CompleteFrom, cancellationToken, step);
+                verdict.Code, verdict.Message), cause, JobTransitions.CompleteFrom, cancellationToken, delivery);
         }
 
         if (verdict.Outcome != CallOutcome.Success)
@@ -65,11 +62,11 @@ public sealed class FinishJob(JobTermination termination, JobLauncher launcher, 
         return verdict.Status switch
         {
             RemoteTaskStatus.Success => CompleteAsync(jobId,
-                verdict.Outputs.Select(o => new JobOutput(o.Url, o.NodeId, o.OutputType)).ToList(), verdict.Usage, cause, cancellationToken, step),
-            RemoteTaskStatus.Failed => FailAsync(jobId, Failure(verdict), cause, JobTransitions.CompleteFrom, cancellationToken, step),
+                verdict.Outputs.Select(o => new JobOutput(o.Url, o.NodeId, o.OutputType)).ToList(), verdict.Usage, cause, cancellationToken, delivery),
+            RemoteTaskStatus.Failed => FailAsync(jobId, Failure(verdict), cause, JobTransitions.CompleteFrom, cancellationToken, delivery),
             RemoteTaskStatus.Cancelled => FailAsync(jobId, new JobFailure(JobErrorCodes.RunningHubError,
                 "RunningHub cancelled this task. Your credits were returned.", verdict.ErrorCode, verdict.ErrorMessage ?? verdict.RawStatus,
-                Raw(verdict.FailedReason), verdict.Usage), cause, JobTransitions.CompleteFrom, cancellationToken, step),
+                Raw(verdict.FailedReason), verdict.Usage), cause, JobTransitions.CompleteFrom, cancellationToken, delivery),
             _ => null,
         };
     }

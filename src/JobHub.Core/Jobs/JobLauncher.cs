@@ -221,8 +221,6 @@ public sealed class JobLauncher(
         {
             logger.LogWarning("Job {JobId} failed at launch: {Code} {ProviderCode}", job.Id, failure.ErrorCode, failure.ProviderCode);
         }
-
-        Dispatch(result.Promoted);
     }
 
     private TimeSpan Backoff(int attempt)

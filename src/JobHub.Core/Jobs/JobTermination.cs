@@ -30,8 +30,8 @@ public enum TerminationOutcome
 /// <param name="Status">The job's status after the call (null when not found).</param>
 /// <param name="TaskId">The job's RunningHub task, if it has one.</param>
 /// <param name="AccountKey">The RunningHub account the job started on, if it started.</param>
-/// <param name="Promoted">The queued jobs the released slot went to (now <c>starting</c>), for the caller to launch.</param>
-/// <param name="Note">The value of <see cref="TerminationStep.Note"/>, when the caller added a step.</param>
+/// <param name="Promoted">The queued jobs the released slot went to, already handed to the launcher.</param>
+/// <param name="Note">The webhook delivery's outcome (<see cref="WebhookDelivery"/>), when the termination records one.</param>
 public sealed record TerminationResult(TerminationOutcome Outcome, string? Status, string? TaskId, string? AccountKey, IReadOnlyList<Guid> Promoted,
     bool Refunded, string? Note = null)
 {
@@ -43,61 +43,133 @@ public sealed record TerminationResult(TerminationOutcome Outcome, string? Statu
 }
 
 /// <summary>
-/// What a caller adds to a termination's statement. The change applies only when the job's RunningHub task is
-/// <see cref="TaskId"/> (otherwise nothing changes and nothing is recorded as ignored); <see cref="Steps"/> are further
-/// <c>WITH</c> steps (joined with a comma, none after the last) that may read <c>old</c> (the job as locked: no row when there is no such job)
-/// and <c>changed</c> (a row when the job was changed now); <see cref="Note"/> is a text value the statement returns.
+/// The webhook delivery a verdict came in, recorded by the termination's own statement with the outcome it decided. The
+/// change then applies only when the job's RunningHub task is <see cref="TaskId"/>.
 /// </summary>
-public sealed record TerminationStep(string TaskId, FormattableString Steps, FormattableString Note);
+/// <param name="Headers">The request's headers as a JSON object.</param>
+public sealed record WebhookDelivery(string TaskId, string Headers, string Body);
 
 /// <summary>
-/// The one way a job reaches a terminal state: one statement, its own transaction, that locks the job's row, changes it
-/// when it is in a state the change accepts (with its event; the NOTIFY follows the commit, <see cref="JobChangeFeed"/>)
-/// or records the attempt as ignored, refunds the debit (R6, exactly once: the change happens once, and the ledger's unique
-/// key backs it up) and sets the cost (R10); then, when the job held a slot someone waits for, the next queued jobs are
-/// promoted under the slot lock (R12).
+/// The one way a job reaches a terminal state: one statement (<see cref="Statement"/>) under the shared slot lock, its
+/// NOTIFY after the commit (<see cref="JobChangeFeed"/>); then, when the job held a slot someone waits for, the next
+/// queued jobs are promoted under the slot lock and launched (R12).
 /// </summary>
 public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, ToolCatalog catalog, JobChangeFeed changes,
-    TerminationBatcher batcher, Telemetry.EngineMetrics metrics, IOptions<JobHubOptions> options, TimeProvider clock)
+    TerminationBatcher batcher, Lazy<JobLauncher> launcher, Telemetry.EngineMetrics metrics, IOptions<JobHubOptions> options, TimeProvider clock)
 {
-    private static readonly FormattableString Nothing = $"";
+    /// <summary>
+    /// The termination. Raw SQL because one statement must decide on the row it locked and return what it was, which EF
+    /// cannot say. Optional parts are parameters: <c>@owner</c>, <c>@task</c> and <c>@body</c> may be null.
+    /// </summary>
+    internal static readonly SqlStatement Statement = new("""
+        -- Lock the job's row (none: no such job, or not this owner's); a change committed meanwhile is waited for and seen.
+        WITH old AS (
+            SELECT id, user_id, status, task_id, account_key, started_at, tool_key, created_at FROM jobs
+            WHERE id = @job AND (@owner::uuid IS NULL OR user_id = @owner)
+            FOR UPDATE),
+        -- The job when this change applies to it: in a state the change accepts, and running the verdict's task if one is named.
+        target AS (
+            SELECT * FROM old WHERE status = ANY(@allowed_from) AND (@task::text IS NULL OR task_id = @task)),
+        -- The change: what a completion or an end keeps, the cost (R10: RunningHub's figure, else run time × the tool's rate).
+        changed AS (
+            UPDATE jobs SET status = @to,
+                outputs = CASE WHEN @to = 'completed' THEN @outputs::jsonb ELSE jobs.outputs END,
+                usage = CASE WHEN @to = 'completed' THEN @usage::jsonb ELSE coalesce(@usage::jsonb, jobs.usage) END,
+                error_code = CASE WHEN @to = 'completed' THEN jobs.error_code ELSE @error_code END,
+                error_message = CASE WHEN @to = 'completed' THEN jobs.error_message ELSE @error_message END,
+                provider_code = CASE WHEN @to = 'completed' THEN jobs.provider_code ELSE @provider_code END,
+                provider_message = CASE WHEN @to = 'completed' THEN jobs.provider_message ELSE @provider_message END,
+                failed_reason = CASE WHEN @to = 'completed' THEN jobs.failed_reason ELSE @failed_reason::jsonb END,
+                cost_money = coalesce(@money::numeric, CASE WHEN target.started_at IS NULL THEN 0 ELSE
+                    round(greatest(0, extract(epoch FROM @now::timestamptz - target.started_at))
+                          * coalesce((@rates::jsonb ->> target.tool_key)::numeric, 0), 4) END),
+                cost_estimated = @money::numeric IS NULL, completed_at = @now, updated_at = @now
+            FROM target WHERE jobs.id = target.id
+            RETURNING target.user_id, target.status AS left_status),
+        -- Its event; or, when the job is in a state this change does not accept, the attempt recorded as ignored.
+        event AS (
+            INSERT INTO job_events (job_id, at, kind, from_status, to_status, cause, actor, message, data)
+            SELECT @job, @now, 'transition', left_status, @to, @cause, @actor, @message, @data::jsonb
+            FROM changed
+            UNION ALL
+            SELECT @job, @now, 'ignored', status, @to, @cause, NULL,
+                   replace(replace(@refused, '{0}', @to::text), '{1}', status), NULL
+            FROM old WHERE status <> ALL(@allowed_from) AND (@task::text IS NULL OR task_id = @task)),
+        -- The refund (R6) of a job failed or cancelled now: lock the balance, append the refund (the ledger's unique
+        -- (job, kind) key refuses a second one), update the balance.
+        balance AS (
+            SELECT id, credit_balance FROM users WHERE id = (SELECT user_id FROM changed) AND @to <> 'completed' FOR UPDATE),
+        debit AS (SELECT -amount AS amount FROM credit_ledger WHERE job_id = @job AND kind = 'debit'),
+        refund AS (
+            INSERT INTO credit_ledger (user_id, job_id, kind, amount, balance_after, reason, created_at)
+            SELECT balance.id, @job, 'refund', debit.amount, balance.credit_balance + debit.amount, 'job ' || @to, @now FROM balance, debit
+            ON CONFLICT (job_id, kind) WHERE job_id IS NOT NULL DO NOTHING
+            RETURNING user_id, balance_after),
+        refunded AS (
+            UPDATE users SET credit_balance = refund.balance_after FROM refund WHERE users.id = refund.user_id RETURNING users.id),
+        -- A webhook's verdict (only with a delivery, @body): what the delivery did, as the endpoint answers it.
+        verdict AS (
+            SELECT CASE WHEN old.id IS NULL THEN 'unknown_job'
+                        WHEN old.task_id IS NULL THEN 'not_started'
+                        WHEN old.task_id <> @task THEN 'task_mismatch'
+                        WHEN changed.left_status IS NOT NULL THEN 'finished'
+                        ELSE 'duplicate' END AS outcome
+            FROM (SELECT 1) AS one LEFT JOIN old ON true LEFT JOIN changed ON true),
+        -- Its record, in the same commit as the verdict (a delivery for no job is only counted, WebhookNoise).
+        delivery AS (
+            INSERT INTO webhook_deliveries (job_id, received_at, http_status, outcome, task_id, headers, body)
+            SELECT @job, @now, CASE verdict.outcome WHEN 'not_started' THEN 409 WHEN 'task_mismatch' THEN 400 ELSE 200 END,
+                   verdict.outcome, @task, @headers::jsonb, @body
+            FROM verdict WHERE @body::text IS NOT NULL AND verdict.outcome <> 'unknown_job')
+        -- The job as locked (nulls when there is none), the status it left when changed now, the refund, the delivery's outcome,
+        -- and what the job's metrics read (its tool and times).
+        SELECT old.user_id, old.status, old.task_id, old.account_key, changed.left_status, EXISTS (SELECT 1 FROM refunded) AS refunded,
+               CASE WHEN @body::text IS NOT NULL THEN (SELECT outcome FROM verdict) END AS outcome,
+               old.tool_key, old.created_at, old.started_at
+        FROM (SELECT 1) AS one LEFT JOIN old ON true LEFT JOIN changed ON true
+        """);
 
     /// <summary>Each tool's estimated cost per second of run time (R10), as the statement reads it.</summary>
     private readonly string rates = JobJson.Serialize(catalog.All.ToDictionary(t => t.Key, t => t.CostPerSecond));
 
     /// <param name="message">Said on the completion's event (the result files RunningHub named beyond those kept).</param>
     public Task<TerminationResult> CompleteAsync(Guid jobId, IReadOnlyList<JobOutput> outputs, TaskUsage? usage, string cause,
-        string? actor = null, TerminationStep? step = null, CancellationToken cancellationToken = default, string? message = null)
-    {
-        var usageJson = usage is null ? null : JobJson.Serialize(usage);
-        return TerminateAsync(new Change(jobId, JobStatus.Completed, JobTransitions.CompleteFrom, cause, actor, null, usage?.ConsumeMoney,
-            $"outputs = {JobJson.Serialize(outputs)}::jsonb, usage = {usageJson}::jsonb", message, null, step), cancellationToken);
-    }
+        string? actor = null, WebhookDelivery? delivery = null, CancellationToken cancellationToken = default, string? message = null) =>
+        TerminateAsync(new Change(jobId, JobStatus.Completed, JobTransitions.CompleteFrom, cause, actor, null, delivery, message, null)
+        {
+            Outputs = JobJson.Serialize(outputs),
+            Usage = usage,
+        }, cancellationToken);
 
     public Task<TerminationResult> FailAsync(Guid jobId, JobFailure failure, string cause, string[]? allowedFrom = null,
-        string? actor = null, TerminationStep? step = null, CancellationToken cancellationToken = default) =>
-        EndAsync(jobId, JobStatus.Failed, allowedFrom ?? JobTransitions.FailFrom, failure, cause, actor, null, step, cancellationToken);
+        string? actor = null, WebhookDelivery? delivery = null, CancellationToken cancellationToken = default) =>
+        EndAsync(jobId, JobStatus.Failed, allowedFrom ?? JobTransitions.FailFrom, failure, cause, actor, null, delivery, cancellationToken);
 
     public Task<TerminationResult> CancelAsync(Guid jobId, JobFailure reason, string cause, string[]? allowedFrom = null, Guid? ownerId = null,
         string? actor = null, CancellationToken cancellationToken = default) =>
         EndAsync(jobId, JobStatus.Cancelled, allowedFrom ?? JobTransitions.CancelFrom, reason, cause, actor, ownerId, null, cancellationToken);
 
     private Task<TerminationResult> EndAsync(Guid jobId, string to, string[] allowedFrom, JobFailure failure, string cause, string? actor,
-        Guid? ownerId, TerminationStep? step, CancellationToken cancellationToken)
-    {
-        var usage = failure.Usage is null ? null : JobJson.Serialize(failure.Usage);
-        return TerminateAsync(new Change(jobId, to, allowedFrom, cause, actor, ownerId, failure.Usage?.ConsumeMoney, $"""
-            error_code = {failure.ErrorCode}, error_message = {failure.ErrorMessage}, provider_code = {failure.ProviderCode},
-                            provider_message = {failure.ProviderMessage}, failed_reason = {failure.FailedReason}::jsonb,
-                            usage = coalesce({usage}::jsonb, jobs.usage)
-            """, failure.ErrorMessage, new { failure.ErrorCode, failure.ProviderCode }, step, failure), cancellationToken);
-    }
+        Guid? ownerId, WebhookDelivery? delivery, CancellationToken cancellationToken) =>
+        TerminateAsync(new Change(jobId, to, allowedFrom, cause, actor, ownerId, delivery, failure.ErrorMessage,
+            JobJson.Serialize(new { failure.ErrorCode, failure.ProviderCode }))
+        {
+            Failure = failure,
+            Usage = failure.Usage,
+        }, cancellationToken);
 
-    /// <param name="Set">The columns the change sets besides status, cost and times.</param>
-    /// <param name="Money">RunningHub's own cost figure, when it gave one.</param>
-    /// <param name="Failure">Why it failed or was cancelled (none for a completion).</param>
-    private sealed record Change(Guid JobId, string To, string[] AllowedFrom, string Cause, string? Actor, Guid? OwnerId, decimal? Money,
-        FormattableString Set, string? Message, object? Data, TerminationStep? Step, JobFailure? Failure = null);
+    /// <param name="Data">The event's data, as JSON.</param>
+    private sealed record Change(Guid JobId, string To, string[] AllowedFrom, string Cause, string? Actor, Guid? OwnerId, WebhookDelivery? Delivery,
+        string? Message, string? Data)
+    {
+        /// <summary>A completion's outputs, as JSON.</summary>
+        public string? Outputs { get; init; }
+
+        public TaskUsage? Usage { get; init; }
+
+        /// <summary>Why a job failed or was cancelled.</summary>
+        public JobFailure? Failure { get; init; }
+    }
 
     /// <summary>What the statement returns: the job as it was locked (nulls when not found), and what changed.</summary>
     private sealed record Terminated(Guid? UserId, string? Status, string? TaskId, string? AccountKey, string? LeftStatus, bool Refunded, string? Note,
@@ -113,12 +185,8 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
 
     private async Task<TerminationResult> TerminateAsync(Change change, CancellationToken cancellationToken)
     {
-        // Raw SQL, one round trip and one commit (the shared slot lock, then one statement, shared with the terminations
-        // that arrive meanwhile: TerminationBatcher): the row lock, the decision, the change with its event, or the ignored
-        // attempt, the refund and the caller's step. EF cannot say "change it only if it is still in this state" and return
-        // what it was; the lock makes the state it left the one the event records.
         var now = clock.GetUtcNow().UtcDateTime;
-        var (row, _, slotWaiting) = await batcher.RunAsync(change.JobId, Statement(change, now), Terminated.Read);
+        var (row, _, slotWaiting) = await batcher.RunAsync(change.JobId, Bind(change, now), Terminated.Read);
 
         if (row.Status is null)
         {
@@ -136,77 +204,39 @@ public sealed class JobTermination(IDbContextFactory<JobHubDbContext> contexts, 
 
         changes.Publish(new JobChanged(change.JobId, row.UserId!.Value, change.To, row.LeftStatus));
 
-        // R12: the slot this job held is refilled in the same call, right after the release is committed, when its batch
-        // then saw a job waiting and a slot free; when nobody waits (the common case) nothing more is sent. The batch read
-        // the queue holding the slot lock in shared mode, so no admission ran between that read and the commit: a job
-        // queued before it is seen here, and one queued after it saw the slot free. (Slots are never fewer than the jobs
-        // in them but for a while after the limit is lowered; a slot freed then by releases of two instances' batches running
-        // together is refilled by the promote sweep.) Should the process die in between, the promote sweep finishes the step.
+        // R12: the batch read the queue holding the slot lock in shared mode, so a job queued before it is seen here and one
+        // queued after it saw the slot free. Should the process die in between, the promote sweep finishes the step.
         IReadOnlyList<Guid> promoted = JobStatus.InSlot.Contains(row.LeftStatus) && slotWaiting
             ? await PromoteAsync(change.Cause, cancellationToken)
             : [];
+        launcher.Value.Dispatch(promoted);
         return new TerminationResult(TerminationOutcome.Changed, change.To, row.TaskId, row.AccountKey, promoted, row.Refunded, row.Note)
             { ToolKey = row.ToolKey, StartedAt = row.StartedAt };
     }
 
-    /// <summary>
-    /// The termination as one statement, run after the shared slot lock (<see cref="TerminationBatcher"/>). <c>old</c> locks the job's row: a change committed meanwhile by another path is
-    /// waited for and seen, so <c>target</c> (the job when this change applies to it) decides on its latest state, and the
-    /// conditional UPDATE changes it at most once. Cost (R10): RunningHub's figure when given, otherwise run time × the
-    /// tool's rate.
-    /// </summary>
-    private FormattableString Statement(Change change, DateTime now)
-    {
-        var owner = change.OwnerId is { } ownerId ? (FormattableString)$" AND user_id = {ownerId}" : Nothing;
-        var task = change.Step is { } step ? (FormattableString)$" AND task_id = {step.TaskId}" : Nothing;
-        var steps = RawSql.Concat($"""
-            WITH old AS (SELECT id, user_id, status, task_id, account_key, started_at, tool_key, created_at FROM jobs WHERE id = {change.JobId}
-            """, owner, $"""
-             FOR UPDATE),
-            target AS (SELECT * FROM old WHERE status = ANY({change.AllowedFrom})
-            """, task, $"""
-            ),
-            changed AS (
-                UPDATE jobs SET status = {change.To}, 
-            """, change.Set, $"""
-            ,
-                                cost_money = coalesce({change.Money}::numeric, CASE WHEN target.started_at IS NULL THEN 0 ELSE
-                                    round(greatest(0, extract(epoch FROM {now}::timestamptz - target.started_at))
-                                          * coalesce(({rates}::jsonb ->> target.tool_key)::numeric, 0), 4) END),
-                                cost_estimated = {change.Money}::numeric IS NULL, completed_at = {now}, updated_at = {now}
-                FROM target WHERE jobs.id = target.id
-                RETURNING target.user_id, target.status AS left_status),
-            event AS (
-                INSERT INTO job_events (job_id, at, kind, from_status, to_status, cause, actor, message, data)
-                SELECT {change.JobId}, {now}, {JobEvents.Transition}, left_status, {change.To}, {change.Cause}, {change.Actor},
-                       {JobEvents.Truncate(change.Message)}, {(change.Data is null ? null : JobJson.Serialize(change.Data))}::jsonb
-                FROM changed
-                UNION ALL
-                SELECT {change.JobId}, {now}, {JobEvents.Ignored}, status, {change.To}, {change.Cause}, NULL,
-                       replace(replace({JobEventMessages.Refused}, {"{0}"}, {change.To}::text), {"{1}"}, status), NULL
-                FROM old WHERE status <> ALL({change.AllowedFrom})
-            """, task, $")");
-        if (change.To != JobStatus.Completed)
-        {
-            steps = RawSql.Concat(steps, $",\n", CreditLedger.RefundSteps(change.JobId, $"job {change.To}", now));
-        }
-
-        if (change.Step is { } added)
-        {
-            steps = RawSql.Concat(steps, $",\n", added.Steps);
-        }
-
-        return RawSql.Concat(steps, $"""
-
-            SELECT old.user_id, old.status, old.task_id, old.account_key, changed.left_status,
-            """, change.To != JobStatus.Completed ? (FormattableString)$" EXISTS (SELECT 1 FROM refunded)" : $" false", $"""
-             AS refunded,
-            """,
-            change.Step?.Note ?? (FormattableString)$"NULL::text", $"""
-             AS note, old.tool_key, old.created_at, old.started_at
-            FROM (SELECT 1) AS one LEFT JOIN old ON true LEFT JOIN changed ON true
-            """);
-    }
+    private SqlStatement.Bound Bind(Change change, DateTime now) => Statement
+        .With("job", change.JobId)
+        .With("owner", change.OwnerId)
+        .With("allowed_from", change.AllowedFrom)
+        .With("task", change.Delivery?.TaskId)
+        .With("to", change.To)
+        .With("outputs", change.Outputs)
+        .With("usage", change.Usage is null ? null : JobJson.Serialize(change.Usage))
+        .With("error_code", change.Failure?.ErrorCode)
+        .With("error_message", change.Failure?.ErrorMessage)
+        .With("provider_code", change.Failure?.ProviderCode)
+        .With("provider_message", change.Failure?.ProviderMessage)
+        .With("failed_reason", change.Failure?.FailedReason)
+        .With("money", change.Usage?.ConsumeMoney)
+        .With("now", now)
+        .With("rates", rates)
+        .With("cause", change.Cause)
+        .With("actor", change.Actor)
+        .With("message", JobEvents.Truncate(change.Message))
+        .With("refused", JobEventMessages.Refused)
+        .With("data", change.Data)
+        .With("headers", change.Delivery?.Headers)
+        .With("body", change.Delivery?.Body);
 
     private async Task<IReadOnlyList<Guid>> PromoteAsync(string cause, CancellationToken cancellationToken)
     {

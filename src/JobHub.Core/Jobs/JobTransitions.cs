@@ -4,10 +4,9 @@ using Microsoft.EntityFrameworkCore;
 namespace JobHub.Core.Jobs;
 
 /// <summary>
-/// Every status change is one conditional UPDATE that names the state it leaves (<c>WHERE id = … AND status = …</c>),
-/// sent as one statement with its event row and its NOTIFY (<see cref="JobEvents.WithTransition"/>); its count says
-/// whether it changed the job: a late or repeated event changes nothing. Raw SQL (EF's <c>ExecuteSql</c>) because the
-/// statement itself must decide: a read followed by a tracked update would let two paths both see the old state.
+/// Every status change is one conditional UPDATE that names the state it leaves, in one statement with its event and its
+/// NOTIFY, whose count says whether it changed the job: a late or repeated event changes nothing. Raw SQL because the
+/// statement must decide: a read and then a tracked update would let two paths both see the old state.
 /// </summary>
 internal static class JobTransitions
 {
@@ -15,11 +14,31 @@ internal static class JobTransitions
     public static readonly string[] FailFrom = [JobStatus.Starting, JobStatus.Running];
     public static readonly string[] CancelFrom = [JobStatus.Queued, JobStatus.Starting, JobStatus.Running];
 
-    public static Task<bool> PromoteAsync(JobHubDbContext db, Guid id, Guid userId, string account, DateTime now, string cause) =>
-        ChangeAsync(db, JobEvents.WithTransition($"""
-            UPDATE jobs SET status = 'starting', starting_at = {now}, account_key = {account}, next_attempt_at = NULL, updated_at = {now}
-            WHERE id = {id} AND status = 'queued'
-            """, id, userId, JobStatus.Queued, JobStatus.Starting, now, cause, message: JobEventMessages.Promoted, data: new { account }));
+    /// <summary>A queued job into a free slot, on the account chosen for it (R12), run holding the slot lock.</summary>
+    internal static readonly SqlStatement Promotion = new("""
+        -- The job starts on the account, only if it is still queued; every instance is told once the promotion commits.
+        WITH changed AS (
+            UPDATE jobs SET status = 'starting', starting_at = @now, account_key = @account, next_attempt_at = NULL, updated_at = @now
+            WHERE id = @job AND status = 'queued'
+            RETURNING id, pg_notify(@channel, @notice))
+        -- Its event.
+        INSERT INTO job_events (job_id, at, kind, from_status, to_status, cause, actor, message, data)
+        SELECT changed.id, @now, 'transition', 'queued', 'starting', @cause, NULL, @message, @data::jsonb
+        FROM changed
+        """);
+
+    /// <summary>Runs <see cref="Promotion"/> in the caller's transaction; false when the job was no longer queued.</summary>
+    public static async Task<bool> PromoteAsync(JobHubDbContext db, Guid id, Guid userId, string account, DateTime now, string cause) =>
+        await Promotion
+            .With("now", now)
+            .With("account", account)
+            .With("job", id)
+            .With("channel", JobEvents.Channel)
+            .With("notice", JobJson.Serialize(new JobChanged(id, userId, JobStatus.Starting, JobStatus.Queued)))
+            .With("cause", cause)
+            .With("message", JobEventMessages.Promoted)
+            .With("data", JobJson.Serialize(new { account }))
+            .ExecuteAsync(db) == 1;
 
     public static Task<bool> MarkRunningAsync(JobHubDbContext db, Job job, string taskId, DateTime now) =>
         ChangeAsync(db, JobEvents.WithTransition($"""

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using JobHub.Core.Persistence;
 using Microsoft.EntityFrameworkCore;
 
@@ -15,37 +14,33 @@ internal static class SlotAdmission
     private const string Lock = "DO $$ BEGIN PERFORM pg_advisory_xact_lock(5363613744568095569); END $$;\n";
 
     /// <summary>
-    /// The admission's statement runs on its generic plan (before the lock is taken, for the transaction): planned for its
-    /// values on every call, as PostgreSQL chose for it, it spent longer in planning than in running, all of it under the lock.
+    /// The admissions run on their generic plan (set before the lock is taken): planned for each call's values, they
+    /// would spend longer planning than running, all of it holding the lock.
     /// </summary>
     private const string GenericPlan = "SET LOCAL plan_cache_mode = force_generic_plan;\n";
 
     /// <summary>
-    /// The slot lock in shared mode, taken by every termination before it touches a row (<see cref="JobTermination"/>): a
-    /// release never runs beside an admission or a promotion, while releases run beside each other. So whatever a
-    /// release reads after taking it (is anyone queued?) includes every admission committed before it, and an admission
-    /// after it sees the slot free: a job never waits beside a free slot, without a check after either commit.
+    /// The slot lock in shared mode, taken by every termination before it touches a row: releases run beside each other,
+    /// never beside an admission or a promotion, so a release sees every admission committed before it and an admission
+    /// after it sees the slot free. A job never waits beside a free slot.
     /// </summary>
     internal const string ReleaseLock = "DO $$ BEGIN PERFORM pg_advisory_xact_lock_shared(5363613744568095569); END $$;\n";
 
     /// <summary>
-    /// Read after releases, in their transaction, holding the slot lock in shared mode (<see cref="TerminationBatcher"/>):
-    /// whether a job is queued and a slot is free, so that a promotion could start one. Queued jobs are the count the
-    /// triggers keep (one row; no admission commits beside the shared lock, and a queued job this batch cancelled only
-    /// makes the promotion find nobody). The slots are counted only when a job waits, and only up to the limit; once for
-    /// all the releases of a batch: the index entries of the jobs a round of releases just ended stay until vacuum, and a
-    /// count in each release read them all again.
+    /// Read once after a batch of releases, still holding the slot lock in shared mode (<see cref="TerminationBatcher"/>):
+    /// whether a job is queued (the triggers' count) and a slot is free, so that a promotion could start one. The slots
+    /// are counted only when a job waits, and only up to the limit.
     /// </summary>
-    internal static FormattableString SlotWaiting(int maxConcurrent) => $"""
+    internal static readonly SqlStatement SlotWaiting = new("""
         SELECT coalesce((SELECT queued FROM queue_count), 0) > 0
-               AND (SELECT count(*) FROM (SELECT 1 FROM jobs WHERE status IN ('starting', 'running') LIMIT {maxConcurrent}) AS slot) < {maxConcurrent}
-        """;
+               AND (SELECT count(*) FROM (SELECT 1 FROM jobs WHERE status IN ('starting', 'running') LIMIT @max_concurrent) AS slot) < @max_concurrent
+        """);
 
     /// <summary>
     /// Everything a slot decision reads, in one statement: the jobs in a slot, the head of the queue (and until when it
     /// backs off), and the least-loaded enabled account with room under its own limit (null when all are full).
     /// </summary>
-    private const string State = """
+    internal const string State = """
         SELECT (SELECT count(*) FROM jobs WHERE status IN ('starting', 'running')) AS in_slot,
                head.id AS head_id, head.user_id AS head_user_id, head.next_attempt_at AS head_not_before,
                head.tool_key AS head_tool_key, head.queued_at AS head_queued_at,
@@ -60,6 +55,9 @@ internal static class SlotAdmission
         LEFT JOIN LATERAL (SELECT id, user_id, next_attempt_at, tool_key, queued_at FROM jobs WHERE status = 'queued' ORDER BY queued_at, queue_seq LIMIT 1) head ON true
         """;
 
+    /// <summary>The slot lock, then the state read with a snapshot taken once the lock is held: a promotion's first round trip.</summary>
+    internal const string LockAndState = Lock + State;
+
     internal sealed record SlotState(long InSlot, Guid? HeadId, Guid? HeadUserId, DateTime? HeadNotBefore, string? HeadToolKey, DateTime? HeadQueuedAt,
         string? Account)
     {
@@ -71,21 +69,8 @@ internal static class SlotAdmission
     /// <summary>Takes the slot lock alone (raw SQL: EF has no advisory locks).</summary>
     public static Task LockAsync(JobHubDbContext db) => db.Database.ExecuteSqlRawAsync(Lock);
 
-    /// <summary>
-    /// What a batch of admissions begins with (<see cref="AdmissionBatcher"/>): its statements on their generic plans (for
-    /// the transaction), then the slot lock.
-    /// </summary>
+    /// <summary>What a batch of admissions begins with (<see cref="AdmissionBatcher"/>): the generic plans, then the slot lock.</summary>
     internal static readonly IReadOnlyList<string> AdmissionHead = [GenericPlan, Lock];
-
-    /// <summary>
-    /// The head of an admission statement, run holding the slot lock (<see cref="AdmissionHead"/>; its snapshot is taken
-    /// once the lock is held, and sees the admissions of its batch before it): opens a <c>WITH</c> whose <c>decision</c> row
-    /// names the account a new job starts on, or null when it must queue (R1 full, R2 older jobs wait, R11 no account has
-    /// room). The caller continues the <c>WITH</c> with the job's insert, so that the whole admission is one statement.
-    /// </summary>
-    public static FormattableString Decide(int maxConcurrent) => RawSql.Concat(
-        FormattableStringFactory.Create("WITH state AS (\n" + State + "),\n", []),
-        $"decision AS (SELECT CASE WHEN state.in_slot < {maxConcurrent} AND state.head_id IS NULL THEN state.account END AS account FROM state),\n");
 
     /// <summary>
     /// Whether the head of the queue could start now (a slot and an account free, not backing off), read without the
@@ -101,7 +86,7 @@ internal static class SlotAdmission
     public static async Task<IReadOnlyList<Guid>> LockAndPromoteAsync(JobHubDbContext db, int maxConcurrent, DateTime now, string cause,
         Telemetry.EngineMetrics metrics)
     {
-        var state = await ReadAsync(db, Lock + State);
+        var state = await ReadAsync(db, LockAndState);
         return state.CanPromote(maxConcurrent, now) ? await PromoteAsync(db, state, maxConcurrent, now, cause, metrics) : [];
     }
 

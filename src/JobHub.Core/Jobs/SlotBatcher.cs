@@ -6,13 +6,9 @@ using Npgsql;
 namespace JobHub.Core.Jobs;
 
 /// <summary>
-/// Statements under the slot lock that arrive together (RunningHub's webhooks come in bursts, and so do people's submits)
-/// sent as one batch: the lock once, then each statement in turn, one round trip and one commit for all. Each statement
-/// runs as it would alone and sees the ones before it. A batch that fails is rolled back whole, so nothing in it was
-/// applied; its statements are then run one by one, and only the one at fault fails. A batch is sent as soon as the one
-/// before it is done: alone, a statement waits for nothing; under load, the batches grow with it (at most
-/// <see cref="MaxBatch"/>). <see cref="TerminationBatcher"/> and <see cref="AdmissionBatcher"/> say which lock, in which
-/// order, and what the batch reads last.
+/// Statements under the slot lock that arrive together (webhooks and submits come in bursts), sent as one batch: the lock
+/// once, each statement as it would run alone, one round trip and one commit. A failed batch is run again one by one, so
+/// only the statement at fault fails. A batch leaves when the one before it is done, so a lone statement never waits.
 /// </summary>
 public abstract class SlotBatcher(IDbContextFactory<JobHubDbContext> contexts)
 {
@@ -27,13 +23,13 @@ public abstract class SlotBatcher(IDbContextFactory<JobHubDbContext> contexts)
     private protected abstract IReadOnlyList<string> Head { get; }
 
     /// <summary>A statement every batch ends with, still under the lock, returning one boolean for each caller (none: false).</summary>
-    private protected virtual FormattableString? Tail => null;
+    private protected virtual SqlStatement.Bound? Tail => null;
 
     /// <summary>Whether a batch runs its statements in the order of their keys (the rows they lock), not as they came.</summary>
     private protected virtual bool InKeyOrder => false;
 
     /// <summary>A statement without the lock, the key it is ordered by, how its row is read, and its caller's context.</summary>
-    internal sealed record Pending(Guid Key, FormattableString Statement, Func<NpgsqlDataReader, object> Read, TaskCompletionSource<Ran<object>> Done,
+    internal sealed record Pending(Guid Key, SqlStatement.Bound Statement, Func<NpgsqlDataReader, object> Read, TaskCompletionSource<Ran<object>> Done,
         ExecutionContext? Context);
 
     /// <summary>A statement's row, the rows of the statements its batch ran before it, and the batch's <see cref="Tail"/>.</summary>
@@ -43,7 +39,7 @@ public abstract class SlotBatcher(IDbContextFactory<JobHubDbContext> contexts)
     /// Runs <paramref name="statement"/> (without the slot lock: the batch takes it) in the next batch and returns its one
     /// row as <paramref name="read"/> reads it. Once handed over it runs, whatever becomes of the caller.
     /// </summary>
-    internal async Task<Ran<T>> RunAsync<T>(Guid key, FormattableString statement, Func<NpgsqlDataReader, T> read) where T : class
+    internal async Task<Ran<T>> RunAsync<T>(Guid key, SqlStatement.Bound statement, Func<NpgsqlDataReader, T> read) where T : class
     {
         var item = new Pending(key, statement, reader => read(reader), new(TaskCreationOptions.RunContinuationsAsynchronously), ExecutionContext.Capture());
         if (!pending.Writer.TryWrite(item))
@@ -146,12 +142,12 @@ public abstract class SlotBatcher(IDbContextFactory<JobHubDbContext> contexts)
 
         foreach (var item in batch)
         {
-            command.BatchCommands.Add(RawSql.BatchCommand(item.Statement));
+            command.BatchCommands.Add(item.Statement.ToBatchCommand());
         }
 
         if (Tail is { } tail)
         {
-            command.BatchCommands.Add(RawSql.BatchCommand(tail));
+            command.BatchCommands.Add(tail.ToBatchCommand());
         }
 
         var rows = new List<object>(batch.Count);

@@ -39,10 +39,9 @@ public static class SubmitErrors
 }
 
 /// <summary>
-/// Creates a job. Parameters and inputs are checked first; then one transaction, under the slot lock,
-/// inserts the job as <c>starting</c> (a slot and an account are free and nobody waits) or <c>queued</c>
-/// (R1–R3), lets the partial unique index refuse a second active job (R4) and debits the cost (R6).
-/// A refusal creates and charges nothing.
+/// Creates a job. Parameters and inputs are checked first; then one statement under the slot lock inserts it
+/// <c>starting</c> or <c>queued</c> (R1–R3), lets the partial unique index refuse a second active job (R4) and debits
+/// the cost (R6). A refusal creates and charges nothing.
 /// </summary>
 public sealed class SubmitJob(
     ToolCatalog catalog,
@@ -175,10 +174,71 @@ public sealed class SubmitJob(
             $"This job costs {cost} credits and you have {balance}. Nothing was charged.", cost.ToString(), balance.ToString());
 
     /// <summary>
-    /// The admission, one statement under the slot lock, sent with the admissions that arrive meanwhile in one round trip
-    /// and one commit (<see cref="AdmissionBatcher"/>): create the job started or queued (with its event), and debit its
-    /// cost. Returns the new job and its place in the queue, or why it was refused (nothing created, nothing charged).
+    /// The admission, run after the slot lock with the admissions that arrive meanwhile (<see cref="AdmissionBatcher"/>).
+    /// Raw SQL: the decision, the insert and the debit must be one statement under the lock, which EF cannot say.
+    /// A balance too small or a missing user creates nothing.
     /// </summary>
+    internal static readonly SqlStatement Admission = new("""
+        -- The slots as the admissions before this one left them (SlotAdmission.State): the jobs in a slot, the head of the
+        -- queue, and the least-loaded enabled account with room under its own limit.
+        WITH state AS (
+            SELECT (SELECT count(*) FROM jobs WHERE status IN ('starting', 'running')) AS in_slot,
+                   head.id AS head_id, head.user_id AS head_user_id, head.next_attempt_at AS head_not_before,
+                   head.tool_key AS head_tool_key, head.queued_at AS head_queued_at,
+                   (SELECT a.account_key
+                    FROM runninghub_accounts a
+                    LEFT JOIN (SELECT account_key, count(*) AS n FROM jobs WHERE status IN ('starting', 'running') GROUP BY account_key) load
+                        ON load.account_key = a.account_key
+                    WHERE a.enabled AND coalesce(load.n, 0) < a.max_concurrent
+                    ORDER BY coalesce(load.n, 0)::float8 / a.max_concurrent, a.account_key
+                    LIMIT 1) AS account
+            FROM (SELECT 1) AS one
+            LEFT JOIN LATERAL (SELECT id, user_id, next_attempt_at, tool_key, queued_at FROM jobs WHERE status = 'queued' ORDER BY queued_at, queue_seq LIMIT 1) head ON true
+        ),
+        -- The account the job starts on, or null when it queues (R1 all slots busy, R2 older jobs wait, R11 no account has room).
+        decision AS (
+            SELECT CASE WHEN state.in_slot < @max_concurrent AND state.head_id IS NULL THEN state.account END AS account FROM state),
+        -- The balance, locked (none: no such user, or a deleted one: a deletion marks the row first, and is waited for).
+        balance AS (
+            SELECT credit_balance FROM users WHERE id = @user AND deleted_at IS NULL FOR UPDATE),
+        -- The job, started or queued, when the balance covers its cost (R4's partial unique index refuses a second active one).
+        job AS (
+            INSERT INTO jobs (id, user_id, tool_key, status, parameters, inputs, webapp_id, credit_cost, waited_in_queue,
+                              created_at, queued_at, queue_seq, starting_at, account_key, updated_at)
+            SELECT @job, @user, @tool, CASE WHEN decision.account IS NULL THEN 'queued' ELSE 'starting' END,
+                   @parameters::jsonb, @inputs::jsonb, @webapp, @cost, decision.account IS NULL,
+                   @now, CASE WHEN decision.account IS NULL THEN @now END, nextval('jobs_queue_seq'),
+                   CASE WHEN decision.account IS NULL THEN NULL ELSE @now END, decision.account, @now
+            FROM decision, balance WHERE balance.credit_balance >= @cost
+            RETURNING id, status, account_key, queued_at, queue_seq),
+        -- Its first event.
+        event AS (
+            INSERT INTO job_events (job_id, at, kind, from_status, to_status, cause, message, data)
+            SELECT job.id, @now, 'transition', NULL, job.status, @cause,
+                   CASE WHEN job.account_key IS NULL THEN @queued_message ELSE @starting_message END,
+                   CASE WHEN job.account_key IS NULL THEN jsonb_build_object('cost', @cost)
+                        ELSE jsonb_build_object('cost', @cost, 'account', job.account_key) END
+            FROM job),
+        -- The debit (R6): the ledger row when the job was created, then the balance.
+        debit AS (
+            INSERT INTO credit_ledger (user_id, job_id, kind, amount, balance_after, reason, actor, created_at)
+            SELECT @user, @job, 'debit', -@cost, balance.credit_balance - @cost, NULL, NULL, @now FROM balance, job
+            WHERE balance.credit_balance >= @cost
+            RETURNING balance_after),
+        paid AS (
+            UPDATE users SET credit_balance = debit.balance_after FROM debit WHERE users.id = @user RETURNING users.id)
+        -- The job as inserted, and its place in the queue: the queued jobs (queue_count, kept by triggers) less those queued
+        -- after it, plus itself (its row is in neither until it commits).
+        SELECT job.queue_seq, job.status, job.account_key AS account,
+               CASE WHEN job.status = 'queued' THEN
+                   (SELECT queued FROM queue_count)
+                   - (SELECT count(*) FROM jobs q WHERE q.status = 'queued' AND (q.queued_at, q.queue_seq) > (job.queued_at, job.queue_seq))::int + 1
+               END AS position,
+               EXISTS (SELECT 1 FROM paid) AS paid, balance.credit_balance AS balance
+        FROM (SELECT 1) AS one LEFT JOIN balance ON true LEFT JOIN job ON true
+        """);
+
+    /// <summary>Admits the job (<see cref="Admission"/>): returns the new job and its place in the queue, or why it was refused.</summary>
     private async Task<SubmitJobResult> AdmitAsync(SubmitJobRequest request, ToolDefinition tool, WebappRoute route,
         IReadOnlyDictionary<string, string> parameters, CancellationToken cancellationToken)
     {
@@ -192,41 +252,20 @@ public sealed class SubmitJob(
         cancellationToken.ThrowIfCancellationRequested(); // once handed to the batch, it runs
         try
         {
-            // Raw SQL, one statement after the batch's slot lock: the decision (SlotAdmission), the balance locked, the job
-            // started or queued when the balance covers its cost (R4's index refuses a second active one right here), its
-            // first event, the debit (R6, the ledger's own steps) and the job's place in the queue: the queued jobs
-            // (queue_count, kept by triggers) less those queued after it, none unless another instance's clock runs ahead,
-            // plus one (its own row is not in the statement's snapshot, nor in the count until it commits); the jobs its batch
-            // queued before it are not in the count either, and are added below. A balance too small or a missing user
-            // creates nothing.
-            (admitted, var earlier, _) = await admissions.RunAsync(id, RawSql.Concat(SlotAdmission.Decide(options.Value.MaxConcurrent),
-                CreditLedger.BalanceStep(request.UserId), $"""
-                ,
-                job AS (
-                    INSERT INTO jobs (id, user_id, tool_key, status, parameters, inputs, webapp_id, credit_cost, waited_in_queue,
-                                      created_at, queued_at, queue_seq, starting_at, account_key, updated_at)
-                    SELECT {id}, {request.UserId}, {tool.Key}, CASE WHEN decision.account IS NULL THEN 'queued' ELSE 'starting' END,
-                           {parametersJson}::jsonb, {inputsJson}::jsonb, {route.WebappId}, {cost}, decision.account IS NULL,
-                           {now}, CASE WHEN decision.account IS NULL THEN {now} END, nextval('jobs_queue_seq'),
-                           CASE WHEN decision.account IS NULL THEN NULL ELSE {now} END, decision.account, {now}
-                    FROM decision, balance WHERE balance.credit_balance >= {cost}
-                    RETURNING id, status, account_key, queued_at, queue_seq),
-                event AS (
-                    INSERT INTO job_events (job_id, at, kind, from_status, to_status, cause, message, data)
-                    SELECT job.id, {now}, {JobEvents.Transition}, NULL, job.status, {JobCause.User},
-                           CASE WHEN job.account_key IS NULL THEN {JobEventMessages.Queued} ELSE {JobEventMessages.Starting} END,
-                           CASE WHEN job.account_key IS NULL THEN jsonb_build_object('cost', {cost})
-                                ELSE jsonb_build_object('cost', {cost}, 'account', job.account_key) END
-                    FROM job),
-                """, CreditLedger.DebitSteps(request.UserId, id, cost, now), $"""
-                SELECT job.queue_seq, job.status, job.account_key AS account,
-                       CASE WHEN job.status = 'queued' THEN
-                           (SELECT queued FROM queue_count)
-                           - (SELECT count(*) FROM jobs q WHERE q.status = 'queued' AND (q.queued_at, q.queue_seq) > (job.queued_at, job.queue_seq))::int + 1
-                       END AS position,
-                       EXISTS (SELECT 1 FROM paid) AS paid, balance.credit_balance AS balance
-                FROM (SELECT 1) AS one LEFT JOIN balance ON true LEFT JOIN job ON true
-                """), Admitted.Read);
+            (admitted, var earlier, _) = await admissions.RunAsync(id, Admission
+                .With("max_concurrent", options.Value.MaxConcurrent)
+                .With("user", request.UserId)
+                .With("job", id)
+                .With("tool", tool.Key)
+                .With("parameters", parametersJson)
+                .With("inputs", inputsJson)
+                .With("webapp", route.WebappId)
+                .With("cost", cost)
+                .With("now", now)
+                .With("cause", JobCause.User)
+                .With("queued_message", JobEventMessages.Queued)
+                .With("starting_message", JobEventMessages.Starting), Admitted.Read);
+            // The jobs its batch queued before it are not in the statement's count: they are added here.
             admitted = admitted with { Position = admitted.Position + earlier.Count(e => ((Admitted)e).Status == JobStatus.Queued) };
         }
         catch (PostgresException ex) when (ex.IsUniqueViolation("jobs_one_active_per_user"))

@@ -36,14 +36,11 @@ public static class Database
         if (!Mentions(connectionString, "Maximum Pool Size", "MaxPoolSize"))
         {
             // A few connections a core: more only take turns on the database's cores (and its locks) instead of in the pool.
-            // Measured with 50 webhook senders on 2 cores: 16 connections gave 1,235-1,329 deliveries/s where Npgsql's
-            // default of 100 gave 973-1,274 (README, Benchmarks), with lower p99s.
             builder.MaxPoolSize = DefaultMaxPoolSize;
         }
 
-        // A connection back in the pool is not reset (a statement of its own, sent before the next command: a sixth of the
-        // database's work in a webhook): JobHub leaves no session state behind. Its locks are the transaction's, except
-        // the migrations' (released when they end); the one LISTEN is undone by the listener before its connection returns.
+        // A connection back in the pool is not reset (a statement of its own before the next command): JobHub leaves no
+        // session state behind; its locks are the transaction's, and the listener undoes its LISTEN before returning one.
         builder.NoResetOnClose = true;
         return new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
     }

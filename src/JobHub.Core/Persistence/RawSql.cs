@@ -1,8 +1,6 @@
-using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
 
 namespace JobHub.Core.Persistence;
 
@@ -44,22 +42,5 @@ public static partial class RawSql
         }
 
         return default;
-    }
-
-    /// <summary>
-    /// A statement for Npgsql's batch (<see cref="Jobs.SlotBatcher"/>), its values as positional parameters typed
-    /// as EF's raw-SQL API types them (by their CLR type; a null one is left for PostgreSQL to infer, as EF leaves it).
-    /// </summary>
-    public static NpgsqlBatchCommand BatchCommand(FormattableString statement)
-    {
-        var values = statement.GetArguments();
-        var command = new NpgsqlBatchCommand(string.Format(CultureInfo.InvariantCulture, statement.Format,
-            [.. Enumerable.Range(1, values.Length).Select(i => (object)("$" + i.ToString(CultureInfo.InvariantCulture)))]));
-        foreach (var value in values)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
-        }
-
-        return command;
     }
 }

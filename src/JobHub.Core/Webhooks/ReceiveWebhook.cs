@@ -28,22 +28,15 @@ public static class WebhookOutcomes
 }
 
 /// <summary>
-/// RunningHub's TASK_END callback (SPEC.md "Webhook endpoint"). The token in the URL is checked in constant
-/// time before anything is read from the database; a delivery with a matching token is recorded with its raw body,
-/// one with a bad token or for an unknown job (which anyone can send) is only counted (<see cref="WebhookNoise"/>); a verdict ends the job through <see cref="FinishJob"/>, which is idempotent, so RunningHub's
-/// retries and duplicates change nothing after the first. Output files are copied after the answer.
-/// Bad token → 401, unknown job → 404, a body that is not a TASK_END for this job's task → 400; none of
-/// them changes a job or a balance.
+/// RunningHub's TASK_END callback. The token is checked in constant time before the database is read; a delivery with a
+/// matching token is recorded with its body, one anyone can send (bad token, unknown job) only counted (<see cref="WebhookNoise"/>).
+/// A verdict ends the job through <see cref="FinishJob"/>, idempotent, so retries and duplicates change nothing after the first.
 /// </summary>
 public sealed class ReceiveWebhook(IDbContextFactory<JobHubDbContext> contexts, WebhookTokens tokens, FinishJob finish, WebhookNoise noise,
     EngineMetrics metrics, TimeProvider clock, ILogger<ReceiveWebhook> logger)
 {
     public const int MaxBodyBytes = 256 * 1024;
     private const int StoredBodyChars = 64 * 1024;
-
-    /// <summary>The outcomes a verdict's statement decides, each with its HTTP status (<see cref="Answer"/>).</summary>
-    private static readonly string[] VerdictOutcomes =
-        [WebhookOutcomes.UnknownJob, WebhookOutcomes.NotStarted, WebhookOutcomes.TaskMismatch, WebhookOutcomes.Finished, WebhookOutcomes.Duplicate];
 
     public async Task<WebhookResponse> HandleAsync(WebhookRequest request, CancellationToken cancellationToken = default)
     {
@@ -89,33 +82,15 @@ public sealed class ReceiveWebhook(IDbContextFactory<JobHubDbContext> contexts, 
         verdict.Status is RemoteTaskStatus.Success or RemoteTaskStatus.Failed or RemoteTaskStatus.Cancelled;
 
     /// <summary>
-    /// A TASK_END with a verdict, for a job whose token matched: one statement (<see cref="JobTermination"/>) that ends the
-    /// job when the task is its own and it is running, and records the delivery with the outcome it decided (none for a
-    /// job that does not exist).
+    /// A TASK_END with a verdict, for a job whose token matched: the termination's one statement ends the job when the
+    /// task is its own and it is running, and records the delivery with the outcome it decided (none for a job that does
+    /// not exist), so that the verdict and its record are one commit.
     /// </summary>
     private async Task<WebhookResponse> FinishAsync(WebhookRequest request, Guid jobId, string taskId, TaskQueryResult verdict,
         CancellationToken cancellationToken)
     {
         var (headers, body) = Stored(request);
-        var statusCodes = VerdictOutcomes.Select(outcome => (FormattableString)$" WHEN {outcome} THEN {Answer(outcome, null).StatusCode}");
-        // Raw SQL, steps of the termination's statement: the outcome (as RefuseAsync decides it for a body without a verdict)
-        // and the delivery record, so that the verdict and its record are one commit.
-        var steps = RawSql.Concat([$"""
-            verdict AS (
-                SELECT CASE WHEN old.id IS NULL THEN {WebhookOutcomes.UnknownJob}
-                            WHEN old.task_id IS NULL THEN {WebhookOutcomes.NotStarted}
-                            WHEN old.task_id <> {taskId} THEN {WebhookOutcomes.TaskMismatch}
-                            WHEN changed.left_status IS NOT NULL THEN {WebhookOutcomes.Finished}
-                            ELSE {WebhookOutcomes.Duplicate} END AS outcome
-                FROM (SELECT 1) AS one LEFT JOIN old ON true LEFT JOIN changed ON true),
-            delivery AS (
-                INSERT INTO webhook_deliveries (job_id, received_at, http_status, outcome, task_id, headers, body)
-                SELECT {jobId}, {clock.GetUtcNow().UtcDateTime}, CASE verdict.outcome
-            """, .. statusCodes, $"""
-             END, verdict.outcome, {taskId}, {headers}::jsonb, {body} FROM verdict WHERE verdict.outcome <> {WebhookOutcomes.UnknownJob})
-            """]);
-        var result = await finish.ApplyAsync(jobId, verdict, JobCause.Webhook, cancellationToken,
-            new TerminationStep(taskId, steps, $"(SELECT outcome FROM verdict)"))!;
+        var result = await finish.ApplyAsync(jobId, verdict, JobCause.Webhook, cancellationToken, new WebhookDelivery(taskId, headers, body))!;
         if (result.Note == WebhookOutcomes.Finished)
         {
             metrics.VerdictKnown(JobCause.Webhook, result.ToolKey!, result.StartedAt, verdict.Usage?.TaskCostTime, clock.GetUtcNow().UtcDateTime);
@@ -123,6 +98,7 @@ public sealed class ReceiveWebhook(IDbContextFactory<JobHubDbContext> contexts, 
         return Answer(result.Note!, result.Status);
     }
 
+    /// <summary>What the endpoint answers for an outcome; the termination's statement records the same status with a verdict.</summary>
     private static WebhookResponse Answer(string outcome, string? status) => outcome switch
     {
         WebhookOutcomes.UnknownJob => new(404, outcome, "No such job."),

@@ -80,8 +80,8 @@ public sealed class TerminationBatcherTests : IAsyncLifetime
             others.Add(await h.RunningJobAsync(credits: 10));
         }
 
-        // A caller's step that fails when it runs (division by zero): its whole batch is rolled back.
-        var failing = new TerminationStep(faulty.TaskId!, $"boom AS (SELECT 1 / (SELECT count(*) FROM old WHERE false)::int AS x)", $"(SELECT x::text FROM boom)");
+        // A delivery whose headers are not JSON fails its statement when it runs: its whole batch is rolled back.
+        var failing = new WebhookDelivery(faulty.TaskId!, "not json", "{}");
         var termination = h.Services.GetRequiredService<JobTermination>();
         Task<TerminationResult> faultyCall;
         List<Task<TerminationResult>> calls;
@@ -90,13 +90,13 @@ public sealed class TerminationBatcherTests : IAsyncLifetime
             var first = h.Finish.FailAsync(blocker.Id, Failure, JobCause.Webhook);
             await WaitUntilBlockedAsync();
             calls = [.. others.Select(j => h.Finish.FailAsync(j.Id, Failure, JobCause.Webhook))];
-            faultyCall = termination.FailAsync(faulty.Id, Failure, JobCause.Webhook, step: failing);
+            faultyCall = termination.FailAsync(faulty.Id, Failure, JobCause.Webhook, delivery: failing);
             await holder.CommitAsync();
             await first;
         }
 
         var error = await Assert.ThrowsAsync<PostgresException>(() => faultyCall);
-        Assert.Equal(PostgresErrorCodes.DivisionByZero, error.SqlState);
+        Assert.Equal(PostgresErrorCodes.InvalidTextRepresentation, error.SqlState);
         Assert.All(await Task.WhenAll(calls), r => Assert.Equal(TerminationOutcome.Changed, r.Outcome));
         Assert.Equal(JobStatus.Running, (await h.GetJobAsync(faulty.Id)).Status);
         Assert.Equal(7, await h.BalanceAsync(faulty.UserId));
