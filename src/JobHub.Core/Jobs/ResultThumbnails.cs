@@ -6,10 +6,8 @@ using Microsoft.Extensions.Logging;
 namespace JobHub.Core.Jobs;
 
 /// <summary>
-/// Small previews of a job's copied result images, for lists: made on first request and stored beside the result
-/// (<see cref="NameFor"/>), so every later request reads the stored one. A request that finds one being made waits for
-/// it; instances that race write aside and the first move into place wins (<see cref="IFileStorage.SaveAtAsync"/>).
-/// They go with the result: <see cref="Job.StoredFiles"/> names them, so whatever deletes a job's files deletes them too.
+/// Small previews of a job's result images, made once on first request and stored beside the result, so whatever
+/// deletes a job's files (<see cref="Job.StoredFiles"/>) deletes them too; instances that race: the first move wins.
 /// </summary>
 public sealed class ResultThumbnails(IFileStorage storage, ImageWork imageWork, ILogger<ResultThumbnails> logger)
 {
@@ -17,6 +15,9 @@ public sealed class ResultThumbnails(IFileStorage storage, ImageWork imageWork, 
     public const int LongestSide = 320;
 
     public const string MediaType = "image/webp";
+
+    /// <summary>Larger results get no thumbnail: decoding one would hold a bitmap of hundreds of megabytes.</summary>
+    public const long MaxPixels = 40_000_000;
 
     private static readonly Dictionary<string, string> ImageTypes = new(StringComparer.Ordinal)
     {
@@ -54,35 +55,43 @@ public sealed class ResultThumbnails(IFileStorage storage, ImageWork imageWork, 
             return null;
         }
 
-        var made = making.GetOrAdd(name, _ => new Lazy<Task>(() => MakeAsync(storedName, name)));
+        // The entry leaves when the making ends, not when a waiter gives up: an aborted request cannot start a second decode.
+        var made = making.GetOrAdd(name, key => new Lazy<Task>(() => MakeAsync(storedName, key)));
+        _ = made.Value.ContinueWith(_ => making.TryRemove(KeyValuePair.Create(name, made)), TaskScheduler.Default);
         try
         {
             await made.Value.WaitAsync(cancellationToken);
         }
-        catch (InvalidDataException ex)
+        catch (Exception ex) when (ex is InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
         {
             logger.LogWarning("No thumbnail for {StoredName}: {Error}", storedName, ex.Message);
             return null;
         }
-        finally
-        {
-            making.TryRemove(KeyValuePair.Create(name, made));
-        }
 
-        return name;
+        return storage.Exists(name) ? name : null;
     }
 
     /// <summary>Decodes and scales in the bound every image decode shares; not cancelled by one waiting request, since others may wait too.</summary>
     private async Task MakeAsync(string storedName, string name)
     {
-        var thumbnail = await imageWork.RunAsync(() =>
+        var thumbnail = await imageWork.RunAsync<ScaledImage?>(() =>
         {
+            if (storage.Exists(name))
+            {
+                return null;
+            }
+
             using var original = storage.OpenRead(storedName);
-            return ImageScaling.ToLongestSide(original, ImageTypes[Path.GetExtension(storedName)], LongestSide, MediaType, quality: 80);
+            return ImageScaling.ToLongestSide(original, ImageTypes[Path.GetExtension(storedName)], LongestSide, MediaType, quality: 80, MaxPixels);
         }, CancellationToken.None);
-        if (await storage.SaveAtAsync(name, thumbnail.Content, CancellationToken.None))
+        if (thumbnail is not null && await storage.SaveAtAsync(name, thumbnail.Content, CancellationToken.None))
         {
             Interlocked.Increment(ref made);
+            // The result deleted meanwhile (retention, an account's deletion): its copy must not outlive it.
+            if (!storage.Exists(storedName))
+            {
+                storage.Delete(name);
+            }
         }
     }
 }

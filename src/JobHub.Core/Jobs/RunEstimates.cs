@@ -6,10 +6,8 @@ namespace JobHub.Core.Jobs;
 public sealed record SlotRun(TimeSpan Estimate, DateTime Since);
 
 /// <summary>
-/// The one estimate the tool pages show, for the idle form, a queued job and a running one. A run of a tool takes its recent
-/// median (<see cref="RecentRunTimes"/>), else the tool's configured estimate, else what any run took lately. A run past its
-/// estimate is expected to go on for a while yet (<see cref="Remaining(TimeSpan, TimeSpan)"/>), and a queued job waits for
-/// the slots ahead to free, as late as their runs are now expected to end.
+/// The one estimate the tool pages show (idle form, queued, running): the tool's recent median, else its configured one.
+/// A run past its estimate is expected to go on a while yet, and a queued job waits for the slots ahead as late as they now end.
 /// </summary>
 public sealed record RunEstimates(RecentRunTimes Recent, ToolCatalog Catalog, IReadOnlyList<SlotRun> InSlot, int Slots, DateTime ReadAt)
 {

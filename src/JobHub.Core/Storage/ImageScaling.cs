@@ -13,11 +13,18 @@ public sealed record ScaledImage(byte[] Content, int Width, int Height);
 public static class ImageScaling
 {
     /// <param name="encodeAs">The format of the result (a media type); the image's own when null.</param>
-    public static ScaledImage ToLongestSide(Stream content, string mimeType, int longestSide, string? encodeAs = null, int quality = 92)
+    /// <param name="maxPixels">An image with more pixels is refused (<see cref="InvalidDataException"/>) before it is decoded.</param>
+    public static ScaledImage ToLongestSide(Stream content, string mimeType, int longestSide, string? encodeAs = null, int quality = 92,
+        long maxPixels = long.MaxValue)
     {
         using var managed = new SKManagedStream(content, disposeManagedStream: false);
         using var codec = SKCodec.Create(managed) ?? throw new InvalidDataException("not an image");
         int width = codec.Info.Width, height = codec.Info.Height;
+        if ((long)width * height > maxPixels)
+        {
+            throw new InvalidDataException($"the image is too large to scale ({width} × {height})");
+        }
+
         var scale = Math.Min(1f, (float)longestSide / Math.Max(width, height));
         int targetWidth = Math.Max(1, (int)MathF.Round(width * scale)), targetHeight = Math.Max(1, (int)MathF.Round(height * scale));
 

@@ -7,10 +7,8 @@ using Npgsql;
 namespace JobHub.Core.Telemetry;
 
 /// <summary>
-/// The engine's meter (<c>JobHub.Engine</c>) and its instruments. Each count is taken where the change happened: the
-/// statement that made it reported a changed row, so with several instances each event is counted once, by the instance
-/// that made it (sum the instances). The slot and queue gauges are the database's figures, the same on every instance
-/// (take the max). docs/metrics.md says what each one means.
+/// The engine's meter: counts taken where a statement reported a changed row, so each event is counted once across
+/// instances (sum them); the slot and queue gauges are the database's, the same everywhere (take the max). docs/metrics.md.
 /// </summary>
 public sealed class EngineMetrics
 {

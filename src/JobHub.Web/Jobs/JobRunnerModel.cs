@@ -62,7 +62,7 @@ public sealed record RunnerMessage(string Key, params string[] Arguments)
         return answer.Code switch
         {
             RateLimitPolicies.RateLimitedCode => new("RateLimited", (answer.RetryAfter ?? 1).ToString(System.Globalization.CultureInfo.CurrentCulture)),
-            { } code when code.StartsWith("INPUT_", StringComparison.Ordinal) || code.StartsWith("UPLOADS_", StringComparison.Ordinal) => ForInput(code, input, arguments),
+            { } code when code.StartsWith("INPUT_", StringComparison.Ordinal) || code.StartsWith("UPLOADS_", StringComparison.Ordinal) => ForInput(code, input, arguments.Select(Numbers.Stored)),
             var code => new("Error_" + (code ?? "UPLOAD_FAILED"), [.. arguments]),
         };
     }

@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using JobHub.Core.Telemetry;
 using Npgsql;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -63,7 +64,14 @@ public static class TelemetrySetup
         if (port is not null)
         {
             // The public addresses as configured, and the metrics port beside them (an address named in code would replace them).
-            builder.WebHost.UseUrls([.. PublicUrls(builder.Configuration), $"http://{settings.MetricsHost}:{port}"]);
+            var publicUrls = PublicUrls(builder.Configuration).ToList();
+            if (publicUrls.Any(url => BindingAddress.Parse(url.Replace("://*", "://localhost", StringComparison.Ordinal)).Port == port))
+            {
+                // On a public port the scrape would hide the application, or the application would expose the scrape.
+                throw new InvalidOperationException($"JobHub:Telemetry:MetricsPort {port} is also a public port ({string.Join(";", publicUrls)}): give the metrics a port of their own.");
+            }
+
+            builder.WebHost.UseUrls([.. publicUrls, $"http://{settings.MetricsHost}:{port}"]);
         }
 
         var telemetry = builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService("jobhub"));

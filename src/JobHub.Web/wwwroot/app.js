@@ -104,10 +104,8 @@ window.jobhub = {
     video.src = url;
   }),
   forget: url => { if (url) URL.revokeObjectURL(url); },
-  // The files chosen in the tool page's drop zones, by file input id, and their uploads. A file goes to the upload endpoint
-  // the moment it is chosen (the input names the endpoint and the page's anti-forgery token), also before the page is
-  // interactive: its render replaces the inputs, so the file and its upload are kept here, and a zone attaching (FileDrop)
-  // is told of both. Run then only submits the upload ids.
+  // The drop zones' files and uploads, by file input id: a file is sent the moment it is chosen, also before the page is
+  // interactive, whose render replaces the inputs; so they are kept here and handed to the zone that attaches (FileDrop).
   drops: {
     files: {},
     uploads: {},

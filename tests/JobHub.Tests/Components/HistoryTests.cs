@@ -129,6 +129,18 @@ public sealed class HistoryTests : EngineComponentTests
     }
 
     [Fact]
+    public async Task APageInTheAddressThatIsNotANumber_ShowsTheFirstPage_NotAnError()
+    {
+        var (user, ids) = await TwentyFiveJobsAsync();
+        SignIn(user);
+        Ui.Services.GetRequiredService<BunitNavigationManager>().NavigateTo("/history?page=abc");
+
+        var cut = Ui.Render<History>();
+
+        cut.WaitForAssertion(() => Assert.Equal(ids.Take(20).Select(id => id.ToString()), Shown(cut)), TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
     public async Task TheLedger_ShowsTwentyAtATime_EachJobsEntryNamingItsToolAndLinkingToIt()
     {
         var (user, ids) = await TwentyFiveJobsAsync();

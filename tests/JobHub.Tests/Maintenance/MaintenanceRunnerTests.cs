@@ -44,6 +44,8 @@ public sealed class MaintenanceRunnerTests : IAsyncLifetime
         await h.Schedule.ApplyAsync();
         var tick = ((IRecurringJobManagerV2)h.Services.GetRequiredService<IRecurringJobManager>()).TriggerJob(MaintenanceTaskKeys.PromoteQueue);
         Assert.True(await EngineHarness.WaitUntilAsync(() => Task.FromResult(h.Maintenance.Run(tick!) is { FinishedAt: not null })));
+        // Paused, so that no later scheduled tick lands between the manual run and the listing.
+        await h.Schedule.SetPausedAsync(MaintenanceTaskKeys.PromoteQueue, true, "admin@test");
 
         var manual = await h.Maintenance.RunNowAsync(MaintenanceTaskKeys.PromoteQueue);
 

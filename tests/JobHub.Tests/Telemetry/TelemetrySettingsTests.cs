@@ -57,6 +57,21 @@ public sealed class TelemetrySettingsTests(DatabaseFixture db) : IClassFixture<D
         Assert.Equal(expected, app.Configuration["urls"]);
     }
 
+    [Theory]
+    [InlineData("urls", "http://10.0.0.5:9464")]
+    [InlineData("http_ports", "9464")]
+    public void AMetricsPortThatIsAlsoAPublicPort_StopsStartup(string key, string value)
+    {
+        var ex = Assert.Throws<InvalidOperationException>(() => JobHub.Web.JobHubApp.Create([], builder =>
+        {
+            builder.Configuration["ConnectionStrings:JobHub"] = db.ConnectionString;
+            builder.Configuration[key] = value;
+            builder.Configuration["JobHub:Telemetry:MetricsPort"] = "9464";
+        }));
+
+        Assert.Contains("MetricsPort 9464", ex.Message);
+    }
+
     [Fact]
     public async Task ABadMetricsPort_StopsStartup_NamingIt()
     {

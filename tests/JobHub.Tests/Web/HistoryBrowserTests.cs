@@ -109,6 +109,8 @@ public sealed class HistoryBrowserTests(HistoryHostFixture fixture) : IClassFixt
         await page.GoBackAsync();
         await page.WaitForURLAsync(Url("history?state=completed&page=1"));
         await Assertions.Expect(page.Locator("#history-pager")).ToContainTextAsync("21–24 de 24");
+        // The page comes back from Back in two renders (the address's page, then its rows): wait for the rows.
+        await Assertions.Expect(page.Locator("#jobs tbody .job-link")).ToHaveCountAsync(4);
         Assert.Equal(completed.Skip(20), await ShownAsync(page));
     }
 

@@ -37,6 +37,23 @@ public sealed class JobRunnerModelTests : IAsyncLifetime
     private static readonly IReadOnlyDictionary<string, string?> NoParameters = new Dictionary<string, string?>();
 
     [Fact]
+    public void AnUploadRefusedForItsSize_SaysItsFiguresInThePagesCulture()
+    {
+        var (culture, uiCulture) = (System.Globalization.CultureInfo.CurrentCulture, System.Globalization.CultureInfo.CurrentUICulture);
+        try
+        {
+            System.Globalization.CultureInfo.CurrentCulture = System.Globalization.CultureInfo.CurrentUICulture = System.Globalization.CultureInfo.GetCultureInfo("pt-BR");
+            var refusal = RunnerMessage.ForUpload(Tool().Inputs[0], new UploadAnswer(null, "INPUT_TOO_LARGE", "too large", ["30.5", "20"]));
+
+            Assert.Equal(["30,5", "20"], refusal.Arguments.Skip(1));
+        }
+        finally
+        {
+            (System.Globalization.CultureInfo.CurrentCulture, System.Globalization.CultureInfo.CurrentUICulture) = (culture, uiCulture);
+        }
+    }
+
+    [Fact]
     public async Task Run_GoesReadyUploadingSubmittingActive_ThenFinishedWithTheResult_ThenReadyAgain()
     {
         var user = await h.CreateUserAsync(10);
