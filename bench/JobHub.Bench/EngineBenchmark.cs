@@ -4,6 +4,7 @@ using System.Globalization;
 using JobHub.Core;
 using JobHub.Core.Credits;
 using JobHub.Core.Jobs;
+using JobHub.Core.Jobs.Slots;
 using JobHub.Core.Persistence;
 using JobHub.Core.RunningHub;
 using JobHub.Simulator;

@@ -1,4 +1,5 @@
 using JobHub.Core.Jobs;
+using JobHub.Core.Jobs.Slots;
 using JobHub.Core.Persistence;
 using JobHub.Core.Storage;
 using Microsoft.AspNetCore.Identity;

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using JobHub.Core.Accounts;
 using JobHub.Core.Credits;
 using JobHub.Core.Jobs;
+using JobHub.Core.Jobs.Slots;
 using JobHub.Core.Maintenance;
 using JobHub.Core.Persistence;
 using Microsoft.EntityFrameworkCore;

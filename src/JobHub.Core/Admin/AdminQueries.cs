@@ -1,6 +1,7 @@
 using JobHub.Core.Accounts;
 using JobHub.Core.Credits;
 using JobHub.Core.Jobs;
+using JobHub.Core.Jobs.Slots;
 using JobHub.Core.Persistence;
 using JobHub.Core.Webhooks;
 using Microsoft.EntityFrameworkCore;

@@ -1,3 +1,4 @@
+using JobHub.Core.Jobs.Slots;
 using JobHub.Core.RunningHub;
 using Microsoft.Extensions.Logging;
 

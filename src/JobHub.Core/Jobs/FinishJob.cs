@@ -1,4 +1,6 @@
 using System.Text.Json;
+using JobHub.Core.Jobs.Outputs;
+using JobHub.Core.Jobs.Slots;
 using JobHub.Core.Maintenance;
 using JobHub.Core.RunningHub;
 using Microsoft.Extensions.Options;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using JobHub.Core.Jobs.Outputs;
 
 namespace JobHub.Core.Jobs;
 

@@ -1,3 +1,4 @@
+using JobHub.Core.Jobs.Slots;
 using JobHub.Core.Limits;
 using JobHub.Core.Persistence;
 using JobHub.Core.RunningHub;

@@ -1,4 +1,6 @@
 using JobHub.Core.Credits;
+using JobHub.Core.Jobs.Background;
+using JobHub.Core.Jobs.Slots;
 using JobHub.Core.Persistence;
 using JobHub.Core.Storage;
 using JobHub.Core.Telemetry;

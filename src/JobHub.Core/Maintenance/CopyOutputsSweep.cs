@@ -1,6 +1,7 @@
 using Hangfire;
 using Hangfire.States;
 using JobHub.Core.Jobs;
+using JobHub.Core.Jobs.Outputs;
 using JobHub.Core.Persistence;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;

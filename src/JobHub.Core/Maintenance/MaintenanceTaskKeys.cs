@@ -1,3 +1,5 @@
+using JobHub.Core.Jobs.Outputs;
+
 namespace JobHub.Core.Maintenance;
 
 public static class MaintenanceTaskKeys

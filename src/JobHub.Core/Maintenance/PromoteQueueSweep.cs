@@ -1,4 +1,5 @@
 using JobHub.Core.Jobs;
+using JobHub.Core.Jobs.Slots;
 
 namespace JobHub.Core.Maintenance;
 

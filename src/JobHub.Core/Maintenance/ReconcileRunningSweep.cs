@@ -1,4 +1,5 @@
 using JobHub.Core.Jobs;
+using JobHub.Core.Jobs.Slots;
 using JobHub.Core.Persistence;
 using JobHub.Core.RunningHub;
 using JobHub.Core.Tools;

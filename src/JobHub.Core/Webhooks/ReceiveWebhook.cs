@@ -1,5 +1,6 @@
 using System.Text.Json;
 using JobHub.Core.Jobs;
+using JobHub.Core.Jobs.Slots;
 using JobHub.Core.Persistence;
 using JobHub.Core.RunningHub;
 using JobHub.Core.Telemetry;

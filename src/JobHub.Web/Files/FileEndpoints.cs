@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using JobHub.Core.Accounts;
 using JobHub.Core.Jobs;
+using JobHub.Core.Jobs.Outputs;
 using JobHub.Core.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.StaticFiles;

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using JobHub.Core.Jobs;
+using JobHub.Core.Jobs.Slots;
 using JobHub.Core.Tools;
 using JobHub.Web.RateLimiting;
 using JobHub.Core.Storage;

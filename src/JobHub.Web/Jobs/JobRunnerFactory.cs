@@ -1,5 +1,6 @@
 using JobHub.Core;
 using JobHub.Core.Jobs;
+using JobHub.Core.Jobs.Slots;
 using JobHub.Core.Tools;
 using Microsoft.Extensions.Options;
 

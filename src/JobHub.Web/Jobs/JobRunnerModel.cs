@@ -1,4 +1,5 @@
 using JobHub.Core.Jobs;
+using JobHub.Core.Jobs.Slots;
 using JobHub.Core.Limits;
 using JobHub.Core.Storage;
 using JobHub.Core.Tools;

@@ -1,4 +1,5 @@
 using JobHub.Core.Jobs;
+using JobHub.Core.Jobs.Outputs;
 
 namespace JobHub.Web.Jobs;
 

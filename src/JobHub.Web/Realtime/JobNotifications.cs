@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using JobHub.Core.Jobs;
+using JobHub.Core.Jobs.Slots;
 
 namespace JobHub.Web.Realtime;
 

@@ -1,5 +1,6 @@
 using Bunit;
 using JobHub.Core.Jobs;
+using JobHub.Core.Jobs.Slots;
 using JobHub.Web.Components.Pages.Admin;
 using MudBlazor;
 using Microsoft.EntityFrameworkCore;

@@ -1,4 +1,5 @@
 using Bunit;
+using JobHub.Core.Jobs.Outputs;
 using JobHub.Core.Tools;
 using JobHub.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
@@ -29,7 +30,7 @@ public sealed class ComponentContext : BunitContext
     }
 
     /// <summary>The result links pages may show: the default account's, and <c>rh.example</c> for any account.</summary>
-    public static JobHub.Core.Jobs.OutputUrlPolicy OutputPolicy { get; } = new(
+    public static JobHub.Core.Jobs.Outputs.OutputUrlPolicy OutputPolicy { get; } = new(
         new JobHub.Core.RunningHub.RunningHubAccounts(Options.Create(new JobHub.Core.RunningHub.RunningHubOptions()), Options.Create(new JobHub.Core.JobHubOptions())),
         Options.Create(new JobHub.Core.RunningHub.RunningHubOptions { OutputHosts = ["rh.example"] }));
 

@@ -1,5 +1,6 @@
 using Bunit;
 using JobHub.Core.Jobs;
+using JobHub.Core.Jobs.Slots;
 using JobHub.Simulator;
 using MudBlazor;
 using JobHub.Web.Components.Jobs;

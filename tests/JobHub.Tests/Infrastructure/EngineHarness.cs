@@ -1,6 +1,8 @@
 using JobHub.Core;
 using JobHub.Core.Credits;
 using JobHub.Core.Jobs;
+using JobHub.Core.Jobs.Outputs;
+using JobHub.Core.Jobs.Slots;
 using JobHub.Core.Persistence;
 using JobHub.Core.RunningHub;
 using JobHub.Core.Storage;

@@ -1,3 +1,5 @@
+using JobHub.Core.Jobs.Outputs;
+using JobHub.Core.Jobs.Slots;
 using JobHub.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
@@ -99,8 +101,8 @@ public sealed class KestrelJobHub : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await app.StopAsync();
-        await app.Services.GetRequiredService<JobHub.Core.Jobs.JobLauncher>().WhenIdleAsync();
-        await app.Services.GetRequiredService<JobHub.Core.Jobs.CopyOutputs>().WhenIdleAsync();
+        await app.Services.GetRequiredService<JobLauncher>().WhenIdleAsync();
+        await app.Services.GetRequiredService<CopyOutputs>().WhenIdleAsync();
         await app.DisposeAsync();
         if (ownsSimulator)
         {

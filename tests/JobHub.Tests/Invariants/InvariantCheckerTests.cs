@@ -1,5 +1,6 @@
 using JobHub.Core.Invariants;
 using JobHub.Core.Jobs;
+using JobHub.Core.Jobs.Slots;
 using JobHub.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,5 +1,6 @@
 using Hangfire;
 using Hangfire.Storage;
+using JobHub.Core.Jobs.Outputs;
 using JobHub.Core.Maintenance;
 using JobHub.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;

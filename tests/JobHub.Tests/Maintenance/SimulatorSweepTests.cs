@@ -1,4 +1,5 @@
 using JobHub.Core.Jobs;
+using JobHub.Core.Jobs.Slots;
 using JobHub.Core.Maintenance;
 using JobHub.Simulator;
 using JobHub.Tests.Infrastructure;

@@ -1,4 +1,5 @@
 using JobHub.Core.Jobs;
+using JobHub.Core.Jobs.Slots;
 using JobHub.Core.Maintenance;
 using JobHub.Core.RunningHub;
 using JobHub.Tests.Infrastructure;

@@ -1,5 +1,6 @@
 using JobHub.Core.Accounts;
 using JobHub.Core.Jobs;
+using JobHub.Core.Jobs.Outputs;
 using JobHub.Core.Maintenance;
 using JobHub.Core.Storage;
 using JobHub.Core.Tools;

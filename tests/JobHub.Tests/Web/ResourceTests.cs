@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using JobHub.Core.Accounts;
 using JobHub.Core.Jobs;
+using JobHub.Core.Jobs.Slots;
 using JobHub.Core.Tools;
 using Microsoft.Extensions.DependencyInjection;
 
