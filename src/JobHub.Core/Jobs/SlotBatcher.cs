@@ -132,9 +132,33 @@ public abstract class SlotBatcher(IDbContextFactory<JobHubDbContext> contexts)
     {
         await using var db = await contexts.CreateDbContextAsync();
         await db.Database.OpenConnectionAsync();
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        try
+        {
+            return await ReadBatchAsync(connection, batch);
+        }
+        catch (PostgresException)
+        {
+            // A statement failing while Npgsql auto-prepares it can leave Npgsql's record of the connection's prepared
+            // statements out of step with the server's: both are dropped before the connection goes back to the pool.
+            try
+            {
+                connection.UnprepareAll();
+            }
+            catch (Exception) when (connection.State != System.Data.ConnectionState.Open)
+            {
+                // a broken connection leaves the pool anyway
+            }
+
+            throw;
+        }
+    }
+
+    private async Task<List<Ran<object>>> ReadBatchAsync(NpgsqlConnection connection, List<Pending> batch)
+    {
         // Npgsql's batch on EF's connection: EF's raw-SQL API reads one statement's rows, and each statement returns its own.
         // No transaction of EF's: the batch is PostgreSQL's implicit transaction, committed when its last statement has run.
-        await using var command = new NpgsqlBatch((NpgsqlConnection)db.Database.GetDbConnection());
+        await using var command = new NpgsqlBatch(connection);
         foreach (var head in Head)
         {
             command.BatchCommands.Add(new NpgsqlBatchCommand(head));

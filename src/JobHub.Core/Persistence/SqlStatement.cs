@@ -19,6 +19,11 @@ public sealed partial class SqlStatement
         Written = written;
         Text = Parameter().Replace(written, match =>
         {
+            if (!match.Groups[1].Success)
+            {
+                return match.Value; // a comment or a string literal, sent as written
+            }
+
             var name = match.Groups[1].Value;
             if (!positions.TryGetValue(name, out var position))
             {
@@ -86,6 +91,7 @@ public sealed partial class SqlStatement
         }
     }
 
-    [GeneratedRegex(@"(?<![\w@:])@([a-z_][a-z0-9_]*)")]
+    // Comments and literals are matched first so that a name inside them is left alone.
+    [GeneratedRegex(@"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'|(?<![\w@:])@([a-z_][a-z0-9_]*)", RegexOptions.Singleline)]
     private static partial Regex Parameter();
 }
