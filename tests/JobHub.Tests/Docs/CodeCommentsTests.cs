@@ -4,15 +4,15 @@ using JobHub.Tests.Infrastructure;
 namespace JobHub.Tests.Docs;
 
 /// <summary>
-/// Comments say why in three lines at most, with no issue numbers and no history: the reasoning behind a design goes to
-/// docs/decisions/, what changed and when to CHANGELOG.md. Lines that are only XML tags do not count.
+/// Comments say why in three lines at most, with no issue numbers, history or measured figures: the reasoning behind a design
+/// goes to docs/decisions/, what changed and when to CHANGELOG.md. Lines that are only XML tags do not count.
 /// </summary>
 public sealed partial class CodeCommentsTests
 {
     private const int MostLines = 3;
 
     [Fact]
-    public void EveryComment_IsThreeLinesAtMost_WithNoIssueNumberOrHistory()
+    public void EveryComment_IsThreeLinesAtMost_WithNoIssueNumberHistoryOrMeasurement()
     {
         var problems = SourceFiles()
             .SelectMany(file => Problems(Path.GetRelativePath(Repository.Root, file), File.ReadAllLines(file)))
@@ -24,7 +24,7 @@ public sealed partial class CodeCommentsTests
     }
 
     [Fact]
-    public void TheCheck_FindsLongBlocks_IssueNumbers_AndHistory_ButNotCodeOrTags()
+    public void TheCheck_FindsLongBlocks_IssueNumbers_History_AndMeasurements_ButNotCodeOrTags()
     {
         string[] csharp =
         [
@@ -41,6 +41,7 @@ public sealed partial class CodeCommentsTests
             "var url = \"https://example.com\"; // fixed for issue 12",
             "// Issue 8's scenario; see Hangfire.PostgreSql#410.",
             "// It used to poll; the job was no longer queued.",
+            "x = 1; // stalls of 100–240 ms, p99 ≤ 100 ms; every 500 ms, 0–1",
             "var text = \"// not a comment, issue 3\";",
         ];
 
@@ -53,6 +54,8 @@ public sealed partial class CodeCommentsTests
             "A.cs:12: a comment naming an issue (\"Issue 8\")",
             "A.cs:12: a comment naming an issue (\"#410\")",
             "A.cs:13: a comment telling history (\"It used to\")",
+            "A.cs:14: a comment quoting a measurement (\"100–240 ms\")",
+            "A.cs:14: a comment quoting a measurement (\"≤ 100 ms\")",
         ], found);
 
         Assert.Equal(["B.razor:1: a comment of 4 lines (at most 3)"],
@@ -90,6 +93,7 @@ public sealed partial class CodeCommentsTests
             {
                 problems.AddRange(Issue().Matches(line).Select(m => $"{name}:{number}: a comment naming an issue (\"{m.Value}\")"));
                 problems.AddRange(History().Matches(line).Select(m => $"{name}:{number}: a comment telling history (\"{m.Value}\")"));
+                problems.AddRange(Measurement().Matches(line).Select(m => $"{name}:{number}: a comment quoting a measurement (\"{m.Value}\")"));
             }
         }
 
@@ -217,4 +221,8 @@ public sealed partial class CodeCommentsTests
     /// <summary>Phrases that only tell what the code was, never what it does.</summary>
     [GeneratedRegex(@"\b(?:(?:it|we|this|that|which|they|JobHub)\s+used\s+(?:to|before)|used\s+to\s+be|formerly|previously|originally|until\s+now|mov(?:ing|ed)\s+onto|the\s+old\s+(?:engine|migrator|code|version|way)|(?:it|this|that)\s+was\s+(?:once|then|changed|replaced|moved)|no\s+longer\s+(?:uses?|needs?|does|do|runs?|takes?))\b", RegexOptions.IgnoreCase)]
     private static partial Regex History();
+
+    /// <summary>A measured range or bound with its unit; a setting's one value ("every 500 ms") is not one.</summary>
+    [GeneratedRegex(@"\d[\d,.]*\s?[–-]\s?\d[\d,.]*\s?(?:ms|µs|s|KB|MB|GB|/s|%)(?!\w)|[≤≥]\s?\d[\d,.]*\s?(?:ms|µs|s|KB|MB|GB|/s|%)(?!\w)")]
+    private static partial Regex Measurement();
 }
