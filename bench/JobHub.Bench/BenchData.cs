@@ -4,7 +4,7 @@ using Npgsql;
 namespace JobHub.Bench;
 
 /// <summary>
-/// The data a busy site carries, for the figures that must stay flat as it grows (issue 18): a queue of 10,000 jobs, and a
+/// The data a busy site carries, for the figures that must stay flat as it grows: a queue of 10,000 jobs, and a
 /// year of history (1,000,000 finished jobs with their events, debits, refunds and webhook deliveries). Written with
 /// set-based SQL (minutes of inserts one by one), then vacuumed and analysed as autovacuum would have by then.
 /// </summary>

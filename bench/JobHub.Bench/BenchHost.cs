@@ -46,9 +46,9 @@ internal sealed class BenchHost : IAsyncDisposable
         var port = Load.JobHubProcess.FreePort();
         var baseUrl = $"http://127.0.0.1:{port}";
         var storage = Path.Combine(Path.GetTempPath(), "jobhub-bench", database);
-        // The content root is where ./jobhub bench was started, the clone, which holds the private cluster's data directory:
-        // watching it for configuration changes handled every write PostgreSQL made (a sixth of the process's CPU time in
-        // the webhook run). A published JobHub runs in its own folder and keeps the default.
+        // The content root is the clone, which holds the private cluster's data directory: watching it for configuration
+        // changes would handle every write PostgreSQL makes (docs/decisions/0012-benchmarks-after-the-jit.md). A published
+        // JobHub runs in its own folder and keeps the default.
         var app = JobHubApp.Create(["--urls", baseUrl, "--environment", "Production", "--hostBuilder:reloadConfigOnChange", "false"], builder =>
         {
             builder.WebHost.UseStaticWebAssets(); // the pages' scripts and styles from the build output, as published files in a real run

@@ -62,7 +62,7 @@ public static class EngineBenchmark
             var warmup = await Warmup.UntilJitSettlesAsync("submits", async () => (await MeasureAsync(bench, inputs, ""))[1].PerSecond!.Value);
             var template = await bench.AnyJobAsync();
 
-            // The same figures on an empty database, with 10,000 jobs queued and with a year of history (issue 18).
+            // The same figures on an empty database, with 10,000 jobs queued and with a year of history.
             await BenchData.AnalyzeAsync(connectionString); // as autovacuum keeps a database, as the grown states are measured
             var empty = await MeasureAsync(bench, inputs, "");
             var seededQueue = await BenchData.SeedQueueAsync(connectionString, template);

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace JobHub.Bench;
 
 /// <summary>
-/// The same figures on an empty database and on grown ones (issue 18: each within 1.5× of the empty database): for each,
+/// The same figures on an empty database and on grown ones (each within <see cref="Bound"/> times the empty one's): for each,
 /// its rate and p99 in every state, and how much slower the grown state was (the larger of the p99's growth and the
 /// rate's fall).
 /// </summary>

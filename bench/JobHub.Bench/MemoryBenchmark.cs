@@ -6,10 +6,9 @@ using Microsoft.Playwright;
 namespace JobHub.Bench;
 
 /// <summary>
-/// Server memory of idle tool pages: JobHub in this process, one signed-in Chromium context, N pages opened on the four
-/// tool pages (each a live circuit, nothing running), measured as the managed heap after full collections (and the
-/// process's working set) against a baseline with the same N pages already open on about:blank, so the Playwright
-/// objects for each page are in both measurements and only the circuits are in the difference.
+/// Server memory of idle tool pages: N pages on the four tool pages (each a live circuit) in one signed-in Chromium context,
+/// as the managed heap after full collections (and the working set), against the same N pages open on about:blank, so
+/// that only the circuits are in the difference.
 /// </summary>
 public static class MemoryBenchmark
 {

@@ -6,14 +6,9 @@ using Npgsql;
 namespace JobHub.Bench;
 
 /// <summary>
-/// PostgreSQL's own rate for the bare work of a hot path, measured with pgbench on the same cluster in the same run, so a
-/// JobHub figure can be read against what this machine's database allows at the same concurrency:
-/// <list type="bullet">
-/// <item>a webhook: one transaction that updates one row by primary key and inserts one row;</item>
-/// <item>an admission: one transaction that takes the slot lock (the same advisory lock) and inserts one row, the serial
-/// bound of any admission under one lock.</item>
-/// </list>
-/// Each runs in a scratch database of its own (advisory locks are per database), dropped afterwards.
+/// PostgreSQL's own rate for a hot path's bare work, by pgbench on the same cluster in the same run: a webhook (update a row
+/// by key, insert one) and an admission (the slot lock, insert one: the bound under one lock), so a JobHub figure reads
+/// against what the database allows. Each in a scratch database (advisory locks are per database), dropped after.
 /// </summary>
 public static partial class PgReference
 {

@@ -4,11 +4,9 @@ using System.Runtime;
 namespace JobHub.Bench;
 
 /// <summary>
-/// Figures are measured on the code a long-running JobHub runs: after the JIT has finished with the hot paths. .NET
-/// compiles a method quickly first, then again with the profile it gathered; on two busy cores that second pass lags the
-/// load by thousands of requests (the webhook benchmark compiled 2,000–3,000 methods in each of its first nine passes of
-/// 2,000 deliveries, and ran 1,400/s until then, 2,700/s after). So the figures' own runs are repeated, unmeasured, until
-/// one of them compiles fewer than <see cref="SettledBelow"/> methods, and the report says how many it took.
+/// Figures are measured on the code a long-running JobHub runs, once the tiered JIT has recompiled the hot paths, which on
+/// busy cores lags the load by thousands of requests: the runs are repeated, unmeasured, until one compiles fewer than
+/// <see cref="SettledBelow"/> methods; the report says how many it took (docs/decisions/0012-benchmarks-after-the-jit.md).
 /// </summary>
 public static class Warmup
 {

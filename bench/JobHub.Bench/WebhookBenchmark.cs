@@ -19,10 +19,9 @@ using Npgsql;
 namespace JobHub.Bench;
 
 /// <summary>
-/// The webhook endpoint on real Kestrel, over HTTP: 2,000 TASK_END deliveries for 2,000 running jobs from 50
-/// concurrent senders (half successes, whose outputs are then copied; half failures, which refund), and the
-/// time from a lost webhook to the job's terminal state through the reconcile sweep, with the simulator; then how soon
-/// a copy enqueued by one instance is started by another.
+/// The webhook endpoint on real Kestrel over HTTP: TASK_END deliveries for running jobs from concurrent senders (half
+/// successes, whose outputs are copied; half failures, which refund), a lost webhook's end through the reconcile sweep,
+/// and how soon a copy one instance enqueued is started by another.
 /// </summary>
 public static class WebhookBenchmark
 {
@@ -40,7 +39,7 @@ public static class WebhookBenchmark
             // Warm-up, not measured: the same runs until the JIT is done with them (Warmup), the connection pools and the
             // planner's statistics.
             warmup = await Warmup.UntilJitSettlesAsync("deliveries", async () => (await MeasureAsync(host, ""))[1].PerSecond!.Value);
-            // The same deliveries on an empty database, with 10,000 jobs queued and with a year of history (issue 18).
+            // The same deliveries on an empty database, with 10,000 jobs queued and with a year of history.
             await BenchData.AnalyzeAsync(host.ConnectionString); // as autovacuum keeps a database, as the grown states are measured
             var empty = await MeasureAsync(host, "");
             var template = (await host.CreateRunningJobsAsync(1))[0].Id;
@@ -173,11 +172,9 @@ public static class WebhookBenchmark
     }
 
     /// <summary>
-    /// Two instances on one database: this process's JobHub completes jobs (webhooks paced at 50/s) and enqueues their
-    /// copies but runs none; a second JobHub, a process of its own (the published web app), takes them through Hangfire's
-    /// polling. Measured from Hangfire's own record of each copy job: enqueued (by the first) → processing (on the second).
-    /// In one process Hangfire.PostgreSql wakes its workers as soon as a job is enqueued, so only another process shows
-    /// what the database poll gives.
+    /// Two instances on one database: this process completes jobs and enqueues their copies; a second JobHub process takes
+    /// them by Hangfire's polling, timed from Hangfire's record (enqueued → processing). In one process Hangfire.PostgreSql
+    /// wakes its workers at the enqueue, so only another process shows what the poll gives.
     /// </summary>
     public static async Task<Figure> CopyPickUpAsync(string adminConnectionString, string webExecutable, int jobs = 200)
     {

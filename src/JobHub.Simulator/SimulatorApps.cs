@@ -15,10 +15,9 @@ public enum FieldKind
 public sealed record AppField(string NodeId, string FieldName, FieldKind Kind);
 
 /// <summary>
-/// The RunningHub apps the simulator knows, with the nodes each really has (from ../shared/RUNNINGHUB.md, kept here
-/// and not read from JobHub's configuration, so a wrong mapping in JobHub is caught). A run is accepted exactly when
-/// every entry of its <c>nodeInfoList</c> names a node and field of the app with a value of the field's kind; nodes
-/// left out keep the app's own defaults, as on RunningHub.
+/// The RunningHub apps the simulator knows, with their real nodes (docs/runninghub.md), written here rather than read from
+/// JobHub's configuration so that a wrong mapping there is caught. A run is accepted exactly when every node and field it
+/// names is the app's, with a value of the field's kind; nodes left out keep the app's defaults, as on RunningHub.
 /// </summary>
 public static class SimulatorApps
 {

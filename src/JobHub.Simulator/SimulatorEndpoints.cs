@@ -220,12 +220,8 @@ public static class SimulatorEndpoints
         request.Headers.Authorization.ToString() is { } header && header.StartsWith("Bearer ", StringComparison.Ordinal) ? header["Bearer ".Length..] : null;
 
     /// <summary>
-    /// The controls answer callers on this machine only: a loopback peer that no proxy forwarded (a proxy in front would
-    /// otherwise make every visitor look local).
-    /// </summary>
-    /// <summary>
-    /// A program on this machine: a loopback peer, not relayed by a proxy, not a web page (browsers send Origin with a
-    /// cross-site post) and not a rebound DNS name (the Host is a loopback name).
+    /// A program on this machine, for the controls: a loopback peer not relayed by a proxy (which would make every visitor
+    /// look local), not a web page (browsers send Origin with a cross-site post), not a rebound DNS name (a loopback Host).
     /// </summary>
     public static bool IsLocalCaller(HttpContext context) =>
         context.Connection.RemoteIpAddress is { } peer && System.Net.IPAddress.IsLoopback(peer)

@@ -30,7 +30,7 @@ public sealed record ScenarioResult(
     IReadOnlyList<string> Events);
 
 /// <summary>
-/// The load and chaos runs of issue 8: a fresh database, the RunningHub simulator in this process (so it outlives
+/// The load and chaos runs: a fresh database, the RunningHub simulator in this process (so it outlives
 /// JobHub's crashes, as RunningHub would), JobHub as its own process, the simulated users over HTTP (and a few in
 /// Chromium), the faults, then the settling (no job left active) and <see cref="InvariantChecker"/>.
 /// </summary>

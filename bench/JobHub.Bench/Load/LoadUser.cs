@@ -9,9 +9,8 @@ using JobHub.Web.Jobs;
 namespace JobHub.Bench.Load;
 
 /// <summary>
-/// One simulated person over HTTP, with the sign-in cookie: signs in through the sign-in form, submits a job to the
-/// jobs API, follows it (heartbeats while queued, a check with RunningHub when it runs long, sometimes a cancel),
-/// then the next. A JobHub that is down (killed, restarting) or a database that is restarting only makes it retry:
+/// One simulated person over HTTP: signs in through the form, submits a job to the jobs API, follows it (heartbeats, a
+/// check when it runs long, sometimes a cancel), then the next. A JobHub or database that is down only makes it retry:
 /// a submission whose answer was lost is found again as the active job (R4 refuses a second one).
 /// </summary>
 public sealed class LoadUser(Uri baseAddress, string email, LoadPlan plan, LoadReport report, int seed)

@@ -43,7 +43,7 @@ public static class UploadBenchmark
             await using var simulator = await BenchSimulator.StartAsync(
                 new SimulatorSettings { QueuedFor = TimeSpan.FromMilliseconds(100), RunFor = TimeSpan.FromMilliseconds(300) }, Path.Combine(folder, "simulator"));
             var webUrl = new Uri($"http://127.0.0.1:{JobHubProcess.FreePort()}/");
-            // The shipped timings, not the chaos runs' short ones: on a busy machine a 5 s call timeout cut JobHub's uploads to the simulator.
+            // The shipped timings, not the chaos runs' short ones: on a busy machine a 5 s call timeout cuts JobHub's uploads to the simulator.
             var settings = new Dictionary<string, string?>(simulator.JobHubSettings())
             {
                 ["ConnectionStrings:JobHub"] = connectionString,

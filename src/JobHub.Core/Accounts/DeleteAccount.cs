@@ -21,10 +21,9 @@ public static class DeleteAccountErrors
 }
 
 /// <summary>
-/// A person deletes their account (LGPD). The row is kept, anonymised, so that the ledger and the job history stay whole
-/// for the operator's books (the balance stays the ledger's sum): its e-mail and user name become a placeholder, the
-/// password hash goes, the security stamp changes (every session ends) and it is locked out for good. Then the active job
-/// is cancelled and refunded, the person's stored files are deleted and the text they typed into jobs is cleared.
+/// A person deletes their account (LGPD). The row is kept, anonymised and locked out, so the ledger and job history stay
+/// whole for the operator's books; every session ends. Then the active job is cancelled and refunded, the person's files
+/// are deleted and the text they typed into jobs is cleared.
 /// </summary>
 public sealed class DeleteAccount(
     IDbContextFactory<JobHubDbContext> contexts,

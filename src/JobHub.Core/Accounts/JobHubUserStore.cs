@@ -8,10 +8,9 @@ using Npgsql;
 namespace JobHub.Core.Accounts;
 
 /// <summary>
-/// Identity's EF Core user store, with JobHub's additions: creating a user also gives it the <c>user</c> role in the
-/// same transaction, and saving a confirmed user gives it the sign-up grant (<see cref="SignupGrant"/>) in the
-/// transaction that saves the confirmation. A taken e-mail (the unique index, whatever the capitals) is Identity's
-/// "duplicate e-mail", not an exception.
+/// Identity's EF Core user store, plus: a new user gets the <c>user</c> role, and a confirmed one the sign-up grant
+/// (<see cref="SignupGrant"/>), in the same transaction. A taken e-mail (the unique index, whatever the capitals) is
+/// Identity's "duplicate e-mail", not an exception.
 /// </summary>
 public sealed class JobHubUserStore(JobHubDbContext context, IOptions<JobHubOptions> options, GrantedAddresses addresses, TimeProvider clock,
     IdentityErrorDescriber? describer = null)

@@ -12,11 +12,9 @@ namespace JobHub.Core.Invariants;
 public sealed record Violation(string Rule, string Subject, string Detail);
 
 /// <summary>
-/// Reads the database and reports every violation of JobHub's promises (SPEC.md R1, R2, R4, R6, R8, R12): at most
-/// <c>MaxConcurrent</c> jobs in a slot at every instant of the event log; one active job per user; queued jobs start in
-/// queue order; every job ends within its deadline; each job's credits (one debit, one refund exactly when it failed or
-/// was cancelled); every balance equals its ledger; no job waits in the queue beside a free slot for longer than a sweep
-/// interval. It reads only, so it can run against a live system; run it once the system has settled.
+/// Reads the database and reports every violation of the rules R1, R2, R4, R6, R8 and R12 (docs/spec.md), each checked
+/// below in its own method. It only reads, so it can run against a live system; run it once the system has settled,
+/// since a job may wait beside a free slot for up to a sweep interval.
 /// </summary>
 public sealed class InvariantChecker(
     IDbContextFactory<JobHubDbContext> contexts,

@@ -51,10 +51,8 @@ public static class JobEvents
     }
 
     /// <summary>
-    /// A conditional <paramref name="update"/> of one job (an <c>UPDATE jobs … WHERE id = … AND …</c> without RETURNING)
-    /// made into one statement with its transition event and its NOTIFY: both happen only when the update changed the
-    /// row, and the statement's count (one or none) says whether it did. PostgreSQL delivers the NOTIFY only if the
-    /// transaction commits.
+    /// A conditional <paramref name="update"/> of one job (<c>UPDATE jobs … WHERE id = … AND …</c>, no RETURNING) made one
+    /// statement with its event and NOTIFY, both only when the row changed; the count (one or none) says whether it did.
     /// </summary>
     internal static FormattableString WithTransition(FormattableString update, Guid jobId, Guid userId, string from, string to, DateTime at,
         string cause, string? actor = null, string? message = null, object? data = null) =>

@@ -17,10 +17,9 @@ public sealed record StoreInputResult(StoredInput? Input, string? ErrorCode, str
 }
 
 /// <summary>
-/// R9: an input is checked by its content and stored by JobHub, under a generated name, before any job
-/// exists; the job later refers to it and the launcher uploads it to RunningHub. A person's uploads count against
-/// their bound (<see cref="UploadQuota"/>); decoding and scaling run under <see cref="ImageWork"/>'s bound. The content is
-/// received into a file under the storage root, checked from there and moved into place: never held whole in memory.
+/// R9: an input is checked by its content and stored under a generated name before any job exists, counted against the
+/// person's bound (<see cref="UploadQuota"/>) and decoded under <see cref="ImageWork"/>'s. It is received into a file under
+/// the storage root, checked there and moved into place: never held whole in memory.
 /// </summary>
 public sealed class StoreInput(ToolCatalog catalog, IFileStorage storage, UploadQuota quota, UploadedInputs uploads, ImageWork imageWork)
 {

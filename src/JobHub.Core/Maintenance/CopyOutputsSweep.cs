@@ -9,10 +9,9 @@ using Microsoft.Extensions.Options;
 namespace JobHub.Core.Maintenance;
 
 /// <summary>
-/// Enqueues a copy (a Hangfire job) for every completed job whose result files are not yet in JobHub's storage, whose
-/// URLs are still valid and attempts remain, and that has no live copy job: the instance that completed it died before
-/// enqueueing, Hangfire's storage refused the enqueue, or an admin deleted the job on the dashboard. A copy job still
-/// enqueued, scheduled for a retry or running is left alone.
+/// Enqueues a copy for every completed job whose files are not stored yet, whose URLs are valid and attempts remain, and
+/// that has no live copy job (its instance died before enqueueing, the enqueue failed, an admin deleted it on the
+/// dashboard). A copy job still enqueued, scheduled for a retry or running is left alone.
 /// </summary>
 public sealed class CopyOutputsSweep(IDbContextFactory<JobHubDbContext> contexts, CopyOutputs copyOutputs, JobStorage hangfire,
     IOptions<MaintenanceOptions> options, TimeProvider clock) : IMaintenanceTask

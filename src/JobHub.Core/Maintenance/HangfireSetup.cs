@@ -14,17 +14,9 @@ using Microsoft.Extensions.Options;
 namespace JobHub.Core.Maintenance;
 
 /// <summary>
-/// Hangfire on the JobHub database (schema <c>hangfire</c>, made by Hangfire.PostgreSql), wired per service provider:
-/// the storage, the client, the recurring-job manager and this instance's servers all come from DI and the servers
-/// activate jobs from this provider, so two JobHub hosts in one process (the tests) never share Hangfire's static
-/// <c>JobStorage.Current</c> or activator.
-/// <para>
-/// Workers find enqueued work by polling (every 500 ms for the sweeps, 200 ms for the copies), not by Hangfire.PostgreSql's
-/// long polling: that opens a LISTEN connection for every fetch of every worker and wakes all of them on each enqueue,
-/// which measured here cost the webhook half its throughput once every completion enqueued a copy (a herd of eight
-/// fetches per job); a poll of a few fetches a second per worker is cheap, has no LISTEN connection to lose on a
-/// database restart (hangfire-postgres/Hangfire.PostgreSql#410), and picks a copy up well within its 500 ms target.
-/// </para>
+/// Hangfire on the JobHub database (schema <c>hangfire</c>), wired per service provider: storage, client, recurring jobs and
+/// servers come from DI, so two hosts in one process (the tests) never share <c>JobStorage.Current</c> or its activator.
+/// Workers poll rather than long-poll, which wakes every worker at each enqueue (docs/decisions/0005-hangfire-polling.md).
 /// </summary>
 public static class HangfireSetup
 {
@@ -35,10 +27,8 @@ public static class HangfireSetup
     public static readonly TimeSpan CopyPollInterval = TimeSpan.FromMilliseconds(200);
 
     /// <summary>
-    /// How old a Hangfire lock must be to be taken as abandoned. Hangfire.PostgreSql's locks are rows, released by a
-    /// statement on the holder's connection: a lock held when that connection is cut (a database restart) or its instance
-    /// dies stays until it is this old, and the sweep it guards waits that long. Hangfire holds its locks for moments (a
-    /// recurring job's next run, a schedule change, an expiration batch), so seconds are ample.
+    /// How old a Hangfire lock must be to be taken as abandoned: its locks are rows, so one held over a cut connection or by a
+    /// dead instance stays until this old, and the sweep it guards waits as long. Hangfire holds a lock for moments only.
     /// </summary>
     public static readonly TimeSpan AbandonedLockAfter = TimeSpan.FromSeconds(10);
 

@@ -29,11 +29,9 @@ public sealed record MaintenanceRun(
     string? Error);
 
 /// <summary>
-/// Every sweep runs as a Hangfire job (<see cref="RunAsync"/>), on its recurring schedule or when an admin says "Run now";
-/// Hangfire's storage is the one record of the runs (state, instance, duration, the counts the sweep returned, the
-/// exception of a failed one), read back here for the admin pages. A sweep that throws fails its job, which is not
-/// retried: the next tick runs it again. In one instance a sweep never overlaps itself; across instances, sweeps are
-/// idempotent (see <see cref="IMaintenanceTask"/>).
+/// Every sweep runs as a Hangfire job (<see cref="RunAsync"/>), on its schedule or at "Run now"; Hangfire's storage is the one
+/// record of the runs, read back here for the admin pages. A failed run is not retried (the next tick runs it again); a sweep
+/// never overlaps itself in one instance, and is idempotent across instances (<see cref="IMaintenanceTask"/>).
 /// </summary>
 public sealed class MaintenanceRunner(IEnumerable<IMaintenanceTask> tasks, IBackgroundJobClient jobs, JobStorage storage,
     IDbContextFactory<JobHubDbContext> contexts, ILogger<MaintenanceRunner> logger)

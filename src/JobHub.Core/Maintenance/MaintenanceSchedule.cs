@@ -18,11 +18,9 @@ public sealed record MaintenanceTaskStatus(
     MaintenanceRun? LastRun);
 
 /// <summary>
-/// Each sweep is a Hangfire recurring job with the task's key as its id and its interval from configuration
-/// (<c>JobHub:Maintenance:Intervals</c>), registered at start-up by every instance that runs maintenance (registering
-/// is idempotent, and Hangfire's scheduler fires each tick once for all instances). Pausing removes the recurring job,
-/// so a paused sweep runs on no instance; the pause flag lives in <c>maintenance_tasks</c>, so an instance that starts
-/// later leaves it paused, and resuming registers it again.
+/// Each sweep is a Hangfire recurring job (id: the task's key; interval: <c>JobHub:Maintenance:Intervals</c>) that every
+/// maintenance instance registers at start-up, idempotently; Hangfire fires each tick once for all. Pausing removes it and
+/// sets the flag in <c>maintenance_tasks</c>, so an instance starting later leaves it paused; resuming registers it again.
 /// </summary>
 public sealed class MaintenanceSchedule(
     MaintenanceRunner runner,

@@ -13,13 +13,9 @@ namespace JobHub.Core.Persistence;
 public sealed class LegacySchemaException(string message) : Exception(message);
 
 /// <summary>
-/// Applies the EF Core migrations (<c>Persistence/Migrations</c>) at start-up. Every instance first takes one PostgreSQL
-/// advisory lock, so instances starting together apply each migration once; each migration runs in its own
-/// transaction, so a failing one leaves the database as the previous one left it. A database made by the SQL
-/// migrator JobHub used before (it has <c>schema_migrations</c>) is adopted in place when all four of its files were
-/// applied unchanged: its schema is exactly the <c>Initial</c> migration's (ModelSchemaTests proves the model makes
-/// that schema), so <c>Initial</c> is recorded as applied, <c>schema_migrations</c> is dropped, and later migrations
-/// apply as usual, all in one transaction. Any other old database is refused with what to do, never half-migrated.
+/// Applies the EF Core migrations at start-up under one advisory lock (instances starting together apply each once), each in
+/// its own transaction. A legacy database (the SQL migrator's <c>schema_migrations</c>, its four files unchanged) has the
+/// <c>Initial</c> schema (ModelSchemaTests), so it is adopted as such; any other is refused with what to do, never half-migrated.
 /// </summary>
 public sealed class DatabaseMigrations(NpgsqlDataSource dataSource, ILogger<DatabaseMigrations> logger)
 {
@@ -74,7 +70,7 @@ public sealed class DatabaseMigrations(NpgsqlDataSource dataSource, ILogger<Data
 
     private async Task AdoptLegacyDatabaseAsync(JobHubDbContext context, CancellationToken cancellationToken)
     {
-        // Raw SQL (catalog lookups EF has no API for); one statement decides: is this an old migrator's database that EF has not adopted yet?
+        // Raw SQL (catalog lookups EF has no API for); one statement decides: is this a legacy database that EF has not adopted yet?
         var legacy = await context.Database.SqlQueryRaw<bool>("""
             SELECT to_regclass('public.schema_migrations') IS NOT NULL AND to_regclass('public."__EFMigrationsHistory"') IS NULL
             """).ToListAsync(cancellationToken);
@@ -83,7 +79,7 @@ public sealed class DatabaseMigrations(NpgsqlDataSource dataSource, ILogger<Data
             return;
         }
 
-        // Raw SQL: the old migrator's table is not part of the model.
+        // Raw SQL: the legacy migrator's table is not part of the model.
         var applied = (await context.Database.SqlQueryRaw<LegacyMigration>("""SELECT id, checksum FROM schema_migrations""")
             .ToListAsync(cancellationToken)).ToDictionary(m => m.Id, m => m.Checksum);
         var missing = LegacyMigrations.Keys.Where(id => !applied.ContainsKey(id)).ToList();
@@ -99,7 +95,7 @@ public sealed class DatabaseMigrations(NpgsqlDataSource dataSource, ILogger<Data
 
         var history = context.GetService<IHistoryRepository>();
         var productVersion = typeof(DbContext).Assembly.GetName().Version!.ToString(3);
-        // Raw SQL: EF's own history scripts (made from constants), with the old table dropped in the same transaction.
+        // Raw SQL: EF's own history scripts (made from constants), with the legacy table dropped in the same transaction.
         var adopt = history.GetCreateScript() + ";\n" + history.GetInsertScript(new HistoryRow(BaselineMigration, productVersion)) + ";\n" +
             "DROP TABLE schema_migrations;";
         await using var transaction = await context.Database.BeginTransactionAsync(cancellationToken);

@@ -6,13 +6,9 @@ using Npgsql;
 namespace JobHub.Core.Persistence;
 
 /// <summary>
-/// JobHub's tables as one EF Core model, Identity's users and roles included: each entity's mapping is an <see cref="IEntityTypeConfiguration{TEntity}"/>
-/// beside its feature (<c>Jobs/JobConfiguration.cs</c>, <c>Credits/CreditLedgerEntryConfiguration.cs</c>, …). Column
-/// names come from the snake_case convention (EFCore.NamingConventions); table, key, index and constraint names are
-/// the database's own, so the rules' constraints (R4's partial unique index, R6's ledger key, the non-negative
-/// balances, the status checks) are in the model. <c>Persistence/ModelSchemaTests</c> proves that this model creates
-/// exactly the schema the migrations made, so moving the migrations and the data access onto EF changes no table.
-/// Serial columns, not identity columns, as the schema has always used.
+/// JobHub's tables as one EF Core model, Identity's included, each entity mapped beside its feature (<c>Jobs/JobConfiguration.cs</c>):
+/// snake_case columns, the database's own names, the rules' constraints (R4's index, R6's ledger key, the checks) in the model,
+/// serial columns as the schema has. <c>Persistence/ModelSchemaTests</c> proves it makes exactly the migrations' schema.
 /// </summary>
 public sealed class JobHubDbContext(DbContextOptions<JobHubDbContext> options) : IdentityDbContext<JobHubUser, JobHubRole, Guid>(options)
 {
@@ -29,7 +25,7 @@ public sealed class JobHubDbContext(DbContextOptions<JobHubDbContext> options) :
     /// </summary>
     public static DbContextOptionsBuilder Conventions(DbContextOptionsBuilder options) => options.UseSnakeCaseNamingConvention();
 
-    /// <summary>Indexes are declared where they serve a query, as the schema always did: none added for a foreign key by itself.</summary>
+    /// <summary>Indexes are declared where they serve a query: none added for a foreign key by itself.</summary>
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>
         configurationBuilder.Conventions.Remove(typeof(Microsoft.EntityFrameworkCore.Metadata.Conventions.ForeignKeyIndexConvention));
 

@@ -5,10 +5,9 @@ using Microsoft.EntityFrameworkCore;
 namespace JobHub.Core.Persistence;
 
 /// <summary>
-/// Reading the rows of EF's raw-SQL queries (<c>FromSql</c>, <c>Database.SqlQuery</c>) as the statement returns them.
-/// LINQ operators such as <c>FirstOrDefaultAsync</c> would wrap the SQL in a subquery, which PostgreSQL refuses for an
-/// <c>UPDATE … RETURNING</c> and which cannot hold several statements; this enumerates instead (<c>ToListAsync</c> never
-/// composes, so it serves for every row).
+/// Reading the rows of EF's raw-SQL queries (<c>FromSql</c>, <c>Database.SqlQuery</c>) as the statement returns them: LINQ's
+/// <c>FirstOrDefaultAsync</c> would wrap the SQL in a subquery, which PostgreSQL refuses for <c>UPDATE … RETURNING</c> and
+/// which cannot hold several statements. This enumerates instead (<c>ToListAsync</c> never composes).
 /// </summary>
 public static partial class RawSql
 {

@@ -11,11 +11,9 @@ using Polly.Retry;
 namespace JobHub.Core.RunningHub;
 
 /// <summary>
-/// RunningHub over HTTP (RUNNINGHUB.md): v2 upload, start and query with a Bearer key; legacy cancel and
-/// account status with the key in the body. Each call has a timeout. Query, account status, upload and
-/// cancel are retried on transport faults and rate limits (repeating them is harmless); start is never
-/// retried, and a start whose answer was lost after sending is reported as <see cref="CallOutcome.Unknown"/>.
-/// API keys never reach a log or an exception message.
+/// RunningHub over HTTP (docs/runninghub.md), each call with a timeout. Query, account status, upload and cancel are retried
+/// on transport faults and rate limits (harmless to repeat); start never is, and one whose answer was lost after sending is
+/// <see cref="CallOutcome.Unknown"/>. API keys never reach a log or an exception message.
 /// </summary>
 /// <param name="metrics">Where each call's outcome and time are recorded; none for a client made outside a JobHub host.</param>
 public sealed class RunningHubHttpClient(HttpClient http, IOptions<RunningHubOptions> options, ILogger<RunningHubHttpClient> logger,

@@ -62,10 +62,9 @@ public sealed class LocalFileStorage : IFileStorage
                 throw;
             }
 
-            // On disk before its name is returned: the caller records the name in the database next, and a crash must not
-            // leave a record of a file the disk never got (an input a queued job needs, a result copied before RunningHub's
-            // URL expires). Left to the kernel's write-back, a round of copies also reached the disk in bursts that held
-            // PostgreSQL's WAL flushes on the same disk for 100–240 ms (issue 18: every commit waits for its flush).
+            // On disk before its name is returned: the caller records the name next, and a crash must not leave a record of
+            // a file the disk never got; left to write-back, bursts of copies also stall the commits' WAL flushes on the
+            // same disk (docs/decisions/0006-flush-files-before-recording.md).
             file.Flush(flushToDisk: true);
         }
 

@@ -4,10 +4,9 @@ using SkiaSharp;
 namespace JobHub.Core.Storage;
 
 /// <summary>
-/// Whether an image decodes to its end (SkiaSharp's codecs), without allocating its full-size bitmap: JPEG row by
-/// row into one row buffer; PNG incrementally into a one-pixel-wide column; WebP into a small scaled copy. The
-/// decoders tolerate a missing trailer, so a PNG must also end with its IEND chunk and a WebP's RIFF size must
-/// match the file: a file cut short is refused before anything is charged or sent to RunningHub.
+/// Whether an image decodes to its end (SkiaSharp) without its full-size bitmap: JPEG row by row, PNG into a one-pixel
+/// column, WebP into a small scaled copy. The decoders tolerate a missing trailer, so a PNG must end with IEND and a WebP's
+/// RIFF size must match: a file cut short is refused before anything is charged or sent to RunningHub.
 /// </summary>
 public static class ImageDecoding
 {

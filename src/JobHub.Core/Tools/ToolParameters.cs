@@ -25,10 +25,9 @@ public sealed record ParameterProblem(string Reason, string Key, IReadOnlyList<s
 public static class ToolParameters
 {
     /// <summary>
-    /// The parameters as they will be stored, or the first problem as a message for the user. A value given for a
-    /// parameter that does not apply to the other choices (a detail level for the standard version of an app that takes
-    /// none) is refused, never silently dropped; numbers are checked against their range and step and stored as
-    /// invariant decimal text ("0.15").
+    /// The parameters as they will be stored, or the first problem as a message for the user. A value for a parameter
+    /// that does not apply to the other choices is refused, never silently dropped; numbers are checked against their
+    /// range and step and stored as invariant decimal text ("0.15").
     /// </summary>
     public static (Dictionary<string, string>? Values, ParameterProblem? Problem) Normalize(ToolDefinition tool, IReadOnlyDictionary<string, string?> submitted)
     {

@@ -6,11 +6,9 @@ using Microsoft.EntityFrameworkCore;
 namespace JobHub.Web.Accounts;
 
 /// <summary>
-/// The data protection key ring in PostgreSQL (table <c>data_protection_keys</c>, through the EF Core context), so that
-/// every instance on the database, and every restart, reads and writes the same keys: a sign-in cookie stays valid
-/// after JobHub is restarted or killed, and on any instance behind a load balancer. Keys are stored as the framework
-/// writes them. (Microsoft.AspNetCore.DataProtection.EntityFrameworkCore's entity has an int key and nullable columns;
-/// this table has a bigserial key and required columns, so the repository is ours, over the same context.)
+/// The data protection key ring in PostgreSQL (<c>data_protection_keys</c>), so every instance and every restart share the
+/// keys and a sign-in cookie stays valid. A repository of our own: the EF Core package's entity has an int key and
+/// nullable columns, where this table has a bigserial key and required ones.
 /// </summary>
 public sealed class DataProtectionKeys(IDbContextFactory<JobHubDbContext> contexts) : IXmlRepository
 {

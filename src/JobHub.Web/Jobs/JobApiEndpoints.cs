@@ -11,10 +11,9 @@ using Microsoft.Net.Http.Headers;
 namespace JobHub.Web.Jobs;
 
 /// <summary>
-/// The tools for scripts (and JobHub's load driver), with the same sign-in cookie as the pages and the same
-/// engine calls as <see cref="JobRunnerModel"/>: submit, follow, keep a queued job's place, check, cancel.
-/// A job that is not the caller's is 404, as one that does not exist. Every POST must carry
-/// <see cref="ClientHeader"/>: a browser form cannot set it, so another site cannot post here in the user's name.
+/// The tools for scripts, with the pages' sign-in cookie and <see cref="JobRunnerModel"/>'s engine calls. Another's job is
+/// 404, as one that does not exist. Every POST carries <see cref="ClientHeader"/>: a browser form cannot set it, so
+/// another site cannot post here in the user's name.
 /// </summary>
 public static class JobApiEndpoints
 {

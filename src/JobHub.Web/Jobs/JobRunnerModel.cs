@@ -35,10 +35,9 @@ public enum RunnerPhase
 public sealed record PickedFile(string Name, long Size, string ContentType, int Serial = 0);
 
 /// <summary>
-/// A file the user picked: its name, size and declared type as the browser tells them, and how to wait for its upload. The
-/// bytes never pass through the circuit: the browser sends them to the upload endpoint (<see cref="UploadEndpoints"/>) as
-/// soon as the file is chosen (<see cref="BrowserUpload"/>), reporting the bytes sent so far, and the answer names the
-/// stored upload.
+/// A file the user picked, as the browser tells it, and how to wait for its upload: the bytes never pass through the
+/// circuit; the browser sends them to <see cref="UploadEndpoints"/> as soon as the file is chosen (<see cref="BrowserUpload"/>),
+/// reporting progress, and the answer names the stored upload.
 /// </summary>
 public sealed record UploadItem(string InputKey, string FileName, long Size, string ContentType,
     Func<Action<long>, CancellationToken, Task<UploadAnswer>> SendAsync);
@@ -99,12 +98,9 @@ public sealed record RunnerMessage(string Key, params string[] Arguments)
 }
 
 /// <summary>
-/// The whole flow of a tool page, without a browser (the <c>JobRunner</c> component only renders it): a
-/// synchronous lock so a double click, a second click during upload or Enter twice make one job; inputs
-/// checked before upload and again by the server; upload with progress; submit; the job's live state
-/// (changes pushed by <see cref="JobNotifications"/>, a poll that reconciles a running job and sends a
-/// queued job's heartbeat); "Check status now"; cancel; the result or RunningHub's error; run again.
-/// If the user already has an active job, from any tab or tool, that job is shown instead of the form.
+/// The whole flow of a tool page without a browser (<c>JobRunner</c> only renders it): a synchronous lock so a double click
+/// makes one job, checks, uploads, submit, the live state (pushed by <see cref="JobNotifications"/>, polled), check, cancel,
+/// result, run again. A person's active job, from any tab or tool, is shown instead of the form.
 /// </summary>
 public sealed class JobRunnerModel(
     ToolDefinition tool,

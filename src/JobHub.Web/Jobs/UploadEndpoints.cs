@@ -24,10 +24,9 @@ public sealed record UploadAnswer(Guid? UploadId, string? Code = null, string? M
 }
 
 /// <summary>
-/// The tool page's uploads, over plain HTTP rather than the circuit: <c>POST /uploads/{tool}/{input}?name=…</c> with the
-/// file as the request body, the sign-in cookie and the page's anti-forgery token in the <see cref="TokenHeader"/> header.
-/// The body is streamed to a file under the storage root and checked there by <see cref="StoreInput"/> (the input's
-/// type, size, dimensions and duration, the person's upload bound); the answer is the upload id a job is then submitted with.
+/// The tool page's uploads over plain HTTP, not the circuit: <c>POST /uploads/{tool}/{input}?name=…</c>, the file as the body,
+/// the page's anti-forgery token in <see cref="TokenHeader"/>. Streamed to a file under the storage root and checked there by
+/// <see cref="StoreInput"/>; the answer is the upload id a job is then submitted with (docs/uploads.md).
 /// </summary>
 public static class UploadEndpoints
 {

@@ -5,11 +5,9 @@ using Npgsql;
 namespace JobHub.Web.Realtime;
 
 /// <summary>
-/// One per instance: LISTENs on the channel every job change is NOTIFYed on (in the transaction that made it, or just
-/// after its commit, JobChangeFeed)
-/// and hands each change to <see cref="JobNotifications"/>. When the connection drops (the database restarted,
-/// the backend was killed) it reconnects with back-off and tells subscribers to reload, since changes made
-/// while it was away were not heard. Pages also poll, so a missed change delays, never loses, an update.
+/// One per instance: LISTENs on the job changes' channel and hands each change to <see cref="JobNotifications"/>. After a
+/// dropped connection it reconnects with back-off and tells subscribers to reload, since changes meanwhile went unheard;
+/// pages also poll, so a missed change delays an update, never loses it.
 /// </summary>
 public sealed class JobChangeListener(NpgsqlDataSource dataSource, JobNotifications notifications, QueuePositionFeed queuePositions,
     ILogger<JobChangeListener> logger)

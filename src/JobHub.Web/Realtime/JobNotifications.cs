@@ -6,11 +6,9 @@ using JobHub.Core.Jobs.Slots;
 namespace JobHub.Web.Realtime;
 
 /// <summary>
-/// The in-process fan-out of job changes (the <see cref="JobChangeListener"/> feeds it from PostgreSQL NOTIFY),
-/// in the shape of eShop's OrderStatusNotificationService: a component subscribes for one user's jobs (or all,
-/// for the admin dashboard), calls <c>InvokeAsync(StateHasChanged)</c> from the callback, and disposes the
-/// subscription with itself. After the listener reconnects, every subscriber gets <see cref="JobChange.Resync"/>:
-/// changes may have been missed, reload.
+/// The in-process fan-out of job changes, fed by <see cref="JobChangeListener"/>, in the shape of eShop's
+/// OrderStatusNotificationService: subscribe for one user's jobs (or all), <c>InvokeAsync(StateHasChanged)</c> from the
+/// callback, dispose with the component. <see cref="JobChange.Resync"/> after a reconnection means: reload.
 /// </summary>
 public sealed class JobNotifications(ILogger<JobNotifications> logger)
 {

@@ -334,13 +334,9 @@ document.addEventListener('paste', event => {
   document.addEventListener('pointercancel', end);
 })();
 
-// A link must never "lead nowhere". Left to Blazor, a click made while the page's circuit is still starting (or on a
-// link to a static page) can reach the interactive router before it can render, which moves the address and renders
-// nothing. So, taken before Blazor sees them, these clicks become ordinary navigations (a new document):
-// - every link to the account pages (sign-in, sign-up: static pages that set the cookie on a plain HTTP response);
-// - every link marked data-full-load (a page that is not Blazor's, such as Hangfire's dashboard);
-// - every link clicked before this page's circuit has rendered once (what a browser without Blazor would do).
-// Once the circuit is up, other links are Blazor's (fast in-page navigation).
+// A link must never lead nowhere: a click Blazor's router takes before it can render moves the address and shows nothing.
+// So links to the account pages (static, they set the cookie), links marked data-full-load, and any link clicked before
+// the circuit first rendered become ordinary navigations; once the circuit is up, the rest are Blazor's.
 window.addEventListener('click', event => {
   if (event.defaultPrevented || event.button !== 0 || event.ctrlKey || event.shiftKey || event.altKey || event.metaKey) {
     return;

@@ -3,7 +3,7 @@ using System.Diagnostics;
 
 namespace JobHub.Tests.Infrastructure;
 
-/// <summary>The commands a call sent to PostgreSQL, from Npgsql's own trace (issue 18's round-trip counts).</summary>
+/// <summary>The commands a call sent to PostgreSQL, from Npgsql's own trace (to count round trips).</summary>
 public static class CommandTrace
 {
     /// <summary>

@@ -6,10 +6,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace JobHub.Tests.Load;
 
 /// <summary>
-/// Issue 8's test-suite scenario: 100 simulated users over HTTP, three jobs each one after the other, against JobHub on
-/// real Kestrel with the simulator injecting the whole provider fault mix (30 % webhooks lost, 30 % duplicated with a
-/// stale copy, 10 % failures, 10 % capacity errors, 5 % starts that never answer) and the sweeps on a short schedule.
-/// Once every job has ended, the invariant checker must find nothing, and each fault must really have happened.
+/// The load scenario in the suite: simulated users over HTTP, three jobs each, against JobHub on real Kestrel with the
+/// simulator injecting every provider fault (lost, duplicated and stale webhooks, failures, capacity errors, silent starts)
+/// and short sweeps. Once every job has ended the invariant checker finds nothing, and each fault really happened.
 /// </summary>
 public sealed class LoadScenarioTests
 {

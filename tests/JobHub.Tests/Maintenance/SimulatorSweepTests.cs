@@ -54,7 +54,7 @@ public sealed class SimulatorSweepTests
         Assert.Equal(taskFails ? JobStatus.Failed : JobStatus.Completed, done.Status);
         // Reconciliation ended it, not the hard timeout: the state is RunningHub's (completed, or failed with its words, not
         // TIMEOUT) and the cause is the sweep. How soon (ReconcileAfter + one interval) is a benchmark figure
-        // (./jobhub bench webhook), not a timed assertion that a busy 2-core machine makes flaky (it did, twice in ten runs).
+        // (./jobhub bench webhook), not a timed assertion, which a busy 2-core machine makes flaky.
         Assert.True(done.CompletedAt - done.StartedAt >= ReconcileAfter - Interval, "reconciled before ReconcileAfter");
         Assert.Equal(0, hub.Simulator.WebhooksSent);
         Assert.Equal("sweep", await hub.ScalarAsync<string>(

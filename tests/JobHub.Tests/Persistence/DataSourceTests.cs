@@ -3,7 +3,7 @@ using Npgsql;
 
 namespace JobHub.Tests.Persistence;
 
-/// <summary>The data source's defaults (issue 18): a pool of a few connections a core, not reset between uses, statements prepared.</summary>
+/// <summary>The data source's defaults (docs/decisions/0009-data-source.md): a pool of a few connections a core, not reset between uses, statements prepared.</summary>
 public sealed class DataSourceTests
 {
     private static NpgsqlConnectionStringBuilder Built(string connectionString)

@@ -8,7 +8,7 @@ namespace JobHub.Tests.Persistence;
 
 /// <summary>
 /// EF Core migrations at start-up: an empty database gets every migration, a second run is a no-op, instances starting
-/// together apply each migration once, and a database made by the SQL migrator JobHub used before is adopted in place
+/// together apply each migration once, and a legacy database (made by JobHub's SQL migrator) is adopted in place
 /// (its rows kept) or, when it cannot be, refused with what to do and left untouched.
 /// </summary>
 public sealed class MigrationsTests : IAsyncLifetime
@@ -128,7 +128,7 @@ public sealed class MigrationsTests : IAsyncLifetime
     }
 }
 
-/// <summary>The schema as the SQL migrator JobHub used before EF migrations made it (its files, kept in Legacy/).</summary>
+/// <summary>A legacy database's schema, as JobHub's SQL migrator made it (its files, kept in Legacy/).</summary>
 public static class LegacySchema
 {
     public static IReadOnlyList<string> Files { get; } =

@@ -7,11 +7,9 @@ using Npgsql;
 namespace JobHub.Tests.Persistence;
 
 /// <summary>
-/// The EF Core migrations are made from the model (one context, a configuration per entity beside its feature), and the
-/// first of them, Initial, makes exactly the schema the SQL migrator made: every table and column with its type, nullability and default, every key, foreign
-/// key and check constraint with its definition, every index (partial and descending ones included), the queue
-/// sequence, the ledger's append-only trigger and the roles. So moving onto EF loses no rule the schema carries, and an
-/// old database can be adopted as it is.
+/// The first EF Core migration, Initial, makes exactly the SQL migrator's schema: tables, columns, keys, checks, indexes,
+/// the queue sequence, the ledger's append-only trigger and the roles. So the model carries every rule the schema does,
+/// and a legacy database can be adopted as it is.
 /// </summary>
 public sealed class ModelSchemaTests
 {
@@ -22,7 +20,7 @@ public sealed class ModelSchemaTests
         var legacy = await TestDatabase.CreateEmptyAsync();
         try
         {
-            // Up to Initial, the migration an old database is adopted as; the later ones then run on it as on any other.
+            // Up to Initial, the migration a legacy database is adopted as; the later ones then run on it as on any other.
             var options = JobHubDbContext.Configure(new DbContextOptionsBuilder<JobHubDbContext>(), TestDatabase.ConnectionStringFor(migrated)).Options;
             await using (var context = new JobHubDbContext((DbContextOptions<JobHubDbContext>)options))
             {

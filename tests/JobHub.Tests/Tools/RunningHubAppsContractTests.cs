@@ -8,10 +8,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace JobHub.Tests.Tools;
 
 /// <summary>
-/// The request each app really receives, checked at the simulator over real HTTP against the nodes written in
-/// docs/runninghub.md (written out here, not read from configuration): for the upscaler's seven apps in every
-/// combination of controls that applies, and for the other three tools. A changed node id anywhere fails here,
-/// and the simulator refuses it as RunningHub would (803), so the job fails with RunningHub's words and is refunded.
+/// The request each app receives, checked at the simulator over real HTTP against docs/runninghub.md's nodes (written out
+/// here, not read from configuration), for every app and every combination of controls that applies. A changed node id
+/// fails here, and the simulator refuses it as RunningHub would (803): the job fails and is refunded.
 /// </summary>
 public sealed class RunningHubAppsContractTests(RunningHubAppsContractTests.Fixture fixture) : IClassFixture<RunningHubAppsContractTests.Fixture>
 {

@@ -172,8 +172,8 @@ public sealed class HomePageBrowserTests
     }
 
     /// <summary>
-    /// Opens the home page with its circuit held back (the negotiation waits until disposed): the moment a quick click
-    /// used to reach Blazor's navigation instead of the browser's. The document is marked, so a test can tell a new one.
+    /// Opens the home page with its circuit held back (the negotiation waits until disposed): the moment when a quick click
+    /// could reach Blazor's navigation rather than the browser's. The document is marked, so a test can tell a new one.
     /// </summary>
     private static async Task<IAsyncDisposable> CircuitHeldBackAsync(IPage page, LiveJobHub hub)
     {

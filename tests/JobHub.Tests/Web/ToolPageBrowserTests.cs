@@ -9,10 +9,9 @@ using Microsoft.Playwright;
 namespace JobHub.Tests.Web;
 
 /// <summary>
-/// What a person sees, in Debian's Chromium against JobHub on Kestrel with its simulator, for each of the four
-/// tools: sign in, upload, the live states, the result or RunningHub's error with the credits back, cancel while
-/// queued, a lost webhook resolved without a reload, a double click, and a second tab. A failing test leaves a
-/// screenshot in the test output's <c>screenshots</c> folder.
+/// What a person sees in Chromium, against JobHub on Kestrel with its simulator, on each tool: sign in, upload, the live
+/// states, the result or RunningHub's error with the credits back, cancel, a lost webhook, a double click, a second tab.
+/// A failing test leaves a screenshot in the test output's <c>screenshots</c> folder.
 /// </summary>
 public sealed class ToolPageBrowserTests
 {

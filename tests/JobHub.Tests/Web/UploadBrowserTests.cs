@@ -11,10 +11,9 @@ using Microsoft.Playwright;
 namespace JobHub.Tests.Web;
 
 /// <summary>
-/// The tool page's upload in Chromium: the file goes from the browser to the upload endpoint over HTTP as soon as it is
-/// chosen, never through the circuit, and Run submits the stored upload; a file the endpoint refuses is explained beside
-/// its input before Run; a replaced file's upload is given up; and a file chosen before the page is interactive is kept,
-/// sent, and used once it is.
+/// The tool page's upload in Chromium: the file goes to the upload endpoint over HTTP once chosen, never through the circuit,
+/// and Run submits the stored upload; a refused file is explained beside its input; a replaced file's upload is given up;
+/// a file chosen before the page is interactive is kept, sent, and used once it is.
 /// </summary>
 public sealed class UploadBrowserTests
 {

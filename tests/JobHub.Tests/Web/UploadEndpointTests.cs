@@ -16,10 +16,9 @@ using Microsoft.Extensions.Options;
 namespace JobHub.Tests.Web;
 
 /// <summary>
-/// The upload endpoint on real Kestrel and PostgreSQL: the body is streamed to a file under the storage root as it arrives
-/// and stored as sent; it answers only a signed-in person with the page's anti-forgery token; it holds each input to its
-/// limits (size, real type), to the active job and the balance, to the person's upload bound and to the rate limit; a
-/// refusal leaves nothing on disk; and a job is submitted only with its own user's upload ids.
+/// The upload endpoint on real Kestrel and PostgreSQL: the body is streamed to disk and stored as sent, for a signed-in person
+/// with the page's anti-forgery token only, within the input's limits, the active job, the balance, the upload bound and the
+/// rate limit; a refusal leaves nothing on disk; a job takes only its own user's upload ids.
 /// </summary>
 public sealed partial class UploadEndpointTests(UploadEndpointTests.SharedHub shared) : IClassFixture<UploadEndpointTests.SharedHub>
 {

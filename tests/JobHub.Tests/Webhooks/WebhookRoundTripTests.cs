@@ -8,7 +8,7 @@ using Npgsql;
 namespace JobHub.Tests.Webhooks;
 
 /// <summary>
-/// The webhook's cost in the database (issue 18): a verdict is one round trip (the shared slot lock, then one statement with
+/// The webhook's cost in the database: a verdict is one round trip (the shared slot lock, then one statement with
 /// the change, its event, the refund, the delivery record and the NOTIFY, one commit); the freed slot costs a promotion only
 /// when a job waits. Counted from Npgsql's own trace of the commands the call sent.
 /// </summary>

@@ -6,13 +6,9 @@ using Microsoft.Extensions.Logging;
 namespace JobHub.Core.Jobs.Background;
 
 /// <summary>
-/// The NOTIFY of the hot paths' changes, a job's admission (<see cref="SubmitJob"/>) and its end (<see cref="JobTermination"/>),
-/// sent after their commit, in batches: one transaction for every change committed meanwhile. PostgreSQL holds one lock
-/// for each NOTIFYing commit through its WAL flush, so a NOTIFY in each webhook's own transaction made the webhooks'
-/// commits one at a time (one flush each), and an admission's held the slot lock longer; sent in batches, the commits
-/// share flushes again. The other changes (promotion, start, requeue, notes) keep their NOTIFY in their statement. Each
-/// change is still one notification of its own (<see cref="JobChanged"/>), in commit order on this instance. A change whose
-/// process dies before its batch goes out reaches the pages by their poll (JobChangeListener).
+/// The NOTIFY of an admission (<see cref="SubmitJob"/>) and a job's end (<see cref="JobTermination"/>), sent after their
+/// commit in batches, so those commits share WAL flushes (docs/decisions/0004-notify-after-commit.md). Each change is its
+/// own notification, in commit order; one lost with its process reaches the pages by their poll.
 /// </summary>
 public sealed class JobChangeFeed(IDbContextFactory<JobHubDbContext> contexts, ILogger<JobChangeFeed> logger)
 {

@@ -12,21 +12,9 @@ using Microsoft.Extensions.Options;
 namespace JobHub.Core.Jobs.Outputs;
 
 /// <summary>
-/// Copies a completed job's result files from RunningHub (whose URLs expire after 24 h) into JobHub's storage.
-/// Until the copy is stored, the job shows RunningHub's URL; afterwards both.
-/// <para>
-/// Each copy is a Hangfire background job in the <c>outputs</c> queue, enqueued right after the job completes and kept in
-/// the database, so any instance's Hangfire server runs it, and one that dies mid-copy leaves it to another. Completions
-/// that arrive together (within <see cref="MaintenanceOptions.OutputCopyBatchWindow"/>) share one Hangfire job, so that a
-/// busy webhook pays Hangfire's enqueue, fetch and state commits once per batch rather than once per job; a lone completion
-/// gets a job of its own. A failed attempt is retried with back-off (twice the wait each time) while attempts remain and
-/// RunningHub's URLs are valid, in a Hangfire job of the copy's own (one that failed in a batch, or for a reason nobody
-/// foresaw, included); a refused URL, the last attempt or expired URLs end it, recorded on the job (and, for a copy's own
-/// job, as a failed Hangfire job; a batch says how many it gave up). The <c>copy-outputs</c> sweep enqueues again what has no live
-/// Hangfire job (an instance that died between the completion and the enqueue, a job deleted on the dashboard). Copying
-/// is idempotent: two copies of one job may race; the first stored wins and the other deletes its files, so a job never
-/// points at a half-written or missing file.
-/// </para>
+/// Copies a completed job's result files from RunningHub (whose URLs expire) into JobHub's storage; until then the job shows
+/// RunningHub's URL. Durable Hangfire jobs, batched, each retry in a job of its own while attempts and URLs last; of two
+/// racing copies the first stored wins (docs/decisions/0010-durable-output-copies.md).
 /// </summary>
 public sealed class CopyOutputs(
     IDbContextFactory<JobHubDbContext> contexts,

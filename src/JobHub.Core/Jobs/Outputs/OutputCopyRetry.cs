@@ -13,10 +13,9 @@ public sealed class OutputCopyRetryException(string message, TimeSpan retryIn) :
 public sealed class OutputCopyGaveUpException(string message) : Exception(message);
 
 /// <summary>
-/// The retries of an output copy, in place of Hangfire's fixed <c>AutomaticRetry</c>: the copy itself knows how many
-/// attempts were made and how long RunningHub's URLs stay valid, so it names the wait (<see cref="OutputCopyRetryException"/>)
-/// or gives up (<see cref="OutputCopyGaveUpException"/>, left failed). Any other exception (the database unreachable
-/// mid-copy) is retried a few times with a doubling wait; past that the job stays failed and the sweep enqueues a new one.
+/// The retries of an output copy, in place of Hangfire's fixed <c>AutomaticRetry</c>: the copy knows its attempts and its URLs'
+/// lifetime, so it names the wait (<see cref="OutputCopyRetryException"/>) or gives up (<see cref="OutputCopyGaveUpException"/>).
+/// Any other exception is retried a few times, the wait doubling; past that the job stays failed and the sweep enqueues anew.
 /// </summary>
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class OutputCopyRetryAttribute : JobFilterAttribute, IElectStateFilter

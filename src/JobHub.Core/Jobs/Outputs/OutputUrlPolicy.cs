@@ -9,13 +9,9 @@ namespace JobHub.Core.Jobs.Outputs;
 public sealed class OutputUrlRefusedException(string message) : IOException(message);
 
 /// <summary>
-/// Which result URLs JobHub may fetch. A TASK_END delivery names the URLs, so they are not trusted: only http(s),
-/// only hosts allowed for the job's account (RunningHub's own domains by default; the account's base address,
-/// which is how the simulator serves its files), and never a loopback, private, link-local or otherwise
-/// non-public address unless that exact host and port is the account's configured base address or output
-/// host. The address check is made where the connection is opened (<see cref="ConnectAsync"/>), on the
-/// addresses DNS really gave, so a name that resolves to an internal address is refused too; redirects are
-/// followed by hand and each hop is checked again.
+/// Which result URLs JobHub may fetch, since a TASK_END names them: http(s) to the account's allowed hosts only, and no
+/// non-public address unless it is exactly the account's configured base or output host. Checked on the addresses DNS
+/// gave, as the connection opens (<see cref="ConnectAsync"/>), and again at each redirect, followed by hand.
 /// </summary>
 public sealed class OutputUrlPolicy
 {

@@ -12,18 +12,9 @@ using Microsoft.Extensions.Options;
 namespace JobHub.Core.Jobs.Slots;
 
 /// <summary>
-/// R9: the one path from <c>starting</c> to <c>running</c>, for a job admitted straight away and for one
-/// promoted from the queue alike. It builds the RunningHub request only from the job row (stored inputs,
-/// parameters, webapp, account), uploads the inputs, starts the app with the job's webhook URL and stores
-/// the task id. Capacity errors put the job back at the head of the queue with back-off; any other error
-/// fails it with RunningHub's words and refunds.
-/// Delivery: launches run in the background after the admitting transaction commits; if this process dies
-/// first, the job stays <c>starting</c> without a task id and the orphan sweep (R8) fails and refunds it.
-/// Launches stay in this process, not in Hangfire: a launch must begin within milliseconds of a slot being freed
-/// (p99 ≤ 100 ms), which an enqueue, a pick-up by a worker and a job activation would spend; and a launch whose start
-/// call's outcome is unknown must never be retried (RunningHub would run, and charge, the task twice), which is what
-/// a durable queue does with work whose process died. The orphan sweep is the durable part: it settles what a dead
-/// launch left, with a refund, exactly once.
+/// R9: the one path from <c>starting</c> to <c>running</c>, built from the job row alone. Capacity errors requeue with back-off;
+/// others fail and refund. At most once, in this process after the commit (docs/decisions/0011-launches-in-process.md):
+/// a start is never retried, and a launch lost with its process is failed and refunded by the orphan sweep (R8).
 /// </summary>
 public sealed class JobLauncher(
     IDbContextFactory<JobHubDbContext> contexts,

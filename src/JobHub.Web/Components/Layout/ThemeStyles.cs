@@ -5,10 +5,9 @@ using MudBlazor;
 namespace JobHub.Web.Components.Layout;
 
 /// <summary>
-/// JobHub's theme as one stylesheet, made once per process: MudBlazor's theme provider rendered with the light palette,
-/// and its dark palette's variables under <c>html.jobhub-dark</c>. The page carries it in its static head, so no circuit
-/// holds a theme provider (measured: it was the largest part of an idle page's server memory), and the palette the
-/// browser remembers applies before the first paint (<c>jobhub.theme</c> in app.js sets the class).
+/// JobHub's theme as one stylesheet made once per process (MudBlazor's theme provider with the light palette, the dark
+/// one's variables under <c>html.jobhub-dark</c>), in the page's static head: no circuit holds a theme provider
+/// (docs/decisions/0007-circuit-memory-markup.md), and the remembered palette applies before the first paint (app.js).
 /// </summary>
 public sealed class ThemeStyles(IServiceProvider services, ILoggerFactory loggers)
 {

@@ -4,10 +4,9 @@ using JobHub.Tests.Infrastructure;
 namespace JobHub.Tests.Jobs.Slots;
 
 /// <summary>
-/// Admissions that arrive together share the slot lock, one round trip and one commit (<see cref="AdmissionBatcher"/>), each
-/// decided as it would be alone after the ones before it; a batch that fails is run again one by one, so only the admission
-/// at fault is refused. The batches are made deterministic by holding the slot lock: the first batch waits on it while the
-/// rest queue behind.
+/// Admissions that arrive together share the slot lock, a round trip and a commit (<see cref="AdmissionBatcher"/>), each decided
+/// as alone after the ones before it; a failed batch runs again one by one, so only the one at fault is refused. Holding the
+/// slot lock makes the batches deterministic: the first waits on it while the rest queue behind.
 /// </summary>
 public sealed class AdmissionBatcherTests : IAsyncLifetime
 {
