@@ -7,7 +7,7 @@ namespace JobHub.Bench;
 public sealed record BenchArguments(int? Users, int? Seconds, Faults? Faults, int? Browsers, int? Pages, IReadOnlyList<string>? Tools = null, int? Instances = null)
 {
     public const string Usage =
-        "usage: ./jobhub bench [engine|webhook|memory|chaos|load|upload|all] [--users N] [--seconds S] [--faults lost,duplicate,failures,capacity,unknown-start,kill,pg-restart|all|none] [--browsers K] [--pages P] [--tools image-upscaler,video-upscaler,pose-changer,virtual-try-on] [--instances N]";
+        "usage: ./jobhub bench [engine|webhook|metrics|memory|chaos|load|upload|all] [--users N] [--seconds S] [--faults lost,duplicate,failures,capacity,unknown-start,kill,pg-restart|all|none] [--browsers K] [--pages P] [--tools image-upscaler,video-upscaler,pose-changer,virtual-try-on] [--instances N]";
 
     public static readonly string[] ToolKeys = ["image-upscaler", "video-upscaler", "pose-changer", "virtual-try-on"];
 

@@ -3,7 +3,7 @@ using JobHub.Bench;
 using JobHub.Bench.Load;
 using JobHub.Bench.Upload;
 
-// ./jobhub bench [engine|webhook|memory|chaos|load|upload|all] [options]: runs benchmarks and writes their sections of docs/benchmarks.md.
+// ./jobhub bench [engine|webhook|metrics|memory|chaos|load|upload|all] [options]: runs benchmarks and writes their sections of docs/benchmarks.md.
 var admin = Environment.GetEnvironmentVariable("JOBHUB_TEST_ADMIN_CONNECTION");
 if (string.IsNullOrEmpty(admin))
 {
@@ -12,7 +12,7 @@ if (string.IsNullOrEmpty(admin))
 }
 
 var which = args.FirstOrDefault() ?? "all";
-string[] known = ["engine", "webhook", "memory", "chaos", "load", "upload", "all"];
+string[] known = ["engine", "webhook", "metrics", "memory", "chaos", "load", "upload", "all"];
 if (!known.Contains(which))
 {
     Console.Error.WriteLine($"unknown benchmark '{which}'; available: {string.Join(", ", known)}");
@@ -51,6 +51,11 @@ if (which is "webhook" or "all")
 {
     var webhook = await WebhookBenchmark.RunAsync(admin, string.IsNullOrEmpty(web) ? null : web);
     report.Write("webhook", "Webhook endpoint (real Kestrel, over HTTP)", [.. FigureTable(webhook.Figures), .. webhook.Reference]);
+}
+
+if (which is "metrics" or "all")
+{
+    report.Write("metrics", "The engine's metrics, per job", await MetricsBenchmark.RunAsync(admin));
 }
 
 if (which is "memory" or "all")
