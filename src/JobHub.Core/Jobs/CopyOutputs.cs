@@ -311,7 +311,7 @@ public sealed class CopyOutputs(
         {
             foreach (var output in job.OutputFiles)
             {
-                if (output.StoredName is not null && storage.Exists(output.StoredName))
+                if (output.StoredName is not null && await storage.ExistsAsync(output.StoredName, cancellationToken))
                 {
                     copies.Add(output);
                     continue;
@@ -325,7 +325,7 @@ public sealed class CopyOutputs(
         catch (Exception ex) when (ex is HttpRequestException or IOException or InvalidDataException or UriFormatException or TimeoutException ||
             (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            DeleteAll(saved);
+            await DeleteAllAsync(saved);
             // A refused URL stays refused and a file over the limit stays too large: no retries; the job keeps RunningHub's
             // link and the reason is recorded.
             var refusal = ex as OutputUrlRefusedException ?? ex.InnerException as OutputUrlRefusedException;
@@ -335,7 +335,7 @@ public sealed class CopyOutputs(
         }
         catch
         {
-            DeleteAll(saved);
+            await DeleteAllAsync(saved);
             throw;
         }
 
@@ -350,7 +350,7 @@ public sealed class CopyOutputs(
                 """, job, "outputs_copied", now, JobCause.System, JobEventMessages.Format(JobEventMessages.OutputsCopied, copies.Count)), cancellationToken);
             if (stored == 0)
             {
-                DeleteAll(saved); // another copy stored its files first
+                await DeleteAllAsync(saved); // another copy stored its files first
                 return new CopyAttempt(CopyOutcome.NothingToCopy);
             }
         }
@@ -461,11 +461,18 @@ public sealed class CopyOutputs(
         return await storage.SaveAsync("outputs", limited, type.Extension, cancellationToken);
     }
 
-    private void DeleteAll(IEnumerable<string> storedNames)
+    private async Task DeleteAllAsync(IEnumerable<string> storedNames)
     {
         foreach (var name in storedNames)
         {
-            storage.Delete(name);
+            try
+            {
+                await storage.DeleteAsync(name, CancellationToken.None);
+            }
+            catch (IOException ex)
+            {
+                logger.LogWarning("Could not delete the unrecorded copy {StoredName}: {Error}", name, ex.Message);
+            }
         }
     }
 }

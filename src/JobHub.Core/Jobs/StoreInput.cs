@@ -20,7 +20,7 @@ public sealed record StoreInputResult(StoredInput? Input, string? ErrorCode, str
 /// R9: an input is checked by its content and stored by JobHub, under a generated name, before any job
 /// exists; the job later refers to it and the launcher uploads it to RunningHub. A person's uploads count against
 /// their bound (<see cref="UploadQuota"/>); decoding and scaling run under <see cref="ImageWork"/>'s bound. The content is
-/// received into a file under the storage root, checked from there and moved into place: never held whole in memory.
+/// received into a file on this host's disk, checked from there and moved into place: never held whole in memory.
 /// </summary>
 public sealed class StoreInput(ToolCatalog catalog, IFileStorage storage, UploadQuota quota, UploadedInputs uploads, ImageWork imageWork)
 {
@@ -63,7 +63,7 @@ public sealed class StoreInput(ToolCatalog catalog, IFileStorage storage, Upload
     }
 
     /// <summary>
-    /// Writes the content to a file under the storage root, reading at most one byte past the input's limit (and
+    /// Writes the content to a file of its own, reading at most one byte past the input's limit (and
     /// <paramref name="maxReadBytes"/>), so that an oversized upload is refused without reading it all.
     /// </summary>
     public Task<ReceivedFile> ReceiveAsync(InputDefinition input, Stream content, long maxReadBytes, CancellationToken cancellationToken) =>
@@ -74,7 +74,7 @@ public sealed class StoreInput(ToolCatalog catalog, IFileStorage storage, Upload
     {
         foreach (var name in stored.Input?.Files ?? [])
         {
-            storage.Delete(name);
+            await storage.DeleteAsync(name);
         }
 
         if (stored.UploadId is { } id)
@@ -133,19 +133,24 @@ public sealed class StoreInput(ToolCatalog catalog, IFileStorage storage, Upload
     private async Task<StoredInput> SaveAsync(InputDefinition input, MediaInfo info, ReceivedFile received, string? originalName,
         CancellationToken cancellationToken)
     {
-        var storedName = received.MoveIntoPlace("inputs", info.Extension);
+        ScaledImage? scaled = null;
+        if (input.Kind == InputKinds.Image && input.ScaleToLongestSide > 0 && Math.Max(info.Width, info.Height) > input.ScaleToLongestSide)
+        {
+            // Scaled here, once, not at launch: launching must stay immediate when a slot frees.
+            scaled = await imageWork.RunAsync(() =>
+            {
+                using var original = received.OpenRead();
+                return ImageScaling.ToLongestSide(original, info.MimeType, input.ScaleToLongestSide);
+            }, cancellationToken);
+        }
+
+        var storedName = await received.MoveIntoPlaceAsync("inputs", info.Extension, cancellationToken);
         var safeName = originalName is null ? null : Path.GetFileName(originalName) is var name && name.Length > 200 ? name[..200] : name;
         var stored = new StoredInput(input.Key, storedName, info.MimeType, received.Length, info.Width, info.Height, info.DurationSeconds, safeName);
         try
         {
-            if (input.Kind == InputKinds.Image && input.ScaleToLongestSide > 0 && Math.Max(info.Width, info.Height) > input.ScaleToLongestSide)
+            if (scaled is not null)
             {
-                // Scaled here, once, not at launch: launching must stay immediate when a slot frees.
-                var scaled = await imageWork.RunAsync(() =>
-                {
-                    using var original = storage.OpenRead(storedName);
-                    return ImageScaling.ToLongestSide(original, info.MimeType, input.ScaleToLongestSide);
-                }, cancellationToken);
                 using var scaledContent = new MemoryStream(scaled.Content, writable: false);
                 var scaledName = await storage.SaveAsync("inputs", scaledContent, info.Extension, cancellationToken);
                 stored = stored with { ScaledName = scaledName, ScaledWidth = scaled.Width, ScaledHeight = scaled.Height };
@@ -155,7 +160,7 @@ public sealed class StoreInput(ToolCatalog catalog, IFileStorage storage, Upload
         }
         catch
         {
-            storage.Delete(storedName); // refused or cut short after the move: nothing of it stays
+            await storage.DeleteAsync(storedName, CancellationToken.None); // refused or cut short after the move: nothing of it stays
             throw;
         }
     }

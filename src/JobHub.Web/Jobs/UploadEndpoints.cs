@@ -26,7 +26,7 @@ public sealed record UploadAnswer(Guid? UploadId, string? Code = null, string? M
 /// <summary>
 /// The tool page's uploads, over plain HTTP rather than the circuit: <c>POST /uploads/{tool}/{input}?name=…</c> with the
 /// file as the request body, the sign-in cookie and the page's anti-forgery token in the <see cref="TokenHeader"/> header.
-/// The body is streamed to a file under the storage root and checked there by <see cref="StoreInput"/> (the input's
+/// The body is streamed to a file of its own (<see cref="Core.Storage.IFileStorage.ReceiveAsync"/>) and checked there by <see cref="StoreInput"/> (the input's
 /// type, size, dimensions and duration, the person's upload bound); the answer is the upload id a job is then submitted with.
 /// </summary>
 public static class UploadEndpoints
@@ -90,6 +90,12 @@ public static class UploadEndpoints
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             return TooLarge(input, input.MaxBytes + 1);
+        }
+        catch (Core.Storage.StorageUnavailableException) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            // Nothing was stored nor counted (the store logged why); the person may send the file again.
+            return Answer(StatusCodes.Status503ServiceUnavailable, new(null, Core.Storage.StorageUnavailableException.Code,
+                Core.Storage.StorageUnavailableException.Advice, []));
         }
         catch (Exception ex) when (ex is BadHttpRequestException || ex is IOException or OperationCanceledException && context.RequestAborted.IsCancellationRequested)
         {
