@@ -239,6 +239,7 @@ public sealed class LocalFileStorage : IFileStorage
         }
 
         // Written aside and moved into place, so a reader never sees half a file and of two writers one wins.
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var part = $"{path}.{Guid.NewGuid():N}.part";
         try
         {

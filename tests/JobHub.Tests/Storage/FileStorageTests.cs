@@ -310,8 +310,7 @@ public sealed class FileStorageTests : IAsyncLifetime
         var settings = TestS3.Settings(prefix);
         settings["JobHub:Storage:S3:Bucket"] = "";
         settings["JobHub:Storage:S3:AccessKey"] = null;
-        using var services = new ServiceCollection().AddLogging()
-            .AddJobHubCore(new ConfigurationBuilder().AddInMemoryCollection(settings).Build()).BuildServiceProvider();
+        using var services = Services(settings);
 
         var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IFileStorage>());
 
@@ -320,12 +319,17 @@ public sealed class FileStorageTests : IAsyncLifetime
         Assert.DoesNotContain("SecretKey", error.Message);
     }
 
+    /// <summary>JobHub's services as a host registers them, on these settings alone.</summary>
+    private static ServiceProvider Services(Dictionary<string, string?> settings)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        return new ServiceCollection().AddLogging().AddSingleton<IConfiguration>(configuration).AddJobHubCore(configuration).BuildServiceProvider();
+    }
+
     [Fact]
     public void Local_IsTheDefault()
     {
-        using var services = new ServiceCollection().AddLogging()
-            .AddJobHubCore(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["JobHub:StorageRoot"] = root }).Build())
-            .BuildServiceProvider();
+        using var services = Services(new Dictionary<string, string?> { ["JobHub:StorageRoot"] = root });
 
         Assert.IsType<LocalFileStorage>(services.GetRequiredService<IFileStorage>());
     }
