@@ -465,14 +465,7 @@ public sealed class CopyOutputs(
     {
         foreach (var name in storedNames)
         {
-            try
-            {
-                await storage.DeleteAsync(name, CancellationToken.None);
-            }
-            catch (IOException ex)
-            {
-                logger.LogWarning("Could not delete the unrecorded copy {StoredName}: {Error}", name, ex.Message);
-            }
+            await storage.DeleteAsync(name, CancellationToken.None);
         }
     }
 }
