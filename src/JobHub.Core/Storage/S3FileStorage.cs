@@ -12,10 +12,8 @@ using Microsoft.Win32.SafeHandles;
 namespace JobHub.Core.Storage;
 
 /// <summary>
-/// Files in a private S3 bucket (AWS S3, Cloudflare R2, MinIO, Ceph), so that every host of one JobHub sees every file.
-/// Streamed both ways: a write goes up in parts of bounded size and returns only once the object is complete (a completed
-/// upload is durable), a read streams the object from any offset. Browsers never reach the bucket: JobHub's endpoints
-/// check the owner and pass the stream on.
+/// Files in a private S3 bucket (AWS S3, R2, MinIO, Ceph) that every host sees, streamed both ways: a write returns once its
+/// object is complete (then durable), a read streams from any offset; browsers reach files only through JobHub's endpoints.
 /// </summary>
 public sealed class S3FileStorage : IFileStorage, IDisposable
 {

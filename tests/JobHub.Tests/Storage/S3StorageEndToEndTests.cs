@@ -16,9 +16,9 @@ using Microsoft.Extensions.Options;
 namespace JobHub.Tests.Storage;
 
 /// <summary>
-/// Two JobHub instances on one database, each with its own settings naming one S3 bucket (the suite's s3rver) and no
-/// disk in common: a file one stores, the other launches, serves (ranges too) and deletes, always through JobHub's own
-/// authorization; and with the store down an upload is refused with a clear error and nothing recorded.
+/// JobHub on one S3 bucket (the suite's s3rver): two instances with their own settings and no disk in common store, launch,
+/// serve and delete each other's files through JobHub's authorization; the retention sweep empties the bucket; with the
+/// store down an upload is refused clearly, nothing recorded.
 /// </summary>
 public sealed partial class S3StorageEndToEndTests
 {
@@ -173,6 +173,33 @@ public sealed partial class S3StorageEndToEndTests
         Assert.Equal(StorageUnavailableException.Code, (await submitted.Content.ReadFromJsonAsync<JobApiEndpoints.ApiProblem>(System.Text.Json.JsonSerializerOptions.Web))!.Code);
         Assert.Equal(0, await hub.ScalarAsync<long>($"SELECT count(*) FROM jobs"));
         Assert.Equal(100, await hub.ScalarAsync<int>($"SELECT credit_balance FROM users WHERE email = {email}"));
+    }
+
+    [Fact]
+    public async Task TheRetentionSweep_EmptiesTheBucketOfAnOldJobsFiles_AndOfAnUploadNobodyUsed()
+    {
+        var prefix = TestS3.NewPrefix();
+        try
+        {
+            await using var h = await EngineHarness.CreateAsync(TestS3.Settings(prefix));
+            var job = await h.RunningJobAsync();
+            await h.Cancel.HandleAsync(new CancelJobRequest(job.Id, job.UserId, JobCause.User, JobErrorCodes.CancelledByUser, "cancelled by the test"));
+            var unused = await h.StoreInput.HandleAsync("image-upscaler", "image", new MemoryStream(SampleMedia.Png(16, 12)), "x.png", long.MaxValue, default);
+            Assert.NotNull(unused.Input);
+            Assert.Equal(job.InputFiles.Count + 1, (await TestS3.KeysAsync(prefix)).Count);
+            var maintenance = h.Services.GetRequiredService<IOptions<Core.Maintenance.MaintenanceOptions>>().Value;
+            h.Clock.Advance(maintenance.FilesRetention + maintenance.UnusedInputsAfter + TimeSpan.FromMinutes(1));
+
+            var retention = h.Services.GetServices<Core.Maintenance.IMaintenanceTask>().Single(t => t.Key == Core.Maintenance.MaintenanceTaskKeys.Retention);
+            var counts = await retention.RunAsync(CancellationToken.None);
+
+            Assert.Equal((1, job.InputFiles.Count, 1), (counts["jobs_cleared"], counts["files_deleted"], counts["unused_uploads_deleted"]));
+            Assert.Empty(await TestS3.KeysAsync(prefix));
+        }
+        finally
+        {
+            await TestS3.ClearAsync(prefix);
+        }
     }
 
     [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
