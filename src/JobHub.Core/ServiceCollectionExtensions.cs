@@ -52,7 +52,11 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<ToolsOptions>, ToolsOptionsValidator>();
 
         services.AddSingleton<ToolCatalog>();
-        services.AddSingleton<IFileStorage, LocalFileStorage>();
+        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();
+        services.AddSingleton<IFileStorage>(provider => provider.GetRequiredService<IOptions<StorageOptions>>().Value.Backend == StorageBackend.S3
+            ? ActivatorUtilities.CreateInstance<S3FileStorage>(provider)
+            : ActivatorUtilities.CreateInstance<LocalFileStorage>(provider));
         services.AddSingleton<RunningHubAccounts>();
         services.AddHttpClient<IRunningHubClient, RunningHubHttpClient>()
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });

@@ -165,7 +165,7 @@ public sealed class DeleteAccount(
         {
             foreach (var name in job.StoredFiles())
             {
-                if (storage.Delete(name))
+                if (await storage.DeleteAsync(name, cancellationToken))
                 {
                     files++;
                 }

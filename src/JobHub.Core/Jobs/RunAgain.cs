@@ -36,7 +36,7 @@ public sealed class RunAgain(JobQueries queries, ToolCatalog catalog, IFileStora
         }
 
         var inputs = job.InputFiles;
-        var gone = job.FilesDeletedAt is not null || !inputs.SelectMany(i => i.Files).All(storage.Exists);
+        var gone = job.FilesDeletedAt is not null || !await storage.AllExistAsync(inputs.SelectMany(i => i.Files), cancellationToken);
         var parameters = job.ParameterValues;
         return new RunAgainPlan(job, inputs, parameters, gone, tool.CostFor(parameters), await queries.BalanceAsync(userId, cancellationToken));
     }
@@ -74,29 +74,29 @@ public sealed class RunAgain(JobQueries queries, ToolCatalog catalog, IFileStora
             var result = await submit.HandleAsync(new SubmitJobRequest(userId, plan.Job.ToolKey, copies, parameters), cancellationToken);
             if (!result.Succeeded)
             {
-                Forget(copies);
+                await ForgetAsync(copies);
             }
 
             return result;
         }
         catch
         {
-            Forget(copies);
+            await ForgetAsync(copies);
             throw;
         }
     }
 
     private async Task<string> CopyAsync(string storedName, CancellationToken cancellationToken)
     {
-        await using var content = storage.OpenRead(storedName);
+        await using var content = await storage.OpenReadAsync(storedName, cancellationToken);
         return await storage.SaveAsync("inputs", content, Path.GetExtension(storedName).TrimStart('.'), cancellationToken);
     }
 
-    private void Forget(IEnumerable<StoredInput> copies)
+    private async Task ForgetAsync(IEnumerable<StoredInput> copies)
     {
         foreach (var file in copies.SelectMany(c => c.Files))
         {
-            storage.Delete(file);
+            await storage.DeleteAsync(file);
         }
     }
 }

@@ -18,8 +18,8 @@ public sealed record StoreInputResult(StoredInput? Input, string? ErrorCode, str
 
 /// <summary>
 /// R9: an input is checked by its content and stored under a generated name before any job exists, counted against the
-/// person's bound (<see cref="UploadQuota"/>) and decoded under <see cref="ImageWork"/>'s. It is received into a file under
-/// the storage root, checked there and moved into place: never held whole in memory.
+/// person's bound (<see cref="UploadQuota"/>) and decoded under <see cref="ImageWork"/>'s. It is received into a file on
+/// this host's disk, checked there and moved into place: never held whole in memory.
 /// </summary>
 public sealed class StoreInput(ToolCatalog catalog, IFileStorage storage, UploadQuota quota, UploadedInputs uploads, ImageWork imageWork)
 {
@@ -62,7 +62,7 @@ public sealed class StoreInput(ToolCatalog catalog, IFileStorage storage, Upload
     }
 
     /// <summary>
-    /// Writes the content to a file under the storage root, reading at most one byte past the input's limit (and
+    /// Writes the content to a file of its own, reading at most one byte past the input's limit (and
     /// <paramref name="maxReadBytes"/>), so that an oversized upload is refused without reading it all.
     /// </summary>
     public Task<ReceivedFile> ReceiveAsync(InputDefinition input, Stream content, long maxReadBytes, CancellationToken cancellationToken) =>
@@ -73,7 +73,7 @@ public sealed class StoreInput(ToolCatalog catalog, IFileStorage storage, Upload
     {
         foreach (var name in stored.Input?.Files ?? [])
         {
-            storage.Delete(name);
+            await storage.DeleteAsync(name);
         }
 
         if (stored.UploadId is { } id)
@@ -132,19 +132,24 @@ public sealed class StoreInput(ToolCatalog catalog, IFileStorage storage, Upload
     private async Task<StoredInput> SaveAsync(InputDefinition input, MediaInfo info, ReceivedFile received, string? originalName,
         CancellationToken cancellationToken)
     {
-        var storedName = received.MoveIntoPlace("inputs", info.Extension);
+        ScaledImage? scaled = null;
+        if (input.Kind == InputKinds.Image && input.ScaleToLongestSide > 0 && Math.Max(info.Width, info.Height) > input.ScaleToLongestSide)
+        {
+            // Scaled here, once, not at launch: launching must stay immediate when a slot frees.
+            scaled = await imageWork.RunAsync(() =>
+            {
+                using var original = received.OpenRead();
+                return ImageScaling.ToLongestSide(original, info.MimeType, input.ScaleToLongestSide);
+            }, cancellationToken);
+        }
+
+        var storedName = await received.MoveIntoPlaceAsync("inputs", info.Extension, cancellationToken);
         var safeName = originalName is null ? null : Path.GetFileName(originalName) is var name && name.Length > 200 ? name[..200] : name;
         var stored = new StoredInput(input.Key, storedName, info.MimeType, received.Length, info.Width, info.Height, info.DurationSeconds, safeName);
         try
         {
-            if (input.Kind == InputKinds.Image && input.ScaleToLongestSide > 0 && Math.Max(info.Width, info.Height) > input.ScaleToLongestSide)
+            if (scaled is not null)
             {
-                // Scaled here, once, not at launch: launching must stay immediate when a slot frees.
-                var scaled = await imageWork.RunAsync(() =>
-                {
-                    using var original = storage.OpenRead(storedName);
-                    return ImageScaling.ToLongestSide(original, info.MimeType, input.ScaleToLongestSide);
-                }, cancellationToken);
                 using var scaledContent = new MemoryStream(scaled.Content, writable: false);
                 var scaledName = await storage.SaveAsync("inputs", scaledContent, info.Extension, cancellationToken);
                 stored = stored with { ScaledName = scaledName, ScaledWidth = scaled.Width, ScaledHeight = scaled.Height };
@@ -154,7 +159,7 @@ public sealed class StoreInput(ToolCatalog catalog, IFileStorage storage, Upload
         }
         catch
         {
-            storage.Delete(storedName); // refused or cut short after the move: nothing of it stays
+            await storage.DeleteAsync(storedName, CancellationToken.None); // refused or cut short after the move: nothing of it stays
             throw;
         }
     }

@@ -87,7 +87,7 @@ public sealed class SubmitJob(
             inputs = [.. inputs, .. uploaded!];
         }
 
-        var inputError = CheckInputs(tool!, inputs);
+        var inputError = await CheckInputsAsync(tool!, inputs, cancellationToken);
         if (inputError is not null)
         {
             return SubmitJobResult.Rejected(SubmitErrors.InputInvalid, inputError);
@@ -319,7 +319,7 @@ public sealed class SubmitJob(
     }
 
     /// <summary>Every input of the tool exactly once, each a file JobHub stored and that still is what the input accepts.</summary>
-    private string? CheckInputs(ToolDefinition tool, IReadOnlyList<StoredInput> inputs)
+    private async Task<string?> CheckInputsAsync(ToolDefinition tool, IReadOnlyList<StoredInput> inputs, CancellationToken cancellationToken)
     {
         foreach (var extra in inputs.Where(i => tool.Inputs.All(d => d.Key != i.Key)))
         {
@@ -337,12 +337,12 @@ public sealed class SubmitJob(
             var input = matching[0];
             try
             {
-                if (!input.Files.All(storage.Exists))
+                if (!await storage.AllExistAsync(input.Files, cancellationToken))
                 {
                     return $"The file for '{definition.Key}' was not found; upload it again.";
                 }
 
-                using var content = storage.OpenRead(input.StoredName);
+                await using var content = await storage.OpenReadAsync(input.StoredName, cancellationToken);
                 // Checked in full (decoded to the end) when it was stored; here only that it is still what the row says.
                 var (info, rejection) = MediaInspector.Inspect(content, content.Length, definition, decode: false);
                 if (rejection is not null)

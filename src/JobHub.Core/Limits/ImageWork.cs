@@ -17,7 +17,10 @@ public sealed class ImageWork(IOptions<UploadOptions> options) : IDisposable
     /// <summary>A test seam: awaited inside the bound before each piece of work, so a test can hold the slots it took.</summary>
     internal Func<Task>? WhileHeld { get; set; }
 
-    public async Task<T> RunAsync<T>(Func<T> work, CancellationToken cancellationToken)
+    public Task<T> RunAsync<T>(Func<T> work, CancellationToken cancellationToken) => RunAsync<T>(() => Task.FromResult(work()), cancellationToken);
+
+    /// <summary>Work that also awaits (opening the file it decodes) inside the bound.</summary>
+    public async Task<T> RunAsync<T>(Func<Task<T>> work, CancellationToken cancellationToken)
     {
         await slots.WaitAsync(cancellationToken);
         try
@@ -28,7 +31,7 @@ public sealed class ImageWork(IOptions<UploadOptions> options) : IDisposable
                 await held();
             }
 
-            return work();
+            return await work();
         }
         finally
         {

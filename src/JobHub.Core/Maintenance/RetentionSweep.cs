@@ -44,7 +44,7 @@ public sealed class RetentionSweep(IDbContextFactory<JobHubDbContext> contexts, 
         {
             foreach (var name in job.StoredFiles())
             {
-                if (storage.Delete(name))
+                if (await storage.DeleteAsync(name, cancellationToken))
                 {
                     counts.Tally("files_deleted");
                 }
@@ -54,7 +54,7 @@ public sealed class RetentionSweep(IDbContextFactory<JobHubDbContext> contexts, 
             counts.Tally("jobs_cleared");
         }
 
-        var uploads = storage.ListOlderThan("inputs", now - options.Value.UnusedInputsAfter, Batch);
+        var uploads = await storage.ListOlderThanAsync("inputs", now - options.Value.UnusedInputsAfter, Batch, cancellationToken);
         if (uploads.Count > 0)
         {
             // Raw SQL: the stored names sit inside each job's inputs JSON array, which EF's LINQ cannot unnest.
@@ -65,7 +65,7 @@ public sealed class RetentionSweep(IDbContextFactory<JobHubDbContext> contexts, 
                 """).ToListAsync(cancellationToken)).ToHashSet();
             foreach (var unused in uploads.Where(name => !used.Contains(name)))
             {
-                storage.Delete(unused);
+                await storage.DeleteAsync(unused, cancellationToken);
                 counts.Tally("unused_uploads_deleted");
             }
         }

@@ -1,36 +1,157 @@
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 
 namespace JobHub.Core.Storage;
 
-/// <summary>JobHub's own file store for inputs and copied outputs, outside the web root, under generated names.</summary>
+/// <summary>
+/// JobHub's own store for inputs, copied outputs and thumbnails, under generated names, served only through JobHub's
+/// endpoints: the local disk (<see cref="LocalFileStorage"/>) or an S3 bucket every host sees (<see cref="S3FileStorage"/>).
+/// </summary>
 public interface IFileStorage
 {
-    /// <summary>Stores the content under a new generated name in <paramref name="area"/> and returns that name.</summary>
-    Task<string> SaveAsync(string area, Stream content, string extension, CancellationToken cancellationToken);
+    /// <summary>
+    /// Stores the content under a new generated name in <paramref name="area"/> and returns that name once the file is
+    /// durable: the caller records the name next, and a crash must not leave a record of a file the store never got.
+    /// </summary>
+    Task<string> SaveAsync(string area, Stream content, string extension, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Writes at most <paramref name="maxBytes"/> of the content to a file of its own under the root, to be checked there and
-    /// then moved into place (<see cref="ReceivedFile.MoveIntoPlace"/>) or deleted (disposed).
+    /// Writes at most <paramref name="maxBytes"/> of the content to a place of its own, to be checked there and then moved
+    /// into place (<see cref="ReceivedFile.MoveIntoPlaceAsync"/>) or deleted (disposed).
     /// </summary>
-    Task<ReceivedFile> ReceiveAsync(Stream content, long maxBytes, CancellationToken cancellationToken);
+    Task<ReceivedFile> ReceiveAsync(Stream content, long maxBytes, CancellationToken cancellationToken = default);
 
-    Stream OpenRead(string storedName);
+    /// <summary>
+    /// The file as a seekable stream of known length: a seek reads on from there without reading what is before it
+    /// (range requests of a video). <see cref="FileNotFoundException"/> when there is none.
+    /// </summary>
+    Task<Stream> OpenReadAsync(string storedName, CancellationToken cancellationToken = default);
 
-    bool Exists(string storedName);
+    Task<bool> ExistsAsync(string storedName, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Stores the content under the name given (a file derived from a stored one), whole or not at all; false, and nothing
     /// changed, when a file of that name is already there.
     /// </summary>
-    Task<bool> SaveAtAsync(string storedName, ReadOnlyMemory<byte> content, CancellationToken cancellationToken);
+    Task<bool> SaveAtAsync(string storedName, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default);
 
     /// <summary>Deletes the file; false when there was none.</summary>
-    bool Delete(string storedName);
+    Task<bool> DeleteAsync(string storedName, CancellationToken cancellationToken = default);
 
     /// <summary>Stored names in <paramref name="area"/> last written before <paramref name="before"/>, at most <paramref name="limit"/>.</summary>
-    IReadOnlyList<string> ListOlderThan(string area, DateTime before, int limit);
+    Task<IReadOnlyList<string>> ListOlderThanAsync(string area, DateTime before, int limit, CancellationToken cancellationToken = default);
 }
 
+public static class FileStorageExtensions
+{
+    /// <summary>Whether every one of the files is still stored.</summary>
+    public static async Task<bool> AllExistAsync(this IFileStorage storage, IEnumerable<string> storedNames, CancellationToken cancellationToken = default)
+    {
+        foreach (var name in storedNames)
+        {
+            if (!await storage.ExistsAsync(name, cancellationToken))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}
+
+/// <summary>The store did not answer or refused JobHub (an S3 endpoint down, wrong keys): nothing was stored, try again later.</summary>
+public sealed class StorageUnavailableException(string message, Exception? inner = null) : IOException(message, inner)
+{
+    /// <summary>The code the upload endpoints answer with (and the pages word in their language).</summary>
+    public const string Code = "STORAGE_UNAVAILABLE";
+
+    /// <summary>What a client is told (in English; the pages word the code in their language).</summary>
+    public const string Advice = "The file store is not answering; try again in a moment.";
+}
+
+/// <summary>The names files are stored under, the same in every backend, so that the database never says where a file lives.</summary>
+public static partial class StoredNames
+{
+    /// <summary>The name a new file of <paramref name="area"/> is stored under.</summary>
+    public static string New(string area, string extension)
+    {
+        if (!Area().IsMatch(area) || !Extension().IsMatch(extension))
+        {
+            throw new ArgumentException("area and extension must be short lower-case words");
+        }
+
+        return $"{area}/{DateTime.UtcNow:yyyyMMdd}/{Guid.NewGuid():N}.{extension}";
+    }
+
+    /// <summary>Refuses a name no backend ever made (a forged one that would reach outside the store).</summary>
+    public static string Check(string storedName) =>
+        Name().IsMatch(storedName) && !storedName.Split('/').Any(segment => segment is "." or "..")
+            ? storedName
+            : throw new ArgumentException("not a stored file name", nameof(storedName));
+
+    /// <summary>The folder of an area's files (<c>inputs/</c>), checked like a name.</summary>
+    public static string Folder(string area) => Check(area.TrimEnd('/')) + "/";
+
+    [GeneratedRegex("^[a-z]+$")]
+    private static partial Regex Area();
+
+    [GeneratedRegex("^[a-z0-9]{1,5}$")]
+    private static partial Regex Extension();
+
+    [GeneratedRegex("^[a-z]+(/[A-Za-z0-9_.-]+)*$")]
+    private static partial Regex Name();
+}
+
+/// <summary>
+/// A file received from a client, never whole in memory: read back for its checks (<see cref="OpenRead"/>, seekable, on
+/// this host's disk), then moved into place under a generated name, or deleted when it is disposed without having been moved.
+/// </summary>
+public abstract class ReceivedFile : IAsyncDisposable
+{
+    private const int ChunkSize = 81920;
+
+    /// <summary>The bytes received (at most the limit it was received with).</summary>
+    public long Length { get; private set; }
+
+    protected bool Moved { get; private set; }
+
+    public abstract Stream OpenRead();
+
+    /// <summary>Stores the file under a new generated name in <paramref name="area"/> and returns the name once it is durable.</summary>
+    public async Task<string> MoveIntoPlaceAsync(string area, string extension, CancellationToken cancellationToken = default)
+    {
+        if (Moved)
+        {
+            throw new InvalidOperationException("the file was already moved into place");
+        }
+
+        var storedName = await PlaceAsync(StoredNames.New(area, extension), cancellationToken);
+        Moved = true;
+        return storedName;
+    }
+
+    protected abstract Task<string> PlaceAsync(string storedName, CancellationToken cancellationToken);
+
+    public abstract ValueTask DisposeAsync();
+
+    /// <summary>Copies at most <paramref name="maxBytes"/> of the content through <paramref name="write"/> (given each chunk and its offset).</summary>
+    protected async Task CopyInAsync(Stream content, long maxBytes, Func<ReadOnlyMemory<byte>, long, CancellationToken, ValueTask> write,
+        CancellationToken cancellationToken)
+    {
+        var chunk = new byte[ChunkSize];
+        long length = 0;
+        int read;
+        while (length < maxBytes && (read = await content.ReadAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, maxBytes - length)), cancellationToken)) > 0)
+        {
+            await write(chunk.AsMemory(0, read), length, cancellationToken);
+            length += read;
+        }
+
+        Length = length;
+    }
+}
+
+/// <summary>Files on this host's disk under <c>JobHub:StorageRoot</c>: for one host, or several that mount one shared folder.</summary>
 public sealed class LocalFileStorage : IFileStorage
 {
     private readonly string root;
@@ -45,7 +166,7 @@ public sealed class LocalFileStorage : IFileStorage
 
     public async Task<string> SaveAsync(string area, Stream content, string extension, CancellationToken cancellationToken)
     {
-        var storedName = NewName(area, extension);
+        var storedName = StoredNames.New(area, extension);
         var path = PathFor(storedName);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
@@ -62,9 +183,8 @@ public sealed class LocalFileStorage : IFileStorage
                 throw;
             }
 
-            // On disk before its name is returned: the caller records the name next, and a crash must not leave a record of
-            // a file the disk never got; left to write-back, bursts of copies also stall the commits' WAL flushes on the
-            // same disk (docs/decisions/0006-flush-files-before-recording.md).
+            // Durable before the name is returned (see IFileStorage.SaveAsync), and written file by file rather than in the
+            // kernel's write-back bursts, which hold PostgreSQL's commits on the same disk (docs/decisions/0006).
             file.Flush(flushToDisk: true);
         }
 
@@ -81,21 +201,11 @@ public sealed class LocalFileStorage : IFileStorage
     {
         var folder = PathFor(ReceivingFolder);
         Directory.CreateDirectory(folder);
-        var path = Path.Combine(folder, $"{Guid.NewGuid():N}.part");
-        var received = new ReceivedFile(path, storedName => PathFor(storedName));
+        var received = new LocalReceivedFile(Path.Combine(folder, $"{Guid.NewGuid():N}.part"), PathFor);
         try
         {
-            await using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0, useAsync: true);
-            var chunk = new byte[81920];
-            long length = 0;
-            int read;
-            while (length < maxBytes && (read = await content.ReadAsync(chunk.AsMemory(0, (int)Math.Min(chunk.Length, maxBytes - length)), cancellationToken)) > 0)
-            {
-                await file.WriteAsync(chunk.AsMemory(0, read), cancellationToken);
-                length += read;
-            }
-
-            received.Length = length;
+            await using var file = new FileStream(received.Path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0, useAsync: true);
+            await received.WriteAsync(content, maxBytes, file, cancellationToken);
             return received;
         }
         catch
@@ -106,10 +216,19 @@ public sealed class LocalFileStorage : IFileStorage
         }
     }
 
-    public Stream OpenRead(string storedName) =>
-        new FileStream(PathFor(storedName), FileMode.Open, FileAccess.Read, FileShare.Read, 81920, useAsync: true);
+    public Task<Stream> OpenReadAsync(string storedName, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return Task.FromResult<Stream>(new FileStream(PathFor(storedName), FileMode.Open, FileAccess.Read, FileShare.Read, 81920, useAsync: true));
+        }
+        catch (DirectoryNotFoundException ex)
+        {
+            throw new FileNotFoundException(ex.Message, storedName, ex);
+        }
+    }
 
-    public bool Exists(string storedName) => File.Exists(PathFor(storedName));
+    public Task<bool> ExistsAsync(string storedName, CancellationToken cancellationToken) => Task.FromResult(File.Exists(PathFor(storedName)));
 
     public async Task<bool> SaveAtAsync(string storedName, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
@@ -120,6 +239,7 @@ public sealed class LocalFileStorage : IFileStorage
         }
 
         // Written aside and moved into place, so a reader never sees half a file and of two writers one wins.
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var part = $"{path}.{Guid.NewGuid():N}.part";
         try
         {
@@ -142,48 +262,37 @@ public sealed class LocalFileStorage : IFileStorage
         }
     }
 
-    public bool Delete(string storedName)
+    public Task<bool> DeleteAsync(string storedName, CancellationToken cancellationToken)
     {
         var path = PathFor(storedName);
         if (!File.Exists(path))
         {
-            return false;
+            return Task.FromResult(false);
         }
 
         File.Delete(path);
-        return true;
+        return Task.FromResult(true);
     }
 
-    public IReadOnlyList<string> ListOlderThan(string area, DateTime before, int limit)
+    public Task<IReadOnlyList<string>> ListOlderThanAsync(string area, DateTime before, int limit, CancellationToken cancellationToken)
     {
         var folder = PathFor(area);
         if (!Directory.Exists(folder))
         {
-            return [];
+            return Task.FromResult<IReadOnlyList<string>>([]);
         }
 
-        return Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+        return Task.FromResult<IReadOnlyList<string>>(Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
             .Where(path => File.GetLastWriteTimeUtc(path) < before)
             .Take(limit)
             .Select(path => Path.GetRelativePath(root, path).Replace(Path.DirectorySeparatorChar, '/'))
-            .ToList();
-    }
-
-    /// <summary>The name a new file of <paramref name="area"/> is stored under.</summary>
-    internal static string NewName(string area, string extension)
-    {
-        if (!System.Text.RegularExpressions.Regex.IsMatch(area, "^[a-z]+$") || !System.Text.RegularExpressions.Regex.IsMatch(extension, "^[a-z0-9]{1,5}$"))
-        {
-            throw new ArgumentException("area and extension must be short lower-case words");
-        }
-
-        return $"{area}/{DateTime.UtcNow:yyyyMMdd}/{Guid.NewGuid():N}.{extension}";
+            .ToList());
     }
 
     /// <summary>Resolves a stored name; anything that would leave the root (a forged name) is refused.</summary>
     private string PathFor(string storedName)
     {
-        var path = Path.GetFullPath(Path.Combine(root, storedName));
+        var path = Path.GetFullPath(Path.Combine(root, StoredNames.Check(storedName)));
         if (!path.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
         {
             throw new ArgumentException("not a stored file name", nameof(storedName));
@@ -191,57 +300,39 @@ public sealed class LocalFileStorage : IFileStorage
 
         return path;
     }
-}
 
-/// <summary>
-/// A file received from a client, on disk under the storage root and never whole in memory: read back for its checks, then
-/// moved into place under a generated name, or deleted when it is disposed without having been moved.
-/// </summary>
-public sealed class ReceivedFile : IAsyncDisposable
-{
-    private readonly string path;
-    private readonly Func<string, string> pathFor;
-    private bool moved;
-
-    internal ReceivedFile(string path, Func<string, string> pathFor)
+    /// <summary>Received under the storage root, so that moving it into place is a rename on the same disk.</summary>
+    private sealed class LocalReceivedFile(string path, Func<string, string> pathFor) : ReceivedFile
     {
-        this.path = path;
-        this.pathFor = pathFor;
-    }
+        public string Path { get; } = path;
 
-    /// <summary>The bytes received (at most the limit it was received with).</summary>
-    public long Length { get; internal set; }
+        public Task WriteAsync(Stream content, long maxBytes, FileStream file, CancellationToken cancellationToken) =>
+            CopyInAsync(content, maxBytes, (chunk, _, token) => file.WriteAsync(chunk, token), cancellationToken);
 
-    public Stream OpenRead() => new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, useAsync: false);
+        public override Stream OpenRead() => new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, useAsync: false);
 
-    /// <summary>Moves the file to a new generated name in <paramref name="area"/>, on disk first (see <see cref="LocalFileStorage.SaveAsync"/>).</summary>
-    public string MoveIntoPlace(string area, string extension)
-    {
-        if (moved)
+        /// <summary>On disk before it is renamed into place (see <see cref="LocalFileStorage.SaveAsync"/>).</summary>
+        protected override Task<string> PlaceAsync(string storedName, CancellationToken cancellationToken)
         {
-            throw new InvalidOperationException("the file was already moved into place");
+            using (var file = new FileStream(Path, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+            {
+                file.Flush(flushToDisk: true);
+            }
+
+            var target = pathFor(storedName);
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(target)!);
+            File.Move(Path, target);
+            return Task.FromResult(storedName);
         }
 
-        using (var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+        public override ValueTask DisposeAsync()
         {
-            file.Flush(flushToDisk: true);
+            if (!Moved)
+            {
+                File.Delete(Path);
+            }
+
+            return ValueTask.CompletedTask;
         }
-
-        var storedName = LocalFileStorage.NewName(area, extension);
-        var target = pathFor(storedName);
-        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        File.Move(path, target);
-        moved = true;
-        return storedName;
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        if (!moved)
-        {
-            File.Delete(path);
-        }
-
-        return ValueTask.CompletedTask;
     }
 }

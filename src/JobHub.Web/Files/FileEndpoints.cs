@@ -38,7 +38,7 @@ public static class FileEndpoints
             "outputs" or "thumbs" => job?.OutputFiles.ElementAtOrDefault(index)?.StoredName,
             _ => null,
         };
-        if (storedName is null || job?.FilesDeletedAt is not null || !storage.Exists(storedName))
+        if (storedName is null || job?.FilesDeletedAt is not null)
         {
             return TypedResults.NotFound();
         }
@@ -52,6 +52,16 @@ public static class FileEndpoints
             }
         }
 
+        Stream content;
+        try
+        {
+            content = await storage.OpenReadAsync(storedName, context.RequestAborted);
+        }
+        catch (FileNotFoundException)
+        {
+            return TypedResults.NotFound();
+        }
+
         var contentType = ContentTypes.TryGetContentType(storedName, out var type) ? type : "application/octet-stream";
         var name = $"jobhub-{jobId:N}-{kind}-{index}{Path.GetExtension(storedName)}";
         // A file is shown in the page only as an image or a video; anything else (a copy kept from before its content was
@@ -60,7 +70,8 @@ public static class FileEndpoints
             || contentType.StartsWith("video/", StringComparison.Ordinal);
         context.Response.Headers.ContentSecurityPolicy = Security.SecurityHeaders.FilePolicy;
         context.Response.Headers.XContentTypeOptions = "nosniff";
-        return TypedResults.File(storage.OpenRead(storedName), media ? contentType : "application/octet-stream",
+        // The store's stream seeks without reading what is before: a range request (a video's) reads only its range.
+        return TypedResults.File(content, media ? contentType : "application/octet-stream",
             download == true || !media ? name : null, enableRangeProcessing: true);
     }
 }

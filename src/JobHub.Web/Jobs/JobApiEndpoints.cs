@@ -70,7 +70,7 @@ public static class JobApiEndpoints
         }
 
         // The parameters, an active job and the balance are known only once the form is read: each file is received into a
-        // file of its own under the storage root meanwhile (never whole in memory), and stored only once they allow it.
+        // file of its own meanwhile (never whole in memory), and stored only once they allow it.
         var userId = UserId(context.User);
         var form = new ReceivedForm();
         await using (form)
@@ -91,7 +91,17 @@ public static class JobApiEndpoints
             }
 
             var stored = new List<StoreInputResult>();
-            var answer = await StoreAndSubmitAsync(context, tool, userId, form, storeInput, submitJob, stored);
+            (IResult Result, bool Refused) answer;
+            try
+            {
+                answer = await StoreAndSubmitAsync(context, tool, userId, form, storeInput, submitJob, stored);
+            }
+            catch (StorageUnavailableException) when (!context.RequestAborted.IsCancellationRequested)
+            {
+                answer = (Problem(StatusCodes.Status503ServiceUnavailable, StorageUnavailableException.Code,
+                    StorageUnavailableException.Advice), true);
+            }
+
             if (answer.Refused)
             {
                 // A refused request keeps none of the files it stored: a later one refused, or the job itself.
@@ -134,7 +144,7 @@ public static class JobApiEndpoints
             : (Refusal(submitted), true);
     }
 
-    /// <summary>A submission's form as it was read: each file received under the storage root, the upload ids, the parameters.</summary>
+    /// <summary>A submission's form as it was read: each file received (on this host's disk), the upload ids, the parameters.</summary>
     private sealed class ReceivedForm : IAsyncDisposable
     {
         public Dictionary<string, (ReceivedFile File, string? Name)> Files { get; } = [];

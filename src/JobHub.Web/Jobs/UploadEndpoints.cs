@@ -25,7 +25,7 @@ public sealed record UploadAnswer(Guid? UploadId, string? Code = null, string? M
 
 /// <summary>
 /// The tool page's uploads over plain HTTP, not the circuit: <c>POST /uploads/{tool}/{input}?name=…</c>, the file as the body,
-/// the page's anti-forgery token in <see cref="TokenHeader"/>. Streamed to a file under the storage root and checked there by
+/// the page's anti-forgery token in <see cref="TokenHeader"/>. Streamed to a file of its own (<see cref="Core.Storage.IFileStorage.ReceiveAsync"/>) and checked there by
 /// <see cref="StoreInput"/>; the answer is the upload id a job is then submitted with (docs/uploads.md).
 /// </summary>
 public static class UploadEndpoints
@@ -89,6 +89,12 @@ public static class UploadEndpoints
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             return TooLarge(input, input.MaxBytes + 1);
+        }
+        catch (Core.Storage.StorageUnavailableException) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            // Nothing was stored nor counted (the store logged why); the person may send the file again.
+            return Answer(StatusCodes.Status503ServiceUnavailable, new(null, Core.Storage.StorageUnavailableException.Code,
+                Core.Storage.StorageUnavailableException.Advice, []));
         }
         catch (Exception ex) when (ex is BadHttpRequestException || ex is IOException or OperationCanceledException && context.RequestAborted.IsCancellationRequested)
         {

@@ -32,6 +32,20 @@ public sealed class DeleteAccountTests : IAsyncLifetime
 
     private IFileStorage Storage => h.Services.GetRequiredService<IFileStorage>();
 
+    private async Task<List<string>> StillStoredAsync(IEnumerable<string> files)
+    {
+        var stored = new List<string>();
+        foreach (var file in files)
+        {
+            if (await Storage.ExistsAsync(file))
+            {
+                stored.Add(file);
+            }
+        }
+
+        return stored;
+    }
+
     private async Task<Guid> UserWithPasswordAsync(int credits = 20, string password = Password)
     {
         var id = await h.CreateUserAsync(credits);
@@ -75,7 +89,7 @@ public sealed class DeleteAccountTests : IAsyncLifetime
         var ended = await h.GetJobAsync(job.Id);
         Assert.Equal(JobStatus.Cancelled, ended.Status);
         Assert.Equal(1, await h.ScalarAsync<int>($"SELECT count(*)::int FROM credit_ledger WHERE job_id = {job.Id} AND kind = 'refund'"));
-        Assert.All(files, f => Assert.False(Storage.Exists(f)));
+        Assert.Empty(await StillStoredAsync(files));
         Assert.Equal("{}", await h.ScalarAsync<string>($"SELECT parameters::text FROM jobs WHERE id = {job.Id}"));
         await AssertBooksBalanceAsync();
     }
@@ -86,7 +100,7 @@ public sealed class DeleteAccountTests : IAsyncLifetime
         var user = await UserWithPasswordAsync();
         var job = await RunningJobAsync(user);
         var files = job.InputFiles.SelectMany(i => i.Files).ToList();
-        Assert.All(files, f => Assert.True(Storage.Exists(f)));
+        Assert.True(await Storage.AllExistAsync(files));
         var email = await h.ScalarAsync<string>($"SELECT email FROM users WHERE id = {user}");
         var stamp = await h.ScalarAsync<string>($"SELECT security_stamp FROM users WHERE id = {user}");
 
@@ -99,7 +113,7 @@ public sealed class DeleteAccountTests : IAsyncLifetime
         Assert.Contains(h.RunningHub.Cancels, c => c.TaskId == job.TaskId);
         Assert.Equal(1, await h.ScalarAsync<int>($"SELECT count(*)::int FROM credit_ledger WHERE job_id = {job.Id} AND kind = 'refund'"));
         Assert.Equal(20, await h.BalanceAsync(user));
-        Assert.All(files, f => Assert.False(Storage.Exists(f)));
+        Assert.Empty(await StillStoredAsync(files));
         Assert.NotNull(ended.FilesDeletedAt);
         Assert.Empty(ended.ParameterValues);
         Assert.All(ended.InputFiles, i => Assert.Null(i.OriginalName));
@@ -133,7 +147,7 @@ public sealed class DeleteAccountTests : IAsyncLifetime
 
         Assert.Equal(JobStatus.Running, (await h.GetJobAsync(job.Id)).Status);
         Assert.True(await h.ScalarAsync<bool>($"SELECT deleted_at IS NULL AND password_hash IS NOT NULL FROM users WHERE id = {victim}"));
-        Assert.All(job.InputFiles.SelectMany(i => i.Files), f => Assert.True(Storage.Exists(f)));
+        Assert.True(await Storage.AllExistAsync(job.InputFiles.SelectMany(i => i.Files)));
         Assert.Empty(h.RunningHub.Cancels);
         Assert.True(await h.ScalarAsync<bool>($"SELECT deleted_at IS NULL FROM users WHERE id = {attacker}"));
     }

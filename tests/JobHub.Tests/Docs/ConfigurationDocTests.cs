@@ -52,6 +52,8 @@ public sealed partial class ConfigurationDocTests
 
     [Theory]
     [InlineData(typeof(JobHubOptions), JobHubOptions.Section)]
+    [InlineData(typeof(JobHub.Core.Storage.StorageOptions), JobHub.Core.Storage.StorageOptions.Section)]
+    [InlineData(typeof(JobHub.Core.Storage.S3StorageOptions), JobHub.Core.Storage.StorageOptions.Section + ":S3")]
     [InlineData(typeof(RunningHubOptions), RunningHubOptions.Section)]
     [InlineData(typeof(MaintenanceOptions), MaintenanceOptions.Section)]
     [InlineData(typeof(RateLimitOptions), RateLimitOptions.Section)]

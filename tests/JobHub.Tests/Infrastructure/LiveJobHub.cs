@@ -28,6 +28,9 @@ public sealed class LiveJobHub : IAsyncDisposable
     public IServiceProvider Services => Host.Services;
     public Uri BaseAddress => Host.BaseAddress;
 
+    /// <summary>The test's database, for another instance on it.</summary>
+    public string ConnectionString => TestDatabase.ConnectionStringFor(database);
+
     /// <summary>The simulator JobHub talks to; it outlives a restart of JobHub, as RunningHub does.</summary>
     public SimulatorHost RunningHub { get; }
     public SimulatorState Simulator => RunningHub.State;

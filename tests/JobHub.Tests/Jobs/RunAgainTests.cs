@@ -38,7 +38,7 @@ public sealed class RunAgainTests : IAsyncLifetime
 
     private Task<long> JobsAsync() => h.ScalarAsync<long>($"SELECT count(*) FROM jobs");
 
-    private int StoredInputs() => Storage.ListOlderThan("inputs", DateTime.UtcNow.AddDays(1), 100_000).Count;
+    private async Task<int> StoredInputsAsync() => (await Storage.ListOlderThanAsync("inputs", DateTime.UtcNow.AddDays(1), 100_000)).Count;
 
     [Fact]
     public async Task RunAgain_MakesANewJob_WithTheSameSettings_AndCopiesOfTheSameFiles_ChargedOnce()
@@ -76,8 +76,8 @@ public sealed class RunAgainTests : IAsyncLifetime
 
         await h.Services.GetServices<Core.Maintenance.IMaintenanceTask>().OfType<Core.Maintenance.RetentionSweep>().Single().RunAsync(CancellationToken.None);
 
-        Assert.False(Storage.Exists(ended.InputFiles.Single().StoredName));
-        Assert.All((await h.GetJobAsync(again.Id)).InputFiles.SelectMany(i => i.Files), name => Assert.True(Storage.Exists(name)));
+        Assert.False(await Storage.ExistsAsync(ended.InputFiles.Single().StoredName));
+        Assert.True(await Storage.AllExistAsync((await h.GetJobAsync(again.Id)).InputFiles.SelectMany(i => i.Files)));
     }
 
     [Fact]
@@ -85,7 +85,7 @@ public sealed class RunAgainTests : IAsyncLifetime
     {
         var user = await h.CreateUserAsync(100);
         var ended = await EndedJobAsync(user);
-        Storage.Delete(ended.InputFiles.Single().StoredName);
+        await Storage.DeleteAsync(ended.InputFiles.Single().StoredName);
         var (jobs, balance) = (await JobsAsync(), await h.BalanceAsync(user));
 
         Assert.True((await Again.PlanAsync(user, ended.Id))!.InputsGone);
@@ -101,7 +101,7 @@ public sealed class RunAgainTests : IAsyncLifetime
     {
         var user = await h.CreateUserAsync(100);
         var ended = await EndedJobAsync(user);
-        var files = StoredInputs();
+        var files = await StoredInputsAsync();
         var jobs = await JobsAsync();
         await h.Db.ExecuteAsync($"UPDATE users SET credit_balance = 0 WHERE id = {user}");
         Assert.False((await Again.PlanAsync(user, ended.Id))!.CanAfford);
@@ -112,7 +112,7 @@ public sealed class RunAgainTests : IAsyncLifetime
         var active = await h.SubmitAsync(user, "image-upscaler", Settings);
         Assert.True(active.Succeeded);
         Assert.Equal(SubmitErrors.ActiveJobExists, (await Again.HandleAsync(user, ended.Id)).ErrorCode);
-        Assert.Equal(files + 1, StoredInputs()); // the active job's own input, no copy
+        Assert.Equal(files + 1, await StoredInputsAsync()); // the active job's own input, no copy
         Assert.Equal(jobs + 1, await JobsAsync());
     }
 
@@ -134,7 +134,7 @@ public sealed class RunAgainTests : IAsyncLifetime
 
     private async Task<byte[]> BytesAsync(string storedName)
     {
-        await using var content = Storage.OpenRead(storedName);
+        await using var content = await Storage.OpenReadAsync(storedName);
         using var copy = new MemoryStream();
         await content.CopyToAsync(copy);
         return copy.ToArray();

@@ -165,7 +165,7 @@ public sealed class RunningHubAppsContractTests(RunningHubAppsContractTests.Fixt
         var sent = hub.Simulator.File(hub.Simulator.Tasks.Single(t => t.TaskId == job.TaskId).Nodes.Single().FieldValue)!;
         using var codec = SkiaSharp.SKCodec.Create(new MemoryStream(sent));
         Assert.Equal((1536, 1024), (codec.Info.Width, codec.Info.Height));
-        await using var kept = hub.Services.GetRequiredService<Core.Storage.IFileStorage>().OpenRead(input.StoredName);
+        await using var kept = await hub.Services.GetRequiredService<Core.Storage.IFileStorage>().OpenReadAsync(input.StoredName);
         Assert.Equal(original.Length, kept.Length);
     }
 }

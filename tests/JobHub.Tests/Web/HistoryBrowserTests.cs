@@ -198,8 +198,8 @@ public sealed class HistoryBrowserTests(HistoryHostFixture fixture) : IClassFixt
 
         await Hub.Db.ExecuteAsync($"UPDATE jobs SET completed_at = now() - interval '400 days' WHERE id = {id}");
         await Hub.Services.GetServices<IMaintenanceTask>().OfType<RetentionSweep>().Single().RunAsync(CancellationToken.None);
-        Assert.False(storage.Exists(result));
-        Assert.False(storage.Exists(ResultThumbnails.NameFor(result)!));
+        Assert.False(await storage.ExistsAsync(result));
+        Assert.False(await storage.ExistsAsync(ResultThumbnails.NameFor(result)!));
         Assert.Equal(404, (await page.APIRequest.GetAsync(thumb)).Status);
     }
 }

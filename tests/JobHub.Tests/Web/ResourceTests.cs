@@ -45,6 +45,7 @@ public sealed partial class ResourceTests
         var dynamic = JobStatus.Active.Concat(JobStatus.Terminal).Select(s => "Status_" + s)
             .Concat(typeof(JobErrorCodes).GetFields().Select(f => "JobError_" + f.GetValue(null)))
             .Concat(typeof(SubmitErrors).GetFields().Where(f => f.Name != nameof(SubmitErrors.ActiveJobMessage)).Select(f => "Error_" + f.GetValue(null)))
+            .Append("Error_" + JobHub.Core.Storage.StorageUnavailableException.Code)
             .Concat(new[] { "grant", "debit", "refund", "adjustment" }.Select(k => "Ledger_" + k))
             .Concat(ToolKeys().Select(k => "ToolDescription_" + k))
             .Concat(JobHub.Core.Admin.AdminErrors.All.Select(c => "AdminError_" + c))

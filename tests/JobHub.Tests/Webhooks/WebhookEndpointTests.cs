@@ -35,7 +35,7 @@ public sealed class WebhookEndpointTests
         Assert.NotNull(output.StoredName);
         var storage = hub.Services.GetRequiredService<Core.Storage.IFileStorage>();
         using var copy = new MemoryStream();
-        await using (var stored = storage.OpenRead(output.StoredName))
+        await using (var stored = await storage.OpenReadAsync(output.StoredName))
         {
             await stored.CopyToAsync(copy);
         }

@@ -300,7 +300,7 @@ public sealed class CopyOutputs(
         {
             foreach (var output in job.OutputFiles)
             {
-                if (output.StoredName is not null && storage.Exists(output.StoredName))
+                if (output.StoredName is not null && await storage.ExistsAsync(output.StoredName, cancellationToken))
                 {
                     copies.Add(output);
                     continue;
@@ -314,7 +314,7 @@ public sealed class CopyOutputs(
         catch (Exception ex) when (ex is HttpRequestException or IOException or InvalidDataException or UriFormatException or TimeoutException ||
             (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            DeleteAll(saved);
+            await DeleteAllAsync(saved);
             // A refused URL stays refused and a file over the limit stays too large: no retries; the job keeps RunningHub's
             // link and the reason is recorded.
             var refusal = ex as OutputUrlRefusedException ?? ex.InnerException as OutputUrlRefusedException;
@@ -324,7 +324,7 @@ public sealed class CopyOutputs(
         }
         catch
         {
-            DeleteAll(saved);
+            await DeleteAllAsync(saved);
             throw;
         }
 
@@ -339,7 +339,7 @@ public sealed class CopyOutputs(
                 """, job, "outputs_copied", now, JobCause.System, JobEventMessages.Format(JobEventMessages.OutputsCopied, copies.Count)), cancellationToken);
             if (stored == 0)
             {
-                DeleteAll(saved); // another copy stored its files first
+                await DeleteAllAsync(saved); // another copy stored its files first
                 return new CopyAttempt(CopyOutcome.NothingToCopy);
             }
         }
@@ -450,11 +450,11 @@ public sealed class CopyOutputs(
         return await storage.SaveAsync("outputs", limited, type.Extension, cancellationToken);
     }
 
-    private void DeleteAll(IEnumerable<string> storedNames)
+    private async Task DeleteAllAsync(IEnumerable<string> storedNames)
     {
         foreach (var name in storedNames)
         {
-            storage.Delete(name);
+            await storage.DeleteAsync(name, CancellationToken.None);
         }
     }
 }

@@ -45,12 +45,12 @@ public sealed class ResultThumbnails(IFileStorage storage, ImageWork imageWork, 
             return null;
         }
 
-        if (storage.Exists(name))
+        if (await storage.ExistsAsync(name, cancellationToken))
         {
             return name;
         }
 
-        if (!storage.Exists(storedName))
+        if (!await storage.ExistsAsync(storedName, cancellationToken))
         {
             return null;
         }
@@ -68,29 +68,29 @@ public sealed class ResultThumbnails(IFileStorage storage, ImageWork imageWork, 
             return null;
         }
 
-        return storage.Exists(name) ? name : null;
+        return await storage.ExistsAsync(name, cancellationToken) ? name : null;
     }
 
     /// <summary>Decodes and scales in the bound every image decode shares; not cancelled by one waiting request, since others may wait too.</summary>
     private async Task MakeAsync(string storedName, string name)
     {
-        var thumbnail = await imageWork.RunAsync<ScaledImage?>(() =>
+        var thumbnail = await imageWork.RunAsync<ScaledImage?>(async () =>
         {
-            if (storage.Exists(name))
+            if (await storage.ExistsAsync(name))
             {
                 return null;
             }
 
-            using var original = storage.OpenRead(storedName);
+            await using var original = await storage.OpenReadAsync(storedName);
             return ImageScaling.ToLongestSide(original, ImageTypes[Path.GetExtension(storedName)], LongestSide, MediaType, quality: 80, MaxPixels);
         }, CancellationToken.None);
         if (thumbnail is not null && await storage.SaveAtAsync(name, thumbnail.Content, CancellationToken.None))
         {
             Interlocked.Increment(ref made);
             // The result deleted meanwhile (retention, an account's deletion): its copy must not outlive it.
-            if (!storage.Exists(storedName))
+            if (!await storage.ExistsAsync(storedName))
             {
-                storage.Delete(name);
+                await storage.DeleteAsync(name);
             }
         }
     }

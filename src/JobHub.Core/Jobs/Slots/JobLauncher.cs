@@ -114,7 +114,7 @@ public sealed class JobLauncher(
         foreach (var input in job.InputFiles)
         {
             UploadResult upload;
-            await using (var content = storage.OpenRead(input.SentName))
+            await using (var content = await storage.OpenReadAsync(input.SentName, cancellationToken))
             {
                 upload = await client.UploadAsync(account, content, Path.GetFileName(input.SentName), input.MimeType, cancellationToken);
             }

@@ -133,7 +133,7 @@ public sealed class CopyOutputsTests : IAsyncLifetime
         Assert.Equal(baseUrl + "/out/result.png", output.Url);
         Assert.EndsWith(".png", output.StoredName);
         Assert.NotNull(job.OutputsCopiedAt);
-        await using var stored = h.Services.GetRequiredService<IFileStorage>().OpenRead(output.StoredName!);
+        await using var stored = await h.Services.GetRequiredService<IFileStorage>().OpenReadAsync(output.StoredName!);
         using var copy = new MemoryStream();
         await stored.CopyToAsync(copy);
         Assert.Equal(OutputFileServer.Image, copy.ToArray());
@@ -342,7 +342,7 @@ public sealed class CopyOutputsTests : IAsyncLifetime
         Assert.Null(job.OutputsCopiedAt);
         Assert.NotNull(job.OutputCopyError);
         Assert.Null(Assert.Single(job.OutputFiles).StoredName);
-        Assert.Empty(h.Services.GetRequiredService<IFileStorage>().ListOlderThan("outputs", DateTime.MaxValue, 10));
+        Assert.Empty(await h.Services.GetRequiredService<IFileStorage>().ListOlderThanAsync("outputs", DateTime.MaxValue, 10));
     }
 
     [Fact]
@@ -363,7 +363,7 @@ public sealed class CopyOutputsTests : IAsyncLifetime
         var results = await Task.WhenAll(copy.CopyAsync(running.Id), copy.CopyAsync(running.Id), copy.CopyAsync(running.Id));
 
         Assert.Single(results, attempt => attempt.Outcome == CopyOutcome.Copied);
-        var stored = slow.Services.GetRequiredService<IFileStorage>().ListOlderThan("outputs", DateTime.MaxValue, 10);
+        var stored = await slow.Services.GetRequiredService<IFileStorage>().ListOlderThanAsync("outputs", DateTime.MaxValue, 10);
         Assert.Equal(Assert.Single((await slow.GetJobAsync(running.Id)).OutputFiles).StoredName, Assert.Single(stored));
     }
 
@@ -442,7 +442,7 @@ public sealed class CopyOutputsTests : IAsyncLifetime
         Assert.Equal(baseUrl + path, Assert.Single(job.OutputFiles).Url);
         Assert.Null(job.OutputFiles[0].StoredName);
         Assert.Equal(8, job.OutputCopyAttempts); // final: never tried again
-        Assert.Empty(h.Services.GetRequiredService<IFileStorage>().ListOlderThan("outputs", DateTime.MaxValue, 10));
+        Assert.Empty(await h.Services.GetRequiredService<IFileStorage>().ListOlderThanAsync("outputs", DateTime.MaxValue, 10));
     }
 
     [Fact]
@@ -463,7 +463,7 @@ public sealed class CopyOutputsTests : IAsyncLifetime
         Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"took {started.Elapsed}");
         Assert.Null(job.OutputsCopiedAt);
         Assert.Contains("not downloaded within", job.OutputCopyError);
-        Assert.Empty(h.Services.GetRequiredService<IFileStorage>().ListOlderThan("outputs", DateTime.MaxValue, 10));
+        Assert.Empty(await h.Services.GetRequiredService<IFileStorage>().ListOlderThanAsync("outputs", DateTime.MaxValue, 10));
     }
 
     [Fact]
@@ -495,6 +495,6 @@ public sealed class CopyOutputsTests : IAsyncLifetime
         Assert.Equal("RunningHub named 500 result files; the first 8 are kept",
             await h.ScalarAsync<string>($"SELECT message FROM job_events WHERE job_id = {job.Id} AND to_status = 'completed'"));
         Assert.True(await EngineHarness.WaitUntilAsync(async () => (await h.GetJobAsync(job.Id)).OutputsCopiedAt is not null), "never copied");
-        Assert.Equal(8, h.Services.GetRequiredService<IFileStorage>().ListOlderThan("outputs", DateTime.MaxValue, 100).Count);
+        Assert.Equal(8, (await h.Services.GetRequiredService<IFileStorage>().ListOlderThanAsync("outputs", DateTime.MaxValue, 100)).Count);
     }
 }

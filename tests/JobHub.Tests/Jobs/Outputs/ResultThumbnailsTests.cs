@@ -40,7 +40,7 @@ public sealed class ResultThumbnailsTests : IAsyncLifetime
         Assert.Equal(names[0], names[1]);
         Assert.Equal(1, Thumbnails.Made);
         byte[] bytes;
-        await using (var stored = Storage.OpenRead(names[0]!))
+        await using (var stored = await Storage.OpenReadAsync(names[0]!))
         {
             bytes = new byte[stored.Length];
             await stored.ReadExactlyAsync(bytes);
@@ -51,7 +51,7 @@ public sealed class ResultThumbnailsTests : IAsyncLifetime
         Assert.Equal((320, 213), (codec.Info.Width, codec.Info.Height));
         Assert.True(bytes.Length < 20_000, $"{bytes.Length} bytes");
         // Written aside and moved into place: only the result and its thumbnail are stored.
-        Assert.Equal(new[] { result, names[0] }.Order(), Storage.ListOlderThan("outputs", DateTime.MaxValue, 10).Order());
+        Assert.Equal(new[] { result, names[0] }.Order(), (await Storage.ListOlderThanAsync("outputs", DateTime.MaxValue, 10)).Order());
 
         Assert.Equal(names[0], await Thumbnails.GetOrMakeAsync(result, default));
         Assert.Equal(1, Thumbnails.Made); // the stored one is read, not made again
@@ -83,8 +83,8 @@ public sealed class ResultThumbnailsTests : IAsyncLifetime
 
         var counts = await h.Services.GetServices<IMaintenanceTask>().OfType<RetentionSweep>().Single().RunAsync(CancellationToken.None);
 
-        Assert.False(Storage.Exists(result));
-        Assert.False(Storage.Exists(thumbnail));
+        Assert.False(await Storage.ExistsAsync(result));
+        Assert.False(await Storage.ExistsAsync(thumbnail));
         Assert.Equal(2, counts["files_deleted"]);
     }
 }
