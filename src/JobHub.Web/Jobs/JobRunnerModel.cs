@@ -155,7 +155,7 @@ public sealed class JobRunnerModel(
 
     // Per input: the latest choice's upload (started in the browser when chosen), and the one the browser's checks passed.
     private readonly Dictionary<string, BrowserUpload> chosen = [];
-    private readonly Dictionary<string, BrowserUpload> files = [];
+    private readonly Dictionary<string, BrowserUpload> passed = [];
     // Why a chosen file cannot be used: the browser's checks, and the upload endpoint's answer.
     private readonly Dictionary<string, RunnerMessage> pickErrors = [];
     private readonly Dictionary<string, RunnerMessage> uploadErrors = [];
@@ -213,7 +213,7 @@ public sealed class JobRunnerModel(
         checking[input.Key] = checking.GetValueOrDefault(input.Key) + 1;
         measured ??= new(TaskCreationOptions.RunContinuationsAsynchronously);
         chosen[input.Key] = upload;
-        files.Remove(input.Key);
+        passed.Remove(input.Key);
         uploadErrors.Remove(input.Key);
     }
 
@@ -236,7 +236,7 @@ public sealed class JobRunnerModel(
         }
 
         pickErrors.Remove(input.Key);
-        files.Remove(input.Key);
+        passed.Remove(input.Key);
         if (refusal is not null)
         {
             pickErrors[input.Key] = refusal;
@@ -244,7 +244,7 @@ public sealed class JobRunnerModel(
         }
         else
         {
-            files[input.Key] = upload;
+            passed[input.Key] = upload;
             if (Error is not null && !HasRefusal)
             {
                 Refuse(null); // the refused file was replaced by one that fits
@@ -287,12 +287,12 @@ public sealed class JobRunnerModel(
     /// <summary>Runs the form's files and settings (<see cref="RunAsync"/>); once the job is made the form forgets its files.</summary>
     public async Task<bool> RunFormAsync(CancellationToken cancellationToken = default)
     {
-        if (!await RunAsync([.. files.Values.Select(upload => upload.Item)], FormValues, cancellationToken))
+        if (!await RunAsync([.. passed.Values.Select(upload => upload.Item)], FormValues, cancellationToken))
         {
             return false;
         }
 
-        files.Clear();
+        passed.Clear();
         chosen.Clear();
         FormGeneration++;
         return true;
@@ -301,7 +301,7 @@ public sealed class JobRunnerModel(
     /// <summary>Forgets the chosen files; the settings become those of the ended job (on this page or another tab's).</summary>
     private void ResetForm(Job? ended)
     {
-        files.Clear();
+        passed.Clear();
         chosen.Clear();
         pickErrors.Clear();
         uploadErrors.Clear();

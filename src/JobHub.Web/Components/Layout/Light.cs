@@ -22,7 +22,7 @@ public static class Light
 
     /// <summary>MudIconButton's root in the app bar's colour (inherited), optionally aligned with the bar's start edge.</summary>
     public static string IconButton(bool edgeStart = false) =>
-        "mud-button-root mud-icon-button mud-inherit-text hover:mud-inherit-hover" + (edgeStart ? " mud-icon-button-edge-start" : "");
+        "mud-button-root mud-icon-button mud-inherit-text hover:mud-inherit-hover mud-ripple mud-ripple-icon" + (edgeStart ? " mud-icon-button-edge-start" : "");
 
     /// <summary>The span around a MudIconButton's icon.</summary>
     public const string IconButtonLabel = "mud-icon-button-label";
