@@ -27,9 +27,9 @@ public static class DatabaseOutage
             }
 
             context.Response.Clear();
-            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             context.Response.Headers.RetryAfter = "1";
-            await context.Response.WriteAsJsonAsync(new { code = Code, message = "The database is restarting; nothing was changed. Try again in a moment." });
+            await ApiProblems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, Code,
+                "The database is restarting; nothing was changed. Try again in a moment.");
         }
     });
 

@@ -30,6 +30,23 @@ public static class MediaTypes
         ["video/webm"] = "WebM",
     };
 
+    // The formats Sniff recognises, each with the extension a file of it is stored under.
+    private static readonly Dictionary<string, string> Extensions = new(StringComparer.Ordinal)
+    {
+        ["image/png"] = "png",
+        ["image/jpeg"] = "jpg",
+        ["image/gif"] = "gif",
+        ["image/webp"] = "webp",
+        ["video/quicktime"] = "mov",
+        ["video/mp4"] = "mp4",
+        ["video/webm"] = "webm",
+        ["video/x-matroska"] = "mkv",
+    };
+
+    /// <summary>The media type of a file stored under <paramref name="extension"/> (".png"); null for an extension JobHub does not store.</summary>
+    public static string? ForExtension(string extension) =>
+        Extensions.FirstOrDefault(stored => extension == "." + stored.Value).Key;
+
     public static string Canonical(string mediaType)
     {
         var type = mediaType.Split(';')[0].Trim().ToLowerInvariant();
@@ -58,41 +75,43 @@ public static class MediaTypes
     {
         if (head.StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]))
         {
-            return ("image/png", "png");
+            return Stored("image/png");
         }
 
         if (head.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8, 0xFF]))
         {
-            return ("image/jpeg", "jpg");
+            return Stored("image/jpeg");
         }
 
         if (head.StartsWith("GIF87a"u8) || head.StartsWith("GIF89a"u8))
         {
-            return ("image/gif", "gif");
+            return Stored("image/gif");
         }
 
         if (head.Length >= 12 && head.StartsWith("RIFF"u8) && head[8..12].SequenceEqual("WEBP"u8))
         {
-            return ("image/webp", "webp");
+            return Stored("image/webp");
         }
 
         if (head.Length >= 12 && head[4..8].SequenceEqual("ftyp"u8))
         {
             // ISO media: HEIF and AVIF images share the box; only the video brands are videos.
             var brand = head[8..12];
-            return brand.SequenceEqual("qt  "u8) ? ("video/quicktime", "mov")
+            return brand.SequenceEqual("qt  "u8) ? Stored("video/quicktime")
                 : brand.SequenceEqual("avif"u8) || brand.SequenceEqual("avis"u8) || brand.SequenceEqual("heic"u8) || brand.SequenceEqual("heix"u8)
                   || brand.SequenceEqual("mif1"u8) || brand.SequenceEqual("msf1"u8) ? null
-                : ("video/mp4", "mp4");
+                : Stored("video/mp4");
         }
 
         if (head.StartsWith((ReadOnlySpan<byte>)[0x1A, 0x45, 0xDF, 0xA3]))
         {
-            return head.IndexOf("webm"u8) >= 0 ? ("video/webm", "webm") : ("video/x-matroska", "mkv");
+            return Stored(head.IndexOf("webm"u8) >= 0 ? "video/webm" : "video/x-matroska");
         }
 
         return null;
     }
+
+    private static (string MediaType, string Extension) Stored(string mediaType) => (mediaType, Extensions[mediaType]);
 
     /// <summary>"MP4, MOV, AVI": the accepted formats as people know them.</summary>
     public static string List(IEnumerable<string> mediaTypes) => string.Join(", ", mediaTypes.Select(Name).Distinct());

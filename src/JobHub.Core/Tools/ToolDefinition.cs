@@ -45,10 +45,6 @@ public sealed class ToolDefinition
             ? estimate
             : EstimatedDuration;
 
-    /// <summary>The parameter definition that applies for <paramref name="key"/> given the values so far (a key may have one per context).</summary>
-    public ParameterDefinition? ApplicableParameter(string key, IReadOnlyDictionary<string, string> values) =>
-        Parameters.FirstOrDefault(p => p.Key == key && p.AppliesTo(values));
-
     public string DisplayName(string culture) => LocalizedNames.Pick(Names, culture, Key);
 
     public int CostFor(IReadOnlyDictionary<string, string> parameters) =>

@@ -38,16 +38,9 @@ public static class ToolParameters
 
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         var applied = new HashSet<string>(StringComparer.Ordinal);
-        // Parameters may depend on earlier ones (framing applies only to people), so resolve in definition order.
-        foreach (var parameter in tool.Parameters)
+        foreach (var (parameter, value) in Applying(tool, p => submitted.TryGetValue(p.Key, out var raw) && !string.IsNullOrWhiteSpace(raw) ? raw.Trim() : p.Default))
         {
-            if (!parameter.AppliesTo(values) || !applied.Add(parameter.Key))
-            {
-                continue;
-            }
-
-            submitted.TryGetValue(parameter.Key, out var raw);
-            var value = string.IsNullOrWhiteSpace(raw) ? parameter.Default : raw.Trim();
+            applied.Add(parameter.Key);
             if (value is null)
             {
                 if (parameter.Required)
@@ -79,6 +72,31 @@ public static class ToolParameters
 
         return (values, null);
     }
+
+    /// <summary>
+    /// The parameters that apply, in definition order, each with its value from <paramref name="valueOf"/>: per key, the
+    /// first definition whose <c>AppliesWhen</c> holds on the values of the parameters before it. The one rule for the
+    /// server's check, the tool page's form and the settings a job is shown with.
+    /// </summary>
+    public static IEnumerable<(ParameterDefinition Parameter, string? Value)> Applying(ToolDefinition tool, Func<ParameterDefinition, string?> valueOf)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var parameter in tool.Parameters)
+        {
+            if (values.ContainsKey(parameter.Key) || !parameter.AppliesTo(values))
+            {
+                continue;
+            }
+
+            var value = valueOf(parameter);
+            values[parameter.Key] = value ?? "";
+            yield return (parameter, value);
+        }
+    }
+
+    /// <summary>A job's stored parameters that apply, each with the definition it was checked against, in definition order.</summary>
+    public static IEnumerable<(ParameterDefinition Parameter, string Value)> Stored(ToolDefinition tool, IReadOnlyDictionary<string, string> stored) =>
+        Applying(tool, p => stored.GetValueOrDefault(p.Key)).Where(a => a.Value is not null).Select(a => (a.Parameter, a.Value!));
 
     private static (string? Value, ParameterProblem? Problem) Check(ParameterDefinition parameter, string value)
     {

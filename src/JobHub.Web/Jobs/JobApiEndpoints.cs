@@ -5,6 +5,7 @@ using JobHub.Core.Tools;
 using JobHub.Web.RateLimiting;
 using JobHub.Core.Storage;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
 
@@ -13,7 +14,7 @@ namespace JobHub.Web.Jobs;
 /// <summary>
 /// The tools for scripts, with the pages' sign-in cookie and <see cref="JobRunnerModel"/>'s engine calls. Another's job is
 /// 404, as one that does not exist. Every POST carries <see cref="ClientHeader"/>: a browser form cannot set it, so
-/// another site cannot post here in the user's name.
+/// another site cannot post here in the user's name. Errors are problem details (<see cref="ApiProblems"/>).
 /// </summary>
 public static class JobApiEndpoints
 {
@@ -41,9 +42,7 @@ public static class JobApiEndpoints
         Guid Id, string Tool, string Status, int? QueuePosition, int CreditCost, DateTime CreatedAt, DateTime? StartedAt,
         DateTime? CompletedAt, string? ErrorCode, string? ErrorMessage, string? ProviderCode, string? ProviderMessage, IReadOnlyList<string> Outputs);
 
-    public sealed record ApiProblem(string Code, string Message);
-
-    private static async Task<IResult> SubmitAsync(string toolKey, HttpContext context, ToolCatalog catalog, StoreInput storeInput,
+    private static async Task<Results<Created<JobView>, ProblemHttpResult>> SubmitAsync(string toolKey, HttpContext context, ToolCatalog catalog, StoreInput storeInput,
         SubmitJob submitJob)
     {
         if (catalog.Find(toolKey) is not { } tool)
@@ -115,7 +114,7 @@ public static class JobApiEndpoints
         }
     }
 
-    private static async Task<(IResult Result, bool Refused)> StoreAndSubmitAsync(HttpContext context, ToolDefinition tool, Guid userId,
+    private static async Task<(Results<Created<JobView>, ProblemHttpResult> Result, bool Refused)> StoreAndSubmitAsync(HttpContext context, ToolDefinition tool, Guid userId,
         ReceivedForm form, StoreInput storeInput, SubmitJob submitJob, List<StoreInputResult> stored)
     {
         foreach (var (key, (file, name)) in form.Files)
@@ -139,9 +138,12 @@ public static class JobApiEndpoints
 
         var uploads = form.Uploads.Concat(stored.Select(r => KeyValuePair.Create(r.Input!.Key, r.UploadId!.Value))).ToDictionary();
         var submitted = await submitJob.HandleAsync(new SubmitJobRequest(userId, tool.Key, [], form.Parameters) { Uploads = uploads }, CancellationToken.None);
-        return submitted.Job is { } job
-            ? (Results.Json(View(job, submitted.QueuePosition), statusCode: StatusCodes.Status201Created), false)
-            : (Refusal(submitted), true);
+        if (submitted.Job is not { } job)
+        {
+            return (Refusal(submitted), true);
+        }
+
+        return (Made(job, submitted.QueuePosition), false);
     }
 
     /// <summary>A submission's form as it was read: each file received (on this host's disk), the upload ids, the parameters.</summary>
@@ -167,7 +169,7 @@ public static class JobApiEndpoints
     /// Reads the multipart body section by section: a file goes straight into a received file (at most one byte past its
     /// input's limit); a text field named after an input is an upload id the person stored before; any other is a parameter.
     /// </summary>
-    private static async Task<IResult?> ReadFormAsync(HttpContext context, ToolDefinition tool, string boundary, StoreInput storeInput, ReceivedForm form)
+    private static async Task<ProblemHttpResult?> ReadFormAsync(HttpContext context, ToolDefinition tool, string boundary, StoreInput storeInput, ReceivedForm form)
     {
         var reader = new MultipartReader(boundary, context.Request.Body);
         try
@@ -250,10 +252,10 @@ public static class JobApiEndpoints
         return length > MaxFieldLength ? null : new string(buffer, 0, length);
     }
 
-    private static IResult TooLarge(long limit) =>
+    private static ProblemHttpResult TooLarge(long limit) =>
         Problem(StatusCodes.Status413PayloadTooLarge, "INPUT_TOO_LARGE", $"The request is larger than this tool accepts ({limit / (1024 * 1024)} MB).");
 
-    private static IResult Refusal(SubmitJobResult refused) => Problem(refused.ErrorCode switch
+    private static ProblemHttpResult Refusal(SubmitJobResult refused) => Problem(refused.ErrorCode switch
     {
         SubmitErrors.ActiveJobExists => StatusCodes.Status409Conflict,
         SubmitErrors.InsufficientCredits => StatusCodes.Status402PaymentRequired,
@@ -262,24 +264,25 @@ public static class JobApiEndpoints
         _ => StatusCodes.Status400BadRequest,
     }, refused.ErrorCode!, refused.ErrorMessage!);
 
-    private static async Task<IResult> ActiveAsync(ClaimsPrincipal principal, JobQueries queries, QueueView queueView)
+    private static async Task<Results<Ok<JobView>, NoContent>> ActiveAsync(ClaimsPrincipal principal, JobQueries queries, QueueView queueView)
     {
         var job = await queries.ActiveAsync(UserId(principal));
-        return job is null ? Results.NoContent() : Results.Json(await ViewAsync(job, queueView));
+        return job is null ? TypedResults.NoContent() : TypedResults.Ok(await ViewAsync(job, queueView));
     }
 
-    private static async Task<IResult> GetAsync(Guid jobId, ClaimsPrincipal principal, JobQueries queries, QueueView queueView)
+    private static async Task<Results<Ok<JobView>, ProblemHttpResult>> GetAsync(Guid jobId, ClaimsPrincipal principal, JobQueries queries, QueueView queueView)
     {
         var job = await queries.GetAsync(jobId, UserId(principal));
-        return job is null ? NotFound() : Results.Json(await ViewAsync(job, queueView));
+        return job is null ? NotFound() : TypedResults.Ok(await ViewAsync(job, queueView));
     }
 
     /// <summary>What an open tool page does while its job waits: keeps the job's place (R8 abandons queued jobs without one).</summary>
-    private static async Task<IResult> HeartbeatAsync(Guid jobId, ClaimsPrincipal principal, QueueHeartbeat heartbeat, JobQueries queries)
+    private static async Task<Results<NoContent, ProblemHttpResult>> HeartbeatAsync(Guid jobId, ClaimsPrincipal principal, QueueHeartbeat heartbeat,
+        JobQueries queries)
     {
         if (await heartbeat.BeatAsync(jobId, UserId(principal)))
         {
-            return Results.NoContent();
+            return TypedResults.NoContent();
         }
 
         return await queries.GetAsync(jobId, UserId(principal)) is null
@@ -288,7 +291,8 @@ public static class JobApiEndpoints
     }
 
     /// <summary>"Check status now": asks RunningHub about a running job (R7), then answers the job as it is.</summary>
-    private static async Task<IResult> CheckAsync(Guid jobId, ClaimsPrincipal principal, ReconcileJob reconcileJob, JobQueries queries, QueueView queueView)
+    private static async Task<Results<Ok<JobView>, ProblemHttpResult>> CheckAsync(Guid jobId, ClaimsPrincipal principal, ReconcileJob reconcileJob,
+        JobQueries queries, QueueView queueView)
     {
         var result = await reconcileJob.HandleAsync(jobId, JobCause.User, UserId(principal), cancellationToken: CancellationToken.None);
         if (result.Outcome == ReconcileOutcome.NotFound)
@@ -297,10 +301,10 @@ public static class JobApiEndpoints
         }
 
         var job = await queries.GetAsync(jobId, UserId(principal));
-        return job is null ? NotFound() : Results.Json(await ViewAsync(job, queueView));
+        return job is null ? NotFound() : TypedResults.Ok(await ViewAsync(job, queueView));
     }
 
-    private static async Task<IResult> CancelAsync(Guid jobId, ClaimsPrincipal principal, CancelJob cancelJob, JobQueries queries)
+    private static async Task<Results<Ok<JobView>, ProblemHttpResult>> CancelAsync(Guid jobId, ClaimsPrincipal principal, CancelJob cancelJob, JobQueries queries)
     {
         var result = await cancelJob.HandleAsync(new CancelJobRequest(jobId, UserId(principal), JobCause.User, JobErrorCodes.CancelledByUser,
             "Cancelled by you. Your credits were returned."), CancellationToken.None);
@@ -308,18 +312,21 @@ public static class JobApiEndpoints
         {
             TerminationOutcome.NotFound => NotFound(),
             // The job as this cancellation left it (a cancelled job changes no more).
-            TerminationOutcome.Changed when await queries.GetAsync(jobId, UserId(principal)) is { } job => Results.Json(View(job, null)),
+            TerminationOutcome.Changed when await queries.GetAsync(jobId, UserId(principal)) is { } job => TypedResults.Ok(View(job, null)),
             TerminationOutcome.Changed => NotFound(), // deleted in between
             _ => Problem(StatusCodes.Status409Conflict, "NOT_ACTIVE", $"The job has already ended ({result.Status})."),
         };
     }
 
     /// <summary>An ended job again: its settings and copies of its stored inputs, charged as a new job.</summary>
-    private static async Task<IResult> RunAgainAsync(Guid jobId, ClaimsPrincipal principal, RunAgain runAgain)
+    private static async Task<Results<Created<JobView>, ProblemHttpResult>> RunAgainAsync(Guid jobId, ClaimsPrincipal principal, RunAgain runAgain)
     {
         var submitted = await runAgain.HandleAsync(UserId(principal), jobId, CancellationToken.None);
-        return submitted.Job is { } job ? Results.Json(View(job, submitted.QueuePosition), statusCode: StatusCodes.Status201Created) : Refusal(submitted);
+        return submitted.Job is { } job ? Made(job, submitted.QueuePosition) : Refusal(submitted);
     }
+
+    /// <summary>A job just made (submitted or run again), with where to follow it.</summary>
+    private static Created<JobView> Made(Job job, int? queuePosition) => TypedResults.Created($"/api/jobs/{job.Id}", View(job, queuePosition));
 
     private static async Task<JobView> ViewAsync(Job job, QueueView queueView) =>
         View(job, job.Status == JobStatus.Queued ? await queueView.PositionAsync(job.Id) : null);
@@ -332,7 +339,7 @@ public static class JobApiEndpoints
     private static Guid UserId(ClaimsPrincipal principal) =>
         Guid.Parse(principal.FindFirstValue(ClaimTypes.NameIdentifier) ?? throw new InvalidOperationException("signed in without a user id"));
 
-    private static IResult NotFound() => Problem(StatusCodes.Status404NotFound, "JOB_NOT_FOUND", "There is no such job.");
+    private static ProblemHttpResult NotFound() => Problem(StatusCodes.Status404NotFound, "JOB_NOT_FOUND", "There is no such job.");
 
-    private static IResult Problem(int status, string code, string message) => Results.Json(new ApiProblem(code, message), statusCode: status);
+    private static ProblemHttpResult Problem(int status, string code, string message) => ApiProblems.Problem(status, code, message);
 }

@@ -70,14 +70,9 @@ public sealed record RunnerMessage(string Key, params string[] Arguments)
     /// <summary>The browser's checks of a picked file (the server checks again by content): empty, too large, or not an accepted type.</summary>
     public static RunnerMessage? CheckPicked(InputDefinition input, long size, string? contentType)
     {
-        if (size <= 0)
+        if (MediaInspector.CheckSize(input, size) is { } wrongSize)
         {
-            return ForInput("INPUT_EMPTY", input, []);
-        }
-
-        if (size > input.MaxBytes)
-        {
-            return ForInput("INPUT_TOO_LARGE", input, [Megabytes(size), Megabytes(input.MaxBytes)]);
+            return ForInput(wrongSize.Code, input, wrongSize.Arguments.Select(Numbers.Stored));
         }
 
         return input.MimeTypes.Count > 0 && !string.IsNullOrEmpty(contentType) && !MediaTypes.IsOneOf(contentType, input.MimeTypes)
@@ -93,8 +88,6 @@ public sealed record RunnerMessage(string Key, params string[] Arguments)
         (MediaInspector.CheckDimensions(input, width, height) ?? MediaInspector.CheckDuration(input, duration)) is { } rejection
             ? ForInput(rejection.Code, input, rejection.Arguments)
             : null;
-
-    private static string Megabytes(long bytes) => (bytes / 1024d / 1024d).ToString("0.#", System.Globalization.CultureInfo.CurrentCulture);
 }
 
 /// <summary>
@@ -157,6 +150,171 @@ public sealed class JobRunnerModel(
     /// <summary>How long a run of this tool with these settings is estimated to take (the idle form).</summary>
     public TimeSpan? RunEstimate(IReadOnlyDictionary<string, string> parameters) => Estimates?.Run(tool.Key, parameters);
 
+    // Per input: the latest choice's upload (started in the browser when chosen), and the one the browser's checks passed.
+    private readonly Dictionary<string, BrowserUpload> chosen = [];
+    private readonly Dictionary<string, BrowserUpload> passed = [];
+    // Why a chosen file cannot be used: the browser's checks, and the upload endpoint's answer.
+    private readonly Dictionary<string, RunnerMessage> pickErrors = [];
+    private readonly Dictionary<string, RunnerMessage> uploadErrors = [];
+    // The inputs whose chosen file the browser is still measuring (how many choices each), and what a run waits on.
+    private readonly Dictionary<string, int> checking = [];
+    private TaskCompletionSource? measured;
+    // The person's choices per parameter definition: a key may have one definition per context (the detail level's
+    // range differs by category), and a value chosen for one must not carry over to another's range.
+    private readonly Dictionary<ParameterDefinition, string?> choices = [];
+
+    /// <summary>Bumped when the form forgets its chosen files (after a run, on "run again"): each drop zone starts afresh.</summary>
+    public int FormGeneration { get; private set; }
+
+    /// <summary>Why the file chosen for an input cannot be used (the browser's checks or the upload endpoint's answer); null when it can.</summary>
+    public RunnerMessage? Refusal(string inputKey) => pickErrors.GetValueOrDefault(inputKey) ?? uploadErrors.GetValueOrDefault(inputKey);
+
+    /// <summary>A chosen file was refused: Run stays disabled until it is replaced.</summary>
+    public bool HasRefusal => pickErrors.Count > 0 || uploadErrors.Count > 0;
+
+    /// <summary>The form's parameters: those that apply to the choices made so far (<see cref="ToolParameters.Applying"/>).</summary>
+    public IEnumerable<ParameterDefinition> FormParameters => ToolParameters.Applying(tool, Value).Select(applying => applying.Parameter);
+
+    /// <summary>A parameter's value in the form: the person's choice, or its default.</summary>
+    public string? Value(ParameterDefinition parameter) => choices.TryGetValue(parameter, out var value) ? value : parameter.Default;
+
+    /// <summary>A number parameter's value for its slider (its minimum when the value is not a number).</summary>
+    public decimal Number(ParameterDefinition parameter) =>
+        decimal.TryParse(Value(parameter), System.Globalization.NumberStyles.Number, System.Globalization.CultureInfo.InvariantCulture, out var number)
+            ? number
+            : parameter.Min;
+
+    public void Choose(ParameterDefinition parameter, string? value)
+    {
+        if (value is not null)
+        {
+            choices[parameter] = value;
+        }
+    }
+
+    /// <summary>What a run sends: the value of every parameter that applies, by key.</summary>
+    public IReadOnlyDictionary<string, string?> FormValues => ToolParameters.Applying(tool, Value).ToDictionary(a => a.Parameter.Key, a => a.Value);
+
+    private IReadOnlyDictionary<string, string> ChosenValues =>
+        ToolParameters.Applying(tool, Value).Where(a => a.Value is not null).ToDictionary(a => a.Parameter.Key, a => a.Value!);
+
+    /// <summary>The credits a run with the form's settings costs.</summary>
+    public int FormCost => tool.CostFor(ChosenValues);
+
+    /// <summary>How long a run with the form's settings is estimated to take.</summary>
+    public TimeSpan? FormEstimate => RunEstimate(ChosenValues);
+
+    /// <summary>A file was chosen for <paramref name="input"/> (its upload already started in the browser) and is being measured.</summary>
+    public void Checking(InputDefinition input, BrowserUpload upload)
+    {
+        checking[input.Key] = checking.GetValueOrDefault(input.Key) + 1;
+        measured ??= new(TaskCreationOptions.RunContinuationsAsynchronously);
+        chosen[input.Key] = upload;
+        passed.Remove(input.Key);
+        uploadErrors.Remove(input.Key);
+    }
+
+    /// <summary>The browser measured a chosen file: <paramref name="refusal"/> says why its checks refused it, or null when it fits.</summary>
+    public void Picked(InputDefinition input, BrowserUpload upload, RunnerMessage? refusal)
+    {
+        if (checking.TryGetValue(input.Key, out var pending) && --pending > 0)
+        {
+            checking[input.Key] = pending; // an earlier choice's answer: the latest choice is still being measured
+        }
+        else if (checking.Remove(input.Key) && checking.Count == 0)
+        {
+            measured?.TrySetResult();
+            measured = null;
+        }
+
+        if (chosen.GetValueOrDefault(input.Key) != upload)
+        {
+            return; // a replaced file's measure
+        }
+
+        pickErrors.Remove(input.Key);
+        passed.Remove(input.Key);
+        if (refusal is not null)
+        {
+            pickErrors[input.Key] = refusal;
+            Refuse(refusal);
+        }
+        else
+        {
+            passed[input.Key] = upload;
+            if (Error is not null && !HasRefusal)
+            {
+                Refuse(null); // the refused file was replaced by one that fits
+            }
+        }
+    }
+
+    /// <summary>The endpoint answered a chosen file's upload: a refusal is shown beside its input (and at the top) before any run.</summary>
+    public async Task UploadAnsweredAsync(InputDefinition input, BrowserUpload upload, CancellationToken cancellationToken = default)
+    {
+        if (chosen.GetValueOrDefault(input.Key) != upload || upload.Answer is not { UploadId: null } refused)
+        {
+            return; // stored, or a replaced file's late answer
+        }
+
+        // A run waiting for this upload shows the refusal itself.
+        uploadErrors[input.Key] = IsBusy ? RunnerMessage.ForUpload(input, refused) : await RefuseUploadAsync(input, refused, cancellationToken);
+    }
+
+    /// <summary>
+    /// Run was pressed: a file chosen a moment ago may still be measured (a video the browser cannot play takes longest),
+    /// so this waits for its answer; false, with the chosen file's own reason shown, when a file was refused.
+    /// </summary>
+    public async Task<bool> FormReadyAsync()
+    {
+        while (measured is { } pending)
+        {
+            await pending.Task;
+        }
+
+        if (pickErrors.Values.Concat(uploadErrors.Values).FirstOrDefault() is { } refused)
+        {
+            Refuse(refused); // the chosen file's own reason, not "choose a file"
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Runs the form's files and settings (<see cref="RunAsync"/>); once the job is made the form forgets its files.</summary>
+    public async Task<bool> RunFormAsync(CancellationToken cancellationToken = default)
+    {
+        if (!await RunAsync([.. passed.Values.Select(upload => upload.Item)], FormValues, cancellationToken))
+        {
+            return false;
+        }
+
+        passed.Clear();
+        chosen.Clear();
+        FormGeneration++;
+        return true;
+    }
+
+    /// <summary>Forgets the chosen files; the settings become those of the ended job (on this page or another tab's).</summary>
+    private void ResetForm(Job? ended)
+    {
+        passed.Clear();
+        chosen.Clear();
+        pickErrors.Clear();
+        uploadErrors.Clear();
+        FormGeneration++;
+        if (ended is not null && ended.ToolKey == tool.Key)
+        {
+            foreach (var (key, value) in ended.ParameterValues)
+            {
+                foreach (var parameter in tool.Parameters.Where(p => p.Key == key))
+                {
+                    choices[parameter] = value;
+                }
+            }
+        }
+    }
+
     /// <summary>The queued job's estimated wait now: it grows while the runs in the slots go on past their estimates.</summary>
     public TimeSpan? EstimatedWait => Job is { Status: JobStatus.Queued } && QueuePosition is { } position
         ? Estimates?.QueueWait(position, clock.GetUtcNow().UtcDateTime)
@@ -168,8 +326,45 @@ public sealed class JobRunnerModel(
     public TimeSpan? Elapsed => Job is null ? null
         : (Job.CompletedAt ?? clock.GetUtcNow().UtcDateTime) - RunEstimates.Since(Job);
 
+    /// <summary>The elapsed time as the status line says it ("4:05", "1:02:03").</summary>
+    public string ElapsedText => Elapsed is { } elapsed ? elapsed.ToString(elapsed.TotalHours >= 1 ? @"h\:mm\:ss" : @"m\:ss", System.Globalization.CultureInfo.InvariantCulture) : "";
+
+    /// <summary>While a job waits, one of a few friendly lines, changing every 8 seconds.</summary>
+    public const int QueueMessages = 4;
+
+    /// <summary>Which of the <see cref="QueueMessages"/> lines the queued job shows now.</summary>
+    public int QueueMessageIndex => Job is { } job
+        ? (int)(Math.Max(0, (clock.GetUtcNow().UtcDateTime - (job.QueuedAt ?? job.CreatedAt)).TotalSeconds) / 8 % QueueMessages)
+        : 0;
+
+    /// <summary>The page's own reconcile-and-heartbeat poll while a job is active (SPEC.md: every 15 s).</summary>
+    public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(15);
+
+    private DateTimeOffset lastPoll;
+
+    /// <summary>
+    /// The page's tick, once a second: true while a job is active (its elapsed time moves, the page renders), and then a
+    /// poll (<see cref="PollAsync"/>) when <see cref="PollInterval"/> has passed on the clock since the last one.
+    /// </summary>
+    public async Task<bool> TickAsync(CancellationToken cancellationToken = default)
+    {
+        if (!IsActive)
+        {
+            return false;
+        }
+
+        if (clock.GetUtcNow() - lastPoll >= PollInterval)
+        {
+            lastPoll = clock.GetUtcNow();
+            await PollAsync(cancellationToken);
+        }
+
+        return true;
+    }
+
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
+        lastPoll = clock.GetUtcNow();
         Job = await queries.ActiveAsync(userId, cancellationToken);
         await SettleAsync(cancellationToken);
     }
@@ -518,6 +713,16 @@ public sealed class JobRunnerModel(
     /// </summary>
     public async Task PlanRunAgainAsync(CancellationToken cancellationToken = default)
     {
+        var ended = Job;
+        await PlanAsync(cancellationToken);
+        if (Phase == RunnerPhase.Ready)
+        {
+            ResetForm(ended);
+        }
+    }
+
+    private async Task PlanAsync(CancellationToken cancellationToken)
+    {
         if (Job is not { } ended || IsActive || IsBusy || JobIsOtherTool)
         {
             return;
@@ -536,8 +741,32 @@ public sealed class JobRunnerModel(
         Notify();
     }
 
+    /// <summary>The plan's settings that apply, each with its definition (the page says them by name and in its culture).</summary>
+    public IEnumerable<(ParameterDefinition Parameter, string Value)> PlanSettings =>
+        Again is { } plan ? ToolParameters.Stored(tool, plan.Parameters) : [];
+
+    /// <summary>A stored input as the plan lists it: its name, dimensions and duration.</summary>
+    public static string InputFacts(StoredInput input) => string.Join(" · ", new[]
+    {
+        input.OriginalName,
+        input.Width > 0 ? $"{input.Width}×{input.Height}" : null,
+        input.DurationSeconds is { } seconds ? TimeSpan.FromSeconds(Math.Round(seconds)).ToString(@"m\:ss", System.Globalization.CultureInfo.InvariantCulture) : null,
+    }.Where(text => !string.IsNullOrEmpty(text)));
+
     /// <summary>Runs the shown plan: a new job from copies of the same stored files, charged as any job.</summary>
     public async Task<bool> ConfirmRunAgainAsync(CancellationToken cancellationToken = default)
+    {
+        var ended = Job;
+        var ran = await ConfirmAsync(cancellationToken);
+        if (Phase == RunnerPhase.Ready)
+        {
+            ResetForm(ended);
+        }
+
+        return ran;
+    }
+
+    private async Task<bool> ConfirmAsync(CancellationToken cancellationToken)
     {
         if (Again is not { } plan || Interlocked.CompareExchange(ref busy, 1, 0) != 0)
         {
@@ -576,6 +805,13 @@ public sealed class JobRunnerModel(
         {
             Volatile.Write(ref busy, 0);
         }
+    }
+
+    /// <summary>"Choose new files": back to the form with the ended job's settings.</summary>
+    public void ChooseNewFiles()
+    {
+        ResetForm(Job);
+        RunAgain();
     }
 
     /// <summary>Back to the form after a finished job.</summary>

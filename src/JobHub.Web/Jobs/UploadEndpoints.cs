@@ -3,6 +3,7 @@ using JobHub.Core.Jobs;
 using JobHub.Web.RateLimiting;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace JobHub.Web.Jobs;
 
@@ -45,7 +46,7 @@ public static class UploadEndpoints
 
     public static string For(string toolKey, string inputKey) => $"{Path}/{Uri.EscapeDataString(toolKey)}/{Uri.EscapeDataString(inputKey)}";
 
-    private static async Task<IResult> UploadAsync(string toolKey, string inputKey, string? name, HttpContext context, IAntiforgery antiforgery,
+    private static async Task<JsonHttpResult<UploadAnswer>> UploadAsync(string toolKey, string inputKey, string? name, HttpContext context, IAntiforgery antiforgery,
         StoreInput storeInput, SubmitJob submitJob)
     {
         if (storeInput.Find(toolKey, inputKey) is not { } input)
@@ -121,10 +122,10 @@ public static class UploadEndpoints
     }
 
     /// <summary>The same refusal (and words) as the store's own size check, for a body refused before it is read.</summary>
-    private static IResult TooLarge(Core.Tools.InputDefinition input, long length) =>
+    private static JsonHttpResult<UploadAnswer> TooLarge(Core.Tools.InputDefinition input, long length) =>
         Core.Storage.MediaInspector.CheckSize(input, length) is { } tooLarge
             ? Answer(StatusCodes.Status413PayloadTooLarge, new(null, tooLarge.Code, tooLarge.Message, tooLarge.Arguments))
             : throw new InvalidOperationException("a length over the limit was not refused");
 
-    private static IResult Answer(int status, UploadAnswer answer) => Results.Json(answer, statusCode: status);
+    private static JsonHttpResult<UploadAnswer> Answer(int status, UploadAnswer answer) => TypedResults.Json(answer, statusCode: status);
 }

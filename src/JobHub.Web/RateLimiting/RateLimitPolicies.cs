@@ -21,7 +21,7 @@ public static class RateLimitPolicies
     public const string PasswordReset = "password-reset";
     public const string DataExport = "data-export";
 
-    /// <summary>The refusal's code in the API's JSON errors.</summary>
+    /// <summary>The refusal's code in the API's problem details.</summary>
     public const string RateLimitedCode = "RATE_LIMITED";
 
     public static IServiceCollection AddJobHubRateLimits(this IServiceCollection services)
@@ -60,9 +60,8 @@ public static class RateLimitPolicies
     {
         var seconds = new RateLimitDecision(false, rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromSeconds(1))
             .RetryAfterSeconds;
-        var response = rejected.HttpContext.Response;
-        response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        await response.WriteAsJsonAsync(new Jobs.JobApiEndpoints.ApiProblem(RateLimitedCode, $"Too many requests. Try again in {seconds} s."), cancellationToken);
+        rejected.HttpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await ApiProblems.WriteAsync(rejected.HttpContext, StatusCodes.Status429TooManyRequests, RateLimitedCode, $"Too many requests. Try again in {seconds} s.");
     }
 
     /// <summary>Answers a page's own refusal (a sign-in or sign-up form) as the middleware answers the API's: 429 with Retry-After.</summary>

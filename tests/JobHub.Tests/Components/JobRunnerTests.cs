@@ -290,6 +290,20 @@ public sealed class JobRunnerTests : EngineComponentTests
     }
 
     [Fact]
+    public async Task ARunningJob_IsPolled_WhenFifteenSecondsPassOnTheClock()
+    {
+        var job = await H.RunningJobAsync(credits: 10);
+        var cut = RenderFor(job.UserId);
+        WaitForPhase(cut, RunnerPhase.Active);
+        Assert.Empty(H.RunningHub.Queries); // the ticks before 15 s on the clock poll nothing (JobRunnerModelTests)
+
+        H.Clock.Advance(JobRunnerModel.PollInterval);
+
+        cut.WaitForAssertion(() => Assert.Single(H.RunningHub.Queries), TimeSpan.FromSeconds(5));
+        Assert.Equal(job.TaskId, H.RunningHub.Queries.Single().TaskId);
+    }
+
+    [Fact]
     public async Task AFailedJob_SaysRunningHubsWords_AndThatTheCreditsCameBack()
     {
         var job = await H.RunningJobAsync(credits: 10);

@@ -283,7 +283,7 @@ public sealed partial class RateLimitTests
         using var refused = await http.PostAsync("api/tools/pose-changer/jobs", PoseForm());
 
         AssertRefused(refused);
-        Assert.Equal(RateLimitPolicies.RateLimitedCode, (await refused.Content.ReadFromJsonAsync<JobApiEndpoints.ApiProblem>(System.Text.Json.JsonSerializerOptions.Web))!.Code);
+        Assert.Equal(RateLimitPolicies.RateLimitedCode, (await ApiProblem.ReadAsync(refused)).Code);
         Assert.Equal((balance, jobs, files), (await hub.BalanceAsync(user), await hub.ScalarAsync<long>($"SELECT count(*) FROM jobs"), StoredInputs(hub)));
     }
 

@@ -1,3 +1,4 @@
+using JobHub.Core.Jobs.Outputs;
 using JobHub.Core.Storage;
 using JobHub.Core.Tools;
 using JobHub.Simulator;
@@ -27,6 +28,25 @@ public sealed class MediaInspectorTests
 
         Assert.Null(rejection);
         Assert.Equal(new MediaInfo("image/png", "png", 64, 48, null), info);
+    }
+
+    [Theory]
+    [InlineData("image/png")]
+    [InlineData("image/jpeg")]
+    [InlineData("video/mp4")]
+    public void AFileStoredUnderTheExtensionItsContentGave_IsKnownByThatExtensionAgain(string type)
+    {
+        var bytes = type switch
+        {
+            "image/png" => SampleMedia.Png(8, 8),
+            "image/jpeg" => (byte[])[0xFF, 0xD8, 0xFF, 0xE0],
+            _ => SampleMedia.Mp4(64, 48, 1),
+        };
+
+        var (sniffed, extension) = MediaTypes.Sniff(bytes)!.Value;
+
+        Assert.Equal((type, type), (sniffed, MediaTypes.ForExtension("." + extension)));
+        Assert.Equal(type.StartsWith("image/", StringComparison.Ordinal), JobHub.Core.Jobs.ResultThumbnails.NameFor("outputs/a." + extension) is not null);
     }
 
     [Fact]

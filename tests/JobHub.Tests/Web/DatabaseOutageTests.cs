@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using JobHub.Tests.Infrastructure;
 using JobHub.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -50,7 +51,8 @@ public sealed class DatabaseOutageTests
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal("1", response.Headers.GetValues("Retry-After").Single());
-        Assert.Equal(DatabaseOutage.Code, (await response.Content.ReadFromJsonAsync<Dictionary<string, string>>())!["code"]);
+        var problem = await ApiProblem.ReadAsync(response);
+        Assert.Equal((DatabaseOutage.Code, 503), (problem.Code, problem.Status));
         Assert.True(DatabaseOutage.IsConnectionLoss(loss));
     }
 

@@ -51,8 +51,7 @@ public sealed class JobApiTests
     private static async Task<JobApiEndpoints.JobView> ReadJobAsync(HttpResponseMessage response) =>
         (await response.Content.ReadFromJsonAsync<JobApiEndpoints.JobView>(System.Text.Json.JsonSerializerOptions.Web))!;
 
-    private static async Task<string> ErrorCodeAsync(HttpResponseMessage response) =>
-        (await response.Content.ReadFromJsonAsync<JobApiEndpoints.ApiProblem>(System.Text.Json.JsonSerializerOptions.Web))!.Code;
+    private static async Task<string?> ErrorCodeAsync(HttpResponseMessage response) => (await ApiProblem.ReadAsync(response)).Code;
 
     [Fact]
     public async Task Submit_Follow_AndDownloadTheResult()
@@ -97,6 +96,7 @@ public sealed class JobApiTests
 
         Assert.Equal(HttpStatusCode.Created, again.StatusCode);
         var second = await ReadJobAsync(again);
+        Assert.Equal($"/api/jobs/{second.Id}", again.Headers.Location?.OriginalString);
         Assert.NotEqual(first.Id, second.Id);
         Assert.Equal((first.Tool, first.CreditCost), (second.Tool, second.CreditCost));
         Assert.Equal(100 - 2 * first.CreditCost, await hub.ScalarAsync<int>($"SELECT credit_balance FROM users WHERE id = (SELECT user_id FROM jobs WHERE id = {first.Id})"));
@@ -104,6 +104,7 @@ public sealed class JobApiTests
         await hub.Db.ExecuteAsync($"UPDATE jobs SET files_deleted_at = now() WHERE id = {first.Id}");
         using var gone = await session.Http.PostAsync($"api/jobs/{first.Id}/run-again", null);
         Assert.Equal(HttpStatusCode.Gone, gone.StatusCode);
+        Assert.Equal(RunAgainErrors.InputsGone, await ErrorCodeAsync(gone));
         Assert.Equal(2, await hub.ScalarAsync<long>($"SELECT count(*) FROM jobs"));
     }
 
@@ -159,7 +160,10 @@ public sealed class JobApiTests
         Assert.Equal(JobStatus.Cancelled, (await ReadJobAsync(cancelled)).Status);
         using var again = await second.Http.PostAsync($"api/jobs/{queued.Id}/cancel", null);
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
-        Assert.Equal(HttpStatusCode.Conflict, (await second.Http.PostAsync($"api/jobs/{queued.Id}/heartbeat", null)).StatusCode);
+        Assert.Equal("NOT_ACTIVE", await ErrorCodeAsync(again));
+        using var late = await second.Http.PostAsync($"api/jobs/{queued.Id}/heartbeat", null);
+        Assert.Equal(HttpStatusCode.Conflict, late.StatusCode);
+        Assert.Equal("NOT_QUEUED", await ErrorCodeAsync(late));
         Assert.Equal(1, await hub.ScalarAsync<long>($"SELECT count(*) FROM credit_ledger WHERE job_id = {queued.Id} AND kind = 'refund'"));
     }
 
@@ -216,6 +220,10 @@ public sealed class JobApiTests
             ("parameter value not allowed", session, () => Post("api/tools/image-upscaler/jobs", Image(fields: ("version", "ultra"))), HttpStatusCode.BadRequest, SubmitErrors.ParameterInvalid),
             ("number out of range", session, () => Post("api/tools/image-upscaler/jobs", Image(fields: [("version", "pro"), ("detail", "7")])), HttpStatusCode.BadRequest, SubmitErrors.ParameterInvalid),
             ("number that is not one", session, () => Post("api/tools/image-upscaler/jobs", Image(fields: [("version", "pro"), ("detail", "lots")])), HttpStatusCode.BadRequest, SubmitErrors.ParameterInvalid),
+            ("a parameter sent twice", session, () => Post("api/tools/image-upscaler/jobs", Image(fields: [("version", "pro"), ("version", "pro")])), HttpStatusCode.BadRequest, SubmitErrors.ParameterInvalid),
+            ("a field over 64 KB", session, () => Post("api/tools/image-upscaler/jobs", Image(fields: ("prompt", new string('a', 65 * 1024)))), HttpStatusCode.BadRequest, SubmitErrors.InputInvalid),
+            ("an upload id that is not one", session, () => Post("api/tools/pose-changer/jobs", WithField(Image("person"), "pose", "not-an-id")), HttpStatusCode.BadRequest, SubmitErrors.InputInvalid),
+            ("an upload id nobody stored", session, () => Post("api/tools/pose-changer/jobs", WithField(Image("person"), "pose", Guid.NewGuid().ToString())), HttpStatusCode.BadRequest, SubmitErrors.UploadUnknown),
             ("parameter the app does not take", session, () => Post("api/tools/image-upscaler/jobs", Image(fields: [("category", "old_photo"), ("detail", "0.5")])), HttpStatusCode.BadRequest, SubmitErrors.ParameterInvalid),
             ("larger than the tool accepts", session, () => Expecting100(Post("api/tools/image-upscaler/jobs", Image(bytes: tooLarge))), HttpStatusCode.RequestEntityTooLarge, "INPUT_TOO_LARGE"),
             ("too few credits", poor, () => Post("api/tools/image-upscaler/jobs", Image()), HttpStatusCode.PaymentRequired, SubmitErrors.InsufficientCredits),
@@ -229,11 +237,14 @@ public sealed class JobApiTests
         {
             using var response = await who.Http.SendAsync(request());
             Assert.True(status == response.StatusCode, $"{name}: expected {(int)status}, got {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-            var problem = await response.Content.ReadFromJsonAsync<JobApiEndpoints.ApiProblem>(System.Text.Json.JsonSerializerOptions.Web);
-            Assert.False(string.IsNullOrWhiteSpace(problem?.Message), $"{name}: no message");
+            var problem = await ApiProblem.ReadAsync(response);
+            Assert.False(string.IsNullOrWhiteSpace(problem.Detail), $"{name}: no detail");
+            Assert.False(string.IsNullOrWhiteSpace(problem.Title), $"{name}: no title");
+            Assert.Equal((int)status, problem.Status);
+            Assert.False(string.IsNullOrWhiteSpace(problem.Code), $"{name}: no code");
             if (code is not null)
             {
-                Assert.True(code == problem!.Code, $"{name}: expected {code}, got {problem.Code}");
+                Assert.True(code == problem.Code, $"{name}: expected {code}, got {problem.Code}");
             }
         }
 
@@ -249,6 +260,12 @@ public sealed class JobApiTests
     {
         request.Headers.ExpectContinue = true;
         return request;
+    }
+
+    private static MultipartFormDataContent WithField(MultipartFormDataContent content, string key, string value)
+    {
+        content.Add(new StringContent(value), key);
+        return content;
     }
 
     private static MultipartFormDataContent WithExtra(MultipartFormDataContent content, string key)

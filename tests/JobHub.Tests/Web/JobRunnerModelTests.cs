@@ -251,6 +251,85 @@ public sealed class JobRunnerModelTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Tick_PollsARunningJob_OnlyOnceFifteenSecondsHavePassedOnTheClock()
+    {
+        var user = await h.CreateUserAsync(10);
+        var idle = Model(user);
+        await idle.InitializeAsync();
+        Assert.False(await idle.TickAsync()); // no job: nothing moves, nothing is polled
+        await h.SubmitAsync(user);
+        await h.Launcher.WhenIdleAsync();
+        var model = Model(user);
+        await model.InitializeAsync();
+        Assert.Equal(JobStatus.Running, model.Job!.Status);
+
+        Assert.True(await model.TickAsync()); // the elapsed time moves
+        h.Clock.Advance(JobRunnerModel.PollInterval - TimeSpan.FromSeconds(1));
+        Assert.True(await model.TickAsync());
+        Assert.Empty(h.RunningHub.Queries);
+
+        h.Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(await model.TickAsync());
+        Assert.Single(h.RunningHub.Queries);
+        Assert.NotNull((await h.GetJobAsync(model.Job.Id)).LastCheckedAt);
+
+        Assert.True(await model.TickAsync()); // the next poll waits another interval
+        Assert.Single(h.RunningHub.Queries);
+    }
+
+    [Fact]
+    public async Task TheFormsParameters_FollowTheChoices_AsTheServersCheckDecidesThem()
+    {
+        var user = await h.CreateUserAsync(10);
+        var model = Model(user, "image-upscaler");
+        await model.InitializeAsync();
+        var tool = Tool("image-upscaler");
+        ParameterDefinition Shown(string key) => model.FormParameters.Single(p => p.Key == key);
+
+        Assert.Equal(["version", "category", "framing", "resolution"], model.FormParameters.Select(p => p.Key)); // the defaults: standard, people
+        model.Choose(Shown("version"), "pro");
+        Assert.Equal(["version", "category", "framing", "resolution", "detail", "editing", "prompt"], model.FormParameters.Select(p => p.Key));
+        Assert.Equal("0.15", model.Value(Shown("detail")));
+        model.Choose(Shown("detail"), "0.5");
+        model.Choose(Shown("category"), "food"); // the detail level of another context, with its own range and default
+        Assert.Equal(["version", "category", "detail"], model.FormParameters.Select(p => p.Key));
+        Assert.Equal((0.70m, "0.85"), (Shown("detail").Min, model.Value(Shown("detail"))));
+
+        // What the form sends is exactly what the server takes: the same keys, nothing refused.
+        var (values, problem) = ToolParameters.Normalize(tool, model.FormValues);
+        Assert.Null(problem);
+        Assert.Equal(model.FormValues.Keys.Order(), values!.Keys.Order());
+        Assert.Equal(tool.CostFor(values), model.FormCost);
+    }
+
+    [Fact]
+    public async Task AChosenFileTheBrowsersChecksRefused_KeepsRunFromRunning_UntilItIsReplaced()
+    {
+        var user = await h.CreateUserAsync(10);
+        var model = Model(user);
+        await model.InitializeAsync();
+        var person = Tool().Inputs.Single(i => i.Key == "person");
+        var first = new BrowserUpload("person", new PickedFile("big.png", 1000, "image/png", 1));
+        model.Checking(person, first);
+        var ready = model.FormReadyAsync();
+        Assert.False(ready.IsCompleted); // Run waits for the file still being measured
+
+        var tooBig = RunnerMessage.CheckMeasured(person, 9000, 600, null);
+        model.Picked(person, first, tooBig);
+
+        Assert.False(await ready);
+        Assert.True(model.HasRefusal);
+        Assert.Equal(tooBig, model.Refusal("person"));
+        Assert.Equal(tooBig, model.Error);
+        var second = new BrowserUpload("person", new PickedFile("fits.png", 1000, "image/png", 2));
+        model.Checking(person, second);
+        model.Picked(person, second, null);
+        Assert.False(model.HasRefusal);
+        Assert.Null(model.Error);
+        Assert.True(await model.FormReadyAsync());
+    }
+
+    [Fact]
     public async Task ConcurrentRuns_DoubleClickOrEnterTwice_MakeOneJob()
     {
         var user = await h.CreateUserAsync(100);

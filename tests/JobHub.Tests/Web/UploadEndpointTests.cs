@@ -273,7 +273,7 @@ public sealed partial class UploadEndpointTests(UploadEndpointTests.SharedHub sh
         using var stolen = await other.Http.PostAsync("api/tools/pose-changer/jobs", Form());
 
         Assert.Equal(HttpStatusCode.BadRequest, stolen.StatusCode);
-        Assert.Equal(SubmitErrors.UploadUnknown, (await stolen.Content.ReadFromJsonAsync<JobApiEndpoints.ApiProblem>(System.Text.Json.JsonSerializerOptions.Web))!.Code);
+        Assert.Equal(SubmitErrors.UploadUnknown, (await ApiProblem.ReadAsync(stolen)).Code);
         Assert.Equal(0L, await Hub.ScalarAsync<long>($"SELECT count(*) FROM jobs WHERE user_id = {other.UserId}"));
         Assert.Equal(100, await Hub.BalanceAsync(other.UserId));
 

@@ -19,11 +19,6 @@ public sealed class ResultThumbnails(IFileStorage storage, ImageWork imageWork, 
     /// <summary>Larger results get no thumbnail: decoding one would hold a bitmap of hundreds of megabytes.</summary>
     public const long MaxPixels = 40_000_000;
 
-    private static readonly Dictionary<string, string> ImageTypes = new(StringComparer.Ordinal)
-    {
-        [".png"] = "image/png", [".jpg"] = "image/jpeg", [".gif"] = "image/gif", [".webp"] = "image/webp",
-    };
-
     private readonly ConcurrentDictionary<string, Lazy<Task>> making = new(StringComparer.Ordinal);
     private int made;
 
@@ -32,7 +27,11 @@ public sealed class ResultThumbnails(IFileStorage storage, ImageWork imageWork, 
 
     /// <summary>Where the thumbnail of a stored result image is kept; null for a result that is not an image (a video).</summary>
     public static string? NameFor(string storedName) =>
-        ImageTypes.ContainsKey(Path.GetExtension(storedName)) ? Path.ChangeExtension(storedName, ".thumb.webp") : null;
+        ImageType(storedName) is null ? null : Path.ChangeExtension(storedName, ".thumb.webp");
+
+    /// <summary>A stored result's image type, read from its name (stored under the extension its content gave it); null for a video.</summary>
+    private static string? ImageType(string storedName) =>
+        MediaTypes.ForExtension(Path.GetExtension(storedName)) is { } type && type.StartsWith("image/", StringComparison.Ordinal) ? type : null;
 
     /// <summary>
     /// The stored name of the thumbnail of <paramref name="storedName"/>, made now when there is none yet; null when the
@@ -82,7 +81,7 @@ public sealed class ResultThumbnails(IFileStorage storage, ImageWork imageWork, 
             }
 
             await using var original = await storage.OpenReadAsync(storedName);
-            return ImageScaling.ToLongestSide(original, ImageTypes[Path.GetExtension(storedName)], LongestSide, MediaType, quality: 80, MaxPixels);
+            return ImageScaling.ToLongestSide(original, ImageType(storedName)!, LongestSide, MediaType, quality: 80, MaxPixels);
         }, CancellationToken.None);
         if (thumbnail is not null && await storage.SaveAtAsync(name, thumbnail.Content, CancellationToken.None))
         {

@@ -2,7 +2,10 @@ using MudBlazor;
 
 namespace JobHub.Web.Components.Layout;
 
-/// <summary>JobHub's one theme: a light and a dark palette with AA contrast for text (checked in Chromium by ToolPageBrowserTests).</summary>
+/// <summary>
+/// JobHub's one theme: a light and a dark palette with AA contrast for text (checked in Chromium by ToolPageBrowserTests).
+/// Every colour the pages use comes from here, through MudBlazor's palette variables (PaletteColourTests).
+/// </summary>
 public static class JobHubTheme
 {
     public static readonly MudTheme Theme = new()
@@ -15,6 +18,8 @@ public static class JobHubTheme
             AppbarText = "#ffffff",
             // MudBlazor's red is too light for white text (Delete my account); this one meets AA, as text on white too.
             Error = "#c62828",
+            // Green text on white meets AA (the "done" notes, .jobhub-ok), and white text on it (a success snackbar).
+            Success = "#2e7d32",
         },
         PaletteDark = new PaletteDark
         {
@@ -29,6 +34,9 @@ public static class JobHubTheme
             // A light red for error text on the dark surfaces (AA), with dark text on it when it is a button.
             Error = "#ff8a80",
             ErrorContrastText = "#1a1a2e",
+            // The same for success: a light green for text on the dark surfaces, dark text on it as a snackbar.
+            Success = "#81c784",
+            SuccessContrastText = "#1a1a2e",
         },
         Typography = new Typography
         {
