@@ -90,7 +90,7 @@ public static class JobApiEndpoints
             }
 
             var stored = new List<StoreInputResult>();
-            (IResult Result, bool Refused) answer;
+            (Results<Created<JobView>, ProblemHttpResult> Result, bool Refused) answer;
             try
             {
                 answer = await StoreAndSubmitAsync(context, tool, userId, form, storeInput, submitJob, stored);

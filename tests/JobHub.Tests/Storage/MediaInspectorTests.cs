@@ -46,7 +46,7 @@ public sealed class MediaInspectorTests
         var (sniffed, extension) = MediaTypes.Sniff(bytes)!.Value;
 
         Assert.Equal((type, type), (sniffed, MediaTypes.ForExtension("." + extension)));
-        Assert.Equal(type.StartsWith("image/", StringComparison.Ordinal), JobHub.Core.Jobs.ResultThumbnails.NameFor("outputs/a." + extension) is not null);
+        Assert.Equal(type.StartsWith("image/", StringComparison.Ordinal), ResultThumbnails.NameFor("outputs/a." + extension) is not null);
     }
 
     [Fact]

@@ -171,7 +171,7 @@ public sealed partial class S3StorageEndToEndTests
         var form = new MultipartFormDataContent { { new ByteArrayContent(SampleMedia.Png(64, 48, 5)), "image", "photo.png" }, { new StringContent("pro"), "version" } };
         using var submitted = await session.Http.PostAsync("api/tools/image-upscaler/jobs", form);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, submitted.StatusCode);
-        Assert.Equal(StorageUnavailableException.Code, (await submitted.Content.ReadFromJsonAsync<JobApiEndpoints.ApiProblem>(System.Text.Json.JsonSerializerOptions.Web))!.Code);
+        Assert.Equal(StorageUnavailableException.Code, (await ApiProblem.ReadAsync(submitted)).Code);
         Assert.Equal(0, await hub.ScalarAsync<long>($"SELECT count(*) FROM jobs"));
         Assert.Equal(100, await hub.ScalarAsync<int>($"SELECT credit_balance FROM users WHERE email = {email}"));
     }
