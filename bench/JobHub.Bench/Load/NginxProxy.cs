@@ -101,20 +101,27 @@ public sealed class NginxProxy : IAsyncDisposable
         using var http = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { Timeout = TimeSpan.FromSeconds(10) };
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(BaseAddress, "health"));
         request.Headers.Add("Cookie", $"{AffinityCookie}={affinity}");
+        var mark = LogMark();
         using (await http.SendAsync(request))
         {
         }
 
-        return await UpstreamInLogAsync(affinity);
+        return await UpstreamInLogAsync(affinity, mark);
     }
 
-    /// <summary>The upstream of the last request the access log shows with this affinity (nginx writes the line once the answer is sent).</summary>
-    public async Task<string> UpstreamInLogAsync(string affinity)
+    /// <summary>Where the access log ends now: a request sent after it is looked for past this point.</summary>
+    public long LogMark() => File.Exists(AccessLog) ? new FileInfo(AccessLog).Length : 0;
+
+    /// <summary>
+    /// The upstream of the last request the access log shows with this affinity past <paramref name="since"/> (a
+    /// <see cref="LogMark"/>); it waits for one, since nginx writes the line just after the answer is sent.
+    /// </summary>
+    public async Task<string> UpstreamInLogAsync(string affinity, long since = 0)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
         while (true)
         {
-            var line = (await ReadSharedAsync(AccessLog)).Split('\n').LastOrDefault(l => l.EndsWith($" affinity={affinity}", StringComparison.Ordinal));
+            var line = (await ReadSharedAsync(AccessLog, since)).Split('\n').LastOrDefault(l => l.EndsWith($" affinity={affinity}", StringComparison.Ordinal));
             if (line is not null)
             {
                 // "upstream=A, B upstream_status=502, 204": the last one tried answered.
@@ -124,7 +131,7 @@ public sealed class NginxProxy : IAsyncDisposable
 
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"no request with affinity {affinity} in {AccessLog}");
+                throw new TimeoutException($"no request with affinity {affinity} in {AccessLog} past byte {since}");
             }
 
             await Task.Delay(50);
@@ -150,7 +157,7 @@ public sealed class NginxProxy : IAsyncDisposable
         process.Dispose();
     }
 
-    private static async Task<string> ReadSharedAsync(string path)
+    private static async Task<string> ReadSharedAsync(string path, long from = 0)
     {
         if (!File.Exists(path))
         {
@@ -158,6 +165,7 @@ public sealed class NginxProxy : IAsyncDisposable
         }
 
         await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        file.Seek(Math.Min(from, file.Length), SeekOrigin.Begin);
         using var reader = new StreamReader(file);
         return await reader.ReadToEndAsync();
     }

@@ -67,8 +67,16 @@ public sealed class ProxiedInstances : IAsyncDisposable
     /// <summary>The index in <see cref="Instances"/> of the one nginx sends a browser with this affinity cookie to.</summary>
     public async Task<int> InstanceForAsync(string affinity) => IndexOf(await Proxy.UpstreamForAsync(affinity));
 
-    /// <summary>The index of the instance that served the last request nginx logged with this affinity.</summary>
-    public async Task<int> InstanceInLogAsync(string affinity) => IndexOf(await Proxy.UpstreamInLogAsync(affinity));
+    /// <summary>The index of the instance that served the last request nginx logged with this affinity past <paramref name="since"/> (<see cref="NginxProxy.LogMark"/>).</summary>
+    public async Task<int> InstanceInLogAsync(string affinity, long since = 0) => IndexOf(await Proxy.UpstreamInLogAsync(affinity, since));
+
+    /// <summary>Sends <paramref name="request"/> and says which instance nginx passed it to (the last one tried).</summary>
+    public async Task<(T Answer, int Instance)> ServedAsync<T>(string affinity, Func<Task<T>> request)
+    {
+        var mark = Proxy.LogMark();
+        var answer = await request();
+        return (answer, await InstanceInLogAsync(affinity, mark));
+    }
 
     private int IndexOf(string upstream) =>
         Instances.Select((instance, i) => (instance, i)).Single(x => $"{x.instance.BaseAddress.Host}:{x.instance.BaseAddress.Port}" == upstream).i;

@@ -9,7 +9,7 @@ namespace JobHub.Tests.Web;
 /// <summary>
 /// nginx's passive health in front of two JobHub processes: when the instance a browser keeps to is killed, its next
 /// requests (a POST too: a refused connection sent nothing) go to the other at once, signed in as before; once the
-/// instance is back and nginx tries it again, the browser returns to it.
+/// instance is back and nginx tries it again, the browser returns to it; one stopped with SIGTERM exits by itself.
 /// </summary>
 public sealed class ReverseProxyFailoverTests
 {
@@ -29,24 +29,40 @@ public sealed class ReverseProxyFailoverTests
 
         for (var request = 0; request < 5; request++)
         {
-            using var active = await http.GetAsync("api/jobs/active");
-            Assert.Equal(HttpStatusCode.NoContent, active.StatusCode);
-            Assert.Equal(1, await hub.Proxied.InstanceInLogAsync(affinity));
+            var (active, instance) = await hub.Proxied.ServedAsync(affinity, () => http.GetAsync("api/jobs/active"));
+            using (active)
+            {
+                Assert.Equal((HttpStatusCode.NoContent, 1), (active.StatusCode, instance));
+            }
         }
 
         using (var inputs = new MultipartFormDataContent { { Png(), "image", "a.png" } })
-        using (var submitted = await http.PostAsync("api/tools/image-upscaler/jobs", inputs))
         {
-            Assert.Equal(HttpStatusCode.Created, submitted.StatusCode);
-            Assert.Equal(1, await hub.Proxied.InstanceInLogAsync(affinity));
+            var (submitted, instance) = await hub.Proxied.ServedAsync(affinity, () => http.PostAsync("api/tools/image-upscaler/jobs", inputs));
+            using (submitted)
+            {
+                Assert.Equal((HttpStatusCode.Created, 1), (submitted.StatusCode, instance));
+            }
         }
 
         await hub.Instances[0].StartAsync();
         Assert.True(await hub.WaitUntilAsync(async () =>
         {
-            using var active = await http.GetAsync("api/jobs/active");
-            return active.IsSuccessStatusCode && await hub.Proxied.InstanceInLogAsync(affinity) == 0;
+            var (active, instance) = await hub.Proxied.ServedAsync(affinity, () => http.GetAsync("api/jobs/active"));
+            using (active)
+            {
+                return active.IsSuccessStatusCode && instance == 0;
+            }
         }, TimeSpan.FromSeconds(30)), "the browser did not return to its instance once it was back");
+
+        // Stopped as a supervisor stops it (SIGTERM), the instance exits by itself, and its browser goes on at the other.
+        Assert.Equal(0, await hub.Instances[0].TerminateAsync(TimeSpan.FromSeconds(60)));
+        var (afterStop, servedBy) = await hub.Proxied.ServedAsync(affinity, () => http.GetAsync("api/jobs/active"));
+        using (afterStop)
+        {
+            Assert.True(afterStop.IsSuccessStatusCode, $"answered {(int)afterStop.StatusCode} after its instance stopped");
+            Assert.Equal(1, servedBy);
+        }
     }
 
     private static ByteArrayContent Png()

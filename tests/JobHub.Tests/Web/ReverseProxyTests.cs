@@ -50,11 +50,13 @@ public sealed partial class ReverseProxyTests(ReverseProxyTests.TwoInstances sha
             var instance = await Hub.Proxied.InstanceInLogAsync(affinity);
             for (var request = 0; request < 3; request++)
             {
-                using var again = await http.GetAsync("health/ready");
-                Assert.Equal(HttpStatusCode.OK, again.StatusCode);
-                Assert.False(again.Headers.TryGetValues("Set-Cookie", out var set) && set.Any(c => c.StartsWith(NginxProxy.AffinityCookie, StringComparison.Ordinal)),
-                    "the affinity cookie was set again");
-                Assert.Equal(instance, await Hub.Proxied.InstanceInLogAsync(affinity));
+                var (again, servedBy) = await Hub.Proxied.ServedAsync(affinity, () => http.GetAsync("health/ready"));
+                using (again)
+                {
+                    Assert.Equal((HttpStatusCode.OK, instance), (again.StatusCode, servedBy));
+                    Assert.False(again.Headers.TryGetValues("Set-Cookie", out var set) && set.Any(c => c.StartsWith(NginxProxy.AffinityCookie, StringComparison.Ordinal)),
+                        "the affinity cookie was set again");
+                }
             }
 
             served.Add(instance);
