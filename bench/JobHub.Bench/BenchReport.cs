@@ -79,7 +79,7 @@ public sealed class BenchReport(string path)
         }
     }
 
-    private static readonly string[] Order = ["engine", "webhook", "memory", "chaos", "load", "upload"];
+    private static readonly string[] Order = ["how-to-run", "engine", "webhook", "memory", "chaos", "load", "upload"];
 
     private Dictionary<string, List<string>> Read()
     {
