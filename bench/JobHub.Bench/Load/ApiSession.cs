@@ -23,7 +23,10 @@ public static partial class ApiSession
         return client;
     }
 
-    /// <summary>Signs in as a browser does (the form's anti-forgery token, then the post); true when the cookie was set.</summary>
+    /// <summary>
+    /// Signs in as a browser does (the form's anti-forgery token, then the post); true when the cookie was set, false when
+    /// refused; <see cref="HttpRequestException"/> when the server could not answer (5xx).
+    /// </summary>
     public static async Task<bool> SignInAsync(HttpClient http, CookieContainer cookies, string email, string password, CancellationToken cancellationToken = default)
     {
         using var form = await http.GetAsync("account/login", cancellationToken);
@@ -40,6 +43,12 @@ public static partial class ApiSession
             ["Input.Email"] = email,
             ["Input.Password"] = password,
         }), cancellationToken);
+        if ((int)response.StatusCode >= 500)
+        {
+            // JobHub, its database or the proxy in front unavailable for a moment: not a refusal, the caller tries again.
+            throw new HttpRequestException($"the sign-in answered {(int)response.StatusCode}", null, response.StatusCode);
+        }
+
         return response.StatusCode == HttpStatusCode.Redirect && cookies.GetCookies(http.BaseAddress!)["jobhub.auth"] is not null;
     }
 
