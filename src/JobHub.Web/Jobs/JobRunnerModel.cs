@@ -118,7 +118,8 @@ public sealed class JobRunnerModel(
     RunTimes runTimes,
     RateLimits limits,
     int slots,
-    TimeProvider clock)
+    TimeProvider clock,
+    Drain.InstanceDrain? drain = null)
 {
     private int busy;
     private int changedWhileBusy;
@@ -171,9 +172,17 @@ public sealed class JobRunnerModel(
     public TimeSpan? Elapsed => Job is null ? null
         : (Job.CompletedAt ?? clock.GetUtcNow().UtcDateTime) - RunEstimates.Since(Job);
 
-    public async Task InitializeAsync(CancellationToken cancellationToken = default)
+    public Task InitializeAsync(CancellationToken cancellationToken = default) => InitializeAsync(null, cancellationToken);
+
+    /// <param name="followed">The job the page followed before it moved from another instance: shown ended if it is no longer active.</param>
+    public async Task InitializeAsync(Guid? followed, CancellationToken cancellationToken = default)
     {
         Job = await queries.ActiveAsync(userId, cancellationToken);
+        if (Job is null && followed is { } id)
+        {
+            Job = await queries.GetAsync(id, userId, cancellationToken);
+        }
+
         await SettleAsync(cancellationToken);
     }
 
@@ -229,7 +238,8 @@ public sealed class JobRunnerModel(
             }
 
             // The same limit as the API's submissions; then what can be refused without the files, before any is stored.
-            if (SubmitLimited())
+            using var submitting = BeginSubmit();
+            if (submitting is null || SubmitLimited())
             {
                 return false;
             }
@@ -264,6 +274,33 @@ public sealed class JobRunnerModel(
             Phase = RunnerPhase.Ready;
             Notify();
             return false;
+        }
+    }
+
+    /// <summary>A submit's lease on this instance (the drain waits for it), or null with the page told why: the instance is stopping.</summary>
+    private IDisposable? BeginSubmit()
+    {
+        if (drain is null)
+        {
+            return Nothing.Instance;
+        }
+
+        var lease = drain.TryBeginSubmit();
+        if (lease is null)
+        {
+            Error = new RunnerMessage("Error_" + Drain.DrainSetup.Code);
+            Notify();
+        }
+
+        return lease;
+    }
+
+    private sealed class Nothing : IDisposable
+    {
+        public static readonly Nothing Instance = new();
+
+        public void Dispose()
+        {
         }
     }
 
@@ -549,7 +586,8 @@ public sealed class JobRunnerModel(
 
         try
         {
-            if (SubmitLimited())
+            using var submitting = BeginSubmit();
+            if (submitting is null || SubmitLimited())
             {
                 return false;
             }
