@@ -19,6 +19,9 @@ public abstract class EngineComponentTests : IAsyncLifetime
 
     protected ComponentContext Ui { get; } = new();
 
+    /// <summary>The state a page keeps when its circuit pauses and resumes on another instance.</summary>
+    protected Bunit.TestDoubles.BunitPersistentComponentState State { get; private set; } = null!;
+
     public async Task InitializeAsync()
     {
         H = await EngineHarness.CreateAsync(configure: services => AddServices(services
@@ -26,6 +29,7 @@ public abstract class EngineComponentTests : IAsyncLifetime
             .AddSingleton<JobNotifications>()
             .AddSingleton<QueuePositionFeed>()));
         Ui.Services.AddFallbackServiceProvider(H.Services);
+        State = Ui.AddBunitPersistentComponentState();
         Ui.Services.AddSingleton<TimeProvider>(H.Clock); // bUnit brings a clock of its own; the pages must read the engine's
     }
 

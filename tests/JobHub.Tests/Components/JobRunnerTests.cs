@@ -289,6 +289,38 @@ public sealed class JobRunnerTests : EngineComponentTests
     }
 
     [Fact]
+    public async Task MovedFromAnotherInstance_TheFormComesBackWithItsChoices_AndKeepsThemForTheNextMove()
+    {
+        var user = await H.CreateUserAsync(10);
+        var version = ComponentContext.Catalog.Find("image-upscaler")!.Parameters.FindIndex(p => p.Key == "version");
+        State.Persist("runner:image-upscaler", new RunnerSnapshot(new() { [version] = "pro" }, null));
+
+        var cut = RenderFor(user, "image-upscaler");
+
+        WaitForPhase(cut, RunnerPhase.Ready);
+        Assert.Contains("mud-chip-selected", cut.Find("#param-version [data-value='pro']").ClassName);
+        Assert.Contains("4", cut.Find("#cost").TextContent); // the pro version's cost
+        State.TriggerOnPersisting();
+        Assert.True(State.TryTake<RunnerSnapshot>("runner:image-upscaler", out var kept));
+        Assert.Equal("pro", kept!.Choices[version]);
+    }
+
+    [Fact]
+    public async Task MovedFromAnotherInstance_WhileItsJobEnded_ShowsThatJobEnded()
+    {
+        var job = await H.RunningJobAsync(credits: 10);
+        await H.Finish.FailAsync(job.Id, new JobFailure(JobErrorCodes.RunningHubError, "CUDA out of memory", "805", "CUDA out of memory"),
+            JobCause.Webhook, [JobStatus.Running]);
+        State.Persist("runner:pose-changer", new RunnerSnapshot([], job.Id));
+
+        var cut = RenderFor(job.UserId);
+
+        WaitForPhase(cut, RunnerPhase.Finished);
+        Assert.Equal(job.Id.ToString(), cut.Find("#job").GetAttribute("data-job"));
+        Assert.Contains("CUDA out of memory", cut.Find("#job-error").TextContent);
+    }
+
+    [Fact]
     public async Task AFailedJob_SaysRunningHubsWords_AndThatTheCreditsCameBack()
     {
         var job = await H.RunningJobAsync(credits: 10);

@@ -46,13 +46,19 @@ public sealed class DrainProcessTests : IAsyncLifetime
     private Task<JobHubProcess> StartAsync(int? port = null) =>
         JobHubProcess.StartAsync(connectionString, simulator, storage, port, new Dictionary<string, string?> { ["JobHub:MaxConcurrent"] = "1" });
 
-    private async Task<(HttpClient Http, string Email)> SignedInAsync(Uri baseAddress)
+    /// <summary>A person with 100 credits, signed in to the API.</summary>
+    private sealed record Person(HttpClient Http, string Email) : IDisposable
+    {
+        public void Dispose() => Http.Dispose();
+    }
+
+    private async Task<Person> SignedInAsync(Uri baseAddress)
     {
         var email = (await LoadDriver.CreateUsersAsync(data.Contexts(), new LoadPlan { Users = 1 }, "drain", 100))[0];
         var cookies = new CookieContainer();
         var http = ApiSession.Create(baseAddress, cookies);
         Assert.True(await ApiSession.SignInAsync(http, cookies, email, new LoadPlan().Password));
-        return (http, email);
+        return new Person(http, email);
     }
 
     private static MultipartFormDataContent Image()
@@ -78,12 +84,11 @@ public sealed class DrainProcessTests : IAsyncLifetime
     public async Task Sigterm_IsNotReadyAtOnce_FinishesTheLaunchUnderWay_AndLeavesHangfireCleanly()
     {
         await using var jobhub = await StartAsync();
-        var (http, _) = await SignedInAsync(jobhub.BaseAddress);
-        using var _http = http;
-        Assert.True(await HangfireServersOfAsync(jobhub.Process.Id) > 0, jobhub.Output);
+        using var person = await SignedInAsync(jobhub.BaseAddress);
+        Assert.True(await EngineHarness.WaitUntilAsync(async () => await HangfireServersOfAsync(jobhub.Process.Id) == 2), jobhub.Output);
         // Every RunningHub answer takes 3 s: the launch (an upload, then the start) is under way when the signal comes.
         simulator.State.Settings = simulator.State.Settings with { ResponseLatency = TimeSpan.FromSeconds(3) };
-        var job = await SubmitAsync(http);
+        var job = await SubmitAsync(person.Http);
         Assert.Equal(JobStatus.Starting, job.Status);
 
         jobhub.Terminate();
@@ -103,24 +108,21 @@ public sealed class DrainProcessTests : IAsyncLifetime
     [Fact]
     public async Task Sigterm_MovesTheOpenPages_ToTheNextInstance_WithWhatTheyShowedAndWhatWasChosen()
     {
-        var first = await StartAsync();
-        await using var _first = first;
+        await using var first = await StartAsync();
         var port = first.BaseAddress.Port;
-        var (runner, _) = await SignedInAsync(first.BaseAddress);
-        var (waiter, waiterEmail) = await SignedInAsync(first.BaseAddress);
-        var (_, chooserEmail) = await SignedInAsync(first.BaseAddress);
-        using var _runner = runner;
-        using var _waiter = waiter;
-        var running = await SubmitAsync(runner);
+        using var runner = await SignedInAsync(first.BaseAddress);
+        using var waiter = await SignedInAsync(first.BaseAddress);
+        using var chooser = await SignedInAsync(first.BaseAddress);
+        var running = await SubmitAsync(runner.Http);
         await EngineHarness.WaitUntilAsync(async () => await data.ScalarAsync<string>($"SELECT status FROM jobs WHERE id = {running.Id}") == JobStatus.Running);
-        var queued = await SubmitAsync(waiter);
+        var queued = await SubmitAsync(waiter.Http);
         Assert.Equal(JobStatus.Queued, queued.Status);
 
         var browser = await Browser.GetAsync();
         await using var waiting = await browser.NewContextAsync();
         await using var choosing = await browser.NewContextAsync();
-        var queue = await BrowserPages.SignedInAsync(waiting, first.BaseAddress, waiterEmail, new LoadPlan().Password);
-        var form = await BrowserPages.SignedInAsync(choosing, first.BaseAddress, chooserEmail, new LoadPlan().Password);
+        var queue = await BrowserPages.SignedInAsync(waiting, first.BaseAddress, waiter.Email, new LoadPlan().Password);
+        var form = await BrowserPages.SignedInAsync(choosing, first.BaseAddress, chooser.Email, new LoadPlan().Password);
         try
         {
             await queue.GotoAsync(new Uri(first.BaseAddress, "tools/image-upscaler").ToString());
@@ -143,7 +145,7 @@ public sealed class DrainProcessTests : IAsyncLifetime
             await Assertions.Expect(form.Locator("#facts-image")).ToContainTextAsync("320");
             await form.ClickAsync("#run");
             await Assertions.Expect(form.Locator("#job[data-status='queued']")).ToBeVisibleAsync(new() { Timeout = 20000 });
-            var chosen = await data.QueryListAsync<string>($"SELECT parameters->>'version' FROM jobs j JOIN users u ON u.id = j.user_id WHERE u.email = {chooserEmail}");
+            var chosen = await data.QueryListAsync<string>($"SELECT parameters->>'version' FROM jobs j JOIN users u ON u.id = j.user_id WHERE u.email = {chooser.Email}");
             Assert.Equal(["pro"], chosen);
 
             // The waiting page still follows its job: the running one ends, and it is promoted, runs and completes.
