@@ -11,6 +11,8 @@ public sealed class JobHubProcess(string executable, Uri baseAddress, IReadOnlyD
 {
     private Process? process;
 
+    public Uri BaseAddress => baseAddress;
+
     public int? Pid => process is { HasExited: false } p ? p.Id : null;
 
     public async Task StartAsync(CancellationToken cancellationToken = default)
@@ -72,6 +74,24 @@ public sealed class JobHubProcess(string executable, Uri baseAddress, IReadOnlyD
             process.Kill(entireProcessTree: true);
             process.WaitForExit();
         }
+    }
+
+    /// <summary>SIGTERM, as systemd, Docker or <c>./jobhub stop</c> send it: the instance drains, then stops (docs/operations.md).</summary>
+    public void Terminate()
+    {
+        if (process is { HasExited: false } running)
+        {
+            using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", running.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))!;
+            kill.WaitForExit();
+        }
+    }
+
+    /// <summary>Waits for the process to end (after <see cref="Terminate"/>); its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan within)
+    {
+        using var timeout = new CancellationTokenSource(within);
+        await process!.WaitForExitAsync(timeout.Token);
+        return process.ExitCode;
     }
 
     public async ValueTask DisposeAsync()

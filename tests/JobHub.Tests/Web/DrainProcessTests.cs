@@ -43,8 +43,15 @@ public sealed class DrainProcessTests : IAsyncLifetime
         }
     }
 
-    private Task<JobHubProcess> StartAsync(int? port = null) =>
-        JobHubProcess.StartAsync(connectionString, simulator, storage, port, new Dictionary<string, string?> { ["JobHub:MaxConcurrent"] = "1" });
+    private string Log => Path.Combine(storage, "jobhub.log");
+
+    private Task<Bench.Load.JobHubProcess> StartAsync(int? port = null)
+    {
+        Directory.CreateDirectory(storage);
+        return JobHubProcesses.StartAsync(connectionString, simulator, storage, Log, port, new Dictionary<string, string?> { ["JobHub:MaxConcurrent"] = "1" });
+    }
+
+    private string Output => File.Exists(Log) ? File.ReadAllText(Log) : "";
 
     /// <summary>A person with 100 credits, signed in to the API.</summary>
     private sealed record Person(HttpClient Http, string Email) : IDisposable
@@ -85,7 +92,8 @@ public sealed class DrainProcessTests : IAsyncLifetime
     {
         await using var jobhub = await StartAsync();
         using var person = await SignedInAsync(jobhub.BaseAddress);
-        Assert.True(await EngineHarness.WaitUntilAsync(async () => await HangfireServersOfAsync(jobhub.Process.Id) == 2), jobhub.Output);
+        var pid = jobhub.Pid!.Value;
+        Assert.True(await EngineHarness.WaitUntilAsync(async () => await HangfireServersOfAsync(pid) == 2), Output);
         // Every RunningHub answer takes 3 s: the launch (an upload, then the start) is under way when the signal comes.
         simulator.State.Settings = simulator.State.Settings with { ResponseLatency = TimeSpan.FromSeconds(3) };
         var job = await SubmitAsync(person.Http);
@@ -100,9 +108,9 @@ public sealed class DrainProcessTests : IAsyncLifetime
         Assert.Equal(JobStatus.Running, await data.ScalarAsync<string>($"SELECT status FROM jobs WHERE id = {job.Id}"));
         Assert.NotNull(await data.ScalarAsync<string?>($"SELECT task_id FROM jobs WHERE id = {job.Id}"));
         Assert.Equal(1, simulator.State.StartCalls);
-        Assert.Equal(0, await HangfireServersOfAsync(jobhub.Process.Id));
+        Assert.Equal(0, await HangfireServersOfAsync(pid));
         Assert.Equal(100 - job.CreditCost, await data.ScalarAsync<int>($"SELECT u.credit_balance FROM users u JOIN jobs j ON j.user_id = u.id WHERE j.id = {job.Id}"));
-        Assert.Empty(await JobHubProcess.CheckInvariantsAsync(connectionString));
+        Assert.Empty(await JobHubProcesses.CheckInvariantsAsync(connectionString));
     }
 
     [Fact]
@@ -153,7 +161,7 @@ public sealed class DrainProcessTests : IAsyncLifetime
             simulator.State.Settings = simulator.State.Settings with { RunFor = TimeSpan.FromMilliseconds(500) };
             await Assertions.Expect(queue.Locator($"#job[data-job='{queued.Id}'][data-status='completed']")).ToBeVisibleAsync(new() { Timeout = 60000 });
             await Assertions.Expect(queue.Locator("#components-reconnect-modal")).Not.ToHaveAttributeAsync("open", "");
-            Assert.Empty(await JobHubProcess.CheckInvariantsAsync(connectionString));
+            Assert.Empty(await JobHubProcesses.CheckInvariantsAsync(connectionString));
         }
         catch
         {
