@@ -19,9 +19,6 @@ public abstract class EngineComponentTests : IAsyncLifetime
 
     protected ComponentContext Ui { get; } = new();
 
-    /// <summary>The state a page keeps when its circuit pauses and resumes on another instance.</summary>
-    protected Bunit.TestDoubles.BunitPersistentComponentState State { get; private set; } = null!;
-
     public async Task InitializeAsync()
     {
         H = await EngineHarness.CreateAsync(configure: services => AddServices(services
@@ -29,7 +26,9 @@ public abstract class EngineComponentTests : IAsyncLifetime
             .AddSingleton<JobNotifications>()
             .AddSingleton<QueuePositionFeed>()));
         Ui.Services.AddFallbackServiceProvider(H.Services);
-        State = Ui.AddBunitPersistentComponentState();
+        // The state a page keeps when its circuit pauses (the runner's choices), as the framework provides it.
+        Ui.Services.AddSingleton<Microsoft.AspNetCore.Components.Infrastructure.ComponentStatePersistenceManager>();
+        Ui.Services.AddSingleton(services => services.GetRequiredService<Microsoft.AspNetCore.Components.Infrastructure.ComponentStatePersistenceManager>().State);
         Ui.Services.AddSingleton<TimeProvider>(H.Clock); // bUnit brings a clock of its own; the pages must read the engine's
     }
 
