@@ -51,7 +51,7 @@ public static class JobHubProcesses
             .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"))
             .AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:JobHub"] = connectionString })
             .Build();
-        await using var services = new ServiceCollection().AddLogging().AddJobHubCore(configuration).BuildServiceProvider();
+        await using var services = new ServiceCollection().AddLogging().AddSingleton<IConfiguration>(configuration).AddJobHubCore(configuration).BuildServiceProvider();
         return await services.GetRequiredService<InvariantChecker>().CheckAsync();
     }
 }

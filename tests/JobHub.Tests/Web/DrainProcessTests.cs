@@ -43,7 +43,9 @@ public sealed class DrainProcessTests : IAsyncLifetime
         }
     }
 
-    private string Log => Path.Combine(storage, "jobhub.log");
+    private readonly string log = Path.Combine(Browser.ScreenshotFolder, $"drain-{Guid.NewGuid():N}.log");
+
+    private string Log => log;
 
     private Task<Bench.Load.JobHubProcess> StartAsync(int? port = null)
     {
@@ -101,9 +103,13 @@ public sealed class DrainProcessTests : IAsyncLifetime
 
         jobhub.Terminate();
         using var probe = new HttpClient { BaseAddress = jobhub.BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
-        var ready = await probe.GetAsync("health/ready");
+        var notReady = DateTime.UtcNow;
+        while ((await probe.GetAsync("health/ready")).StatusCode != HttpStatusCode.ServiceUnavailable)
+        {
+            Assert.True(DateTime.UtcNow - notReady < TimeSpan.FromSeconds(1), "still ready a second after SIGTERM:\n" + Output);
+            await Task.Delay(20);
+        }
 
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
         Assert.Equal(0, await jobhub.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         Assert.Equal(JobStatus.Running, await data.ScalarAsync<string>($"SELECT status FROM jobs WHERE id = {job.Id}"));
         Assert.NotNull(await data.ScalarAsync<string?>($"SELECT task_id FROM jobs WHERE id = {job.Id}"));
@@ -131,6 +137,8 @@ public sealed class DrainProcessTests : IAsyncLifetime
         await using var choosing = await browser.NewContextAsync();
         var queue = await BrowserPages.SignedInAsync(waiting, first.BaseAddress, waiter.Email, new LoadPlan().Password);
         var form = await BrowserPages.SignedInAsync(choosing, first.BaseAddress, chooser.Email, new LoadPlan().Password);
+        var console = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        form.Console += (_, message) => console.Enqueue(message.Text);
         try
         {
             await queue.GotoAsync(new Uri(first.BaseAddress, "tools/image-upscaler").ToString());
@@ -143,9 +151,12 @@ public sealed class DrainProcessTests : IAsyncLifetime
             await form.Locator("#input-image").SetInputFilesAsync(new FilePayload { Name = "kept.png", MimeType = "image/png", Buffer = SampleMedia.Png(320, 240, 3) });
             await Assertions.Expect(form.Locator("#drop-image[data-upload='stored']")).ToBeVisibleAsync();
 
+            await form.EvaluateAsync("() => window.sameDocument = true");
             first.Terminate();
             Assert.Equal(0, await first.WaitForExitAsync(TimeSpan.FromSeconds(60)));
             await using var next = await StartAsync(port);
+            await form.WaitForFunctionAsync("() => !window.jobhub.moving", null, new() { Timeout = 30000 });
+            Assert.True(await form.EvaluateAsync<bool>("() => window.sameDocument === true")); // resumed, not reloaded
 
             // The form's page came back with its choice and its stored file: Run submits exactly them, once.
             await Assertions.Expect(form.Locator("#param-version [data-value='pro']")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("mud-chip-selected"));
@@ -165,6 +176,7 @@ public sealed class DrainProcessTests : IAsyncLifetime
         }
         catch
         {
+            await File.WriteAllLinesAsync(Log + ".console", console);
             await queue.ScreenshotAsync(new() { Path = Path.Combine(Browser.ScreenshotFolder, "drain-queue.png"), FullPage = true });
             await form.ScreenshotAsync(new() { Path = Path.Combine(Browser.ScreenshotFolder, "drain-form.png"), FullPage = true });
             throw;
