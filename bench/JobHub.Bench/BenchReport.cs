@@ -10,14 +10,16 @@ public sealed class BenchReport(string path)
 {
     public string Path => path;
 
-    public void Write(string key, string title, IReadOnlyList<string> body)
+    /// <param name="command">What was run after <c>./jobhub bench</c>, when it is not the section's key.</param>
+    public void Write(string key, string title, IReadOnlyList<string> body, string? command = null)
     {
         var sections = Read();
         sections[key] =
         [
             $"## {title}",
             "",
-            string.Create(CultureInfo.InvariantCulture, $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores by `./jobhub bench {key}`."),
+            string.Create(CultureInfo.InvariantCulture,
+                $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on {Environment.ProcessorCount} cores at commit {Commit()} by `./jobhub bench {command ?? key}`."),
             "",
             .. body,
         ];
@@ -35,6 +37,45 @@ public sealed class BenchReport(string path)
         foreach (var line in sections[key])
         {
             Console.WriteLine(line);
+        }
+    }
+
+    /// <summary>
+    /// The checkout's commit, so that a figure names the code it measured; marked when tracked files differ from it (this
+    /// report itself aside, which the run rewrites).
+    /// </summary>
+    public string Commit()
+    {
+        var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
+        var commit = Git(folder, "rev-parse", "--short", "HEAD");
+        if (string.IsNullOrEmpty(commit))
+        {
+            return "unknown (not a git checkout)";
+        }
+
+        var changed = Git(folder, "status", "--porcelain", "--untracked-files=no", "--", ":/", $":(exclude){System.IO.Path.GetFullPath(path)}");
+        return string.IsNullOrEmpty(changed) ? commit : $"{commit} (with uncommitted changes)";
+    }
+
+    private static string Git(string folder, params string[] arguments)
+    {
+        try
+        {
+            var start = new System.Diagnostics.ProcessStartInfo("git", ["-C", folder, .. arguments])
+            {
+                UseShellExecute = false,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            using var git = System.Diagnostics.Process.Start(start)!;
+            var output = git.StandardOutput.ReadToEnd();
+            git.StandardError.ReadToEnd();
+            git.WaitForExit();
+            return git.ExitCode == 0 ? output.Trim() : "";
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return ""; // no git on this machine
         }
     }
 

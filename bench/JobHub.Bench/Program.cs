@@ -65,22 +65,22 @@ if (which is "chaos" or "all")
     foreach (var (name, fault) in faults)
     {
         var plan = new LoadPlan { Users = options.Users ?? 60, Duration = TimeSpan.FromSeconds(options.Seconds ?? 60), Tools = options.Tools ?? BenchArguments.ToolKeys };
-        results.Add(await LoadBenchmark.RunAsync(admin, web!,
+        results.Add(await LoadBenchmark.RunAsync(admin, web!, FindRepositoryRoot(),
             new Scenario(options.Faults is null ? name : FaultNames.Describe(fault), plan, fault, Instances: options.Instances ?? 1)));
     }
 
     // One section per number of instances, so that a run with two leaves the single-instance figures in place.
     var instances = options.Instances ?? 1;
     report.Write(instances == 1 ? "chaos" : $"chaos-{instances}",
-        instances == 1 ? "Chaos scenarios, each alone and all together" : $"Chaos scenarios with {instances} JobHub instances on one database",
-        ChaosScenarios.Table(results));
+        instances == 1 ? "Chaos scenarios, each alone and all together" : $"Chaos scenarios with {instances} JobHub instances on one database, behind nginx",
+        ChaosScenarios.Table(results), $"chaos {string.Join(' ', args.Skip(1))}".TrimEnd());
     failed |= results.Any(r => r.Violations.Count > 0 || !r.Settled);
 }
 
 if (which is "load" or "all")
 {
     var plan = new LoadPlan { Users = options.Users ?? 500, Duration = TimeSpan.FromSeconds(options.Seconds ?? 600), Tools = options.Tools ?? BenchArguments.ToolKeys };
-    var result = await LoadBenchmark.RunAsync(admin, web!, new Scenario("full run", plan, options.Faults ?? Faults.All, Kills: 2, Browsers: options.Browsers ?? 3,
+    var result = await LoadBenchmark.RunAsync(admin, web!, FindRepositoryRoot(), new Scenario("full run", plan, options.Faults ?? Faults.All, Kills: 2, Browsers: options.Browsers ?? 3,
         Instances: options.Instances ?? 1));
     report.Write("load", "Full run under load and faults", ChaosScenarios.FullRun(result));
     failed |= result.Violations.Count > 0 || !result.Settled;

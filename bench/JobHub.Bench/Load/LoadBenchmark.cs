@@ -14,7 +14,7 @@ using Npgsql;
 namespace JobHub.Bench.Load;
 
 /// <summary>One run: who loads the system, for how long, with which faults.</summary>
-/// <param name="Instances">JobHub processes on the one database, the users spread over them; a kill kills one of them.</param>
+/// <param name="Instances">JobHub processes on the one database (several: behind nginx, where the users go); a kill kills one of them.</param>
 public sealed record Scenario(string Name, LoadPlan Plan, Faults Faults, int Kills = 2, int Browsers = 0, int Instances = 1);
 
 /// <summary>What a run showed: the users' and the database's figures, the outcome of every job, and the checker's verdict.</summary>
@@ -31,12 +31,13 @@ public sealed record ScenarioResult(
 
 /// <summary>
 /// The load and chaos runs of issue 8: a fresh database, the RunningHub simulator in this process (so it outlives
-/// JobHub's crashes, as RunningHub would), JobHub as its own process, the simulated users over HTTP (and a few in
+/// JobHub's crashes, as RunningHub would), JobHub as its own process (or several behind nginx), the simulated users over HTTP (and a few in
 /// Chromium), the faults, then the settling (no job left active) and <see cref="InvariantChecker"/>.
 /// </summary>
 public static class LoadBenchmark
 {
-    public static async Task<ScenarioResult> RunAsync(string adminConnectionString, string webExecutable, Scenario scenario)
+    /// <param name="repositoryRoot">Where <c>./jobhub</c> and <c>deploy/nginx</c> are (the proxy of a run with several instances).</param>
+    public static async Task<ScenarioResult> RunAsync(string adminConnectionString, string webExecutable, string repositoryRoot, Scenario scenario)
     {
         var database = await BenchDatabase.CreateAsync(adminConnectionString, "jobhub_load");
         var connectionString = new NpgsqlConnectionStringBuilder(adminConnectionString) { Database = database, MaxPoolSize = 50 }.ConnectionString;
@@ -56,21 +57,44 @@ public static class LoadBenchmark
         }
 
         await using var simulator = await StartSimulatorAsync(FaultNames.Simulator(scenario.Faults, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1)), report);
-        // Each instance calls RunningHub back on its own address (as behind a load balancer that keeps a job's webhook on
-        // any live instance, the lost ones are caught by reconciliation); all share the database and the file storage.
-        var webUrls = Enumerable.Range(0, scenario.Instances).Select(_ => new Uri($"http://127.0.0.1:{JobHubProcess.FreePort()}/")).ToList();
-        var settings = Settings(connectionString, webUrls[0], storage, simulator);
         Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "jobhub-load"));
-        var instances = webUrls.Select((url, i) => new JobHubProcess(webExecutable, url,
-            new Dictionary<string, string?>(settings) { ["JobHub:PublicBaseUrl"] = url.ToString().TrimEnd('/') },
-            Path.Combine(Path.GetTempPath(), "jobhub-load", scenario.Instances == 1 ? $"{database}.log" : $"{database}-{i + 1}.log"))).ToList();
-        await using var stopInstances = new AsyncDisposables(instances);
-        foreach (var instance in instances)
+        // One instance: JobHub alone on its address. Several: behind nginx, where the users and RunningHub's webhooks go,
+        // while the kills hit the instances; all share the database and the file storage.
+        var settings = Settings(connectionString, storage, simulator);
+        IReadOnlyList<JobHubProcess> instances;
+        IAsyncDisposable running;
+        Uri address;
+        if (scenario.Instances == 1)
         {
-            await instance.StartAsync();
+            address = new Uri($"http://127.0.0.1:{JobHubProcess.FreePort()}/");
+            var single = new JobHubProcess(webExecutable, address,
+                new Dictionary<string, string?>(settings) { ["JobHub:PublicBaseUrl"] = address.ToString().TrimEnd('/') },
+                Path.Combine(Path.GetTempPath(), "jobhub-load", $"{database}.log"));
+            running = single;
+            try
+            {
+                await single.StartAsync();
+            }
+            catch
+            {
+                await single.DisposeAsync();
+                throw;
+            }
+
+            instances = [single];
+        }
+        else
+        {
+            var proxied = await ProxiedInstances.StartAsync(webExecutable, repositoryRoot, scenario.Instances, settings,
+                Path.Combine(Path.GetTempPath(), "jobhub-load", database));
+            running = proxied;
+            instances = proxied.Instances;
+            address = proxied.BaseAddress;
         }
 
-        Note($"JobHub started (pid {string.Join(", ", instances.Select(i => i.Pid))}), {scenario.Plan.Users} users, {FaultNames.Describe(scenario.Faults)}");
+        List<Uri> webUrls = [address];
+        await using var stopInstances = running;
+        Note($"JobHub started (pid {string.Join(", ", instances.Select(i => i.Pid))}{(scenario.Instances > 1 ? $", behind nginx at {address}" : "")}), {scenario.Plan.Users} users, {FaultNames.Describe(scenario.Faults)}");
 
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
         var db = JobHubDbContext.FactoryFor(dataSource);
@@ -202,12 +226,11 @@ public static class LoadBenchmark
     }
 
     /// <summary>JobHub's configuration for a run: the simulator as a configured RunningHub account, short timings so that faults resolve in seconds.</summary>
-    internal static Dictionary<string, string?> Settings(string connectionString, Uri webUrl, string storage, BenchSimulator simulator)
+    internal static Dictionary<string, string?> Settings(string connectionString, string storage, BenchSimulator simulator)
     {
         var settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:JobHub"] = connectionString,
-            ["JobHub:PublicBaseUrl"] = webUrl.ToString().TrimEnd('/'),
             ["JobHub:StorageRoot"] = storage,
             ["JobHub:WebhookSecret"] = "load-run-secret",
             ["JobHub:SeedDemoUsers"] = "false",
@@ -253,18 +276,6 @@ public static class LoadBenchmark
             }
         };
         return simulator;
-    }
-
-    /// <summary>Disposes the instances however the run ends.</summary>
-    private sealed class AsyncDisposables(IEnumerable<IAsyncDisposable> items) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            foreach (var item in items)
-            {
-                await item.DisposeAsync();
-            }
-        }
     }
 
     private static async Task Cleanup(string adminConnectionString, string database, string storage, bool keep, Action<string> note)

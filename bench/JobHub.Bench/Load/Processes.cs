@@ -15,6 +15,11 @@ public sealed class JobHubProcess(string executable, Uri baseAddress, IReadOnlyD
 
     public int? Pid => process is { HasExited: false } p ? p.Id : null;
 
+    /// <summary>Where this instance listens (its own port on loopback; a restart takes the same one).</summary>
+
+    /// <summary>Its output, across restarts.</summary>
+    public string LogPath => logPath;
+
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         var start = new ProcessStartInfo(executable, ["--urls", baseAddress.ToString().TrimEnd('/')])
@@ -39,7 +44,7 @@ public sealed class JobHubProcess(string executable, Uri baseAddress, IReadOnlyD
         process.BeginErrorReadLine();
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
         while (DateTime.UtcNow < deadline)
         {
             if (process.HasExited)
@@ -63,7 +68,25 @@ public sealed class JobHubProcess(string executable, Uri baseAddress, IReadOnlyD
             await Task.Delay(200, cancellationToken);
         }
 
-        throw new TimeoutException($"JobHub was not ready within 60 s; see {logPath}");
+        throw new TimeoutException($"JobHub was not ready within 120 s; see {logPath}");
+    }
+
+    /// <summary>SIGTERM, as a supervisor stops a process, then waits for it to exit; its exit code (null when it was not running).</summary>
+    public async Task<int?> TerminateAsync(TimeSpan timeout)
+    {
+        if (process is not { HasExited: false } running)
+        {
+            return null;
+        }
+
+        using (var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", running.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!)
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var deadline = new CancellationTokenSource(timeout);
+        await running.WaitForExitAsync(deadline.Token);
+        return running.ExitCode;
     }
 
     /// <summary>SIGKILL: no shutdown, no flush, nothing finished; whatever was in flight is left as it was.</summary>
@@ -74,24 +97,6 @@ public sealed class JobHubProcess(string executable, Uri baseAddress, IReadOnlyD
             process.Kill(entireProcessTree: true);
             process.WaitForExit();
         }
-    }
-
-    /// <summary>SIGTERM, as systemd, Docker or <c>./jobhub stop</c> send it: the instance drains, then stops (docs/operations.md).</summary>
-    public void Terminate()
-    {
-        if (process is { HasExited: false } running)
-        {
-            using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", running.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))!;
-            kill.WaitForExit();
-        }
-    }
-
-    /// <summary>Waits for the process to end (after <see cref="Terminate"/>); its exit code.</summary>
-    public async Task<int> WaitForExitAsync(TimeSpan within)
-    {
-        using var timeout = new CancellationTokenSource(within);
-        await process!.WaitForExitAsync(timeout.Token);
-        return process.ExitCode;
     }
 
     public async ValueTask DisposeAsync()

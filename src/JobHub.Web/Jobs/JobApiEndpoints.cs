@@ -19,6 +19,9 @@ public static class JobApiEndpoints
 {
     public const string ClientHeader = "X-JobHub-Client";
 
+    /// <summary>The largest submit JobHub reads for <paramref name="tool"/>: its inputs at their largest, plus room for the parameters.</summary>
+    public static long RequestLimit(ToolDefinition tool) => tool.Inputs.Sum(i => i.MaxBytes) + 256 * 1024;
+
     public static IEndpointRouteBuilder MapJobApiEndpoints(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapGroup("/api").RequireAuthorization().DisableAntiforgery().RequireRateLimiting(RateLimitPolicies.Api);
@@ -58,7 +61,7 @@ public static class JobApiEndpoints
         }
 
         // The tool's inputs at their largest, plus room for the parameters: anything longer is refused unread.
-        var limit = tool.Inputs.Sum(i => i.MaxBytes) + 256 * 1024;
+        var limit = RequestLimit(tool);
         if (context.Request.ContentLength > limit)
         {
             return TooLarge(limit);
@@ -215,7 +218,7 @@ public static class JobApiEndpoints
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return TooLarge(tool.Inputs.Sum(i => i.MaxBytes) + 256 * 1024);
+            return TooLarge(RequestLimit(tool));
         }
         catch (Exception ex) when (ex is InvalidDataException or BadHttpRequestException)
         {

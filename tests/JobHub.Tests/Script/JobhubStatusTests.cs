@@ -4,8 +4,9 @@ using JobHub.Tests.Infrastructure;
 namespace JobHub.Tests.Script;
 
 /// <summary>
-/// <c>./jobhub status</c> in a checkout of its own (the script copied into a temporary folder), with JOBHUB_URL unset:
-/// the instance its state names is its own only when that process runs from this checkout's folder.
+/// <c>./jobhub status</c> and <c>stop</c> in a checkout of its own (the script copied into a temporary folder), with
+/// JOBHUB_URL unset: the instance its state names is its own only when that process runs from this checkout's folder; with
+/// several instances, each is listed with its answers and Hangfire server, and nginx beside them.
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class JobhubStatusTests : IDisposable
@@ -59,12 +60,88 @@ public sealed class JobhubStatusTests : IDisposable
         Assert.False(File.Exists(Path.Combine(checkout, ".jobhub", "web.pid")));
     }
 
+    [Fact]
+    public async Task Status_ListsEachInstance_WithItsAnswers_AndHangfireServer_AndNginx()
+    {
+        var (one, two, nginx) = await StartFakeInstancesAsync();
+
+        var status = await StatusAsync();
+
+        Assert.Equal("JobHub: 2 instance(s) running, behind nginx at http://localhost:5090", status[0]);
+        Assert.Equal($"  instance 1: pid {one.Id} at http://127.0.0.1:1, /health 000, /health/ready 000, Hangfire server {Environment.MachineName}:{one.Id}", status[1]);
+        Assert.Equal($"  instance 2: pid {two.Id} at http://127.0.0.1:2, /health 000, /health/ready 000, Hangfire server {Environment.MachineName}:{two.Id}", status[2]);
+        Assert.StartsWith($"nginx: running (pid {nginx.Id}) at http://localhost:5090", status[3]);
+    }
+
+    [Fact]
+    public async Task Status_NamesAnInstanceThatIsGone()
+    {
+        var (one, _, _) = await StartFakeInstancesAsync();
+        one.Kill();
+        await one.WaitForExitAsync();
+
+        var status = await StatusAsync();
+
+        Assert.Equal("JobHub: 1 instance(s) running, behind nginx at http://localhost:5090", status[0]);
+        Assert.StartsWith("  instance 1: not running (was at http://127.0.0.1:1; log: ", status[1]);
+    }
+
+    [Fact]
+    public async Task Stop_StopsNginxAndEveryInstance()
+    {
+        var (one, two, nginx) = await StartFakeInstancesAsync();
+
+        var (exit, output, errors) = await ScriptAsync("stop");
+
+        Assert.True(exit == 0, errors);
+        Assert.Contains("nginx stopped.", output);
+        Assert.Contains("JobHub stopped (2 instances).", output);
+        foreach (var process in new[] { one, two, nginx })
+        {
+            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(10)), $"pid {process.Id} still runs");
+        }
+
+        Assert.Empty(Directory.GetFiles(Path.Combine(checkout, ".jobhub"), "*.pid"));
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("9")]
+    [InlineData("two")]
+    public async Task Run_RefusesAnInstanceCountOutOfRange_BeforeStartingAnything(string count)
+    {
+        var (exit, _, errors) = await ScriptAsync("run", "--instances", count);
+
+        Assert.NotEqual(0, exit);
+        Assert.Contains($"--instances takes a number from 1 to 8, not '{count}'.", errors);
+    }
+
+    /// <summary>Two instances as ./jobhub run --instances 2 records them (pid and url files), and nginx in front (ports nothing listens on).</summary>
+    private async Task<(Process One, Process Two, Process Nginx)> StartFakeInstancesAsync()
+    {
+        var state = Path.Combine(checkout, ".jobhub");
+        var one = StartFakeJobHub(Path.Combine(state, "publish"));
+        var two = StartFakeJobHub(Path.Combine(state, "publish"));
+        var nginx = StartFake(Directory.CreateDirectory(Path.Combine(state, "nginx")).FullName, "nginx: master process");
+        foreach (var (name, process, url) in new[] { ("web-1", one, "http://127.0.0.1:1"), ("web-2", two, "http://127.0.0.1:2") })
+        {
+            await File.WriteAllTextAsync(Path.Combine(state, $"{name}.pid"), process.Id + "\n");
+            await File.WriteAllTextAsync(Path.Combine(state, $"{name}-url"), url + "\n");
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(state, "nginx.pid"), nginx.Id + "\n");
+        await File.WriteAllTextAsync(Path.Combine(state, "web-url"), "http://localhost:5090\n");
+        return (one, two, nginx);
+    }
+
     /// <summary>A process whose command line names JobHub.Web, as ./jobhub run starts it, working in <paramref name="folder"/>.</summary>
-    private Process StartFakeJobHub(string folder)
+    private Process StartFakeJobHub(string folder) => StartFake(folder, "./JobHub.Web");
+
+    private Process StartFake(string folder, string name)
     {
         var info = new ProcessStartInfo("bash") { WorkingDirectory = folder, UseShellExecute = false };
         info.ArgumentList.Add("-c");
-        info.ArgumentList.Add("exec -a ./JobHub.Web sleep 300");
+        info.ArgumentList.Add($"exec -a '{name}' sleep 300");
         var process = Process.Start(info)!;
         started.Add(process);
         return process;
@@ -72,16 +149,26 @@ public sealed class JobhubStatusTests : IDisposable
 
     private async Task<string[]> StatusAsync()
     {
+        var (exit, output, errors) = await ScriptAsync("status");
+        Assert.True(exit == 0, $"./jobhub status exited {exit}: {errors}");
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    private async Task<(int Exit, string Output, string Errors)> ScriptAsync(params string[] arguments)
+    {
         var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(Path.Combine(checkout, "jobhub"));
-        info.ArgumentList.Add("status");
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
         info.Environment.Remove("JOBHUB_URL");
         using var process = Process.Start(info)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        var errors = await process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"./jobhub status exited {process.ExitCode}: {errors}");
-        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        return (process.ExitCode, await output, await errors);
     }
 
     public void Dispose()

@@ -101,7 +101,7 @@ public sealed class DrainProcessTests : IAsyncLifetime
         var job = await SubmitAsync(person.Http);
         Assert.Equal(JobStatus.Starting, job.Status);
 
-        jobhub.Terminate();
+        var exiting = jobhub.TerminateAsync(TimeSpan.FromSeconds(60));
         using var probe = new HttpClient { BaseAddress = jobhub.BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
         var notReady = DateTime.UtcNow;
         while ((await probe.GetAsync("health/ready")).StatusCode != HttpStatusCode.ServiceUnavailable)
@@ -110,7 +110,7 @@ public sealed class DrainProcessTests : IAsyncLifetime
             await Task.Delay(20);
         }
 
-        Assert.Equal(0, await jobhub.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal(0, await exiting);
         Assert.Equal(JobStatus.Running, await data.ScalarAsync<string>($"SELECT status FROM jobs WHERE id = {job.Id}"));
         Assert.NotNull(await data.ScalarAsync<string?>($"SELECT task_id FROM jobs WHERE id = {job.Id}"));
         Assert.Equal(1, simulator.State.StartCalls);
@@ -152,8 +152,7 @@ public sealed class DrainProcessTests : IAsyncLifetime
             await Assertions.Expect(form.Locator("#drop-image[data-upload='stored']")).ToBeVisibleAsync();
 
             await form.EvaluateAsync("() => window.sameDocument = true");
-            first.Terminate();
-            Assert.Equal(0, await first.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+            Assert.Equal(0, await first.TerminateAsync(TimeSpan.FromSeconds(60)));
             await using var next = await StartAsync(port);
             await form.WaitForFunctionAsync("() => !window.jobhub.moving", null, new() { Timeout = 30000 });
             Assert.True(await form.EvaluateAsync<bool>("() => window.sameDocument === true")); // resumed, not reloaded

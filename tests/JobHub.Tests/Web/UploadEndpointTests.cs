@@ -320,7 +320,7 @@ public sealed partial class UploadEndpointTests(UploadEndpointTests.SharedHub sh
     /// A large MP4 made as it is sent (a real header, then a <c>free</c> box of padding), never whole in the test's memory
     /// either: its SHA-256 is computed as it goes. It can stop half-way until the test lets it go on.
     /// </summary>
-    private sealed class LargeMp4Content : HttpContent
+    internal sealed class LargeMp4Content : HttpContent
     {
         private readonly long pauseAfter;
         private readonly bool chunked;
