@@ -115,6 +115,7 @@ window.jobhub = {
     }
   },
   moveNow: async () => {
+    document.body.dataset.circuit = 'moving'; // 'on' again once the resumed circuit has rendered (markInteractive)
     let paused = false;
     try {
       paused = await Blazor.pauseCircuit();

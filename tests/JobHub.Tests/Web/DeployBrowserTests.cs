@@ -50,18 +50,22 @@ public sealed class DeployBrowserTests
             // A deploy stops instance 0: its page carries on at instance 1, on the same document, following the same job.
             await runner.EvaluateAsync("() => window.sameDocument = true");
             Assert.Equal(0, await hub.Instances[0].TerminateAsync(TimeSpan.FromSeconds(90)));
-            await runner.WaitForFunctionAsync("() => !window.jobhub.moving", null, new() { Timeout = 30000 });
+            await runner.WaitForFunctionAsync("() => !window.jobhub.moving && document.body.dataset.circuit === 'on'", null, new() { Timeout = 30000 });
             Assert.True(await runner.EvaluateAsync<bool>("() => window.sameDocument === true"));
             await Assertions.Expect(runner.Locator($"#job[data-job='{running}'][data-status='running']")).ToBeVisibleAsync();
             await Assertions.Expect(waiter.Locator($"#job[data-job='{queued}'][data-status='queued']")).ToBeVisibleAsync();
 
-            // Instance 1 dies; 0 comes back: both pages rejoin there (a reload to the same view) and follow their jobs.
+            // Instance 1 dies; 0 comes back: both pages (on 1 now) fail to rejoin and reload there, to the same view.
+            await waiter.EvaluateAsync("() => window.sameDocument = true");
             hub.Instances[1].Kill();
             await hub.Instances[0].StartAsync();
-            await Assertions.Expect(runner.Locator($"#job[data-job='{running}'][data-status='running']")).ToBeVisibleAsync(new() { Timeout = 60000 });
-            await Assertions.Expect(waiter.Locator($"#job[data-job='{queued}'][data-status='queued']")).ToBeVisibleAsync(new() { Timeout = 60000 });
-            await BrowserPages.WaitForCircuitAsync(runner, 60000);
-            await BrowserPages.WaitForCircuitAsync(waiter, 60000);
+            foreach (var page in new[] { runner, waiter })
+            {
+                await page.WaitForFunctionAsync("() => window.sameDocument !== true && document.body.dataset.circuit === 'on'", null, new() { Timeout = 90000 });
+            }
+
+            await Assertions.Expect(runner.Locator($"#job[data-job='{running}'][data-status='running']")).ToBeVisibleAsync();
+            await Assertions.Expect(waiter.Locator($"#job[data-job='{queued}'][data-status='queued']")).ToBeVisibleAsync();
             hub.Simulator.Settings = hub.Simulator.Settings with { RunFor = TimeSpan.FromMilliseconds(500) };
 
             await Assertions.Expect(runner.Locator($"#job[data-job='{running}'][data-status='completed']")).ToBeVisibleAsync(new() { Timeout = 90000 });

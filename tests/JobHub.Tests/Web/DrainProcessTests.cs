@@ -154,13 +154,13 @@ public sealed class DrainProcessTests : IAsyncLifetime
             await form.EvaluateAsync("() => window.sameDocument = true");
             Assert.Equal(0, await first.TerminateAsync(TimeSpan.FromSeconds(60)));
             await using var next = await StartAsync(port);
-            await form.WaitForFunctionAsync("() => !window.jobhub.moving", null, new() { Timeout = 30000 });
+            await form.WaitForFunctionAsync("() => !window.jobhub.moving && document.body.dataset.circuit === 'on'", null, new() { Timeout = 30000 });
             Assert.True(await form.EvaluateAsync<bool>("() => window.sameDocument === true")); // resumed, not reloaded
 
             // The form's page came back with its choice and its stored file: Run submits exactly them, once.
             await Assertions.Expect(form.Locator("#param-version [data-value='pro']")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("mud-chip-selected"));
             await Assertions.Expect(form.Locator("#drop-image[data-upload='stored']")).ToBeVisibleAsync();
-            await Assertions.Expect(form.Locator("#facts-image")).ToContainTextAsync("320");
+            await Assertions.Expect(form.Locator("#facts-image")).ToContainTextAsync("320"); // the new circuit's zone took the file
             await form.ClickAsync("#run");
             await Assertions.Expect(form.Locator("#job[data-status='queued']")).ToBeVisibleAsync(new() { Timeout = 20000 });
             var chosen = await data.QueryListAsync<string>($"SELECT parameters->>'version' FROM jobs j JOIN users u ON u.id = j.user_id WHERE u.email = {chooser.Email}");
