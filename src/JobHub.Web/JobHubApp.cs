@@ -4,6 +4,7 @@ using JobHub.Core.Persistence;
 using JobHub.Core.RunningHub;
 using JobHub.Web.Accounts;
 using JobHub.Web.Components;
+using JobHub.Web.Drain;
 using JobHub.Web.Files;
 using JobHub.Web.Jobs;
 using JobHub.Web.RateLimiting;
@@ -51,7 +52,8 @@ public static class JobHubApp
         builder.Services.AddSingleton<QueuePositionFeed>();
         builder.Services.AddSingleton<JobChangeListener>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<JobChangeListener>());
-        builder.Services.AddHealthChecks().AddCheck<ReadinessCheck>("database", tags: ["ready"]);
+        builder.Services.AddInstanceDrain();
+        builder.Services.AddHealthChecks().AddCheck<ReadinessCheck>("database", tags: ["ready"]).AddCheck<DrainCheck>("draining", tags: ["ready"]);
     }
 
     public static void ConfigurePipeline(WebApplication app)
@@ -67,6 +69,7 @@ public static class JobHubApp
 
         // Pages for error statuses, for page requests only (re-executing a POST would run the status page's form handling).
         app.UseWhen(context => HttpMethods.IsGet(context.Request.Method) && !context.Request.Path.StartsWithSegments("/api"), pages => pages.UseStatusCodePagesWithReExecute("/status/{0}"));
+        app.UseInstanceDrain(); // after the status pages, so that a refused page gets the error page in its language
         app.UseRouting(); // after the status pages, so that a re-executed request is routed to the status page
         app.UseRequestLocalization();
         app.UseAuthentication();

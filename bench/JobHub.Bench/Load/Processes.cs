@@ -11,10 +11,11 @@ public sealed class JobHubProcess(string executable, Uri baseAddress, IReadOnlyD
 {
     private Process? process;
 
+    public Uri BaseAddress => baseAddress;
+
     public int? Pid => process is { HasExited: false } p ? p.Id : null;
 
     /// <summary>Where this instance listens (its own port on loopback; a restart takes the same one).</summary>
-    public Uri BaseAddress => baseAddress;
 
     /// <summary>Its output, across restarts.</summary>
     public string LogPath => logPath;

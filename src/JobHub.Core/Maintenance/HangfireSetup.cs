@@ -32,6 +32,13 @@ public static class HangfireSetup
     /// </summary>
     public static readonly TimeSpan AbandonedLockAfter = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long an instance's stop waits for each of its Hangfire servers. Their jobs under way are aborted at once (a sweep's
+    /// run and a copy are idempotent) and requeued for another instance, and each server removes itself from Hangfire's list
+    /// of servers. The host's shutdown time (<c>JobHub:Drain:StopTimeout</c>) is longer.
+    /// </summary>
+    public static readonly TimeSpan ServerShutdownTimeout = TimeSpan.FromSeconds(15);
+
     private static PostgreSqlStorageOptions StorageOptions(TimeSpan pollInterval, bool prepareSchema) => new()
     {
         SchemaName = "hangfire",
@@ -103,6 +110,8 @@ public sealed class HangfireServer(JobStorage storage, CopyStorage copyStorage, 
             // The recurring scheduler looks for due sweeps this often (sweeps run every few seconds), the delayed one for
             // copies whose retry is due.
             SchedulePollingInterval = TimeSpan.FromSeconds(1),
+            StopTimeout = TimeSpan.Zero,
+            ShutdownTimeout = HangfireSetup.ServerShutdownTimeout,
             Activator = new AspNetCoreJobActivator(scopes),
         }, storage));
         if (options.Value.OutputCopyWorkers > 0)
@@ -112,6 +121,8 @@ public sealed class HangfireServer(JobStorage storage, CopyStorage copyStorage, 
                 ServerName = name + ":outputs",
                 Queues = [CopyOutputs.Queue],
                 WorkerCount = options.Value.OutputCopyWorkers,
+                StopTimeout = TimeSpan.Zero,
+                ShutdownTimeout = HangfireSetup.ServerShutdownTimeout,
                 Activator = new AspNetCoreJobActivator(scopes),
             }, copyStorage.Storage));
         }

@@ -22,5 +22,6 @@ public sealed class JobRunnerFactory(IServiceProvider services)
         services.GetRequiredService<RunTimes>(),
         services.GetRequiredService<JobHub.Core.Limits.RateLimits>(),
         services.GetRequiredService<IOptions<JobHubOptions>>().Value.MaxConcurrent,
-        services.GetRequiredService<TimeProvider>());
+        services.GetRequiredService<TimeProvider>(),
+        services.GetService<Drain.InstanceDrain>()); // none in an engine harness without the web host
 }

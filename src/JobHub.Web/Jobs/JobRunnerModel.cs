@@ -108,7 +108,8 @@ public sealed class JobRunnerModel(
     RunTimes runTimes,
     RateLimits limits,
     int slots,
-    TimeProvider clock)
+    TimeProvider clock,
+    Drain.InstanceDrain? drain = null)
 {
     private int busy;
     private int changedWhileBusy;
@@ -191,6 +192,12 @@ public sealed class JobRunnerModel(
             choices[parameter] = value;
         }
     }
+
+    /// <summary>What the page keeps when it moves to another instance: the choices and the job it follows.</summary>
+    public RunnerSnapshot Snapshot => RunnerSnapshot.Capture(tool, choices, Job?.Id);
+
+    /// <summary>The choices a page brought from another instance.</summary>
+    public void Restore(RunnerSnapshot snapshot) => snapshot.Restore(tool, choices);
 
     /// <summary>What a run sends: the value of every parameter that applies, by key.</summary>
     public IReadOnlyDictionary<string, string?> FormValues => ToolParameters.Applying(tool, Value).ToDictionary(a => a.Parameter.Key, a => a.Value);
@@ -362,10 +369,18 @@ public sealed class JobRunnerModel(
         return true;
     }
 
-    public async Task InitializeAsync(CancellationToken cancellationToken = default)
+    public Task InitializeAsync(CancellationToken cancellationToken = default) => InitializeAsync(null, cancellationToken);
+
+    /// <param name="followed">The job the page followed before it moved from another instance: shown ended if it is no longer active.</param>
+    public async Task InitializeAsync(Guid? followed, CancellationToken cancellationToken = default)
     {
         lastPoll = clock.GetUtcNow();
         Job = await queries.ActiveAsync(userId, cancellationToken);
+        if (Job is null && followed is { } id)
+        {
+            Job = await queries.GetAsync(id, userId, cancellationToken);
+        }
+
         await SettleAsync(cancellationToken);
     }
 
@@ -421,7 +436,8 @@ public sealed class JobRunnerModel(
             }
 
             // The same limit as the API's submissions; then what can be refused without the files, before any is stored.
-            if (SubmitLimited())
+            using var submitting = BeginSubmit();
+            if (submitting is null || SubmitLimited())
             {
                 return false;
             }
@@ -456,6 +472,33 @@ public sealed class JobRunnerModel(
             Phase = RunnerPhase.Ready;
             Notify();
             return false;
+        }
+    }
+
+    /// <summary>A submit's lease on this instance (the drain waits for it), or null with the page told why: the instance is stopping.</summary>
+    private IDisposable? BeginSubmit()
+    {
+        if (drain is null)
+        {
+            return Nothing.Instance;
+        }
+
+        var lease = drain.TryBeginSubmit();
+        if (lease is null)
+        {
+            Error = new RunnerMessage("Error_" + Drain.DrainSetup.Code);
+            Notify();
+        }
+
+        return lease;
+    }
+
+    private sealed class Nothing : IDisposable
+    {
+        public static readonly Nothing Instance = new();
+
+        public void Dispose()
+        {
         }
     }
 
@@ -775,7 +818,8 @@ public sealed class JobRunnerModel(
 
         try
         {
-            if (SubmitLimited())
+            using var submitting = BeginSubmit();
+            if (submitting is null || SubmitLimited())
             {
                 return false;
             }

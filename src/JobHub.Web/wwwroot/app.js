@@ -103,7 +103,51 @@ window.jobhub = {
     video.onerror = () => fail(new Error('unreadable'));
     video.src = url;
   }),
-  forget: url => { if (url) URL.revokeObjectURL(url); },
+  forget: url => { if (url && !jobhub.moving) URL.revokeObjectURL(url); },
+  // The instance serving this page is stopping (OpenPages): the circuit is paused, which hands its state to this page,
+  // and resumed on whichever instance answers next (through the proxy, another; without one, this one restarted). The
+  // page, its typed values and its files stay; only a resume that fails reloads it. docs/decisions/0012.
+  moving: false,
+  move: () => {
+    if (!jobhub.moving) {
+      jobhub.moving = true;
+      setTimeout(jobhub.moveNow, 0); // answered at once: the pause ends this call's circuit
+    }
+  },
+  moveNow: async () => {
+    document.body.dataset.circuit = 'moving'; // 'on' again once the resumed circuit has rendered (markInteractive)
+    let paused = false;
+    try {
+      paused = await Blazor.pauseCircuit();
+    } catch {
+      // not paused: a reload comes back to the same view from its address
+    }
+    const started = Date.now();
+    for (let wait = 250; ; wait = Math.min(wait * 2, 2000)) {
+      try {
+        if ((await fetch('/health/ready', { cache: 'no-store' })).ok) {
+          break;
+        }
+      } catch {
+        // no instance answers yet
+      }
+      if (Date.now() - started > 2000) {
+        document.getElementById('components-reconnect-modal')?.showModal?.(); // a longer wait is said, in the page's language
+      }
+      await new Promise(done => setTimeout(done, wait));
+    }
+    let resumed = false;
+    try {
+      resumed = paused && await Blazor.resumeCircuit();
+    } catch {
+      // the instance that answered went away meanwhile: a reload finds the next
+    }
+    if (!resumed) {
+      location.reload();
+      return;
+    }
+    jobhub.moving = false;
+  },
   // The drop zones' files and uploads, by file input id: a file is sent the moment it is chosen, also before the page is
   // interactive, whose render replaces the inputs; so they are kept here and handed to the zone that attaches (FileDrop).
   drops: {
@@ -123,6 +167,9 @@ window.jobhub = {
       return file ? { file: jobhub.drops.describe(file, upload ? upload.serial : 0), sent: upload ? upload.sent : 0, answer: upload ? upload.answer : null } : null;
     },
     detach: inputId => {
+      if (jobhub.moving) {
+        return; // the circuit is moving: its new zones take these files (jobhub.move)
+      }
       jobhub.drops.abandon(inputId);
       delete jobhub.drops.zones[inputId];
       delete jobhub.drops.files[inputId];
@@ -148,6 +195,9 @@ window.jobhub = {
     // An upload given up (its file replaced, refused by the page's own checks, or the zone gone): a request under way is
     // aborted, which ends it on the server too (the part received is removed); a stored one is left to the unused-inputs sweep.
     abandon: inputId => {
+      if (jobhub.moving) {
+        return;
+      }
       const upload = jobhub.drops.uploads[inputId];
       delete jobhub.drops.uploads[inputId];
       if (upload && !upload.answer) {
@@ -430,8 +480,8 @@ window.matchMedia('(max-width: 959.98px)').addEventListener('change', () => jobh
   document.addEventListener('components-reconnect-state-changed', event => {
     const dialog = event.target;
     const state = event.detail && event.detail.state;
-    if (state === 'show' && !dialog.open) {
-      dialog.showModal();
+    if (state === 'show' && !dialog.open && !jobhub.moving) {
+      dialog.showModal(); // a move says nothing unless it takes long (jobhub.move)
     } else if (state === 'hide') {
       dialog.close();
     } else if (state === 'failed') {

@@ -26,6 +26,9 @@ public abstract class EngineComponentTests : IAsyncLifetime
             .AddSingleton<JobNotifications>()
             .AddSingleton<QueuePositionFeed>()));
         Ui.Services.AddFallbackServiceProvider(H.Services);
+        // The state a page keeps when its circuit pauses (the runner's choices), as the framework provides it.
+        Ui.Services.AddSingleton<Microsoft.AspNetCore.Components.Infrastructure.ComponentStatePersistenceManager>();
+        Ui.Services.AddSingleton(services => services.GetRequiredService<Microsoft.AspNetCore.Components.Infrastructure.ComponentStatePersistenceManager>().State);
         Ui.Services.AddSingleton<TimeProvider>(H.Clock); // bUnit brings a clock of its own; the pages must read the engine's
     }
 

@@ -24,6 +24,46 @@ public sealed class JobRunnerTests : EngineComponentTests
         return Ui.Render<JobRunner>(ps => ps.Add(p => p.ToolKey, toolKey));
     }
 
+    /// <summary>The state a paused circuit hands to the browser, and the browser to the next instance.</summary>
+    private sealed class HandedOver : Microsoft.AspNetCore.Components.IPersistentComponentStateStore
+    {
+        public Dictionary<string, byte[]> State { get; } = [];
+
+        public Task<IDictionary<string, byte[]>> GetPersistedStateAsync() => Task.FromResult<IDictionary<string, byte[]>>(State);
+
+        public Task PersistStateAsync(IReadOnlyDictionary<string, byte[]> state)
+        {
+            foreach (var (key, value) in state)
+            {
+                State[key] = value;
+            }
+
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>The page resumed on this instance after its circuit paused on another with <paramref name="kept"/>.</summary>
+    private async Task<IRenderedComponent<JobRunner>> RenderMovedForAsync(Guid user, string toolKey, RunnerSnapshot kept)
+    {
+        SignIn(user);
+        Interactive();
+        var handedOver = new HandedOver();
+        handedOver.State["runner:" + toolKey] = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(kept, System.Text.Json.JsonSerializerOptions.Web);
+        await Ui.Services.GetRequiredService<Microsoft.AspNetCore.Components.Infrastructure.ComponentStatePersistenceManager>().RestoreStateAsync(handedOver);
+        return Ui.Render<JobRunner>(ps => ps.Add(p => p.ToolKey, toolKey));
+    }
+
+    /// <summary>What the page hands over when its circuit pauses now.</summary>
+    private async Task<RunnerSnapshot?> PauseAsync(IRenderedComponent<JobRunner> cut, string toolKey)
+    {
+        var handedOver = new HandedOver();
+        var manager = Ui.Services.GetRequiredService<Microsoft.AspNetCore.Components.Infrastructure.ComponentStatePersistenceManager>();
+        await cut.InvokeAsync(() => manager.PersistStateAsync(handedOver, Ui.Renderer));
+        return handedOver.State.TryGetValue("runner:" + toolKey, out var bytes)
+            ? System.Text.Json.JsonSerializer.Deserialize<RunnerSnapshot>(bytes, System.Text.Json.JsonSerializerOptions.Web)
+            : null;
+    }
+
     /// <summary>The page's circuit, or (false) the page as prerendered before its circuit is up.</summary>
     private void Interactive(bool interactive = true) =>
         Ui.SetRendererInfo(new Microsoft.AspNetCore.Components.RendererInfo(interactive ? "Server" : "Static", interactive));
@@ -301,6 +341,35 @@ public sealed class JobRunnerTests : EngineComponentTests
 
         cut.WaitForAssertion(() => Assert.Single(H.RunningHub.Queries), TimeSpan.FromSeconds(5));
         Assert.Equal(job.TaskId, H.RunningHub.Queries.Single().TaskId);
+    }
+
+    [Fact]
+    public async Task MovedFromAnotherInstance_TheFormComesBackWithItsChoices_AndKeepsThemForTheNextMove()
+    {
+        var user = await H.CreateUserAsync(10);
+        var version = ComponentContext.Catalog.Find("image-upscaler")!.Parameters.FindIndex(p => p.Key == "version");
+
+        var cut = await RenderMovedForAsync(user, "image-upscaler", new RunnerSnapshot(new() { [version] = "pro" }, null));
+
+        WaitForPhase(cut, RunnerPhase.Ready);
+        Assert.Contains("mud-chip-selected", cut.Find("#param-version [data-value='pro']").ClassName);
+        Assert.Contains("4", cut.Find("#cost").TextContent); // the pro version's cost
+        var kept = await PauseAsync(cut, "image-upscaler");
+        Assert.Equal("pro", kept!.Choices[version]);
+    }
+
+    [Fact]
+    public async Task MovedFromAnotherInstance_WhileItsJobEnded_ShowsThatJobEnded()
+    {
+        var job = await H.RunningJobAsync(credits: 10);
+        await H.Finish.FailAsync(job.Id, new JobFailure(JobErrorCodes.RunningHubError, "CUDA out of memory", "805", "CUDA out of memory"),
+            JobCause.Webhook, [JobStatus.Running]);
+
+        var cut = await RenderMovedForAsync(job.UserId, "pose-changer", new RunnerSnapshot([], job.Id));
+
+        WaitForPhase(cut, RunnerPhase.Finished);
+        Assert.Equal(job.Id.ToString(), cut.Find("#job").GetAttribute("data-job"));
+        Assert.Contains("CUDA out of memory", cut.Find("#job-error").TextContent);
     }
 
     [Fact]

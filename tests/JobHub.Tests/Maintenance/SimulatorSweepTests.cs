@@ -93,6 +93,7 @@ public sealed class SimulatorSweepTests
         {
             ["JobHub:OrphanAfter"] = "00:00:02",
             ["JobHub:RunningHub:CallTimeout"] = "00:01:00",
+            ["JobHub:Drain:StopTimeout"] = "00:00:03", // the hung launch is waited for at the end, then given up
         }), new SimulatorSettings { StartHangs = true });
         var user = await hub.CreateUserAsync();
         var job = await hub.SubmitAsync(user);

@@ -53,6 +53,9 @@ public sealed class BackgroundWork(ILogger logger, string what)
         return true;
     }
 
+    /// <summary>Whether nothing is under way now.</summary>
+    public bool IsIdle => inFlight.IsEmpty;
+
     /// <summary>Completes when nothing is under way.</summary>
     public async Task WhenIdleAsync()
     {

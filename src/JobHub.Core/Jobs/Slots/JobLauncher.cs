@@ -31,7 +31,8 @@ public sealed class JobLauncher(
     Random random,
     ILogger<JobLauncher> logger)
 {
-    private readonly BackgroundWork background = new(logger, "launch work");
+    private readonly BackgroundWork launches = new(logger, "launch");
+    private readonly BackgroundWork waits = new(logger, "delayed promotion");
     private long nextTicket;
 
     /// <summary>Launches each job in the background.</summary>
@@ -39,18 +40,40 @@ public sealed class JobLauncher(
     {
         foreach (var jobId in jobIds)
         {
-            Track(stopping => LaunchAsync(jobId, stopping));
+            launches.Run(Interlocked.Increment(ref nextTicket), stopping => LaunchAsync(jobId, stopping));
         }
     }
 
     /// <summary>
-    /// Shutdown: abandons launches under way and waits for them to unwind. A job whose launch was abandoned stays
-    /// <c>starting</c> without a task id, which the orphan sweep fails and refunds (R8), as if the process had died.
+    /// Shutdown: the back-off waits end (the head keeps its place; the promote-queue sweep wakes the queue) and the launches
+    /// under way finish, RunningHub's answer recorded, so a job promoted here is never left unlaunched. Past
+    /// <paramref name="giveUp"/> they are abandoned: such a job stays <c>starting</c> without a task id, which the orphan
+    /// sweep fails and refunds (R8), as if the process had died.
     /// </summary>
-    public Task StopAsync() => background.StopAsync();
+    public async Task StopAsync(CancellationToken giveUp = default)
+    {
+        await waits.StopAsync();
+        try
+        {
+            await launches.WhenIdleAsync().WaitAsync(giveUp);
+        }
+        catch (OperationCanceledException) when (giveUp.IsCancellationRequested)
+        {
+            await launches.StopAsync();
+        }
+    }
 
     /// <summary>Completes when no launch or scheduled promotion of this instance is under way (tests, shutdown).</summary>
-    public Task WhenIdleAsync() => background.WhenIdleAsync();
+    public async Task WhenIdleAsync()
+    {
+        // A launch may schedule a promotion, and a promotion launches: idle is when both are.
+        do
+        {
+            await waits.WhenIdleAsync();
+            await launches.WhenIdleAsync();
+        }
+        while (!waits.IsIdle || !launches.IsIdle);
+    }
 
     /// <summary>Fills free slots from the queue and launches what was promoted (R12; the sweep calls this too).</summary>
     public async Task<IReadOnlyList<Guid>> PromoteAsync(string cause, CancellationToken cancellationToken = default)
@@ -199,7 +222,7 @@ public sealed class JobLauncher(
         }
 
         // The head waits out its back-off, keeping its place; wake the queue when it ends (the sweep backs this up).
-        Track(async stopping =>
+        waits.Run(Interlocked.Increment(ref nextTicket), async stopping =>
         {
             await Task.Delay(delay, clock, stopping);
             await PromoteAsync(JobCause.System, stopping);
@@ -227,6 +250,4 @@ public sealed class JobLauncher(
 
         return TimeSpan.FromMilliseconds(capped * jitter);
     }
-
-    private void Track(Func<CancellationToken, Task> work) => background.Run(Interlocked.Increment(ref nextTicket), work);
 }

@@ -24,6 +24,23 @@ public sealed class LaunchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Stop_FinishesTheLaunchUnderWay_AndRecordsRunningHubsAnswer()
+    {
+        h.RunningHub.HoldStarts();
+        var job = (await h.SubmitAsync(await h.CreateUserAsync())).Job!;
+        Assert.True(await EngineHarness.WaitUntilAsync(() => Task.FromResult(h.RunningHub.Starts.Count == 1)));
+
+        var stopping = h.Launcher.StopAsync();
+        Assert.NotSame(stopping, await Task.WhenAny(stopping, Task.Delay(300))); // the instance waits for RunningHub's answer
+        h.RunningHub.ReleaseHeldStarts();
+        await stopping.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var launched = await h.GetJobAsync(job.Id);
+        Assert.Equal(JobStatus.Running, launched.Status);
+        Assert.NotNull(launched.TaskId);
+    }
+
+    [Fact]
     public async Task Launch_BuildsTheRequestFromTheJobRow_WithNodeMappingAndWebhookUrl()
     {
         var user = await h.CreateUserAsync();
