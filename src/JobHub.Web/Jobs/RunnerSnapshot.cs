@@ -3,7 +3,7 @@ using JobHub.Core.Tools;
 namespace JobHub.Web.Jobs;
 
 /// <summary>
-/// What a tool page keeps when it moves to another instance (a drain pauses its circuit: docs/decisions/0012): the
+/// What a tool page keeps when it moves to another instance (a drain pauses its circuit: docs/decisions/0014): the
 /// person's choices, by the index of their parameter's definition (a key may have one definition per context), and the
 /// job the page followed. The chosen files stay in the browser, which hands them to the new circuit's drop zones.
 /// </summary>

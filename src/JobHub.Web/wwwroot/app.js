@@ -106,7 +106,7 @@ window.jobhub = {
   forget: url => { if (url && !jobhub.moving) URL.revokeObjectURL(url); },
   // The instance serving this page is stopping (OpenPages): the circuit is paused, which hands its state to this page,
   // and resumed on whichever instance answers next (through the proxy, another; without one, this one restarted). The
-  // page, its typed values and its files stay; only a resume that fails reloads it. docs/decisions/0012.
+  // page, its typed values and its files stay; only a resume that fails reloads it. docs/decisions/0014.
   moving: false,
   move: () => {
     if (!jobhub.moving) {
