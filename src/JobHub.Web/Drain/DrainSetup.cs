@@ -42,7 +42,8 @@ public static class DrainSetup
             context.Response.Headers.RetryAfter = "1";
             if (path.StartsWithSegments("/api"))
             {
-                await context.Response.WriteAsJsonAsync(new { code = Code, message = "This JobHub instance is stopping; nothing was changed. Try again in a moment." });
+                await ApiProblems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, Code,
+                    "This JobHub instance is stopping; nothing was changed. Try again in a moment.");
             }
         });
     }

@@ -36,7 +36,7 @@ public sealed class InstanceDrainTests
         Assert.Contains("data-code=\"503\"", await page.Content.ReadAsStringAsync()); // the error page, in the page's language
         using var api = await http.GetAsync("api/jobs/active");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, api.StatusCode);
-        Assert.Equal(DrainSetup.Code, (await api.Content.ReadFromJsonAsync<JobApiEndpoints.ApiProblem>(System.Text.Json.JsonSerializerOptions.Web))!.Code);
+        Assert.Equal(DrainSetup.Code, (await ApiProblem.ReadAsync(api)).Code);
         using var webhook = await http.PostAsync($"api/webhooks/runninghub/{Guid.NewGuid()}?token=x", JsonContent.Create(new { taskId = "1" }));
         Assert.NotEqual(HttpStatusCode.ServiceUnavailable, webhook.StatusCode);
     }
