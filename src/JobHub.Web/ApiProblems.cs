@@ -1,3 +1,4 @@
+using JobHub.Core.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace JobHub.Web;
@@ -10,6 +11,10 @@ public static class ApiProblems
 {
     public static ProblemHttpResult Problem(int status, string code, string detail) =>
         TypedResults.Problem(detail: detail, statusCode: status, extensions: new Dictionary<string, object?> { ["code"] = code });
+
+    /// <summary>The file store cannot be reached: nothing was done, and the request can be sent again.</summary>
+    public static ProblemHttpResult StorageUnavailable() =>
+        Problem(StatusCodes.Status503ServiceUnavailable, StorageUnavailableException.Code, StorageUnavailableException.Advice);
 
     /// <summary>For middleware that answers before any endpoint (a rate limit, a lost database connection).</summary>
     public static Task WriteAsync(HttpContext context, int status, string code, string detail) =>

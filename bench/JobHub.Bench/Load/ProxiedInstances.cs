@@ -1,11 +1,8 @@
 namespace JobHub.Bench.Load;
 
 /// <summary>
-/// N JobHub processes on one database and one storage behind nginx on one address, as <c>./jobhub run --instances N</c>
-/// runs them: each on its own loopback port with its own log (and its own Hangfire server, named after its pid), every
-/// one calling RunningHub back through the proxy and believing forwarded headers from it alone. The chaos runs and the
-/// tests' <c>ProxiedJobHub</c> start them through this class; users go to <see cref="BaseAddress"/>, kills and restarts
-/// to <see cref="Instances"/>.
+/// N JobHub processes on one database and one storage behind nginx, as <c>./jobhub run --instances N</c> runs them, each
+/// believing forwarded headers from the proxy alone; users go to <see cref="BaseAddress"/>, kills to <see cref="Instances"/>.
 /// </summary>
 public sealed class ProxiedInstances : IAsyncDisposable
 {

@@ -335,8 +335,9 @@ public sealed class S3FileStorage : IFileStorage, IDisposable
                 return 0;
             }
 
-            // The image decoders and the metadata reader read synchronously: opening a request for them blocks their thread.
-            var body = BodyAtPositionAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            // The image decoders and the metadata reader read synchronously: opening a request for them blocks their thread,
+            // off the caller's synchronization context (a circuit's), which the request's continuation must not wait for.
+            var body = Task.Run(() => BodyAtPositionAsync(CancellationToken.None).AsTask()).GetAwaiter().GetResult();
             return Advance(body.Read(buffer[..(int)Math.Min(buffer.Length, length - position)]));
         }
 

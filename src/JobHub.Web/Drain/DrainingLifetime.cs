@@ -3,10 +3,8 @@ using System.Runtime.InteropServices;
 namespace JobHub.Web.Drain;
 
 /// <summary>
-/// The process's stop signals (SIGTERM from systemd, Docker or <c>./jobhub stop</c>; Ctrl+C), in place of the host's
-/// console lifetime: the instance drains first, while its pages' connections are still open, and then the host stops.
-/// The host's own stop closes every circuit's connection at once, too early to tell a page where to go. A second
-/// signal stops the host without waiting.
+/// The stop signals (SIGTERM, Ctrl+C) in place of the console lifetime, whose stop closes every circuit at once: the
+/// instance drains first, while its pages are still connected, then the host stops. A second signal stops at once.
 /// </summary>
 public sealed class DrainingLifetime(InstanceDrain drain, IHostApplicationLifetime lifetime, ILogger<DrainingLifetime> logger)
     : IHostLifetime, IDisposable

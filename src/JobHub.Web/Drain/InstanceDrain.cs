@@ -3,10 +3,8 @@ using Microsoft.Extensions.Options;
 namespace JobHub.Web.Drain;
 
 /// <summary>
-/// An instance leaving (SIGTERM, <see cref="DrainingLifetime"/>): from the first moment it takes no new work (readiness
-/// answers 503, new requests 503 so that the proxy sends them to another instance, a submit from a page is refused in the
-/// page's language); the submits already under way finish; then its open pages are told to move (<see cref="OpenPages"/>),
-/// and only then does the host stop, finishing its launches and its Hangfire servers.
+/// An instance leaving: from the first moment no new work (readiness and new requests 503, a page's submit refused in its
+/// language); submits under way finish, its pages are told to move (<see cref="OpenPages"/>), then the host stops.
 /// </summary>
 public sealed class InstanceDrain(OpenPages pages, IOptions<DrainOptions> options, ILogger<InstanceDrain> logger)
 {

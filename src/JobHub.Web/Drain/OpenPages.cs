@@ -5,10 +5,8 @@ using Microsoft.JSInterop;
 namespace JobHub.Web.Drain;
 
 /// <summary>
-/// The pages connected to this instance (interactive circuits whose connection is up), so that a drain can tell each to
-/// move (app.js <c>jobhub.move</c>): the page pauses its circuit, which hands the page's state to the browser, and
-/// resumes it on whichever instance the proxy gives it next (docs/decisions/0014). A page that connects while the
-/// instance drains is told at once.
+/// The pages connected here, so that a drain can tell each to move (app.js <c>jobhub.move</c>: pause the circuit, resume it
+/// wherever the proxy sends the page next; docs/decisions/0014). A page that connects during a drain is told at once.
 /// </summary>
 public sealed class OpenPages(ILogger<OpenPages> logger)
 {

@@ -23,7 +23,7 @@ public static class FileEndpoints
         return endpoints;
     }
 
-    private static async Task<Results<FileStreamHttpResult, NotFound>> ServeAsync(Guid jobId, string kind, int index, bool? download,
+    private static async Task<Results<FileStreamHttpResult, NotFound, ProblemHttpResult>> ServeAsync(Guid jobId, string kind, int index, bool? download,
         ClaimsPrincipal principal, JobQueries queries, IFileStorage storage, ResultThumbnails thumbnails, HttpContext context)
     {
         if (!Guid.TryParse(principal.FindFirstValue(ClaimTypes.NameIdentifier), out var userId))
@@ -45,7 +45,15 @@ public static class FileEndpoints
 
         if (kind == "thumbs")
         {
-            storedName = await thumbnails.GetOrMakeAsync(storedName, context.RequestAborted);
+            try
+            {
+                storedName = await thumbnails.GetOrMakeAsync(storedName, context.RequestAborted);
+            }
+            catch (StorageUnavailableException)
+            {
+                return ApiProblems.StorageUnavailable();
+            }
+
             if (storedName is null)
             {
                 return TypedResults.NotFound();
@@ -60,6 +68,10 @@ public static class FileEndpoints
         catch (FileNotFoundException)
         {
             return TypedResults.NotFound();
+        }
+        catch (StorageUnavailableException)
+        {
+            return ApiProblems.StorageUnavailable();
         }
 
         var contentType = ContentTypes.TryGetContentType(storedName, out var type) ? type : "application/octet-stream";

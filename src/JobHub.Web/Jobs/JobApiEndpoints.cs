@@ -100,8 +100,7 @@ public static class JobApiEndpoints
             }
             catch (StorageUnavailableException) when (!context.RequestAborted.IsCancellationRequested)
             {
-                answer = (Problem(StatusCodes.Status503ServiceUnavailable, StorageUnavailableException.Code,
-                    StorageUnavailableException.Advice), true);
+                answer = (ApiProblems.StorageUnavailable(), true);
             }
 
             if (answer.Refused)
@@ -324,7 +323,16 @@ public static class JobApiEndpoints
     /// <summary>An ended job again: its settings and copies of its stored inputs, charged as a new job.</summary>
     private static async Task<Results<Created<JobView>, ProblemHttpResult>> RunAgainAsync(Guid jobId, ClaimsPrincipal principal, RunAgain runAgain)
     {
-        var submitted = await runAgain.HandleAsync(UserId(principal), jobId, CancellationToken.None);
+        SubmitJobResult submitted;
+        try
+        {
+            submitted = await runAgain.HandleAsync(UserId(principal), jobId, CancellationToken.None);
+        }
+        catch (StorageUnavailableException)
+        {
+            return ApiProblems.StorageUnavailable();
+        }
+
         return submitted.Job is { } job ? Made(job, submitted.QueuePosition) : Refusal(submitted);
     }
 

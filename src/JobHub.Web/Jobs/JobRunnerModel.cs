@@ -771,7 +771,18 @@ public sealed class JobRunnerModel(
             return;
         }
 
-        var plan = await runAgain.PlanAsync(userId, ended.Id, cancellationToken);
+        RunAgainPlan? plan;
+        try
+        {
+            plan = await runAgain.PlanAsync(userId, ended.Id, cancellationToken);
+        }
+        catch (StorageUnavailableException)
+        {
+            Error = new RunnerMessage("Error_" + StorageUnavailableException.Code);
+            Notify();
+            return;
+        }
+
         if (plan is { InputsGone: false })
         {
             Again = plan;
@@ -826,7 +837,18 @@ public sealed class JobRunnerModel(
 
             Phase = RunnerPhase.Submitting;
             Notify();
-            var result = await runAgain.HandleAsync(userId, plan.Job.Id, cancellationToken);
+            SubmitJobResult result;
+            try
+            {
+                result = await runAgain.HandleAsync(userId, plan.Job.Id, cancellationToken);
+            }
+            catch (StorageUnavailableException)
+            {
+                Error = new RunnerMessage("Error_" + StorageUnavailableException.Code);
+                await SettleAsync(cancellationToken, keepError: true);
+                return false;
+            }
+
             Again = null;
             if (!result.Succeeded)
             {

@@ -13,10 +13,8 @@ using Npgsql;
 namespace JobHub.Tests.Infrastructure;
 
 /// <summary>
-/// JobHub as <c>./jobhub run --instances N</c> runs it: the published JobHub.Web as N processes on a database of this
-/// test's own and one storage folder, behind nginx rendered from <c>deploy/nginx</c>, with the RunningHub simulator in the
-/// test's process (it outlives an instance that is killed, as RunningHub would). Browsers and HTTP clients go to
-/// <see cref="BaseAddress"/>; kills, SIGTERMs and restarts to <see cref="Instances"/>.
+/// JobHub as <c>./jobhub run --instances N</c> runs it, on this test's database, behind nginx from <c>deploy/nginx</c>, with
+/// the simulator in the test's process (it outlives a killed instance, as RunningHub would).
 /// </summary>
 public sealed class ProxiedJobHub : IAsyncDisposable
 {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using JobHub.Bench.Load;
@@ -66,6 +67,22 @@ public sealed partial class ProxyConfigTests : IDisposable
         var log = await proxy.AccessLogTextAsync();
         Assert.Contains("\"GET /api/webhooks/runninghub/1\"", log);
         Assert.DoesNotContain("not-for-the-log", log);
+    }
+
+    [Fact]
+    public async Task AWebhookThatFindsNoInstance_LeavesItsTokenOutOfTheErrorLog()
+    {
+        // No instance listens: nginx writes an error line quoting the request, for a page; for a webhook, none.
+        await using var proxy = await NginxProxy.StartAsync(Repository.Root, KestrelJobHub.FreePort(), [new Uri($"http://127.0.0.1:{KestrelJobHub.FreePort()}/")], folder);
+        using var http = new HttpClient();
+
+        using var webhook = await http.PostAsync(new Uri(proxy.BaseAddress, "api/webhooks/runninghub/1?token=webhook-secret"), new StringContent("{}"));
+        using var page = await http.GetAsync(new Uri(proxy.BaseAddress, "tools?mark=page-request"));
+
+        Assert.Equal(HttpStatusCode.BadGateway, webhook.StatusCode);
+        var errors = await File.ReadAllTextAsync(proxy.ErrorLog);
+        Assert.Contains("page-request", errors);
+        Assert.DoesNotContain("webhook-secret", errors);
     }
 
     [Fact]

@@ -6,10 +6,8 @@ using Microsoft.Playwright;
 namespace JobHub.Tests.Web;
 
 /// <summary>
-/// A deploy through nginx with two instances (docs/operations.md): a person whose job runs, served by instance 0, and a
-/// person waiting in the queue, served by instance 1. Instance 0 is stopped with SIGTERM (its page moves to 1), later 1 is
-/// killed and 0 started again (every page comes back on 0); both pages follow their jobs to the end, no job is lost or
-/// charged twice, the invariant checker finds nothing, and the reconnect dialog is in the page's language.
+/// A deploy through nginx with two instances: a running and a queued person; 0 gets SIGTERM, later 1 is killed and 0 comes
+/// back; both pages follow their jobs to the end, nothing lost or charged twice, the dialog in the page's language.
 /// </summary>
 public sealed class DeployBrowserTests
 {

@@ -14,10 +14,8 @@ using Microsoft.Playwright;
 namespace JobHub.Tests.Web;
 
 /// <summary>
-/// Two JobHub processes behind nginx, as <c>./jobhub run --instances 2</c> runs them: a browser keeps to one instance and
-/// browsers spread over both; what one instance signs (the sign-in cookie, anti-forgery tokens) the other accepts; a
-/// Blazor page runs its circuit through nginx's WebSocket and follows a job submitted on the other instance; a large
-/// upload reaches the instance as it is sent.
+/// Two JobHub processes behind nginx: affinity per browser, signatures one instance makes accepted by the other, a circuit
+/// over nginx's WebSocket, and an upload that reaches the instance as it is sent.
 /// </summary>
 public sealed partial class ReverseProxyTests(ReverseProxyTests.TwoInstances shared) : IClassFixture<ReverseProxyTests.TwoInstances>
 {

@@ -1,6 +1,7 @@
-using Microsoft.Extensions.Hosting;
 using JobHub.Core.Jobs.Outputs;
 using JobHub.Core.Jobs.Slots;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace JobHub.Core.Jobs.Background;
 
@@ -10,7 +11,7 @@ namespace JobHub.Core.Jobs.Background;
 /// sweep, an abandoned copy leaves the job pending for the copy sweep, both in whichever instance runs next.
 /// </summary>
 public sealed class EngineLifetime(JobLauncher launcher, CopyOutputs copyOutputs, AdmissionBatcher admissions, TerminationBatcher terminations,
-    JobChangeFeed changes)
+    JobChangeFeed changes, ILogger<EngineLifetime> logger)
     : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
@@ -27,9 +28,22 @@ public sealed class EngineLifetime(JobLauncher launcher, CopyOutputs copyOutputs
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        await admissions.StopAsync().WaitAsync(Flush); // first: the admissions waiting in a batch launch too
-        await Task.WhenAll(launcher.StopAsync(cancellationToken), copyOutputs.StopAsync().WaitAsync(Flush));
-        await terminations.StopAsync().WaitAsync(Flush); // the ends the launches decided are sent first
-        await changes.StopAsync().WaitAsync(Flush); // after the launches: the ends they committed are sent too
+        await FlushAsync(admissions.StopAsync(), "admissions"); // first: the admissions waiting in a batch launch too
+        await Task.WhenAll(launcher.StopAsync(cancellationToken), FlushAsync(copyOutputs.StopAsync(), "output copies"));
+        await FlushAsync(terminations.StopAsync(), "terminations"); // the ends the launches decided are sent first
+        await FlushAsync(changes.StopAsync(), "change feed"); // after the launches: the ends they committed are sent too
+    }
+
+    // One step that overruns (a database that hangs) is left behind, and the next steps still run.
+    private async Task FlushAsync(Task stopping, string what)
+    {
+        try
+        {
+            await stopping.WaitAsync(Flush);
+        }
+        catch (TimeoutException)
+        {
+            logger.LogWarning("Stopping: the {What} did not finish within {Flush}; the sweeps settle what they left.", what, Flush);
+        }
     }
 }

@@ -45,10 +45,8 @@ public sealed class JobLauncher(
     }
 
     /// <summary>
-    /// Shutdown: the back-off waits end (the head keeps its place; the promote-queue sweep wakes the queue) and the launches
-    /// under way finish, RunningHub's answer recorded, so a job promoted here is never left unlaunched. Past
-    /// <paramref name="giveUp"/> they are abandoned: such a job stays <c>starting</c> without a task id, which the orphan
-    /// sweep fails and refunds (R8), as if the process had died.
+    /// Shutdown: back-off waits end (the promote-queue sweep wakes the queue) and launches under way finish and record their
+    /// answer; past <paramref name="giveUp"/> they are abandoned to the orphan sweep (R8), as if the process had died.
     /// </summary>
     public async Task StopAsync(CancellationToken giveUp = default)
     {

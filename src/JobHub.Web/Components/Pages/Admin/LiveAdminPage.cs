@@ -10,6 +10,7 @@ namespace JobHub.Web.Components.Pages.Admin;
 public abstract class LiveAdminPage : ComponentBase, IDisposable
 {
     private LiveRefresh? live;
+    private bool disposed;
 
     [Inject]
     private JobNotifications Notifications { get; set; } = default!;
@@ -25,6 +26,11 @@ public abstract class LiveAdminPage : ComponentBase, IDisposable
     protected override async Task OnInitializedAsync()
     {
         await LoadAsync();
+        if (disposed)
+        {
+            return; // left during the first read: no loop to start
+        }
+
         live = new LiveRefresh(Notifications, Clock, () => InvokeAsync(async () =>
         {
             try
@@ -39,5 +45,9 @@ public abstract class LiveAdminPage : ComponentBase, IDisposable
         }));
     }
 
-    public void Dispose() => live?.Dispose();
+    public void Dispose()
+    {
+        disposed = true;
+        live?.Dispose();
+    }
 }
