@@ -47,14 +47,16 @@ public sealed class WebhookRoundTripTests : IAsyncLifetime
         Assert.Equal(JobStatus.Failed, (await h.GetJobAsync(job.Id)).Status);
         Assert.Equal(10, await h.BalanceAsync(job.UserId));
 
+        // The job's admission is published after its commit too, so it may be heard here first: only the end is looked at.
+        List<JobChanged> Ends() => [.. heard.Select(payload => JsonSerializer.Deserialize<JobChanged>(payload, JobJson.Options)!)
+            .Where(change => change.Status != JobStatus.Starting)];
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (heard.Count == 0 && DateTime.UtcNow < deadline)
+        while (Ends().Count == 0 && DateTime.UtcNow < deadline)
         {
             await listening.WaitAsync(TimeSpan.FromMilliseconds(200));
         }
 
-        var changed = JsonSerializer.Deserialize<JobChanged>(Assert.Single(heard), JobJson.Options)!;
-        Assert.Equal(new JobChanged(job.Id, job.UserId, JobStatus.Failed, JobStatus.Running), changed);
+        Assert.Equal(new JobChanged(job.Id, job.UserId, JobStatus.Failed, JobStatus.Running), Assert.Single(Ends()));
     }
 
     [Fact]
